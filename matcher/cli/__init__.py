@@ -1,0 +1,47 @@
+"""The ``matcher`` command line.
+
+One module per area: ``data`` (database, rounds, import, demo), ``recommend``
+(partner recommendations), ``solve`` (assignment solver, round matching, export).
+Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
+exit code 2; never a traceback for a user mistake.
+"""
+
+import sys
+
+import click
+
+from ..errors import MatcherError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MatcherError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="matcher")
+def main():
+    """공공조달 상생협력 partner matching (public procurement win-win cooperation)."""
+
+
+def _register():
+    from . import data
+    for module in (data,):
+        for command in module.COMMANDS:
+            main.add_command(command)
+    for name in ("recommend", "solve", "web"):
+        try:
+            module = __import__(f"{__name__}.{name}", fromlist=["COMMANDS"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

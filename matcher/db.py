@@ -1,0 +1,308 @@
+"""Storage: the SQLAlchemy 2.x schema and sessions.
+
+SQLite file ``instance/matcher.sqlite`` by default; any ``DATABASE_URL`` (for example
+``postgresql+psycopg://user:pw@host/db``) is accepted. Writes happen in transactions
+(:func:`transaction`); the schema is created by ``matcher init-db``.
+
+ORM rows convert to the engine's plain dataclasses with :func:`firm_from_row` and
+:func:`application_from_row`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text,
+                        UniqueConstraint, create_engine, event, select)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+from .errors import NotFoundError
+from .firms import Application, Certificate, Firm, Licence
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "instance" / "matcher.sqlite"
+
+
+def database_url(url=None):
+    """The URL to use: ``url``, else ``$DATABASE_URL``, else the SQLite file in ``instance/``."""
+    url = url or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def _now():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class FirmRow(Base):
+    __tablename__ = "firms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brn: Mapped[str] = mapped_column(String(10), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    size_class: Mapped[str] = mapped_column(String(10))
+    region: Mapped[str] = mapped_column(String(20))
+    founded: Mapped[date | None] = mapped_column(Date)
+    ksic_codes: Mapped[list] = mapped_column(JSON, default=list)
+    g2b_codes: Mapped[list] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    licences: Mapped[list] = mapped_column(JSON, default=list)  # [{"kind": "general", "work_type": "건축"}]
+    debarred_from: Mapped[date | None] = mapped_column(Date)
+    debarred_to: Mapped[date | None] = mapped_column(Date)
+    affiliate_group: Mapped[str | None] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+    certificates: Mapped[list["CertificateRow"]] = relationship(
+        back_populates="firm", cascade="all, delete-orphan", order_by="CertificateRow.id")
+
+
+class CertificateRow(Base):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    code: Mapped[str] = mapped_column(String(20), default="")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    firm: Mapped[FirmRow] = relationship(back_populates="certificates")
+
+
+class RoundRow(Base):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    reference_date: Mapped[date] = mapped_column(Date)
+    open_tracks: Mapped[list] = mapped_column(JSON, default=list)
+    rule_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+    applications: Mapped[list["ApplicationRow"]] = relationship(
+        back_populates="round", cascade="all, delete-orphan")
+
+
+class ApplicationRow(Base):
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("round_id", "firm_id", "role", "track"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    track: Mapped[str] = mapped_column(String(20))
+    product_code: Mapped[str] = mapped_column(String(16), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    preferences: Mapped[list] = mapped_column(JSON, default=list)  # BRNs, best first
+
+    round: Mapped[RoundRow] = relationship(back_populates="applications")
+    firm: Mapped[FirmRow] = relationship()
+
+
+class MatchRunRow(Base):
+    """One batch solve of a round (or one track of it) and its outcome."""
+
+    __tablename__ = "match_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    track: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    objective: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float)
+    gap: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    diagnostics: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    proposals: Mapped[list["ProposalRow"]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="ProposalRow.id")
+
+
+class ProposalRow(Base):
+    """A pair a run proposes, with its score explanation (JSON of the scoring's explanation object)."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
+    track: Mapped[str] = mapped_column(String(20))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    score: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed/approved/rejected
+
+    run: Mapped[MatchRunRow] = relationship(back_populates="proposals")
+    lead: Mapped[FirmRow] = relationship(foreign_keys=[lead_id])
+    partner: Mapped[FirmRow] = relationship(foreign_keys=[partner_id])
+
+
+class DecisionRow(Base):
+    """A staff decision on a pair in a round: approve, reject, lock (must be chosen) or forbid (never).
+
+    Decisions belong to the round, not to a run, so they survive a re-solve.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("round_id", "lead_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    track: Mapped[str] = mapped_column(String(20), default="")
+    kind: Mapped[str] = mapped_column(String(10))  # approve / reject / lock / forbid
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+
+class InterestRow(Base):
+    """An SME's request to pair with a partner (usable by the solver as a preference)."""
+
+    __tablename__ = "interests"
+    __table_args__ = (UniqueConstraint("round_id", "lead_id", "partner_id", "track"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    track: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20), default="staff")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    action: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# --- engine and sessions ----------------------------------------------------------------------
+
+_engines = {}
+
+
+def get_engine(url=None):
+    """One engine per URL (SQLite gets foreign keys switched on)."""
+    url = database_url(url)
+    if url not in _engines:
+        engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        _engines[url] = engine
+    return _engines[url]
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def dispose_engines():
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def init_db(url=None):
+    """Create every table that does not exist yet; returns the engine."""
+    engine = get_engine(url)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def session_factory(url=None):
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False, future=True)
+
+
+@contextmanager
+def transaction(url=None):
+    """A session whose work is committed together, or rolled back whole on any error."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# --- lookups and conversions ------------------------------------------------------------------
+
+
+def firm_from_row(row):
+    """ORM :class:`FirmRow` → engine :class:`~matcher.firms.Firm`."""
+    return Firm(
+        brn=row.brn, name=row.name, size_class=row.size_class, region=row.region,
+        founded=row.founded, ksic_codes=list(row.ksic_codes or []), g2b_codes=list(row.g2b_codes or []),
+        description=row.description or "",
+        certificates=[Certificate(c.kind, c.code or "", c.valid_from, c.valid_to) for c in row.certificates],
+        licences=[Licence(l["kind"], l.get("work_type", "")) for l in (row.licences or [])],
+        debarred_from=row.debarred_from, debarred_to=row.debarred_to,
+        affiliate_group=row.affiliate_group or None,
+    )
+
+
+def application_from_row(row):
+    """ORM :class:`ApplicationRow` → engine :class:`~matcher.firms.Application`."""
+    return Application(
+        round_name=row.round.name, brn=row.firm.brn, role=row.role, track=row.track,
+        product_code=row.product_code or "", text=row.text or "", preferences=list(row.preferences or []),
+    )
+
+
+def get_round(session, name_or_id):
+    """A round by name or numeric id; :class:`NotFoundError` when there is none."""
+    stmt = select(RoundRow).where(RoundRow.name == str(name_or_id))
+    row = session.scalars(stmt).first()
+    if row is None and str(name_or_id).isdigit():
+        row = session.get(RoundRow, int(name_or_id))
+    if row is None:
+        raise NotFoundError(f"round {name_or_id!r} not found")
+    return row
+
+
+def get_firm(session, brn):
+    """A firm by 사업자등록번호 (with or without dashes); :class:`NotFoundError` when there is none."""
+    digits = str(brn).replace("-", "").strip()
+    row = session.scalars(select(FirmRow).where(FirmRow.brn == digits)).first()
+    if row is None:
+        raise NotFoundError(f"firm {brn!r} not found")
+    return row
+
+
+def audit(session, actor, action, **detail):
+    """Record who did what (in the caller's transaction)."""
+    session.add(AuditRow(actor=actor or "", action=action, detail=detail))

@@ -1,0 +1,298 @@
+"""Track rules as data (``data/tracks.toml``) and their evaluation with reasons.
+
+"Where is the 5-SME minimum?" — here: each track's ``capacity`` gives, per partner
+size class, the minimum and maximum number of leads a partner signs with.
+
+Evaluating a rule never answers a bare yes/no: it returns the list of
+:class:`Reason` objects that make a lead, a partner or a pair ineligible (an empty
+list means eligible), each in Korean and English.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+from .firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, SMALL_SIZES
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_RULES_PATH = DATA_DIR / "tracks.toml"
+TRACKS = ("innovation", "materials", "convergence", "construction", "value")
+PRODUCT_KINDS = ("sme_competition", "catalogue", "detailed", "construction")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something is not allowed, in both languages; ``code`` is stable for programs."""
+
+    code: str
+    ko: str
+    en: str
+
+    def text(self, lang="ko"):
+        return self.ko if lang == "ko" else self.en
+
+    def __str__(self):
+        return self.en
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many leads a partner of the given sizes signs with: ``min``..``max`` (``max`` None = unbounded)."""
+
+    sizes: frozenset
+    min: int
+    max: int | None
+
+
+@dataclass(frozen=True)
+class TrackRule:
+    """The rules of one track. Built by :func:`load_rules`; see ``data/tracks.toml`` for the fields."""
+
+    key: str
+    name_ko: str
+    name_en: str
+    run_by: str
+    open: bool
+    lead_sizes: frozenset
+    lead_any_of: tuple
+    partner_sizes: frozenset
+    partner_certificates_any: tuple
+    certificate_covers_product: bool
+    product: str
+    capacity: tuple
+    lead_licence: bool = False
+    partner_licence: bool = False
+
+    def capacity_for(self, size_class):
+        """The :class:`Capacity` for a partner of ``size_class`` (None when that size may not partner)."""
+        for cap in self.capacity:
+            if size_class in cap.sizes:
+                return cap
+        return None
+
+    @property
+    def label(self):
+        return f"{self.name_ko} ({self.name_en})"
+
+
+def load_rules(path=None, overrides=None):
+    """Read the track rules, applying per-round ``overrides``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML file shaped like ``data/tracks.toml`` (the default).
+    overrides : dict, optional
+        ``{track: {field: value}}``; e.g. ``{"construction": {"capacity": [{"sizes": [...], "min": 2, "max": 5}]}}``
+        or ``{"value": {"open": True}}``.
+
+    Returns
+    -------
+    dict of str to TrackRule
+
+    Raises
+    ------
+    ConfigError
+        When the file or an override names an unknown track, size class or certificate,
+        or a capacity with min > max.
+    """
+    path = Path(path) if path else DEFAULT_RULES_PATH
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))["tracks"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise ConfigError(f"{path}: cannot read track rules ({exc})") from exc
+    raw = copy.deepcopy(raw)
+    for track, fields in (overrides or {}).items():
+        if track not in raw:
+            raise ConfigError(f"override names unknown track {track!r} (known: {', '.join(raw)})")
+        raw[track].update(fields)
+    return {key: _build_rule(key, spec, path) for key, spec in raw.items()}
+
+
+def _build_rule(key, spec, path):
+    where = f"{path}: track {key!r}"
+    try:
+        caps = tuple(
+            Capacity(frozenset(_sizes(c["sizes"], where)), int(c["min"]), int(c["max"]) or None)
+            for c in spec.get("capacity", [])
+        )
+        for c in caps:
+            if c.min < 0 or (c.max is not None and c.min > c.max):
+                raise ConfigError(f"{where}: capacity min {c.min} > max {c.max}")
+        for cert in spec.get("partner_certificates_any", []):
+            if cert not in CERTIFICATE_KINDS:
+                raise ConfigError(f"{where}: unknown certificate {cert!r}")
+        if spec.get("product") not in PRODUCT_KINDS:
+            raise ConfigError(f"{where}: product must be one of {PRODUCT_KINDS}, not {spec.get('product')!r}")
+        return TrackRule(
+            key=key,
+            name_ko=spec["name_ko"],
+            name_en=spec["name_en"],
+            run_by=spec.get("run_by", ""),
+            open=bool(spec.get("open", True)),
+            lead_sizes=frozenset(_sizes(spec["lead_sizes"], where)),
+            lead_any_of=tuple(spec.get("lead_any_of", ["sme"])),
+            partner_sizes=frozenset(_sizes(spec["partner_sizes"], where)),
+            partner_certificates_any=tuple(spec.get("partner_certificates_any", [])),
+            certificate_covers_product=bool(spec.get("certificate_covers_product", False)),
+            product=spec["product"],
+            capacity=caps,
+            lead_licence=bool(spec.get("lead_licence", False)),
+            partner_licence=bool(spec.get("partner_licence", False)),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"{where}: missing field {exc}") from exc
+
+
+def _sizes(values, where):
+    for v in values:
+        if v not in SIZE_CLASSES:
+            raise ConfigError(f"{where}: unknown size class {v!r}")
+    return values
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def lead_reasons(rule, firm, on):
+    """Why ``firm`` may not lead in ``rule``'s track on day ``on`` ([] when it may)."""
+    reasons = _common_reasons(rule, firm, on, "lead")
+    if firm.size_class not in rule.lead_sizes:
+        reasons.append(Reason(
+            "lead_size",
+            f"{firm.size_class}는 {rule.name_ko} 과제의 주관기업이 될 수 없음",
+            f"lead {firm.size_class} ({SIZE_NAMES_EN[firm.size_class]}) may not lead in {rule.name_ko}",
+        ))
+    if not _meets_any(rule.lead_any_of, firm, on):
+        wanted_ko = " 또는 ".join(_LEAD_CONDITION[c][0] for c in rule.lead_any_of)
+        wanted_en = " or ".join(_LEAD_CONDITION[c][1] for c in rule.lead_any_of)
+        reasons.append(Reason(
+            "lead_condition",
+            f"주관기업은 {wanted_ko}이어야 함",
+            f"lead must be {wanted_en}",
+        ))
+    if rule.lead_licence and not firm.licences:
+        reasons.append(Reason("lead_licence", "주관기업에 종합·전문 건설업 면허가 없음",
+                              "lead holds no general or specialty construction licence"))
+    return reasons
+
+
+def partner_reasons(rule, firm, on, product_code=""):
+    """Why ``firm`` may not partner in ``rule``'s track for ``product_code`` ([] when it may)."""
+    reasons = _common_reasons(rule, firm, on, "partner")
+    if firm.size_class not in rule.partner_sizes or rule.capacity_for(firm.size_class) is None:
+        reasons.append(Reason(
+            "partner_size",
+            f"{firm.size_class} 협력기업은 {rule.name_ko} 과제에 참여할 수 없음",
+            f"partner {firm.size_class} may not join {rule.name_ko}",
+        ))
+    if rule.partner_licence and not firm.licences:
+        reasons.append(Reason("partner_licence", "협력기업에 종합·전문 건설업 면허가 없음",
+                              "partner holds no general or specialty construction licence"))
+    if rule.partner_certificates_any:
+        reasons.extend(_certificate_reasons(rule, firm, on, product_code))
+    return reasons
+
+
+def pair_reasons(rule, lead, partner, on, product_code=""):
+    """Every reason the pair (``lead``, ``partner``) is not allowed in ``rule``'s track.
+
+    ``product_code`` is the product the lead applied for (10-digit 세부품명번호 or
+    16-digit 물품목록번호). Debarred firms and pairs within one affiliate group are
+    never eligible.
+
+    Examples
+    --------
+    A large partner in 혁신성장 gives the reason "partner 대기업 may not join 혁신성장".
+    """
+    reasons = lead_reasons(rule, lead, on) + partner_reasons(rule, partner, on, product_code)
+    if lead.brn == partner.brn:
+        reasons.append(Reason("same_firm", "같은 기업끼리는 짝이 될 수 없음", "a firm cannot pair with itself"))
+    if lead.affiliate_group and lead.affiliate_group == partner.affiliate_group:
+        reasons.append(Reason(
+            "affiliate",
+            f"같은 계열({lead.affiliate_group})의 기업끼리는 짝이 될 수 없음",
+            f"lead and partner are affiliates (group {lead.affiliate_group})",
+        ))
+    return reasons
+
+
+_LEAD_CONDITION = {
+    "startup": ("창업기업(7년 미만)", "a startup (under 7 years)"),
+    "small": ("소기업", "a small firm (소기업)"),
+    "sme": ("중소기업", "an SME (중소기업)"),
+}
+
+
+def _meets_any(conditions, firm, on):
+    checks = {
+        "startup": lambda: firm.is_startup(on),
+        "small": lambda: firm.size_class in SMALL_SIZES,
+        "sme": lambda: firm.is_sme,
+    }
+    return any(checks[c]() for c in conditions)
+
+
+def _common_reasons(rule, firm, on, side):
+    reasons = []
+    side_ko = "주관기업" if side == "lead" else "협력기업"
+    if not rule.open:
+        reasons.append(Reason("track_closed", f"{rule.name_ko} 과제는 이번 회차에 열리지 않음",
+                              f"track {rule.name_ko} is not open in this round"))
+    if firm.is_debarred(on):
+        until = f" ~{firm.debarred_to.isoformat()}" if firm.debarred_to else ""
+        reasons.append(Reason("debarred", f"{side_ko} {firm.name}: 부정당업자 제재 중{until}",
+                              f"{side} {firm.name} is debarred (부정당업자 제재{until})"))
+    return reasons
+
+
+def _certificate_reasons(rule, firm, on, product_code):
+    wanted = rule.partner_certificates_any
+    held = [c for c in firm.certificates if c.kind in wanted]
+    if rule.certificate_covers_product and product_code:
+        held = [c for c in held if covers(c.code, product_code)]
+    valid = [c for c in held if c.valid_on(on)]
+    if valid:
+        return []
+    names = ", ".join(CERTIFICATE_KINDS[k][0] for k in wanted)
+    for_ko = f" ({product_code})" if rule.certificate_covers_product and product_code else ""
+    for_en = f" for {product_code}" if rule.certificate_covers_product and product_code else ""
+    if held:
+        last = max(held, key=lambda c: c.valid_to or on)
+        code = f" for {last.code}" if last.code else ""
+        if last.valid_to is not None and last.valid_to < on:
+            return [Reason("certificate_expired",
+                           f"{last.name_ko}{' ' + last.code if last.code else ''} 유효기간 만료 {last.valid_to.isoformat()}",
+                           f"{last.name_ko}{code} expired {last.valid_to.isoformat()}")]
+        return [Reason("certificate_not_yet_valid",
+                       f"{last.name_ko}{' ' + last.code if last.code else ''} 유효기간 시작 전 ({last.valid_from})",
+                       f"{last.name_ko}{code} not valid until {last.valid_from}")]
+    return [Reason("certificate_missing",
+                   f"협력기업에 필요한 인증({names}){for_ko}이 없음",
+                   f"partner holds none of {names}{for_en}")]
+
+
+def covers(certificate_code, product_code):
+    """Whether a certificate for ``certificate_code`` covers the product ``product_code``.
+
+    Same 10-digit 세부품명 when both have one; a 16-digit 물품목록번호 is covered by a
+    certificate on its 8-digit 물품분류번호.
+
+    Examples
+    --------
+    >>> covers("4617161001", "4617161001")
+    True
+    >>> covers("4617161001", "4617161099")
+    False
+    >>> covers("4617161001", "4617161012345678")
+    True
+    """
+    if not certificate_code:
+        return False
+    if len(product_code) == 16 or len(certificate_code) == 8:
+        return certificate_code[:8] == product_code[:8]
+    return certificate_code == product_code
