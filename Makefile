@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/matcher demo load
 
 run: demo
-	$(BIN)/matcher serve --port $(PORT)
+	$(BIN)/python -m web --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest

@@ -33,7 +33,7 @@ def _register():
     for module in (data,):
         for command in module.COMMANDS:
             main.add_command(command)
-    for name in ("recommend", "solve", "web"):
+    for name in ("recommend", "solve"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["COMMANDS"])
         except ModuleNotFoundError as exc:
