@@ -1,0 +1,457 @@
+"""Features of a (lead, partner) pair: text vectors and code/region/capability closeness.
+
+Every closeness comes twice: a scalar function for one pair that also says *why*
+(used by the score explanation), and a vectorised version over arrays of pair
+indices (used by the candidate graph). Tests check that the two agree.
+
+Closeness levels (each component is in [0, 1]):
+
+* G2B product code (조달청 물품분류, UNSPSC levels): same commodity (8 digits) 1.0,
+  class (6) 0.6, family (4) 0.3, segment (2) 0.1.
+* KSIC (한국표준산업분류): same sub-class (5 digits) 1.0, class (4) 0.8, group (3) 0.6,
+  division (2) 0.4, section (letter) 0.2.
+* Region: same 시도 1.0, otherwise ``max(0, 1 - km / 400)`` between 시도 centroids.
+* Capability: see :data:`CAPABILITY_LEVELS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+TEXT_METHODS = ("char", "kiwi")
+KIWI_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
+"""Kiwi part-of-speech tags kept as tokens: common and proper nouns, foreign words (CCTV), roots."""
+
+G2B_LEVELS = ((8, 1.0, "commodity", "같은 물품분류", "same commodity"),
+              (6, 0.6, "class", "같은 물품 클래스", "same product class"),
+              (4, 0.3, "family", "같은 물품 패밀리", "same product family"),
+              (2, 0.1, "segment", "같은 물품 세그먼트", "same product segment"))
+KSIC_LEVELS = ((5, 1.0, "sub-class", "같은 세세분류", "same KSIC sub-class"),
+               (4, 0.8, "class", "같은 세분류", "same KSIC class"),
+               (3, 0.6, "group", "같은 소분류", "same KSIC group"),
+               (2, 0.4, "division", "같은 중분류", "same KSIC division"),
+               (0, 0.2, "section", "같은 대분류", "same KSIC section"))
+REGION_SCALE_KM = 400.0
+
+CAPABILITY_LEVELS = {
+    "dp_exact": 1.0,      # valid 직접생산확인 for exactly the lead's 세부품명
+    "evidence_class": 0.8,  # valid 소재부품/R&D/특허/성능인증 evidence in the lead's 물품분류
+    "dp_class": 0.7,      # valid 직접생산확인 in the same 물품분류, another 세부품명
+    "licence_work": 1.0,  # construction licence for the lead's work type
+    "licence_any": 0.6,   # some construction licence (construction tracks only)
+    "materials_any": 0.4,  # valid 소재부품/소부장 firm confirmation for other products
+    "evidence_any": 0.3,  # valid R&D/patent/성능인증 evidence for other products
+}
+EVIDENCE_KINDS = ("materials_parts", "rnd_product", "patent", "performance", "sobujang")
+MATERIALS_KINDS = ("materials_parts", "sobujang")
+_NO_LEAD, _NO_PARTNER = -1, -2  # padding keys that never match each other
+
+
+# --- text -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def kiwi():
+    """The one :class:`kiwipiepy.Kiwi` instance (its model ships in ``kiwipiepy_model``; no network)."""
+    from kiwipiepy import Kiwi
+    return Kiwi()
+
+
+def noun_tokens(texts):
+    """Kiwi noun tokens (lower-cased) of each text; a list of token lists, one per text.
+
+    Examples
+    --------
+    >>> noun_tokens(["영상감시카메라를"])
+    [['영상', '감시', '카메라']]
+    """
+    texts = [t or " " for t in texts]
+    return [[tok.form.lower() for tok in toks if tok.tag in KIWI_TAGS] for toks in kiwi().tokenize(texts)]
+
+
+def _tokens_as_is(tokens):
+    return tokens
+
+
+class TextVectorizer:
+    """TF-IDF text vectors, by character n-grams or by Kiwi noun tokens.
+
+    Follows scikit-learn's estimator contract (parameters stored in ``__init__``,
+    ``fit`` returns ``self``, the fitted TF-IDF in ``tfidf_``). Rows are L2-normalised,
+    so a sparse product of two matrices gives cosine similarities.
+
+    Parameters
+    ----------
+    method : {"char", "kiwi"}
+        ``char``: ``char_wb`` n-grams of 2-4 characters; ``kiwi``: nouns from the Kiwi
+        morphological analyser (particles such as 를/의 dropped, compounds split).
+    max_df : float
+        Terms in more than this share of documents are ignored (too common to tell firms apart).
+    """
+
+    def __init__(self, method="char", max_df=0.5):
+        self.method = method
+        self.max_df = max_df
+
+    def _analysed(self, texts):
+        return noun_tokens(texts) if self.method == "kiwi" else [t or "" for t in texts]
+
+    def fit(self, texts):
+        if self.method not in TEXT_METHODS:
+            raise ValueError(f"text method {self.method!r} is not one of {TEXT_METHODS}")
+        texts = list(texts)
+        max_df = self.max_df if len(texts) >= 20 else 1.0  # tiny corpora: keep every term
+        if self.method == "kiwi":
+            tfidf = TfidfVectorizer(analyzer=_tokens_as_is, sublinear_tf=True, max_df=max_df,
+                                    dtype=np.float32)
+        else:
+            tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
+                                    max_df=max_df, dtype=np.float32)
+        self.tfidf_ = tfidf.fit(self._analysed(texts))
+        return self
+
+    def transform(self, texts):
+        """Sparse CSR matrix, shape (len(texts), n_terms), rows of unit length (or zero)."""
+        return self.tfidf_.transform(self._analysed(list(texts))).tocsr()
+
+    def fit_transform(self, texts):
+        texts = list(texts)
+        return self.fit(texts).transform(texts)
+
+
+def firm_text(firm, application=None):
+    """What the text component reads: the firm's description plus its application text."""
+    parts = [firm.description or ""]
+    if application is not None and application.text:
+        parts.append(application.text)
+    return " ".join(p for p in parts if p).strip()
+
+
+def text_similarity(text_a, text_b, method="char"):
+    """Cosine similarity of two texts with a vectoriser fitted on just these two (for tests and one-offs)."""
+    vec = TextVectorizer(method=method).fit([text_a, text_b])
+    a, b = vec.transform([text_a]), vec.transform([text_b])
+    return float(a.multiply(b).sum())
+
+
+# --- codes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeMatch:
+    """The closest pair of codes between two firms: ``value`` in [0, 1], the level and the codes."""
+
+    value: float
+    level: str = ""
+    lead_code: str = ""
+    partner_code: str = ""
+    ko: str = ""
+    en: str = ""
+
+
+def lead_product_codes(lead, application=None):
+    """Product codes the lead is scored on: the applied-for product, else its G2B codes."""
+    if application is not None and application.product_code:
+        return [application.product_code]
+    return list(lead.g2b_codes)
+
+
+def partner_product_codes(partner, application=None):
+    """Product codes a partner offers: its applied-for product and its G2B codes."""
+    codes = list(partner.g2b_codes)
+    if application is not None and application.product_code:
+        codes.insert(0, application.product_code)
+    return codes
+
+
+def g2b_match(lead_codes, partner_codes):
+    """Closest G2B level shared by any lead code and any partner code.
+
+    Examples
+    --------
+    >>> g2b_match(["4617161001"], ["46171610"]).level
+    'commodity'
+    >>> g2b_match(["46171610"], ["46170000"]).value
+    0.3
+    """
+    for digits, value, level, ko, en in G2B_LEVELS:
+        for a in lead_codes:
+            for b in partner_codes:
+                if len(a) >= digits and len(b) >= digits and a[:digits] == b[:digits]:
+                    return CodeMatch(value, level, a, b, ko, en)
+    return CodeMatch(0.0)
+
+
+def ksic_match(lead_codes, partner_codes):
+    """Closest KSIC level shared by the two firms (section via :func:`matcher.codes.ksic_section`).
+
+    Examples
+    --------
+    >>> ksic_match(["26421"], ["26429"]).level
+    'class'
+    """
+    for digits, value, level, ko, en in KSIC_LEVELS:
+        for a in lead_codes:
+            for b in partner_codes:
+                if digits and len(a) >= digits and len(b) >= digits and a[:digits] == b[:digits]:
+                    return CodeMatch(value, level, a, b, ko, en)
+                if not digits and _section(a) and _section(a) == _section(b):
+                    return CodeMatch(value, level, a, b, ko, en)
+    return CodeMatch(0.0)
+
+
+def _section(code):
+    from . import codes
+    try:
+        return codes.ksic_section(code[:2]) or ""
+    except (KeyError, ValueError, LookupError):
+        return ""
+
+
+def level_keys(code_lists, lengths, section=False):
+    """Integer keys of each firm's codes cut at each level, for vectorised comparison.
+
+    Parameters
+    ----------
+    code_lists : list of list of str
+        Codes per firm.
+    lengths : sequence of int
+        Prefix lengths; 0 means the KSIC section letter (when ``section``).
+
+    Returns
+    -------
+    ndarray of int64, shape (n_firms, len(lengths), max codes per firm)
+        Padded with -1; a code shorter than the level gets -1 there as well. Compare a
+        lead array with ``partner_keys(...)`` (padded with -2) so padding never matches.
+    """
+    width = max([1] + [len(c) for c in code_lists])
+    out = np.full((len(code_lists), len(lengths), width), _NO_LEAD, dtype=np.int64)
+    for i, codes in enumerate(code_lists):
+        for j, code in enumerate(codes):
+            for li, digits in enumerate(lengths):
+                if digits == 0 and section:
+                    sec = _section(code)
+                    if sec:
+                        out[i, li, j] = ord(sec[0])
+                elif digits and len(code) >= digits and code[:digits].isdigit():
+                    out[i, li, j] = int(code[:digits])
+    return out
+
+
+def partner_keys(keys):
+    """Re-pad a :func:`level_keys` array with -2 so it never matches a lead's padding."""
+    out = keys.copy()
+    out[out == _NO_LEAD] = _NO_PARTNER
+    return out
+
+
+def pairs_level_value(lead_keys, part_keys, li, pi, values, chunk=400_000):
+    """Vectorised closeness: for each pair, the value of the deepest level where any codes agree.
+
+    Parameters
+    ----------
+    lead_keys, part_keys : ndarray, shape (n_leads, n_levels, m1) and (n_partners, n_levels, m2)
+        From :func:`level_keys` (partners re-padded by :func:`partner_keys`).
+    li, pi : ndarray of int, shape (n_pairs,)
+        Lead and partner index of each pair.
+    values : sequence of float, one per level, deepest first.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_pairs,)
+    """
+    out = np.zeros(len(li), dtype=np.float32)
+    for start in range(0, len(li), chunk):
+        a = lead_keys[li[start:start + chunk]]
+        b = part_keys[pi[start:start + chunk]]
+        res = np.zeros(len(a), dtype=np.float32)
+        for level in range(len(values) - 1, -1, -1):  # shallow first; deeper levels overwrite
+            hit = (a[:, level, :, None] == b[:, level, None, :]).any(axis=(1, 2))
+            res[hit] = values[level]
+        out[start:start + chunk] = res
+    return out
+
+
+# --- region ---------------------------------------------------------------------------------
+
+
+def region_closeness(a, b):
+    """Closeness of two 시도 in [0, 1]: 1 when the same, falling linearly to 0 at 400 km.
+
+    Unknown regions give 0 unless they are the same string.
+    """
+    from . import codes
+    try:
+        na, nb = codes.normalize_region(a), codes.normalize_region(b)
+    except (KeyError, ValueError, LookupError):
+        return 1.0 if a == b else 0.0
+    if na == nb:
+        return 1.0
+    return max(0.0, 1.0 - codes.region_distance_km(na, nb) / REGION_SCALE_KM)
+
+
+@lru_cache(maxsize=1)
+def _region_table():
+    from . import codes
+    names = sorted(codes.regions())
+    matrix = np.array([[region_closeness(a, b) for b in names] for a in names], dtype=np.float32)
+    return {n: i for i, n in enumerate(names)}, matrix
+
+
+def region_index(names):
+    """Index of each region in the closeness table (-1 when unknown); shape (n,)."""
+    from . import codes
+    index, _ = _region_table()
+    out = np.full(len(names), -1, dtype=np.int64)
+    for i, name in enumerate(names):
+        try:
+            out[i] = index.get(codes.normalize_region(name), -1)
+        except (KeyError, ValueError, LookupError):
+            pass
+    return out
+
+
+def pairs_region_value(lead_idx, part_idx):
+    """Vectorised :func:`region_closeness` from :func:`region_index` arrays; shape (n_pairs,)."""
+    _, matrix = _region_table()
+    ok = (lead_idx >= 0) & (part_idx >= 0)
+    out = np.zeros(len(lead_idx), dtype=np.float32)
+    out[ok] = matrix[lead_idx[ok], part_idx[ok]]
+    return out
+
+
+# --- capability -----------------------------------------------------------------------------
+
+
+def capability_match(lead_codes, lead_licences, partner, rule, on):
+    """How well ``partner`` can carry the lead's product: the best of :data:`CAPABILITY_LEVELS`.
+
+    Parameters
+    ----------
+    lead_codes : list of str
+        The lead's product codes (:func:`lead_product_codes`).
+    lead_licences : list of Licence
+        The lead's construction licences (their work types count in construction tracks).
+    partner : Firm
+    rule : TrackRule
+        Licences count only where the track asks partners for one.
+    on : date
+        Certificates must be valid on this day.
+
+    Returns
+    -------
+    tuple (float, str, str, str)
+        Value, level key, Korean and English reason ('' when 0).
+    """
+    best = (0.0, "", "", "")
+    for cert in partner.certificates:
+        if cert.valid_on(on):
+            best = max(best, _certificate_level(cert, lead_codes), key=lambda t: t[0])
+    if rule.partner_licence and partner.licences:
+        lead_work = {lic.work_type for lic in lead_licences if lic.work_type}
+        shared = sorted(lead_work & {lic.work_type for lic in partner.licences})
+        if shared:
+            cand = (CAPABILITY_LEVELS["licence_work"], "licence_work",
+                    f"같은 공종 면허 ({shared[0]})", f"licensed for the same work type ({shared[0]})")
+        else:
+            cand = (CAPABILITY_LEVELS["licence_any"], "licence_any", "건설업 면허 보유", "holds a construction licence")
+        best = max(best, cand, key=lambda t: t[0])
+    return best
+
+
+def _certificate_level(cert, lead_codes):
+    code = cert.code or ""
+    name = cert.name_ko
+    if cert.kind == "direct_production" and code:
+        if any(len(p) == 10 and len(code) == 10 and p == code for p in lead_codes):
+            return (CAPABILITY_LEVELS["dp_exact"], "dp_exact", f"{name} {code} 보유 (해당 세부품명)",
+                    f"holds a direct-production certificate for {code}")
+        if any(len(p) >= 8 and len(code) >= 8 and p[:8] == code[:8] for p in lead_codes):
+            return (CAPABILITY_LEVELS["dp_class"], "dp_class", f"같은 물품분류의 {name} ({code})",
+                    f"direct-production certificate in the same commodity ({code})")
+    if cert.kind in EVIDENCE_KINDS:
+        if code and any(len(p) >= 8 and len(code) >= 8 and p[:8] == code[:8] for p in lead_codes):
+            return (CAPABILITY_LEVELS["evidence_class"], "evidence_class", f"{name} ({code}) 보유",
+                    f"{cert.name_en} for the same commodity ({code})")
+        if cert.kind in MATERIALS_KINDS:
+            return (CAPABILITY_LEVELS["materials_any"], "materials_any", f"{name} 보유", f"holds {cert.name_en}")
+        return (CAPABILITY_LEVELS["evidence_any"], "evidence_any", f"{name} 보유 (다른 제품)",
+                f"holds {cert.name_en} (another product)")
+    return (0.0, "", "", "")
+
+
+@dataclass
+class CapabilityArrays:
+    """Per-firm arrays that :func:`pairs_capability_value` compares (built by :func:`capability_arrays`)."""
+
+    dp10: np.ndarray      # (n_partners, m) valid 10-digit 직접생산 codes, -2 padded
+    dp8: np.ndarray       # (n_partners, m) their 8-digit class
+    ev8: np.ndarray       # (n_partners, m) 8-digit class of valid evidence certificates
+    flat: np.ndarray      # (n_partners,) best code-independent value (materials_any / evidence_any)
+    work: np.ndarray      # (n_partners, m) licence work-type ids, -2 padded
+    licensed: np.ndarray  # (n_partners,) bool
+
+
+def _pad(rows, pad):
+    width = max([1] + [len(r) for r in rows])
+    out = np.full((len(rows), width), pad, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
+def capability_arrays(partners, on, work_ids):
+    """Precompute each partner's valid evidence once; ``work_ids`` maps work type → int (grown here)."""
+    dp10, dp8, ev8, flat, work, licensed = [], [], [], [], [], []
+    for firm in partners:
+        valid = [c for c in firm.certificates if c.valid_on(on)]
+        dp = [c.code for c in valid if c.kind == "direct_production" and c.code]
+        dp10.append([int(c) for c in dp if len(c) == 10 and c.isdigit()])
+        dp8.append([int(c[:8]) for c in dp if len(c) >= 8 and c[:8].isdigit()])
+        ev = [c for c in valid if c.kind in EVIDENCE_KINDS]
+        ev8.append([int(c.code[:8]) for c in ev if len(c.code) >= 8 and c.code[:8].isdigit()])
+        f = 0.0
+        if any(c.kind in MATERIALS_KINDS for c in ev):
+            f = CAPABILITY_LEVELS["materials_any"]
+        elif ev:
+            f = CAPABILITY_LEVELS["evidence_any"]
+        flat.append(f)
+        work.append([work_ids.setdefault(l.work_type, len(work_ids)) for l in firm.licences if l.work_type])
+        licensed.append(bool(firm.licences))
+    return CapabilityArrays(_pad(dp10, _NO_PARTNER), _pad(dp8, _NO_PARTNER), _pad(ev8, _NO_PARTNER),
+                            np.array(flat, dtype=np.float32), _pad(work, _NO_PARTNER), np.array(licensed))
+
+
+def lead_capability_keys(code_lists, licence_lists, work_ids):
+    """Lead-side keys: 10-digit products, 8-digit classes and licence work types, each -1 padded."""
+    p10 = [[int(c) for c in codes if len(c) == 10 and c.isdigit()] for codes in code_lists]
+    p8 = [[int(c[:8]) for c in codes if len(c) >= 8 and c[:8].isdigit()] for codes in code_lists]
+    work = [[work_ids.setdefault(l.work_type, len(work_ids)) for l in lics if l.work_type]
+            for lics in licence_lists]
+    return _pad(p10, _NO_LEAD), _pad(p8, _NO_LEAD), _pad(work, _NO_LEAD)
+
+
+def _any_equal(a, b):
+    return (a[:, :, None] == b[:, None, :]).any(axis=(1, 2))
+
+
+def pairs_capability_value(lead_keys, cap, li, pi, rule, chunk=400_000):
+    """Vectorised :func:`capability_match` values for pairs (``li``, ``pi``); shape (n_pairs,)."""
+    p10, p8, work = lead_keys
+    out = np.zeros(len(li), dtype=np.float32)
+    for s in range(0, len(li), chunk):
+        a, b = li[s:s + chunk], pi[s:s + chunk]
+        res = cap.flat[b].copy()
+        res = np.maximum(res, np.where(_any_equal(p8[a], cap.dp8[b]), CAPABILITY_LEVELS["dp_class"], 0))
+        res = np.maximum(res, np.where(_any_equal(p8[a], cap.ev8[b]), CAPABILITY_LEVELS["evidence_class"], 0))
+        res = np.maximum(res, np.where(_any_equal(p10[a], cap.dp10[b]), CAPABILITY_LEVELS["dp_exact"], 0))
+        if rule.partner_licence:
+            lic = np.where(cap.licensed[b], CAPABILITY_LEVELS["licence_any"], 0)
+            lic = np.where(_any_equal(work[a], cap.work[b]), CAPABILITY_LEVELS["licence_work"], lic)
+            res = np.maximum(res, lic)
+        out[s:s + chunk] = res
+    return out
