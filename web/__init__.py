@@ -1,0 +1,84 @@
+"""The Flask front end: a thin layer over :mod:`matcher`.
+
+``create_app(test_config=None)`` builds the app (Flask's own ``flaskr`` pattern). Blueprints, one per
+feature: :mod:`web.search` (SMEs find partners), :mod:`web.auth` (staff login), :mod:`web.rounds`
+(rounds, uploads, interest requests, audit log), :mod:`web.runs` (batch matching, proposals, decisions,
+pictures, export), :mod:`web.api` (JSON API under ``/api/v1``) and :mod:`web.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from matcher import db
+
+csrf = CSRFProtect()
+
+UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
+def create_app(test_config=None):
+    """Build the app.
+
+    Parameters
+    ----------
+    test_config : dict, optional
+        Overrides the configuration (``DATABASE_URL``, ``SECRET_KEY``, ``WTF_CSRF_ENABLED``, ...).
+
+    Returns
+    -------
+    flask.Flask
+    """
+    app = Flask(__name__, instance_path=str(db.PROJECT_ROOT / "instance"))
+    app.config.from_mapping(_default_config(app))
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    db.init_db(app.config["DATABASE_URL"])
+    app.json.ensure_ascii = False  # Korean names stay readable in the JSON API
+    app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)
+    csrf.init_app(app)
+    _register(app)
+    return app
+
+
+def _default_config(app):
+    return dict(
+        DATABASE_URL=db.database_url(),
+        SECRET_KEY=os.environ.get("MATCHER_SECRET_KEY") or os.environ.get("SECRET_KEY"),
+        MAX_CONTENT_LENGTH=UPLOAD_LIMIT,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Secure cookies need https; plain http on localhost would then lose the session.
+        SESSION_COOKIE_SECURE=os.environ.get("MATCHER_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
+        WTF_CSRF_TIME_LIMIT=None,
+        RUN_TIME_LIMIT=20.0,
+    )
+
+
+def _instance_secret(instance):
+    """A random key kept in ``instance/secret_key`` so sessions survive a restart."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
+
+
+def _register(app):
+    from . import api, auth, errors, i18n, rounds, runs, search, store
+    store.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    for module in (search, auth, rounds, runs, api):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,42 @@
+"""``python -m web [--port 5000] [--host 127.0.0.1]``: create the schema, make sure the demo staff
+account exists (printing its password), and serve the app with waitress."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from matcher import db
+
+from . import create_app
+from .auth import ensure_user
+
+STAFF_USERNAME = "staff"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+    app = create_app()
+    announce_staff(app.config["DATABASE_URL"], os.environ.get("MATCHER_STAFF_PASSWORD"))
+    from waitress import serve
+    print(f"serving on http://{args.host}:{args.port}  (database: {app.config['DATABASE_URL']})", flush=True)
+    serve(app, host=args.host, port=args.port, threads=args.threads)
+
+
+def announce_staff(database_url, password=None):
+    """Create the ``staff`` account when missing and print its password once."""
+    with db.transaction(database_url) as session:
+        created = ensure_user(session, STAFF_USERNAME, password)
+    if created:
+        print(f"staff login: username {STAFF_USERNAME!r}, password {created!r}", flush=True)
+    else:
+        print(f"staff login: username {STAFF_USERNAME!r} (existing account; set MATCHER_STAFF_PASSWORD "
+              "to reset its password)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""JSON API under ``/api/v1``.
+
+Public: rounds, recommendations and why-not for a firm. Staff (session login): runs, jobs, proposals,
+decisions. Every POST needs the CSRF token in the ``X-CSRFToken`` header (``GET /api/v1/csrf-token``
+gives one for the session). Errors: ``{"error": {"status": …, "message": …}}``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from matcher import db
+
+from . import proposals as views
+from . import recommendations as engine
+from .auth import actor, authenticate, staff_required
+from .jobs import get_job
+from .rounds import application_counts, round_or_404
+from .runs import _start, run_or_404, run_round
+from .search import _firm_or_404, _search_form, why_not
+from .store import db_session
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/")
+def index():
+    return jsonify(endpoints=sorted(str(r) for r in current_app.url_map.iter_rules()
+                                    if str(r).startswith("/api/v1")))
+
+
+@bp.get("/csrf-token")
+def csrf_token():
+    return jsonify(csrf_token=generate_csrf())
+
+
+@bp.post("/session")
+def login():
+    body = _json_body()
+    user = authenticate(db_session(), str(body.get("username", "")), str(body.get("password", "")))
+    if user is None:
+        abort(401, "unknown username or wrong password")
+    session["user_id"] = user.id
+    return jsonify(username=user.username, role=user.role)
+
+
+@bp.get("/rounds")
+def rounds():
+    s = db_session()
+    counts = application_counts(s)
+    return jsonify(rounds=[_round_json(r, counts) for r in s.scalars(select(db.RoundRow).order_by(db.RoundRow.id))])
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_detail(round_id):
+    s = db_session()
+    return jsonify(_round_json(round_or_404(s, round_id), application_counts(s, round_id)))
+
+
+@bp.get("/firms/<brn>/recommendations")
+def recommendations(brn):
+    s = db_session()
+    firm = _firm_or_404(s, brn)
+    form = _search_form(request.args)
+    if not form["track"]:
+        abort(400, "query parameter 'track' is required (innovation, materials, convergence, construction, value)")
+    return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"],
+                   recommendations=engine.recommend(s, firm.brn, form))
+
+
+@bp.get("/firms/<brn>/why-not")
+def why_not_api(brn):
+    s = db_session()
+    firm, other = _firm_or_404(s, brn), _firm_or_404(s, request.args.get("other", ""))
+    reasons = why_not(s, firm, other, _search_form(request.args))
+    return jsonify(firm=firm.brn, other=other.brn, eligible=not reasons,
+                   reasons=[dict(code=r.code, ko=r.ko, en=r.en) for r in reasons])
+
+
+@bp.get("/rounds/<int:round_id>/runs")
+@staff_required
+def runs(round_id):
+    s = db_session()
+    row = round_or_404(s, round_id)
+    stmt = select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id).order_by(db.MatchRunRow.id)
+    return jsonify(runs=[_run_json(r) for r in s.scalars(stmt)])
+
+
+@bp.post("/rounds/<int:round_id>/runs")
+@staff_required
+def start_run(round_id):
+    body = _json_body()
+    row = round_or_404(db_session(), round_id)
+    job = _start(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
+                 str(body.get("time_limit") or ""))
+    return jsonify(job.to_dict()), 202, {"Location": url_for("api.job", job_id=job.id)}
+
+
+@bp.get("/jobs/<job_id>")
+@staff_required
+def job(job_id):
+    found = get_job(job_id)
+    if found is None:
+        abort(404, f"job {job_id!r} not found")
+    return jsonify(found.to_dict())
+
+
+@bp.get("/runs/<int:run_id>")
+@staff_required
+def run(run_id):
+    return jsonify(_run_json(run_or_404(db_session(), run_id), diagnostics=True))
+
+
+@bp.get("/runs/<int:run_id>/proposals")
+@staff_required
+def run_proposals(run_id):
+    s = db_session()
+    rows = views.proposal_rows(s, run_or_404(s, run_id))
+    for field in ("track", "status", "partner_brn", "decision"):
+        if request.args.get(field):
+            rows = [r for r in rows if r[field] == request.args[field]]
+    return jsonify(run=run_id, proposals=[views.as_json(r) for r in rows])
+
+
+@bp.get("/rounds/<int:round_id>/decisions")
+@staff_required
+def decisions(round_id):
+    s = db_session()
+    row = round_or_404(s, round_id)
+    firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
+    return jsonify(decisions=[_decision_json(d, firms) for d in views.decisions_of(s, row.id).values()])
+
+
+@bp.post("/rounds/<int:round_id>/decisions")
+@staff_required
+def decide(round_id):
+    s = db_session()
+    row = round_or_404(s, round_id)
+    views.record_decision(s, row, _json_body(), actor())
+    s.commit()
+    firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
+    return jsonify(decisions=[_decision_json(d, firms) for d in views.decisions_of(s, row.id).values()]), 201
+
+
+def _json_body():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "expected a JSON object body (Content-Type: application/json)")
+    return body
+
+
+def _round_json(row, counts):
+    apps = {f"{track}/{role}": n for (rid, track, role), n in counts.items() if rid == row.id}
+    return dict(id=row.id, name=row.name, reference_date=row.reference_date.isoformat(),
+                open_tracks=list(row.open_tracks or []), applications=apps)
+
+
+def _run_json(row, diagnostics=False):
+    data = dict(id=row.id, round_id=row.round_id, track=row.track, status=row.status, objective=row.objective,
+                bound=row.bound, gap=row.gap, seconds=row.seconds, created_by=row.created_by,
+                created_at=row.created_at.isoformat() if row.created_at else None, params=row.params,
+                proposals=len(row.proposals))
+    if diagnostics:
+        data["diagnostics"] = row.diagnostics
+    return data
+
+
+def _decision_json(d, firms):
+    return dict(lead=firms.get(d.lead_id), partner=firms.get(d.partner_id), track=d.track, kind=d.kind,
+                note=d.note, decided_by=d.decided_by,
+                decided_at=d.decided_at.isoformat() if d.decided_at else None)

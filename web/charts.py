@@ -1,0 +1,111 @@
+"""Server-rendered SVG pictures of a run, as plain functions returning :class:`markupsafe.Markup`.
+
+Every label goes through :func:`markupsafe.escape`, so a firm named ``<script>`` stays text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from markupsafe import Markup, escape
+
+TRACK_COLOURS = {
+    "innovation": "#1b7f5b", "materials": "#2f6fd0", "convergence": "#9a4fd0",
+    "construction": "#d07a1b", "value": "#c23b6b",
+}
+OTHER_COLOUR = "#666666"
+BELOW_MIN_COLOUR = "#d01b1b"
+
+
+def _svg(width, height, body, label):
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{escape(label)}" class="chart">{"".join(body)}</svg>')
+
+
+def _text(x, y, text, anchor="start", cls="label"):
+    return f'<text x="{x}" y="{y}" text-anchor="{anchor}" class="{cls}">{escape(text)}</text>'
+
+
+def bipartite_svg(pairs, label="pairings"):
+    """Partners (left) joined to their leads (right), lines coloured by track.
+
+    Parameters
+    ----------
+    pairs : list of dict
+        Each with ``partner`` and ``lead`` (display names), ``partner_key`` and ``lead_key`` (ids),
+        ``track``, and ``below_min`` (True when the partner signs fewer leads than its minimum).
+
+    Returns
+    -------
+    Markup
+        An ``<svg>`` element; partners below their minimum get a red outline.
+    """
+    groups = defaultdict(list)
+    for p in pairs:
+        groups[(p["partner_key"], p["partner"], bool(p.get("below_min")))].append(p)
+    row, top, width = 22, 20, 760
+    height = top * 2 + row * max(len(pairs), 1)
+    body, y = [], top
+    for (_key, name, below), members in groups.items():
+        py = y + row * (len(members) - 1) / 2
+        stroke = BELOW_MIN_COLOUR if below else "#333"
+        for i, p in enumerate(members):
+            ly = y + row * i
+            colour = TRACK_COLOURS.get(p["track"], OTHER_COLOUR)
+            body.append(f'<line x1="250" y1="{py:.1f}" x2="500" y2="{ly:.1f}" stroke="{colour}" '
+                        f'stroke-width="2" class="edge track-{escape(p["track"])}"/>')
+            body.append(f'<circle cx="500" cy="{ly:.1f}" r="5" fill="{colour}"/>')
+            body.append(_text(512, ly + 4, p["lead"]))
+        body.append(f'<rect x="236" y="{py - 8:.1f}" width="16" height="16" rx="3" fill="#fff" '
+                    f'stroke="{stroke}" stroke-width="{3 if below else 1.5}" class="partner{" below-min" if below else ""}"/>')
+        body.append(_text(228, py + 4, name, "end", "label below-min" if below else "label"))
+        y += row * len(members)
+    return _svg(width, height, body, label)
+
+
+def load_svg(loads, label="partner load"):
+    """Horizontal bars: leads per partner, with the partner's minimum as a tick.
+
+    Parameters
+    ----------
+    loads : list of dict
+        Each with ``name``, ``count``, ``min`` and ``max`` (``max`` None = unbounded).
+    """
+    row, left, scale_w = 20, 220, 420
+    top = max((max(l["count"], l["min"], l["max"] or 0) for l in loads), default=1) or 1
+    body = []
+    for i, l in enumerate(loads):
+        y = 10 + i * row
+        w = scale_w * l["count"] / top
+        below = l["count"] < l["min"]
+        body.append(_text(left - 8, y + 12, l["name"], "end"))
+        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="14" '
+                    f'fill="{BELOW_MIN_COLOUR if below else "#2f6fd0"}"/>')
+        body.append(_text(left + w + 6, y + 12, str(l["count"])))
+        if l["min"] > 1:
+            mx = left + scale_w * l["min"] / top
+            body.append(f'<line x1="{mx:.1f}" y1="{y - 2}" x2="{mx:.1f}" y2="{y + 16}" stroke="#000" '
+                        f'stroke-dasharray="3,2"/>')
+    return _svg(left + scale_w + 60, 20 + row * max(len(loads), 1), body, label)
+
+
+def histogram_svg(scores, bins=10, label="score distribution"):
+    """A histogram of ``scores`` (shape (n,), values in [0, 1]) in ``bins`` equal bins."""
+    counts = [0] * bins
+    for s in scores:
+        counts[min(bins - 1, max(0, int(float(s) * bins)))] += 1
+    width, height, left, bottom = 440, 200, 30, 170
+    top = max(counts) or 1
+    bar = (width - left - 10) / bins
+    body = [f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#333"/>']
+    for i, c in enumerate(counts):
+        h = 150 * c / top
+        x = left + i * bar
+        body.append(f'<rect x="{x + 1:.1f}" y="{bottom - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
+                    f'fill="#1b7f5b"><title>{i / bins:.1f}–{(i + 1) / bins:.1f}: {c}</title></rect>')
+        if c:
+            body.append(_text(f"{x + bar / 2:.1f}", f"{bottom - h - 3:.1f}", str(c), "middle", "small"))
+        body.append(_text(f"{x:.1f}", bottom + 14, f"{i / bins:.1f}", "middle", "small"))
+    body.append(_text(width - 10, bottom + 14, "1.0", "end", "small"))
+    return _svg(width, height + 10, body, label)

@@ -1,0 +1,169 @@
+"""Staff: rounds (create, open/close tracks), uploads with a full validation report, interest
+requests and the audit log."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from matcher import db
+from matcher.errors import NotFoundError, ValidationError
+from matcher.tracks import TRACKS, load_rules
+
+from .auth import actor, staff_required
+from .i18n import t
+from .jobs import jobs_for_round
+from .store import db_session
+
+bp = Blueprint("rounds", __name__, url_prefix="/staff")
+
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
+AUDIT_PAGE = 200
+
+
+@bp.route("/")
+@staff_required
+def index():
+    session = db_session()
+    rounds = list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+    totals = {}
+    for (round_id, _track, _role), n in application_counts(session).items():
+        totals[round_id] = totals.get(round_id, 0) + n
+    return render_template("staff/rounds.html", rounds=rounds, totals=totals, tracks=TRACKS, today=date.today())
+
+
+@bp.route("/rounds", methods=["POST"])
+@staff_required
+def create():
+    session = db_session()
+    name = request.form.get("name", "").strip()
+    if not name or len(name) > 100:
+        abort(400, f"round name {name!r} must have 1 to 100 characters")
+    try:
+        ref = date.fromisoformat(request.form.get("reference_date", ""))
+    except ValueError:
+        abort(400, f"reference date {request.form.get('reference_date')!r} is not a date (YYYY-MM-DD)")
+    if session.scalars(select(db.RoundRow).where(db.RoundRow.name == name)).first():
+        flash(t("round_exists"), "error")
+        return redirect(url_for("rounds.index"))
+    row = db.RoundRow(name=name, reference_date=ref, open_tracks=_chosen_tracks(request.form))
+    session.add(row)
+    db.audit(session, actor(), "round.create", round=name, reference_date=ref.isoformat())
+    session.commit()
+    flash(t("round_created"), "ok")
+    return redirect(url_for("rounds.detail", round_id=row.id))
+
+
+@bp.route("/rounds/<int:round_id>")
+@staff_required
+def detail(round_id):
+    session = db_session()
+    row = round_or_404(session, round_id)
+    runs = list(session.scalars(select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id)
+                                .order_by(db.MatchRunRow.id.desc())))
+    return render_template("staff/round.html", round=row, tracks=TRACKS, rules=load_rules(),
+                           counts=application_counts(session, row.id), runs=runs,
+                           jobs=jobs_for_round(row.id))
+
+
+@bp.route("/rounds/<int:round_id>/tracks", methods=["POST"])
+@staff_required
+def save_tracks(round_id):
+    session = db_session()
+    row = round_or_404(session, round_id)
+    row.open_tracks = _chosen_tracks(request.form)
+    db.audit(session, actor(), "round.tracks", round=row.name, open_tracks=row.open_tracks)
+    session.commit()
+    flash(t("tracks_saved"), "ok")
+    return redirect(url_for("rounds.detail", round_id=row.id))
+
+
+@bp.route("/rounds/<int:round_id>/import/<kind>", methods=["POST"])
+@staff_required
+def upload(round_id, kind):
+    if kind not in ("firms", "applications"):
+        abort(404, f"unknown import {kind!r} (firms or applications)")
+    session = db_session()
+    row = round_or_404(session, round_id)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        abort(400, t("no_file"))
+    suffix = Path(file.filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        abort(400, f"file {file.filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
+    try:
+        summary = import_upload(session, row, kind, file, suffix)
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("staff/import_report.html", round=row, kind=kind, filename=file.filename,
+                               problems=exc.problems), 400
+    db.audit(session, actor(), f"import.{kind}", round=row.name, file=file.filename, summary=_plain(summary))
+    session.commit()
+    flash(f"{t('upload_ok')}: {file.filename} — {_describe(summary)}", "ok")
+    return redirect(url_for("rounds.detail", round_id=row.id))
+
+
+def import_upload(session, round_row, kind, file, suffix):
+    """Run the importer on an uploaded file (kept in a temporary file with its own suffix)."""
+    from matcher import importer
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        file.save(path)
+        if kind == "firms":
+            return importer.import_firms(path, session)
+        return importer.import_applications(path, session, round_name=round_row.name)
+
+
+@bp.route("/interests")
+@staff_required
+def interests():
+    rows = list(db_session().scalars(select(db.InterestRow).order_by(db.InterestRow.created_at.desc())))
+    firms = {f.id: f for f in db_session().scalars(select(db.FirmRow).where(
+        db.FirmRow.id.in_({r.lead_id for r in rows} | {r.partner_id for r in rows})))}
+    rounds = {r.id: r for r in db_session().scalars(select(db.RoundRow))}
+    return render_template("staff/interests.html", interests=rows, firms=firms, rounds=rounds)
+
+
+@bp.route("/audit")
+@staff_required
+def audit_log():
+    rows = list(db_session().scalars(select(db.AuditRow).order_by(db.AuditRow.id.desc()).limit(AUDIT_PAGE)))
+    return render_template("staff/audit.html", rows=rows)
+
+
+def application_counts(session, round_id=None):
+    """``{(round_id, track, role): n}`` over the applications (of one round when given)."""
+    stmt = select(db.ApplicationRow.round_id, db.ApplicationRow.track, db.ApplicationRow.role, func.count())
+    if round_id is not None:
+        stmt = stmt.where(db.ApplicationRow.round_id == round_id)
+    stmt = stmt.group_by(db.ApplicationRow.round_id, db.ApplicationRow.track, db.ApplicationRow.role)
+    return {(r, tr, role): n for r, tr, role, n in session.execute(stmt)}
+
+
+def round_or_404(session, round_id):
+    try:
+        return db.get_round(session, round_id)
+    except NotFoundError as exc:
+        abort(404, str(exc))
+
+
+def _chosen_tracks(form):
+    return [key for key in TRACKS if form.get(f"track_{key}")]
+
+
+def _describe(summary):
+    if isinstance(summary, dict):
+        return ", ".join(f"{k} {v}" for k, v in summary.items())
+    if isinstance(summary, (list, tuple)):
+        return f"{len(summary)} rows"
+    return str(summary) if summary is not None else ""
+
+
+def _plain(summary):
+    if isinstance(summary, dict):
+        return {str(k): v if isinstance(v, (int, float, str)) else str(v) for k, v in summary.items()}
+    return _describe(summary)

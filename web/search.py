@@ -1,0 +1,185 @@
+"""The SME side: find my firm (or describe one), ranked partners with explained scores, why-not, interest.
+
+Nothing here needs a login. An unregistered firm is scored transiently and never stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from matcher import db
+from matcher.errors import NotFoundError
+from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm, parse_brn
+from matcher.tracks import TRACKS, load_rules, pair_reasons
+
+from . import recommendations as engine
+from .i18n import t
+from .store import db_session
+
+bp = Blueprint("search", __name__)
+
+SEARCH_LIMIT = 50
+
+
+@bp.route("/")
+def index():
+    query = request.args.get("q", "").strip()
+    firms = find_firms(db_session(), query) if query else []
+    if len(firms) == 1:
+        return redirect(url_for("search.firm", brn=firms[0].brn))
+    return render_template("search.html", query=query, firms=firms)
+
+
+def find_firms(session, query):
+    """Firms whose 사업자등록번호 equals ``query`` or whose name contains it (at most 50)."""
+    try:
+        return [db.get_firm(session, parse_brn(query))]
+    except (ValueError, NotFoundError):
+        pass
+    digits = query.replace("-", "")
+    stmt = select(db.FirmRow).where(or_(db.FirmRow.name.contains(query), db.FirmRow.brn.startswith(digits)
+                                        if digits.isdigit() else False))
+    return list(db_session().scalars(stmt.order_by(db.FirmRow.name).limit(SEARCH_LIMIT)))
+
+
+@bp.route("/firms/<brn>")
+def firm(brn):
+    session = db_session()
+    row = _firm_or_404(session, brn)
+    form = _search_form(request.args)
+    results = None
+    if form["track"]:
+        results = engine.recommend(session, row.brn, form)
+    return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
+
+
+@bp.route("/firms/<brn>/partners/<other>")
+def partner(brn, other):
+    session = db_session()
+    lead, partner_row = _firm_or_404(session, brn), _firm_or_404(session, other)
+    form = _search_form(request.args)
+    return render_template("partner.html", firm=lead, partner=partner_row, form=form,
+                           explanation=engine.explain(session, lead.brn, partner_row.brn, form),
+                           reasons=why_not(session, lead, partner_row, form), **_choices(session))
+
+
+@bp.route("/firms/<brn>/why-not")
+def why_not_view(brn):
+    session = db_session()
+    row = _firm_or_404(session, brn)
+    form = _search_form(request.args)
+    other_text = request.args.get("other", "").strip()
+    other = _firm_or_404(session, other_text) if other_text else None
+    reasons = why_not(session, row, other, form) if other is not None else None
+    return render_template("why_not.html", firm=row, other=other, reasons=reasons, form=form,
+                           **_choices(session))
+
+
+@bp.route("/firms/<brn>/interest", methods=["POST"])
+def interest(brn):
+    session = db_session()
+    lead = _firm_or_404(session, brn)
+    partner_row = _firm_or_404(session, request.form.get("partner", ""))
+    track = request.form.get("track", "")
+    if track not in TRACKS:
+        abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
+    round_row = _round_or_none(session, request.form.get("round", ""))
+    engine.record_interest(session, round_row, lead, partner_row, track, request.form.get("note", ""))
+    session.commit()
+    flash(t("interest_sent"), "ok")
+    return redirect(url_for("search.firm", brn=lead.brn, track=track, round=round_row.name if round_row else ""))
+
+
+@bp.route("/describe", methods=["GET", "POST"])
+def describe():
+    session = db_session()
+    form = _search_form(request.form if request.method == "POST" else request.args)
+    results, firm_obj = None, None
+    if request.method == "POST":
+        firm_obj = described_firm(request.form)
+        results = engine.recommend_described(session, firm_obj, form) if form["track"] else None
+    return render_template("describe.html", form=form, results=results, described=firm_obj,
+                           values=request.form, **_choices(session))
+
+
+def described_firm(values):
+    """A transient :class:`~matcher.firms.Firm` from the describe form (never stored)."""
+    size = values.get("size", "소기업")
+    if size not in SIZE_CLASSES:
+        abort(400, f"size class {size!r} is not one of {', '.join(SIZE_CLASSES)}")
+    founded = values.get("founded", "").strip()
+    try:
+        founded_date = date.fromisoformat(founded) if founded else None
+    except ValueError:
+        abort(400, f"founded {founded!r} is not a date (YYYY-MM-DD)")
+    return Firm(
+        brn="0000000000", name=values.get("name", "").strip()[:200] or "(unnamed)", size_class=size,
+        region=values.get("region", "").strip(), founded=founded_date,
+        ksic_codes=_codes(values.get("ksic", "")), g2b_codes=_codes(values.get("g2b", "")),
+        description=values.get("description", "").strip()[:5000],
+    )
+
+
+def why_not(session, lead_row, partner_row, form):
+    """Every eligibility reason against the pair in the chosen track ([] when eligible)."""
+    track = form["track"] or "materials"
+    round_row = _round_or_none(session, form["round"])
+    overrides = round_row.rule_overrides if round_row else None
+    rule = load_rules(overrides=overrides)[track]
+    on = round_row.reference_date if round_row else date.today()
+    lead, partner_firm = db.firm_from_row(lead_row), db.firm_from_row(partner_row)
+    if form["as_partner"]:
+        lead, partner_firm = partner_firm, lead
+    return pair_reasons(rule, lead, partner_firm, on, form.get("product", ""))
+
+
+def _codes(text):
+    return [c.strip() for c in text.replace(";", ",").split(",") if c.strip()]
+
+
+def _search_form(values):
+    track = values.get("track", "")
+    return dict(
+        track=track if track in TRACKS else "",
+        round=values.get("round", ""),
+        region=values.get("region", ""),
+        size=values.get("size_filter", "") if values.get("size_filter", "") in SIZE_CLASSES else "",
+        certificate=values.get("certificate", "") if values.get("certificate", "") in CERTIFICATE_KINDS else "",
+        as_partner=values.get("as_partner", "") in ("1", "on", "true"),
+        product=values.get("product", "").strip(),
+        k=_int(values.get("k"), 10, 1, 50),
+    )
+
+
+def _int(text, default, low, high):
+    try:
+        return min(max(int(text), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
+def _choices(session):
+    rounds = list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+    return dict(tracks=TRACKS, rounds=rounds, sizes=SIZE_CLASSES, certificate_kinds=list(CERTIFICATE_KINDS),
+                regions=engine.region_names())
+
+
+def _firm_or_404(session, brn):
+    try:
+        return db.get_firm(session, parse_brn(brn))
+    except ValueError as exc:
+        abort(404, f"사업자등록번호 {brn!r} {exc}")
+    except NotFoundError as exc:
+        abort(404, str(exc))
+
+
+def _round_or_none(session, name):
+    if not name:
+        return session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())).first()
+    try:
+        return db.get_round(session, name)
+    except NotFoundError as exc:
+        abort(404, str(exc))

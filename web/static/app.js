@@ -1,0 +1,100 @@
+// Small vanilla helpers: sortable/filterable proposals, expandable rows, job progress polling.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+  window.matcherCsrfToken = csrfToken;
+
+  function cellValue(body, index) {
+    var cell = body.querySelector("tr.summary").children[index];
+    return cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
+  }
+
+  function makeSortable(table) {
+    var heads = table.querySelectorAll("thead th[data-sort]");
+    heads.forEach(function (th, index) {
+      th.tabIndex = 0;
+      th.addEventListener("click", function () {
+        var numeric = th.dataset.sort === "number";
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var bodies = Array.prototype.slice.call(table.querySelectorAll("tbody.proposal"));
+        bodies.sort(function (a, b) {
+          var x = cellValue(a, index), y = cellValue(b, index);
+          var order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "ko");
+          return ascending ? order : -order;
+        });
+        bodies.forEach(function (b) { table.appendChild(b); });
+      });
+    });
+  }
+
+  function applyFilters(table, controls) {
+    var wanted = {};
+    controls.querySelectorAll("select[data-filter]").forEach(function (s) { wanted[s.dataset.filter] = s.value; });
+    table.querySelectorAll("tbody.proposal").forEach(function (body) {
+      var show = Object.keys(wanted).every(function (key) { return !wanted[key] || body.dataset[key] === wanted[key]; });
+      body.hidden = !show;
+    });
+  }
+
+  function wireProposals() {
+    var table = document.getElementById("proposals");
+    if (!table) { return; }
+    makeSortable(table);
+    table.addEventListener("click", function (event) {
+      var button = event.target.closest("button.toggle");
+      if (!button) { return; }
+      var detail = button.closest("tbody").querySelector("tr.explain");
+      detail.hidden = !detail.hidden;
+      button.setAttribute("aria-expanded", String(!detail.hidden));
+    });
+    var controls = document.getElementById("proposal-filters");
+    if (controls) {
+      controls.addEventListener("change", function () { applyFilters(table, controls); });
+    }
+    if (location.hash && location.hash.indexOf("#p-") === 0) {
+      var body = document.getElementById(location.hash.slice(1));
+      if (body) { body.querySelector("tr.explain").hidden = false; }
+    }
+  }
+
+  function pollJob() {
+    var box = document.getElementById("job");
+    if (!box) { return; }
+    var bar = document.getElementById("job-progress");
+    var message = document.getElementById("job-message");
+    var link = document.getElementById("job-result");
+    function tick() {
+      fetch(box.dataset.statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (job) {
+          bar.value = job.fraction;
+          if (job.status === "running") {
+            message.textContent = Math.round(job.fraction * 100) + "% " + job.message;
+            setTimeout(tick, 700);
+          } else if (job.status === "done") {
+            bar.value = 1;
+            message.textContent = box.dataset.done + " " + job.message;
+            link.href = box.dataset.runUrl.replace(/\/0$/, "/" + job.run_id);
+            link.hidden = false;
+            box.classList.add("done");
+          } else {
+            message.textContent = box.dataset.failed + ": " + job.error;
+            box.classList.add("failed");
+          }
+        })
+        .catch(function () { setTimeout(tick, 2000); });
+    }
+    tick();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    wireProposals();
+    pollJob();
+  });
+})();
