@@ -14,6 +14,9 @@ from sqlalchemy import select
 from matcher import db
 
 
+REASONS_SHOWN = 3
+
+
 class EngineUnavailable(Exception):
     """The scoring engine is not installed in this checkout (shown as a message, not a 500)."""
 
@@ -86,12 +89,16 @@ def as_row(session, item):
 
 
 def _explanation_dict(value):
+    """An :class:`~matcher.scoring.Explanation` (or its ``to_dict()``) → score, components, reasons."""
     data = value.to_dict() if hasattr(value, "to_dict") else dict(value or {})
-    components = data.get("components", [])
-    if isinstance(components, dict):
-        components = [dict(name=k, **v) for k, v in components.items()]
-    return dict(score=float(data.get("score", 0.0) or 0.0), components=[dict(c) for c in components],
-                reasons=[_reason(r) for r in data.get("reasons", [])])
+    components = [dict(c) for c in data.get("components", [])]
+    if "reasons" in data:
+        reasons = [_reason(r) for r in data["reasons"]]
+    else:
+        ranked = sorted(components, key=lambda c: -c.get("contribution", 0.0))
+        reasons = [{"ko": c.get("ko", ""), "en": c.get("en", "")} for c in ranked
+                   if c.get("contribution", 0.0) > 0 and (c.get("ko") or c.get("en"))][:REASONS_SHOWN]
+    return dict(score=float(data.get("score", 0.0) or 0.0), components=components, reasons=reasons)
 
 
 def _reason(reason):

@@ -10,10 +10,10 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from matcher import db
+from matcher import db, eligibility
 from matcher.errors import NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm, parse_brn
-from matcher.tracks import TRACKS, load_rules, pair_reasons
+from matcher.tracks import TRACKS, load_rules
 
 from . import recommendations as engine
 from .i18n import t
@@ -27,22 +27,26 @@ SEARCH_LIMIT = 50
 @bp.route("/")
 def index():
     query = request.args.get("q", "").strip()
+    exact = _exact_firm(db_session(), query)
+    if exact is not None:
+        return redirect(url_for("search.firm", brn=exact.brn))
     firms = find_firms(db_session(), query) if query else []
-    if len(firms) == 1:
-        return redirect(url_for("search.firm", brn=firms[0].brn))
     return render_template("search.html", query=query, firms=firms)
 
 
-def find_firms(session, query):
-    """Firms whose 사업자등록번호 equals ``query`` or whose name contains it (at most 50)."""
+def _exact_firm(session, query):
     try:
-        return [db.get_firm(session, parse_brn(query))]
+        return db.get_firm(session, parse_brn(query))
     except (ValueError, NotFoundError):
-        pass
+        return None
+
+
+def find_firms(session, query):
+    """Firms whose name contains ``query`` or whose 사업자등록번호 starts with it (at most 50)."""
     digits = query.replace("-", "")
     stmt = select(db.FirmRow).where(or_(db.FirmRow.name.contains(query), db.FirmRow.brn.startswith(digits)
                                         if digits.isdigit() else False))
-    return list(db_session().scalars(stmt.order_by(db.FirmRow.name).limit(SEARCH_LIMIT)))
+    return list(session.scalars(stmt.order_by(db.FirmRow.name).limit(SEARCH_LIMIT)))
 
 
 @bp.route("/firms/<brn>")
@@ -124,16 +128,29 @@ def described_firm(values):
 
 
 def why_not(session, lead_row, partner_row, form):
-    """Every eligibility reason against the pair in the chosen track ([] when eligible)."""
-    track = form["track"] or "materials"
+    """Every eligibility reason against the pair in the chosen track ([] when eligible).
+
+    Judged on the round's reference date with its rule overrides, for the product the lead applied
+    for in that round (when it did).
+    """
     round_row = _round_or_none(session, form["round"])
-    overrides = round_row.rule_overrides if round_row else None
-    rule = load_rules(overrides=overrides)[track]
+    rules = load_rules(overrides=round_row.rule_overrides if round_row else None)
     on = round_row.reference_date if round_row else date.today()
-    lead, partner_firm = db.firm_from_row(lead_row), db.firm_from_row(partner_row)
     if form["as_partner"]:
-        lead, partner_firm = partner_firm, lead
-    return pair_reasons(rule, lead, partner_firm, on, form.get("product", ""))
+        lead_row, partner_row = partner_row, lead_row
+    track = form["track"] or "materials"
+    product = form.get("product") or _applied_product(session, round_row, lead_row, track)
+    return eligibility.why_not(db.firm_from_row(lead_row), db.firm_from_row(partner_row), track, rules, on,
+                               product)
+
+
+def _applied_product(session, round_row, lead_row, track):
+    if round_row is None:
+        return ""
+    stmt = select(db.ApplicationRow.product_code).where(
+        db.ApplicationRow.round_id == round_row.id, db.ApplicationRow.firm_id == lead_row.id,
+        db.ApplicationRow.role == "lead", db.ApplicationRow.track == track)
+    return session.scalars(stmt).first() or ""
 
 
 def _codes(text):

@@ -1,0 +1,206 @@
+"""Flask test client over the app's routes: access control, CSRF, escaping, language, errors, SME pages."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
+from conftest_web import ROUND, count, db, login, make_brn
+from web import create_app
+
+
+def _staff_urls(app, round_id):
+    """Every staff and staff-API URL with sample arguments, with the methods each accepts."""
+    values = {"round_id": round_id, "run_id": 1, "job_id": "abc", "kind": "firms", "fmt": "csv"}
+    for rule in app.url_map.iter_rules():
+        path = str(rule.rule)
+        if not path.startswith("/staff") and rule.endpoint.split(".")[-1] not in STAFF_API:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, url
+
+
+STAFF_API = {"runs", "start_run", "job", "run", "run_proposals", "decisions", "decide"}
+
+
+def test_anonymous_refused_everywhere_staff(app, client, round_id):
+    urls = list(_staff_urls(app, round_id))
+    assert len(urls) >= 20
+    for method, url in urls:
+        response = client.open(url, method=method)
+        if url.startswith("/api/"):
+            assert response.status_code == 401, (method, url)
+            assert response.get_json()["error"]["status"] == 401
+        else:
+            assert response.status_code == 302, (method, url)
+            assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_user_without_staff_role_gets_403(app, client, round_id):
+    assert login(client, "viewer", "viewer password").status_code == 302
+    for method, url in _staff_urls(app, round_id):
+        assert client.open(url, method=method).status_code == 403, (method, url)
+
+
+def test_login_rejects_wrong_password_and_redirects_back(client, round_id):
+    assert login(client, password="wrong").status_code == 401
+    response = client.post(f"/login?next=/staff/rounds/{round_id}",
+                           data=dict(username="staff", password="correct horse"))
+    assert response.headers["Location"] == f"/staff/rounds/{round_id}"
+    response = client.post("/login?next=//evil.example/", data=dict(username="staff", password="correct horse"))
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_password_is_stored_hashed(app):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        row = s.scalars(select(db.UserRow).where(db.UserRow.username == "staff")).one()
+        assert "correct horse" not in row.password_hash
+        assert row.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_cookie_flags(app, client):
+    response = login(client)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    secure = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "x",
+                         "SESSION_COOKIE_SECURE": True, "WTF_CSRF_ENABLED": False})
+    assert "Secure" in login(secure.test_client()).headers["Set-Cookie"]
+
+
+@pytest.fixture
+def csrf_app(db_url, app):
+    return create_app({"DATABASE_URL": db_url, "SECRET_KEY": "test"})
+
+
+def _token(client):
+    return client.get("/api/v1/csrf-token").get_json()["csrf_token"]
+
+
+def test_missing_csrf_token_refused(csrf_app, round_id):
+    client = csrf_app.test_client()
+    assert login(client).status_code == 400  # the login form itself needs the token
+    assert login(client, csrf_token=_token(client)).status_code == 302
+    response = client.post("/staff/rounds", data=dict(name="새 회차", reference_date="2026-05-01"))
+    assert response.status_code == 400 and b"CSRF" in response.data
+    response = client.post(f"/api/v1/rounds/{round_id}/decisions",
+                           json=dict(lead=make_brn(1), partner=make_brn(11), kind="approve"))
+    assert response.status_code == 400
+    assert "CSRF" in response.get_json()["error"]["message"]
+    with db.transaction(csrf_app.config["DATABASE_URL"]) as s:
+        assert count(s, db.RoundRow) == 1 and count(s, db.DecisionRow) == 0
+    response = client.post("/staff/rounds", data=dict(name="새 회차", reference_date="2026-05-01",
+                                                      csrf_token=_token(client)))
+    assert response.status_code == 302
+
+
+def test_create_round_and_toggle_tracks(staff, app):
+    response = staff.post("/staff/rounds", data=dict(name="2026년 3차", reference_date="2026-06-01",
+                                                     track_materials="1", track_construction="1"))
+    assert response.status_code == 302
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2026년 3차" in page and "2026-06-01" in page
+    round_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert staff.post(f"/staff/rounds/{round_id}/tracks", data=dict(track_innovation="1")).status_code == 302
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert db.get_round(s, round_id).open_tracks == ["innovation"]
+    again = staff.post("/staff/rounds", data=dict(name="2026년 3차", reference_date="2026-06-01"),
+                       follow_redirects=True)
+    assert "같은 이름의 회차가 이미 있습니다" in again.get_data(as_text=True)
+    assert staff.post("/staff/rounds", data=dict(name="x", reference_date="June")).status_code == 400
+
+
+def test_round_pages_and_audit(staff, round_id):
+    page = staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+    assert ROUND in page and "소재부품" in page
+    assert staff.get("/staff/").status_code == 200
+    staff.post(f"/staff/rounds/{round_id}/tracks", data=dict(track_materials="1"))
+    audit = staff.get("/staff/audit").get_data(as_text=True)
+    assert "round.tracks" in audit and ROUND in audit  # Korean kept readable, not \\uXXXX
+
+
+def test_script_firm_name_is_escaped(client, round_id):
+    page = client.get("/?q=script").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+    page = client.get(f"/firms/{make_brn(99)}").get_data(as_text=True)
+    assert "&lt;script&gt;" in page and "<script>alert" not in page
+
+
+def test_language_switch_sticks_in_session(client, round_id):
+    assert "내 기업 찾기" in client.get("/").get_data(as_text=True)
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert "Find my firm" in page and 'lang="en"' in page
+    page = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_data(as_text=True)
+    assert "Innovation growth" in page and "may not join" in page
+    assert "내 기업 찾기" in client.get("/?lang=ko").get_data(as_text=True)
+
+
+def test_search_by_brn_and_name(client, round_id):
+    response = client.get(f"/?q={make_brn(1)[:3]}-{make_brn(1)[3:5]}-{make_brn(1)[5:]}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/firms/{make_brn(1)}"
+    page = client.get("/?q=주관").get_data(as_text=True)
+    assert page.count("/firms/") == 6
+    assert "찾는 기업이 없습니다" in client.get("/?q=없는회사").get_data(as_text=True)
+
+
+def test_why_not_gives_the_rule_reasons(client, round_id):
+    page = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_data(as_text=True)
+    assert "대기업" in page and "혁신성장" in page
+    data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_json()
+    assert data["eligible"] is False and "partner_size" in {r["code"] for r in data["reasons"]}
+    data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=materials&other={make_brn(11)}").get_json()
+    assert data == {"firm": make_brn(1), "other": make_brn(11), "eligible": True, "reasons": []}
+
+
+def test_express_interest_is_shown_to_staff(app, client, round_id):
+    response = client.post(f"/firms/{make_brn(1)}/interest",
+                           data=dict(partner=make_brn(11), track="materials", round=ROUND, note="렌즈 협력 희망"))
+    assert response.status_code == 302
+    login(client)
+    page = client.get("/staff/interests").get_data(as_text=True)
+    assert "주관1 영상" in page and "협력1 소재" in page and "렌즈 협력 희망" in page
+    client.post(f"/firms/{make_brn(1)}/interest", data=dict(partner=make_brn(11), track="materials", round=ROUND))
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert count(s, db.InterestRow) == 1
+    assert client.post(f"/firms/{make_brn(1)}/interest", data=dict(partner=make_brn(11), track="x")).status_code == 400
+
+
+def test_friendly_errors_html_and_json(client, round_id):
+    page = client.get("/firms/1234567890")
+    assert page.status_code == 404 and "찾을 수 없습니다" in page.get_data(as_text=True)
+    assert client.get("/no/such/page").status_code == 404
+    data = client.get("/api/v1/rounds/999").get_json()
+    assert data == {"error": {"status": 404, "message": "round 999 not found"}}
+    assert client.get("/api/v1/nothing").get_json()["error"]["status"] == 404
+    response = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations")
+    assert response.status_code == 400 and "track" in response.get_json()["error"]["message"]
+    assert client.delete("/api/v1/rounds").get_json()["error"]["status"] == 405
+
+
+def test_public_api_rounds(client, round_id):
+    data = client.get("/api/v1/rounds").get_json()
+    assert data["rounds"][0]["name"] == ROUND
+    assert data["rounds"][0]["applications"] == {"materials/lead": 6, "materials/partner": 3}
+    assert client.get(f"/api/v1/rounds/{round_id}").get_json()["open_tracks"] == ["materials", "innovation"]
+    assert "/api/v1/rounds" in client.get("/api/v1/").get_json()["endpoints"]
+
+
+def test_describe_validates_input(client, round_id):
+    assert client.post("/describe", data=dict(name="x", size="거대기업", track="materials")).status_code == 400
+    assert client.post("/describe", data=dict(name="x", size="소기업", founded="어제")).status_code == 400
+    assert client.get("/describe").status_code == 200
+
+
+def test_upload_refuses_wrong_type_and_size(staff, app, round_id):
+    from io import BytesIO
+    response = staff.post(f"/staff/rounds/{round_id}/import/firms",
+                          data={"file": (BytesIO(b"x"), "firms.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 400 and ".csv" in response.get_data(as_text=True)
+    assert staff.post(f"/staff/rounds/{round_id}/import/firms", data={},
+                      content_type="multipart/form-data").status_code == 400
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = staff.post(f"/staff/rounds/{round_id}/import/firms",
+                          data={"file": (BytesIO(b"a," * 2000), "firms.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 413
