@@ -78,13 +78,16 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     vec = TextVectorizer(method=text_method or default_text_method())
     lead_texts = [firm_text(*leads[i]) for i in lead_ids]
     partner_texts = [firm_text(*partners[j]) for j in partner_ids]
-    vec.fit(partner_texts + lead_texts)
-    x_lead, x_partner = vec.transform(lead_texts), vec.transform(partner_texts)
-    li, pi, text = _candidates(table, lead_ids, partner_ids, x_lead, x_partner,
-                               _class_incidence(leads, partners, lead_ids, partner_ids),
-                               pre_k, chunk_size, exhaustive)
+    x_all = vec.fit_transform(lead_texts + partner_texts)
+    x_lead, x_partner = x_all[:len(lead_texts)], x_all[len(lead_texts):]
+    li, pi, proxy = _candidates(table, lead_ids, partner_ids, x_lead, x_partner,
+                                _class_incidence(leads, partners, lead_ids, partner_ids),
+                                pre_k, chunk_size, exhaustive)
     values = _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi)
-    values["text"] = np.clip(text, 0.0, 1.0)
+    # the proxy is text + bonus·(shares a 물품분류, i.e. product_code == 1) + ε terms: undo them
+    shares_class = values["product_code"] >= G2B_LEVELS[0][1]
+    eps = _EPS * (exhaustive + table.needs_cover[lead_ids[li]])
+    values["text"] = np.clip(proxy - CODE_BONUS * shares_class - eps, 0.0, 1.0)
     score = combine(values, weights)
     keep = _top_k_per_group(li, score, k)
     frame = pd.DataFrame({
@@ -118,11 +121,11 @@ def _class_incidence(leads, partners, lead_ids, partner_ids):
 
 
 def _candidates(table, lead_ids, partner_ids, x_lead, x_partner, incidence, pre_k, chunk_size, exhaustive):
-    """(lead position, partner position, text cosine) of the candidates, positions into the *_ids arrays."""
+    """(lead position, partner position, proxy value) of the candidates, positions into the *_ids arrays."""
     x_partner_t = x_partner.T.tocsc()
     class_partner_t = incidence[1].T.tocsc()
     allowed = table.allowed[lead_ids][:, partner_ids].tocsr() if table.allowed is not None else None
-    out_l, out_p, out_t = [], [], []
+    out_l, out_p, out_v = [], [], []
     for start in range(0, len(lead_ids), chunk_size):
         rows = slice(start, min(start + chunk_size, len(lead_ids)))
         text = (x_lead[rows] @ x_partner_t).tocsr()
@@ -134,12 +137,11 @@ def _candidates(table, lead_ids, partner_ids, x_lead, x_partner, incidence, pre_
         r, c, v = _top_k_rows(proxy.tocsr(), pre_k)
         ok = table.lead_firm[lead_ids[start + r]] != table.partner_firm[partner_ids[c]]
         ok &= table.lead_group[lead_ids[start + r]] != table.partner_group[partner_ids[c]]
-        r, c = r[ok], c[ok]
-        out_l.append(start + r)
-        out_p.append(c)
-        out_t.append(np.asarray(text[r, c]).ravel() if len(r) else np.zeros(0, np.float32))
+        out_l.append(start + r[ok])
+        out_p.append(c[ok])
+        out_v.append(v[ok])
     return (np.concatenate(out_l).astype(np.int64), np.concatenate(out_p).astype(np.int64),
-            np.concatenate(out_t).astype(np.float32))
+            np.concatenate(out_v).astype(np.float64))
 
 
 def _binary(matrix):
@@ -158,7 +160,6 @@ def _restrict(proxy, allowed, needs_cover):
 
 def _top_k_rows(matrix, k):
     """Row, column and value of the ``k`` largest stored entries of each CSR row."""
-    matrix.sum_duplicates()
     counts = np.diff(matrix.indptr)
     rows = np.repeat(np.arange(matrix.shape[0]), counts)
     keep = np.ones(len(matrix.data), dtype=bool)

@@ -1,0 +1,61 @@
+"""``matcher recommend BRN``: partners for a lead (or leads for a partner), with reasons."""
+
+import json
+
+import click
+
+from .. import db
+from ..recommend import FILTERS, recommend_for_brn
+
+
+@click.command("recommend")
+@click.argument("brn")
+@click.option("--track", "-t", default=None, help="Track key (innovation, materials, convergence, construction, value).")
+@click.option("-k", default=10, show_default=True, help="How many to recommend.")
+@click.option("--as", "role", type=click.Choice(["lead", "partner"]), default="lead", show_default=True,
+              help="Recommend partners for BRN as lead, or leads for BRN as partner.")
+@click.option("--round", "round_name", default=None, help="Round name or id (default: the latest).")
+@click.option("--region", multiple=True, help="Only firms in this 시도 (repeatable).")
+@click.option("--size", "size_class", multiple=True, help="Only firms of this size class (repeatable).")
+@click.option("--certificate", multiple=True, help="Only firms holding this certificate kind (repeatable).")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--database-url", envvar="DATABASE_URL")
+def recommend_command(brn, track, k, role, round_name, region, size_class, certificate, lang, as_json,
+                      database_url):
+    """Recommend partners for the firm BRN (사업자등록번호), or with --as partner the SMEs it should invite."""
+    filters = dict(zip(FILTERS, (list(region), list(size_class), list(certificate))))
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        result = recommend_for_brn(session, brn, track=track, k=k, as_partner=role == "partner",
+                                   filters=filters, round_name=round_name)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_table(result, lang))
+
+
+def render_table(result, lang="ko"):
+    """The result of :func:`~matcher.recommend.recommend_for_brn` as a readable text table."""
+    firm = result["firm"]
+    role = {"lead": ("주관기업", "lead"), "partner": ("협력기업", "partner")}[result["role"]]
+    lines = [f"{firm['name']} ({firm['brn']}, {firm['size_class']}, {firm['region']}) "
+             f"as {role[0] if lang == 'ko' else role[1]} — {result['track_name']}"
+             f" — round {result['round'] or '-'} ({result['on']}), pool {result['pool_size']}"]
+    for reason in result["reasons"]:
+        lines.append(f"  not eligible: {reason[lang]}")
+    note = result.get(f"note_{lang}")
+    if note:
+        lines.append(f"  {note}")
+    if not result["recommendations"]:
+        lines.append("  (no eligible firm found)")
+        return "\n".join(lines)
+    lines.append(f"{'#':>3}  {'name':<20} {'size':<6} {'region':<4} {'score':>6}  reasons")
+    for rec in result["recommendations"]:
+        reasons = "; ".join(rec["explanation"][f"reasons_{lang}"])
+        lines.append(f"{rec['rank']:>3}  {rec['name'][:20]:<20} {rec['size_class']:<6} {rec['region']:<4} "
+                     f"{rec['score']:>6.3f}  {reasons}")
+    return "\n".join(lines)
+
+
+COMMANDS = [recommend_command]
