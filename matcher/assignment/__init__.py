@@ -1,0 +1,10 @@
+"""The constrained assignment solver: leads, partners with minimums and maximums, scored pairs.
+
+``solve`` is the engine entry point (plain ids and scores in, :class:`Solution` out);
+``read_instance`` reads and validates the plain-file interface of ``matcher solve``.
+"""
+
+
+from .instance import Solution, solve
+
+__all__ = ["Solution", "solve", "read_instance", "write_pairs"]

@@ -1,0 +1,154 @@
+"""The solver's public entry point: ids and scores in, chosen pairs and a proof out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InfeasibleError
+from .problem import fix, make_problem
+from .search import solve_problem
+
+OPTIMAL_GAP = 1e-9
+
+
+@dataclass
+class Solution:
+    """What :func:`solve` returns.
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        ``lead_id, partner_id, score`` of the chosen pairs, in input edge order.
+    edge_index : ndarray of int
+        Positions of the chosen pairs in the input edge list.
+    status : str
+        ``"optimal"`` (proven: relative gap <= 1e-9) or ``"feasible"``.
+    objective : float
+        Total score of ``pairs``.
+    bound : float
+        Upper bound on the best possible total score (``>= objective``).
+    seconds : float
+    stats : dict
+        Components, fractional components, MILP calls, edges fixed by reduced costs.
+    """
+
+    pairs: pd.DataFrame
+    edge_index: np.ndarray
+    status: str
+    objective: float
+    bound: float
+    seconds: float
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def gap(self):
+        """Relative gap ``(bound - objective) / max(|bound|, 1)``."""
+        return max(self.bound - self.objective, 0.0) / max(abs(self.bound), 1.0)
+
+    @property
+    def matched(self):
+        return len(self.pairs)
+
+    def summary(self):
+        """The JSON-ready dict ``matcher solve`` prints."""
+        return {"status": self.status, "objective": round(self.objective, 6), "bound": round(self.bound, 6),
+                "gap": self.gap, "matched": self.matched, "seconds": round(self.seconds, 3)}
+
+
+def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
+    """Choose pairs maximising the total score under the partners' minimums and maximums.
+
+    Parameters
+    ----------
+    leads : sequence of hashable
+        Lead ids; each lead gets at most one partner.
+    partners : pandas.DataFrame or sequence of (id, min_leads, max_leads)
+        ``max_leads`` None (or NaN, or < 0) means no upper limit. A partner with
+        ``min_leads > 1`` is either unused or gets between ``min_leads`` and ``max_leads``.
+    edges : pandas.DataFrame or sequence of (lead_id, partner_id, score)
+        Eligible pairs, each once, ``score >= 0`` (higher is better). Ids must be known.
+    locks, forbid : sequence of (lead_id, partner_id), optional
+        Pairs that must / may not be chosen.
+    time_limit : float, optional
+        Seconds; when reached, the best solution found is returned with status
+        ``"feasible"`` and a valid upper bound.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    InfeasibleError
+        When the locks cannot all hold; ``reasons`` names the partners and leads.
+
+    Examples
+    --------
+    A large partner with only four eligible SMEs must stay unused:
+
+    >>> sol = solve(["a", "b", "c", "d"], [("P", 5, None), ("s", 1, 1)],
+    ...             [("a", "P", 9), ("b", "P", 9), ("c", "P", 9), ("d", "P", 9), ("a", "s", 1)])
+    >>> sol.status, sol.objective, list(sol.pairs.partner_id)
+    ('optimal', 1.0, ['s'])
+    """
+    start = time.perf_counter()
+    deadline = None if time_limit is None else start + float(time_limit)
+    lead_ids = pd.Index(list(leads))
+    parts = _partner_frame(partners)
+    part_ids = pd.Index(parts["partner_id"])
+    edges = _edge_frame(edges)
+    e_lead = lead_ids.get_indexer(edges["lead_id"])
+    e_part = part_ids.get_indexer(edges["partner_id"])
+    problem = make_problem(len(lead_ids), parts["min_leads"], parts["max_leads"], e_lead, e_part, edges["score"])
+    names = _namer(lead_ids, part_ids)
+    locked, not_eligible = _pair_masks(locks, edges)
+    forbidden, _absent = _pair_masks(forbid, edges)
+    if not_eligible:
+        raise InfeasibleError(not_eligible)
+    problem = fix(problem, ones=locked, zeros=forbidden, names=names)
+    out = solve_problem(problem, deadline)
+    chosen = np.sort(out.chosen)
+    status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"
+    pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)
+    return Solution(pairs=pairs, edge_index=chosen, status=status, objective=float(pairs["score"].sum()),
+                    bound=max(out.bound, out.value), seconds=time.perf_counter() - start, stats=out.stats)
+
+
+def _partner_frame(partners):
+    if not isinstance(partners, pd.DataFrame):
+        partners = pd.DataFrame(list(partners), columns=["partner_id", "min_leads", "max_leads"])
+    mins = pd.to_numeric(partners["min_leads"]).fillna(0).astype(np.int64).to_numpy()
+    maxs = pd.to_numeric(partners["max_leads"]).fillna(-1).astype(np.int64).to_numpy()
+    return {"partner_id": list(partners["partner_id"]), "min_leads": mins, "max_leads": maxs}
+
+
+def _edge_frame(edges):
+    if not isinstance(edges, pd.DataFrame):
+        edges = pd.DataFrame(list(edges), columns=["lead_id", "partner_id", "score"])
+    edges = edges.reset_index(drop=True)
+    return edges.assign(score=pd.to_numeric(edges["score"]).astype(float))
+
+
+def _pair_masks(pairs, edges):
+    """Mask of the edges named by ``pairs``; reasons for pairs that are not eligible edges."""
+    mask = np.zeros(len(edges), bool)
+    pairs = pairs.itertuples(index=False) if isinstance(pairs, pd.DataFrame) else pairs
+    pairs = [tuple(p)[:2] for p in pairs]
+    if not pairs:
+        return mask, []
+    index = pd.MultiIndex.from_frame(edges[["lead_id", "partner_id"]])
+    pos = index.get_indexer(pd.MultiIndex.from_tuples(pairs))
+    mask[pos[pos >= 0]] = True
+    reasons = [f"lead {lead} and partner {partner} are locked but not an eligible pair"
+               for (lead, partner), p in zip(pairs, pos) if p < 0]
+    return mask, reasons
+
+
+def _namer(lead_ids, part_ids):
+    def name(kind, index):
+        return f"lead {lead_ids[index]}" if kind == "lead" else f"partner {part_ids[index]}"
+    return name

@@ -1,0 +1,150 @@
+"""The linear model of a :class:`~matcher.assignment.problem.Problem` and its LP/MILP solves.
+
+Variables: ``x_e`` in [0, 1] per edge, and ``y_p`` in {0, 1} per *optional* binding
+partner (minimum > 1, not forced open). Rows (all ``<=``):
+
+- each lead: ``sum x <= 1``;
+- each partner: ``sum x <= U`` (``sum x - U y <= 0`` when optional);
+- optional partner: ``-sum x + L y <= 0`` and ``x_e - y_p <= 0`` for its edges (the
+  strong form: its LP relaxation is nearly always integral on intake-shaped data);
+- forced partner: ``-sum x <= -L``.
+
+Without optional partners the matrix is totally unimodular, so a simplex vertex is
+integral and the LP answer is the exact optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+INTEGRAL_TOL = 1e-6
+
+
+@dataclass
+class Model:
+    c: np.ndarray          # objective to minimise (minus the scores), shape (n_vars,)
+    A: sp.csr_matrix       # shape (n_rows, n_vars)
+    b: np.ndarray          # right-hand sides, shape (n_rows,)
+    n_x: int
+    y_partner: np.ndarray  # partner index of each y column
+
+    @property
+    def n_vars(self):
+        return len(self.c)
+
+
+@dataclass
+class LPResult:
+    status: str             # "optimal", "infeasible", "limit"
+    value: float | None     # maximised total score (without the problem's fixed part)
+    x: np.ndarray | None    # all variables
+    reduced_lower: np.ndarray | None  # >= 0: objective loss per unit raised from 0
+    reduced_upper: np.ndarray | None  # >= 0: objective loss per unit lowered from 1
+
+
+def build_model(problem):
+    """The model of ``problem`` (edges as given; partners without edges have no rows)."""
+    ne = problem.n_edges
+    parts, prow = np.unique(problem.partner, return_inverse=True)
+    leads, lrow = np.unique(problem.lead, return_inverse=True)
+    deg = np.bincount(prow, minlength=len(parts))
+    lo = problem.cap_min[parts]
+    up = np.minimum(problem.cap_max[parts], deg).astype(float)
+    optional = (lo > 1) & ~problem.must_open[parts]
+    forced = problem.must_open[parts] & (lo > 0)
+    ycol = np.full(len(parts), -1)
+    ycol[optional] = ne + np.arange(optional.sum())
+    n_vars = ne + int(optional.sum())
+    ones = np.ones(ne)
+    e = np.arange(ne)
+    blocks = [
+        (sp.csr_matrix((ones, (lrow, e)), shape=(len(leads), n_vars)), np.ones(len(leads))),
+        _upper_rows(prow, ycol, up, optional, n_vars),
+        _lower_rows(prow, ycol, lo, optional, forced, n_vars),
+        _link_rows(prow, ycol, optional, n_vars),
+    ]
+    A = sp.vstack([blk for blk, _ in blocks], format="csr")
+    b = np.concatenate([rhs for _, rhs in blocks])
+    c = np.concatenate([-problem.score, np.zeros(n_vars - ne)])
+    return Model(c=c, A=A, b=b, n_x=ne, y_partner=parts[optional])
+
+
+def _upper_rows(prow, ycol, up, optional, n_vars):
+    ne = len(prow)
+    rows = np.concatenate([prow, np.flatnonzero(optional)])
+    cols = np.concatenate([np.arange(ne), ycol[optional]])
+    vals = np.concatenate([np.ones(ne), -up[optional]])
+    A = sp.csr_matrix((vals, (rows, cols)), shape=(len(up), n_vars))
+    return A, np.where(optional, 0.0, up)
+
+
+def _lower_rows(prow, ycol, lo, optional, forced, n_vars):
+    which = np.flatnonzero(optional | forced)
+    index = np.full(len(lo), -1)
+    index[which] = np.arange(len(which))
+    e = np.flatnonzero(index[prow] >= 0)
+    opt = np.flatnonzero(optional)
+    rows = np.concatenate([index[prow[e]], index[opt]])
+    cols = np.concatenate([e, ycol[opt]])
+    vals = np.concatenate([-np.ones(len(e)), lo[opt].astype(float)])
+    A = sp.csr_matrix((vals, (rows, cols)), shape=(len(which), n_vars))
+    return A, np.where(forced[which], -lo[which], 0).astype(float)
+
+
+def _link_rows(prow, ycol, optional, n_vars):
+    e = np.flatnonzero(optional[prow])
+    r = np.arange(len(e))
+    A = sp.csr_matrix((np.r_[np.ones(len(e)), -np.ones(len(e))], (np.r_[r, r], np.r_[e, ycol[prow[e]]])),
+                      shape=(len(e), n_vars))
+    return A, np.zeros(len(e))
+
+
+def solve_lp(model, lower=None, upper=None, time_limit=None):
+    """Solve the LP relaxation with HiGHS' dual simplex (a vertex, so integral when the matrix is TU)."""
+    lower = np.zeros(model.n_vars) if lower is None else lower
+    upper = np.ones(model.n_vars) if upper is None else upper
+    options = {"time_limit": max(time_limit, 0.01)} if time_limit is not None else {}
+    res = linprog(model.c, A_ub=model.A, b_ub=model.b, bounds=np.column_stack([lower, upper]),
+                  method="highs-ds", options=options)
+    if res.status == 2:
+        return LPResult("infeasible", None, None, None, None)
+    if res.status != 0:
+        return LPResult("limit", None, None, None, None)
+    return LPResult("optimal", -res.fun, res.x, res.lower.marginals, -res.upper.marginals)
+
+
+def solve_milp(model, lower=None, upper=None, time_limit=None):
+    """Exact MILP (``y`` binary, ``x`` continuous: integral once ``y`` is).
+
+    Returns
+    -------
+    status : str
+        ``"optimal"``, ``"feasible"`` (limit hit with a solution), ``"limit"`` (none) or ``"infeasible"``.
+    value : float or None
+    x : ndarray or None
+    bound : float or None
+        The dual (upper) bound on the maximised score.
+    """
+    lower = np.zeros(model.n_vars) if lower is None else lower
+    upper = np.ones(model.n_vars) if upper is None else upper
+    integrality = np.r_[np.zeros(model.n_x), np.ones(model.n_vars - model.n_x)]
+    options = {"mip_rel_gap": 1e-10, "disp": False}
+    if time_limit is not None:
+        options["time_limit"] = max(time_limit, 0.01)
+    res = milp(model.c, constraints=LinearConstraint(model.A, -np.inf, model.b), bounds=Bounds(lower, upper),
+               integrality=integrality, options=options)
+    bound = -res.mip_dual_bound if getattr(res, "mip_dual_bound", None) is not None else None
+    if res.status == 2:
+        return "infeasible", None, None, None
+    if res.x is None:
+        return "limit", None, None, bound
+    status = "optimal" if res.status == 0 else "feasible"
+    return status, -res.fun, res.x, bound
+
+
+def is_integral(values):
+    return bool(np.all(np.abs(values - np.round(values)) <= INTEGRAL_TOL))
