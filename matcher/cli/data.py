@@ -1,12 +1,15 @@
-"""Commands for the database and rounds: ``init-db``, ``round``, ``summary``."""
+"""Commands for the database, rounds and data: ``init-db``, ``round``, ``import``, ``check``,
+``demo`` and ``summary``."""
 
+import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
 
-from .. import db
-from ..errors import MatcherError
+from .. import db, demo, importer, summary
+from ..errors import MatcherError, ValidationError
 from ..tracks import load_rules
 
 
@@ -59,4 +62,127 @@ def round_list(database_url):
             click.echo(f"{row.id}\t{row.name}\t{row.reference_date}\t{','.join(row.open_tracks)}\t{n} applications")
 
 
-COMMANDS = [init_db_command, round_group]
+# --- import and check -------------------------------------------------------------------------
+
+_file_options = [
+    click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+    click.option("--encoding", default=None, help="CSV encoding (default: UTF-8, UTF-8 with BOM or CP949, detected)."),
+    click.option("--columns", "columns", type=click.Path(exists=True, dir_okay=False),
+                 help="TOML file mapping other headers to ours (see data/columns.example.toml)."),
+]
+
+
+def _with_file_options(command):
+    for option in reversed(_file_options):
+        command = option(command)
+    return command
+
+
+@click.group("import")
+def import_group():
+    """Import firms or applications from CSV (UTF-8 or CP949) or XLSX."""
+
+
+@import_group.command("firms")
+@_with_file_options
+@click.option("--skip-invalid", is_flag=True, help="Import good rows; write refused ones to FILE.rejected.csv.")
+@click.option("--database-url", envvar="DATABASE_URL")
+def import_firms_command(path, encoding, columns, skip_invalid, database_url):
+    """Import (upsert by 사업자등록번호) the firms in PATH."""
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        result = importer.import_firms(path, session, skip_invalid=skip_invalid, encoding=encoding,
+                                       columns=columns)
+        db.audit(session, "cli", "import.firms", file=str(path), inserted=result.inserted,
+                 updated=result.updated, rejected=result.rejected)
+    _echo_result(result)
+
+
+@import_group.command("applications")
+@_with_file_options
+@click.option("--round", "round_name", help="Round for rows without a 회차 (round) cell.")
+@click.option("--skip-invalid", is_flag=True, help="Import good rows; write refused ones to FILE.rejected.csv.")
+@click.option("--database-url", envvar="DATABASE_URL")
+def import_applications_command(path, encoding, columns, round_name, skip_invalid, database_url):
+    """Import (upsert by round, firm, role and track) the applications in PATH."""
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        result = importer.import_applications(path, session, round_name=round_name, skip_invalid=skip_invalid,
+                                              encoding=encoding, columns=columns)
+        db.audit(session, "cli", "import.applications", file=str(path), inserted=result.inserted,
+                 updated=result.updated, rejected=result.rejected)
+    _echo_result(result)
+
+
+def _echo_result(result):
+    for note in result.notes[:20]:
+        click.echo(f"repaired: {note}", err=True)
+    if len(result.notes) > 20:
+        click.echo(f"repaired: … and {len(result.notes) - 20} more", err=True)
+    if result.problems:
+        click.echo(str(ValidationError(result.problems)), err=True)
+    click.echo(str(result))
+
+
+@click.command("check")
+@click.argument("kind", type=click.Choice(["firms", "applications"]))
+@_with_file_options
+@click.option("--round", "round_name", help="Round for rows without a 회차 (round) cell (applications).")
+@click.option("--database-url", envvar="DATABASE_URL")
+def check_command(kind, path, encoding, columns, round_name, database_url):
+    """Validate PATH without writing anything: exit 0 when clean, else 1 with every problem."""
+    frame = importer.read_table(path, encoding=encoding, columns=columns)
+    notes = []
+    if kind == "firms":
+        records, problems = importer.validate_firms(frame, notes)
+    else:
+        db.init_db(database_url)
+        with db.transaction(database_url) as session:
+            records, problems = importer.validate_applications(frame, session, round_name)
+    for note in notes:
+        click.echo(f"repaired: {note}")
+    if problems:
+        click.echo(str(ValidationError(problems, source=str(path))))
+        sys.exit(1)
+    click.echo(f"{path}: {len(records)} {kind} rows, no problems")
+
+
+# --- demo round -------------------------------------------------------------------------------
+
+
+@click.group("demo")
+def demo_group():
+    """The synthetic demo round (data/demo)."""
+
+
+@demo_group.command("generate")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=demo.DEMO_DIR, show_default=True)
+@click.option("--seed", type=int, default=demo.SEED, show_default=True)
+def demo_generate(out, seed):
+    """Write the demo firms, applications, round and known pairs (same seed, same bytes)."""
+    paths = demo.write_demo(out, seed=seed)
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
+@demo_group.command("load")
+@click.option("--from", "source", type=click.Path(file_okay=False, path_type=Path), default=demo.DEMO_DIR,
+              show_default=True)
+@click.option("--database-url", envvar="DATABASE_URL")
+def demo_load(source, database_url):
+    """Create the demo round if missing and import its firms and applications (safe to run again)."""
+    for result in demo.load_demo(source, database_url):
+        click.echo(str(result))
+
+
+@click.command("summary")
+@click.argument("round_name", required=False)
+@click.option("--database-url", envvar="DATABASE_URL")
+def summary_command(round_name, database_url):
+    """Firms and applications of ROUND (default: the latest) per track and role, and allowed pairs."""
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        click.echo(summary.format_summary(summary.round_summary(session, round_name)))
+
+
+COMMANDS = [init_db_command, round_group, import_group, check_command, demo_group, summary_command]

@@ -1,0 +1,387 @@
+"""Import firms and applications from the files program staff keep (CSV or Excel).
+
+Reading (:func:`read_table`) accepts UTF-8, UTF-8 with BOM and CP949/EUC-KR CSV, and XLSX;
+everything is read as text so leading zeros survive, and Korean or English headers map to
+the same column names. Validation (:func:`validate_firms`, :func:`validate_applications`)
+checks every row and field and collects *all* problems. Import (:func:`import_firms`,
+:func:`import_applications`) is all-or-nothing by default; with ``skip_invalid`` the good
+rows go in and the refused ones are written to ``<file>.rejected.csv`` with a reason.
+Rows upsert by 사업자등록번호 (firms) and by (round, firm, role, track) (applications),
+so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+from tqdm import tqdm
+
+from . import db
+from .errors import Problem, ValidationError
+from .validate import (APPLICATION_COLUMNS, FIRM_COLUMNS, certificate_key, check_applications,
+                       check_firms)
+
+__all__ = ["read_table", "validate_firms", "validate_applications", "import_firms",
+           "import_applications", "ImportResult", "FIRM_COLUMNS", "APPLICATION_COLUMNS"]
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+FALLBACK_ENCODINGS = ("utf-8-sig", "cp949")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def read_table(source, encoding=None, columns=None, filename=None):
+    """Read a CSV or XLSX file of firms or applications into a frame of strings.
+
+    Parameters
+    ----------
+    source : str, Path or binary file-like
+        A path, or an uploaded file (anything with ``read()``); its format is taken from
+        ``filename`` or the object's ``name``/``filename`` attribute (``.xlsx`` → Excel, else CSV).
+    encoding : str, optional
+        CSV encoding; by default UTF-8 (with or without BOM), then CP949, then a guess by
+        charset-normalizer.
+    columns : dict or str or Path, optional
+        Extra header mapping ``{"업체명": "name"}``, or a TOML file with a ``[columns]`` table.
+    filename : str, optional
+        The name to detect the format from when ``source`` is a file-like object.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header, renamed to the English column names where one is known
+        (:data:`FIRM_COLUMNS`, :data:`APPLICATION_COLUMNS`); empty cells are ``""``; the
+        index is the spreadsheet row number (the header is row 1); completely empty rows
+        are dropped. ``df.attrs["headers"]`` maps each column back to the file's header.
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read or decoded.
+    """
+    name = str(filename or getattr(source, "filename", None) or getattr(source, "name", None) or source)
+    raw = _read_bytes(source, name)
+    try:
+        if name.lower().endswith(EXCEL_SUFFIXES):
+            frame = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
+        else:
+            text = _decode(raw, encoding, name)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                skip_blank_lines=False, skipinitialspace=True)
+    except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
+        raise ValidationError([Problem(None, None, None, f"cannot be read as a table ({exc})")],
+                              source=name) from exc
+    return _tidy(frame, _column_map(columns))
+
+
+def _read_bytes(source, name):
+    if hasattr(source, "read"):
+        data = source.read()
+        return data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise ValidationError([Problem(None, None, None, f"cannot be opened ({exc.strerror})")],
+                              source=name) from exc
+
+
+def _decode(raw, encoding, name):
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ValidationError([Problem(None, None, encoding, f"cannot decode the file ({exc})")],
+                                  source=name) from exc
+    for enc in FALLBACK_ENCODINGS:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise ValidationError([Problem(None, None, None, "encoding not recognised; pass --encoding")],
+                              source=name)
+    return str(best)
+
+
+def _column_map(columns):
+    if columns is None:
+        return {}
+    if isinstance(columns, dict):
+        return {str(k).strip(): str(v).strip() for k, v in columns.items()}
+    path = Path(columns)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))["columns"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise ValidationError([Problem(None, None, None, f"needs a [columns] table ({exc})")],
+                              source=str(path)) from exc
+    return {str(k).strip(): str(v).strip() for k, v in table.items()}
+
+
+def _header_aliases():
+    aliases = {}
+    for spec in (FIRM_COLUMNS, APPLICATION_COLUMNS):
+        for canonical, names in spec.items():
+            for alias in (canonical, *names):
+                aliases.setdefault(_header_key(alias), canonical)
+    return aliases
+
+
+def _header_key(text):
+    return str(text).strip().lower().replace(" ", "").replace("_", "")
+
+
+def _tidy(frame, extra):
+    aliases = _header_aliases()
+    renamed = {}
+    for header in frame.columns:
+        text = str(header).strip()
+        renamed[header] = extra.get(text) or aliases.get(_header_key(text), text)
+    frame = frame.rename(columns=renamed).fillna("")
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    frame = frame.apply(lambda col: col.astype(str).str.strip())
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
+    frame = frame[(frame != "").any(axis=1)]
+    frame.attrs["headers"] = {renamed[h]: str(h).strip() for h in renamed}
+    return frame
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def validate_firms(frame, notes=None):
+    """Check every row of a firms frame (from :func:`read_table`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    notes : list, optional
+        Repairs made (e.g. '서울특별시' → '서울') are appended here as :class:`Problem`.
+
+    Returns
+    -------
+    records : list of (int, Firm)
+        The spreadsheet row and the firm, for each row without problems.
+    problems : list of Problem
+        Every problem found, with row, column and value.
+    """
+    return check_firms(frame, notes)
+
+
+def validate_applications(frame, session, round_name=None, known_brns=()):
+    """Check every row of an applications frame against the database in ``session``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    session : sqlalchemy.orm.Session
+        Used to look up rounds and firms.
+    round_name : str, optional
+        The round for rows with an empty 회차 (round) cell.
+    known_brns : iterable of str, optional
+        사업자등록번호 of firms being imported in the same run (not yet in the database).
+
+    Returns
+    -------
+    records : list of (int, Application)
+    problems : list of Problem
+    """
+    rounds = {r.name: r for r in session.scalars(select(db.RoundRow))}
+    stored = set(session.scalars(select(db.FirmRow.brn)))
+    return check_applications(frame, rounds, stored | set(known_brns), round_name)
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an import did: counts of rows, the refused rows and where they were written."""
+
+    kind: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejected_path: Path | None = None
+    problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    def __str__(self):
+        text = (f"{self.kind}: {self.inserted} inserted, {self.updated} updated, "
+                f"{self.unchanged} unchanged, {self.rejected} rejected")
+        if self.rejected_path:
+            text += f" (see {self.rejected_path})"
+        return text
+
+
+def import_firms(source, session, skip_invalid=False, encoding=None, columns=None, filename=None,
+                 progress=None):
+    """Validate a firms file and upsert its rows by 사업자등록번호 in ``session``.
+
+    Nothing is committed here: the caller's transaction (:func:`matcher.db.transaction`)
+    commits or rolls back the whole file.
+
+    Parameters
+    ----------
+    source : str, Path or binary file-like
+        See :func:`read_table`.
+    session : sqlalchemy.orm.Session
+    skip_invalid : bool
+        Import the good rows and write the refused ones to ``<file>.rejected.csv``
+        (when ``source`` is a path); otherwise one bad row refuses the whole file.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem, when any row is invalid and ``skip_invalid`` is false.
+    """
+    name = _source_name(source, filename)
+    frame = read_table(source, encoding=encoding, columns=columns, filename=filename)
+    result = ImportResult("firms")
+    records, problems = check_firms(frame, result.notes)
+    _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
+    existing = _firms_by_brn(session, [firm.brn for _row, firm in records])
+    for _row, firm in _progress(records, progress, "firms"):
+        _upsert_firm(session, existing.get(firm.brn), firm, result)
+    session.flush()
+    return result
+
+
+def import_applications(source, session, round_name=None, skip_invalid=False, encoding=None,
+                        columns=None, filename=None, progress=None, known_brns=()):
+    """Validate an applications file and upsert its rows on (round, firm, role, track).
+
+    Parameters are as for :func:`import_firms`, plus ``round_name`` (the round for rows
+    whose 회차 cell is empty) and ``known_brns`` (see :func:`validate_applications`).
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem, when any row is invalid and ``skip_invalid`` is false.
+    """
+    name = _source_name(source, filename)
+    frame = read_table(source, encoding=encoding, columns=columns, filename=filename)
+    result = ImportResult("applications")
+    records, problems = validate_applications(frame, session, round_name, known_brns)
+    _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
+    session.flush()
+    firms = _firms_by_brn(session, {app.brn for _row, app in records})
+    rounds = {r.name: r for r in session.scalars(select(db.RoundRow))}
+    existing = {(a.round_id, a.firm_id, a.role, a.track): a
+                for a in session.scalars(select(db.ApplicationRow))}
+    for _row, app in _progress(records, progress, "applications"):
+        key = (rounds[app.round_name].id, firms[app.brn].id, app.role, app.track)
+        _upsert_application(session, existing.get(key), key, app, result)
+    session.flush()
+    return result
+
+
+def _source_name(source, filename):
+    return str(filename or getattr(source, "filename", None) or getattr(source, "name", None) or source)
+
+
+def _refuse_or_reject(frame, problems, skip_invalid, source, name, result):
+    result.problems = problems
+    if not problems:
+        return
+    if not skip_invalid:
+        raise ValidationError(problems, source=name)
+    bad_rows = {p.row for p in problems}
+    result.rejected = sum(1 for r in frame.index if r in bad_rows)
+    if isinstance(source, (str, Path)):
+        result.rejected_path = write_rejected(frame, problems, Path(str(source) + ".rejected.csv"))
+
+
+def write_rejected(frame, problems, path):
+    """Write the rows named by ``problems`` with ``row`` and ``reason`` columns (UTF-8 with BOM)."""
+    reasons = {}
+    for p in problems:
+        if p.row is not None:
+            text = f"{p.column}: {p.value!r} {p.reason}" if p.column else p.reason
+            reasons.setdefault(p.row, []).append(text)
+    rejected = frame.loc[[r for r in frame.index if r in reasons]].copy()
+    rejected = rejected.rename(columns=frame.attrs.get("headers", {}))
+    rejected.insert(0, "row", rejected.index)
+    rejected["reason"] = ["; ".join(reasons[r]) for r in rejected.index]
+    rejected.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _progress(items, progress, what):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    return tqdm(items, desc=what, unit="row", disable=not progress or len(items) < 200, leave=False)
+
+
+def _firms_by_brn(session, brns):
+    brns, found = list(brns), {}
+    for start in range(0, len(brns), 500):
+        chunk = brns[start:start + 500]
+        found.update((r.brn, r) for r in session.scalars(select(db.FirmRow).where(db.FirmRow.brn.in_(chunk))))
+    return found
+
+
+def _firm_values(firm):
+    return dict(
+        name=firm.name, size_class=firm.size_class, region=firm.region, founded=firm.founded,
+        ksic_codes=list(firm.ksic_codes), g2b_codes=list(firm.g2b_codes), description=firm.description,
+        licences=[{"kind": lic.kind, "work_type": lic.work_type} for lic in firm.licences],
+        debarred_from=firm.debarred_from, debarred_to=firm.debarred_to,
+        affiliate_group=firm.affiliate_group,
+    )
+
+
+def _upsert_firm(session, row, firm, result):
+    values = _firm_values(firm)
+    certs = [certificate_key(c) for c in firm.certificates]
+    if row is None:
+        row = db.FirmRow(brn=firm.brn, **values)
+        row.certificates = [db.CertificateRow(kind=k, code=c, valid_from=f, valid_to=t) for k, c, f, t in certs]
+        session.add(row)
+        result.inserted += 1
+        return
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    stored_certs = [(c.kind, c.code or "", c.valid_from, c.valid_to) for c in row.certificates]
+    if not changed and sorted(stored_certs, key=str) == sorted(certs, key=str):
+        result.unchanged += 1
+        return
+    for k, v in changed.items():
+        setattr(row, k, v)
+    if sorted(stored_certs, key=str) != sorted(certs, key=str):
+        row.certificates = [db.CertificateRow(kind=k, code=c, valid_from=f, valid_to=t) for k, c, f, t in certs]
+    result.updated += 1
+
+
+def _upsert_application(session, row, key, app, result):
+    values = dict(product_code=app.product_code, text=app.text, preferences=list(app.preferences))
+    if row is None:
+        round_id, firm_id, role, track = key
+        session.add(db.ApplicationRow(round_id=round_id, firm_id=firm_id, role=role, track=track, **values))
+        result.inserted += 1
+    elif all(getattr(row, k) == v for k, v in values.items()):
+        result.unchanged += 1
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+        result.updated += 1
+

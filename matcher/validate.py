@@ -1,0 +1,319 @@
+"""Checks on imported rows: every field of a firm or an application, each problem named.
+
+Field parsers (``parse_*``) take one cell's text and return the value or raise
+``ValueError`` with a reason; :func:`check_firms` and :func:`check_applications` run them
+over a frame (as :func:`matcher.importer.read_table` returns it) and collect every
+problem as :class:`~matcher.errors.Problem` (row, column, value, reason).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from . import codes
+from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
+                    SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
+from .errors import Problem
+from .tracks import load_rules
+
+FIRM_COLUMNS = {
+    "brn": ("사업자등록번호", "사업자번호", "business_registration_number"),
+    "name": ("회사명", "기업명", "업체명", "상호", "firm_name", "company"),
+    "size_class": ("기업규모", "규모", "size"),
+    "founded": ("설립일", "설립일자", "founded_on"),
+    "region": ("지역", "소재지", "시도"),
+    "ksic": ("업종코드", "산업분류", "ksic_codes"),
+    "g2b": ("물품분류번호", "g2b_codes"),
+    "description": ("제품기술", "제품·기술", "주요제품", "description_ko"),
+    "certificates": ("인증", "인증서", "certs"),
+    "licences": ("건설면허", "면허", "licenses"),
+    "debarment": ("제재기간", "부정당제재", "debarred"),
+    "affiliate_group": ("계열그룹", "계열", "affiliate"),
+}
+"""Firm columns: English name → Korean and other accepted headers."""
+FIRM_REQUIRED = ("brn", "name", "size_class", "region")
+
+APPLICATION_COLUMNS = {
+    "round": ("회차", "round_name"),
+    "brn": ("사업자등록번호", "사업자번호"),
+    "role": ("역할", "구분"),
+    "track": ("과제", "과제유형"),
+    "product_code": ("신청물품", "물품번호", "세부품명번호", "물품목록번호", "product"),
+    "text": ("내용", "신청내용", "요청사항"),
+    "preferences": ("선호기업", "preferred"),
+}
+"""Application columns: English name → Korean and other accepted headers."""
+APPLICATION_REQUIRED = ("brn", "role", "track")
+
+SIZE_ALIASES = {s: s for s in SIZE_CLASSES}
+SIZE_ALIASES.update({en: ko for ko, en in SIZE_NAMES_EN.items()})
+SIZE_ALIASES.update({"micro": "소상공인", "small": "소기업", "medium": "중기업", "mid-sized": "중견기업",
+                     "midsize": "중견기업", "large": "대기업"})
+
+_DATE = re.compile(r"^(\d{4})[-./]?(\d{1,2})[-./]?(\d{1,2})\.?(?:[ T]00:00(?::00)?)?$")
+_LIST_SEP = re.compile(r"[;,\n]")
+
+
+def parse_date(text):
+    """``2024-01-31``, ``2024.1.31``, ``2024/01/31``, ``20240131`` (and Excel's ``… 00:00:00``) → date.
+
+    Examples
+    --------
+    >>> parse_date("2024.1.31")
+    datetime.date(2024, 1, 31)
+    """
+    m = _DATE.match(str(text).strip())
+    if not m:
+        raise ValueError("is not a date (YYYY-MM-DD)")
+    try:
+        return date(*map(int, m.groups()))
+    except ValueError:
+        raise ValueError("is not a calendar date") from None
+
+
+def parse_period(text):
+    """``2026-01-01~2026-12-31`` → (from, to); either side may be empty (open-ended)."""
+    parts = str(text).split("~")
+    if len(parts) != 2:
+        raise ValueError("is not a period (FROM~TO, e.g. 2026-01-01~2026-12-31)")
+    start, end = (parse_date(p) if p.strip() else None for p in parts)
+    if start and end and start > end:
+        raise ValueError("starts after it ends")
+    return start, end
+
+
+def split_list(text):
+    """Split a cell on ';' (or ',' or newlines), dropping empty items."""
+    return [item.strip() for item in _LIST_SEP.split(str(text)) if item.strip()]
+
+
+def parse_size(text):
+    key = str(text).strip()
+    size = SIZE_ALIASES.get(key) or SIZE_ALIASES.get(key.lower())
+    if size is None:
+        raise ValueError(f"is not a size class ({', '.join(SIZE_CLASSES)})")
+    return size
+
+
+def parse_ksic(text):
+    """';'-separated 5-digit KSIC sub-classes → list of codes."""
+    found = []
+    for code in split_list(text):
+        if not (len(code) == 5 and code.isdigit()):
+            raise ValueError(f"has {code!r}, not a 5-digit KSIC code")
+        codes.ksic_section(code)
+        found.append(code)
+    return found
+
+
+def parse_g2b(text):
+    """';'-separated 8-digit G2B 물품분류번호 → list of codes."""
+    found = []
+    for code in split_list(text):
+        code = code.replace("-", "")
+        if not (len(code) == 8 and code.isdigit()):
+            raise ValueError(f"has {code!r}, not an 8-digit 물품분류번호")
+        found.append(code)
+    return found
+
+
+def parse_certificate(text):
+    """``직접생산확인:4617161001:2024-01-01~2026-12-31`` → :class:`Certificate` (code and period optional)."""
+    parts = [p.strip() for p in str(text).split(":")]
+    kind_text = parts[0]
+    kind = CERTIFICATE_ALIASES.get(kind_text.replace(" ", "")) or (
+        kind_text if kind_text in CERTIFICATE_KINDS else None)
+    if kind is None:
+        raise ValueError(f"has unknown certificate {kind_text!r}")
+    code = parts[1].replace("-", "") if len(parts) > 1 else ""
+    if code and not (code.isdigit() and len(code) in (8, 10, 16)):
+        raise ValueError(f"has product code {code!r}, not 8, 10 or 16 digits")
+    if kind == "direct_production" and not code:
+        raise ValueError("has a 직접생산확인 without the 세부품명번호 it covers")
+    start, end = parse_period(parts[2]) if len(parts) > 2 and parts[2] else (None, None)
+    if len(parts) > 3:
+        raise ValueError("is not KIND:CODE:FROM~TO")
+    return Certificate(kind, code, start, end)
+
+
+def parse_certificates(text):
+    return [parse_certificate(item) for item in split_list(text)]
+
+
+def parse_licences(text):
+    """``종합:건축; 전문:전기`` → list of :class:`Licence`."""
+    found = []
+    for item in split_list(text):
+        kind_text, _, work = item.partition(":")
+        kind = LICENCE_ALIASES.get(kind_text.strip())
+        if kind is None:
+            raise ValueError(f"has licence {kind_text.strip()!r}, not 종합/general or 전문/specialty")
+        found.append(Licence(kind, work.strip()))
+    return found
+
+
+def certificate_key(cert):
+    """A certificate as a comparable tuple (kind, code, valid_from, valid_to)."""
+    return (cert.kind, cert.code or "", cert.valid_from, cert.valid_to)
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def _missing_columns(frame, required):
+    return [Problem(None, col, None, "column is missing") for col in required if col not in frame.columns]
+
+
+class _Row:
+    """One row being checked: reads cells through parsers, recording problems."""
+
+    def __init__(self, number, cells, problems):
+        self.number, self.cells, self.problems = number, cells, problems
+        self.ok = True
+
+    def get(self, column, parser=None, required=False, default=None):
+        value = self.cells.get(column, "")
+        if value == "":
+            if required:
+                self.fail(column, value, "is empty")
+            return default
+        if parser is None:
+            return value
+        try:
+            return parser(value)
+        except ValueError as exc:
+            self.fail(column, value, str(exc))
+            return default
+
+    def fail(self, column, value, reason):
+        self.ok = False
+        self.problems.append(Problem(self.number, column, value, reason))
+
+
+def check_firms(frame, notes=None):
+    """Every problem in a firms frame, and the :class:`Firm` of each good row."""
+    problems = _missing_columns(frame, FIRM_REQUIRED)
+    if problems:
+        return [], problems
+    records, first_row = [], {}
+    for number, cells in zip(frame.index, frame.to_dict("records")):
+        row = _Row(number, cells, problems)
+        firm = _firm_from_row(row, notes)
+        if firm is not None and firm.brn in first_row:
+            row.fail("brn", cells["brn"], f"repeats the 사업자등록번호 of row {first_row[firm.brn]}")
+        elif firm is not None:
+            first_row[firm.brn] = number
+        if row.ok:
+            records.append((number, firm))
+    return records, problems
+
+
+def _firm_from_row(row, notes):
+    region = row.get("region", codes.normalize_region, required=True)
+    if region and notes is not None and region != row.cells["region"]:
+        notes.append(Problem(row.number, "region", row.cells["region"], f"read as {region!r}"))
+    debarred = row.get("debarment", parse_period, default=(None, None))
+    firm = Firm(
+        brn=row.get("brn", parse_brn, required=True),
+        name=row.get("name", required=True),
+        size_class=row.get("size_class", parse_size, required=True),
+        region=region,
+        founded=row.get("founded", parse_date),
+        ksic_codes=row.get("ksic", parse_ksic, default=[]),
+        g2b_codes=row.get("g2b", parse_g2b, default=[]),
+        description=row.get("description", default=""),
+        certificates=row.get("certificates", parse_certificates, default=[]),
+        licences=row.get("licences", parse_licences, default=[]),
+        debarred_from=debarred[0], debarred_to=debarred[1],
+        affiliate_group=row.get("affiliate_group"),
+    )
+    if firm.founded and firm.founded > date.today():
+        row.fail("founded", row.cells["founded"], "is in the future")
+    return firm if firm.brn else None
+
+
+def check_applications(frame, rounds, known_brns, round_name=None, rules=None):
+    """Every problem in an applications frame, and the :class:`Application` of each good row.
+
+    ``rounds`` maps round names to objects with ``open_tracks``; ``known_brns`` are the
+    firms that exist (in the database or the same import).
+    """
+    problems = _missing_columns(frame, APPLICATION_REQUIRED)
+    if "round" not in frame.columns and not round_name:
+        problems.append(Problem(None, "round", None, "column is missing and no round was given (--round)"))
+    if problems:
+        return [], problems
+    rules = rules or load_rules()
+    track_names = {r.name_ko: key for key, r in rules.items()} | {key: key for key in rules}
+    records, seen = [], {}
+    for number, cells in zip(frame.index, frame.to_dict("records")):
+        row = _Row(number, cells, problems)
+        app = _application_from_row(row, rounds, known_brns, round_name, track_names, rules)
+        key = app and (app.round_name, app.brn, app.role, app.track)
+        if key and all(key) and key in seen:
+            row.fail("brn", cells["brn"], f"applies again as {app.role} in {app.track} (row {seen[key]})")
+        elif key and all(key):
+            seen[key] = number
+        if row.ok:
+            records.append((number, app))
+    return records, problems
+
+
+def _application_from_row(row, rounds, known_brns, round_name, track_names, rules):
+    name = row.cells.get("round", "") or round_name
+    if not name:
+        row.fail("round", "", "is empty and no round was given (--round)")
+    elif name not in rounds:
+        row.fail("round", name, f"is not a round; create it first: matcher round create '{name}' "
+                                "--reference-date YYYY-MM-DD")
+    brn = row.get("brn", parse_brn, required=True)
+    if brn and brn not in known_brns:
+        row.fail("brn", row.cells["brn"], "is not a firm in the database (import the firms first)")
+    role = row.get("role", _parse_role, required=True)
+    track = row.get("track", lambda t: _parse_track(t, track_names), required=True)
+    if track and name in rounds and track not in (rounds[name].open_tracks or []):
+        row.fail("track", row.cells["track"], f"is not open in round {name!r}")
+    product = row.get("product_code", default="").replace("-", "").replace(" ", "")
+    if track:
+        _check_product(row, product, rules[track])
+    prefs = row.get("preferences", lambda t: [parse_brn(b) for b in split_list(t)], default=[])
+    return Application(round_name=name or "", brn=brn or "", role=role or "", track=track or "",
+                       product_code=product, text=row.get("text", default=""), preferences=prefs)
+
+
+def _parse_role(text):
+    role = ROLE_ALIASES.get(text.strip()) or ROLE_ALIASES.get(text.strip().lower())
+    if role is None:
+        raise ValueError("is not a role (주관/lead or 협력/partner)")
+    return role
+
+
+def _parse_track(text, track_names):
+    key = track_names.get(text.strip()) or track_names.get(text.strip().lower())
+    if key is None:
+        raise ValueError(f"is not a track ({', '.join(k for k in track_names if not k.isascii())})")
+    return key
+
+
+_PRODUCT_RULES = {
+    "sme_competition": (10, "a 10-digit 세부품명번호 on the SME-competition list"),
+    "catalogue": (16, "a 16-digit 물품목록번호"),
+    "detailed": (10, "a 10-digit 세부품명번호"),
+}
+
+
+def _check_product(row, product, rule):
+    value = row.cells.get("product_code", "")
+    if product and not product.isdigit():
+        row.fail("product_code", value, "is not a product code (digits only)")
+        return
+    if rule.product == "construction":
+        if product and len(product) not in (8, 10, 16):
+            row.fail("product_code", value, "is not an 8, 10 or 16-digit product code")
+        return
+    length, wanted = _PRODUCT_RULES[rule.product]
+    if len(product) != length:
+        row.fail("product_code", value, f"must be {wanted} for {rule.name_ko}")
+    elif rule.product == "sme_competition" and not codes.is_sme_competition(product):
+        row.fail("product_code", value, f"is not on the SME-competition product list ({rule.name_ko})")
