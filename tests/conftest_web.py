@@ -16,6 +16,7 @@ from web.auth import ensure_user
 ROUND = "테스트 1차"
 REF = date(2026, 3, 19)
 STAFF_PASSWORD = "correct horse"
+FAST_HASH = "pbkdf2:sha256:1000"  # tests only: the real default (scrypt) costs ~0.2 s per hash
 
 
 def make_brn(n):
@@ -71,8 +72,8 @@ def app(db_url):
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
                       "RUN_TIME_LIMIT": 5.0})
     with db.transaction(db_url) as s:
-        ensure_user(s, "staff", STAFF_PASSWORD)
-        ensure_user(s, "viewer", "viewer password", role="viewer")
+        ensure_user(s, "staff", STAFF_PASSWORD, method=FAST_HASH)
+        ensure_user(s, "viewer", "viewer password", role="viewer", method=FAST_HASH)
     return app
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
 from conftest_web import ROUND, count, db, login, make_brn
 from web import create_app
+from web.auth import ensure_user
 
 
 def _staff_urls(app, round_id):
@@ -57,7 +58,10 @@ def test_password_is_stored_hashed(app):
     with db.transaction(app.config["DATABASE_URL"]) as s:
         row = s.scalars(select(db.UserRow).where(db.UserRow.username == "staff")).one()
         assert "correct horse" not in row.password_hash
-        assert row.password_hash.startswith(("scrypt:", "pbkdf2:"))
+        assert row.password_hash.startswith("pbkdf2:sha256:1000$")
+        assert ensure_user(s, "another") is not None
+        assert s.scalars(select(db.UserRow).where(db.UserRow.username == "another")).one(
+        ).password_hash.startswith("scrypt:")
 
 
 def test_cookie_flags(app, client):

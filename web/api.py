@@ -18,7 +18,7 @@ from . import recommendations as engine
 from .auth import actor, authenticate, staff_required
 from .jobs import get_job
 from .rounds import application_counts, round_or_404
-from .runs import _start, run_or_404, run_round
+from .runs import _start, run_or_404
 from .search import _firm_or_404, _search_form, why_not
 from .store import db_session
 
@@ -66,8 +66,9 @@ def recommendations(brn):
     form = _search_form(request.args)
     if not form["track"]:
         abort(400, "query parameter 'track' is required (innovation, materials, convergence, construction, value)")
-    return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"],
-                   recommendations=engine.recommend(s, firm.brn, form))
+    result = engine.recommend(s, firm.brn, form)
+    return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"], round=form["round"] or None,
+                   reasons=result["reasons"], note=result["note"], recommendations=result["rows"])
 
 
 @bp.get("/firms/<brn>/why-not")

@@ -24,19 +24,20 @@ bp = Blueprint("auth", __name__)
 STAFF_ROLES = frozenset({"staff", "admin"})
 
 
-def ensure_user(session, username, password=None, role="staff"):
+def ensure_user(session, username, password=None, role="staff", method="scrypt"):
     """Create ``username`` when missing; returns the password set, or None when the user existed.
 
-    A missing ``password`` is generated (``secrets.token_urlsafe``) so the caller can print it once.
+    A missing ``password`` is generated (``secrets.token_urlsafe``) so the caller can print it once;
+    a given one replaces the existing user's password. ``method`` is werkzeug's hashing method.
     """
     row = session.scalars(select(db.UserRow).where(db.UserRow.username == username)).first()
     if row is not None:
         if password:
-            row.password_hash = generate_password_hash(password)
+            row.password_hash = generate_password_hash(password, method)
             return password
         return None
     password = password or secrets.token_urlsafe(12)
-    session.add(db.UserRow(username=username, password_hash=generate_password_hash(password), role=role))
+    session.add(db.UserRow(username=username, password_hash=generate_password_hash(password, method), role=role))
     db.audit(session, "system", "user.create", username=username, role=role)
     return password
 

@@ -7,11 +7,14 @@ Each row: ``{"brn", "name", "size_class", "region", "score", "components": [{"na
 from __future__ import annotations
 
 import csv
+from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import select
 
 from matcher import db
+from matcher.firms import Application
+from matcher.tracks import lead_reasons, load_rules
 
 
 REASONS_SHOWN = 3
@@ -41,36 +44,80 @@ def _filters(form):
 
 
 def recommend(session, brn, form):
-    """Ranked partners (or leads, with ``form["as_partner"]``) for a registered firm."""
+    """Ranked partners (or leads, with ``form["as_partner"]``) for a registered firm.
+
+    Returns
+    -------
+    dict
+        ``rows`` (see the module docstring), ``reasons`` (why the firm itself may not take the
+        role), ``note`` (``{"ko", "en"}``: a partner's pairing requirement) and ``pool_size``.
+    """
     module = _recommend_module()
-    items = module.recommend_for_brn(session, brn, track=form["track"], k=form["k"],
-                                     as_partner=form["as_partner"], filters=_filters(form),
-                                     round_name=form["round"] or None)
-    return [as_row(session, item) for item in items]
+    data = module.recommend_for_brn(session, brn, track=form["track"], k=form["k"],
+                                    as_partner=form["as_partner"], filters=_filters(form),
+                                    round_name=form["round"] or None)
+    return dict(rows=[as_row(session, item) for item in data["recommendations"]],
+                reasons=data.get("reasons", []), pool_size=data.get("pool_size"),
+                note={"ko": data.get("note_ko", ""), "en": data.get("note_en", "")})
 
 
 def recommend_described(session, firm, form):
     """Ranked partners for a firm described on the form (scored transiently, not stored)."""
     module = _recommend_module()
-    items = module.recommend_partners(session, firm, track=form["track"], k=form["k"],
-                                      filters=_filters(form), round_name=form["round"] or None)
-    return [as_row(session, item) for item in items]
+    round_row = _round(session, form["round"])
+    rules = module.round_rules(round_row) if round_row else load_rules()
+    on = round_row.reference_date if round_row else date.today()
+    application = Application(round_name=round_row.name if round_row else "", brn=firm.brn, role="lead",
+                              track=form["track"], product_code=form.get("product", ""), text=firm.description)
+    reasons = lead_reasons(rules[form["track"]], firm, on)
+    items = [] if reasons else module.recommend_partners(
+        firm, form["track"], form["k"], _filters(form), partners=partner_pool(session, round_row, form["track"]),
+        rules=rules, on=on, lead_application=application)
+    return dict(rows=[as_row(session, item) for item in items], reasons=[_reason(r) for r in reasons],
+                pool_size=None, note={"ko": "", "en": ""})
 
 
-def explain(session, lead_brn, partner_brn, form):
-    """The score explanation of one pair as a dict, or None when the engine cannot give one."""
-    try:
-        module = _recommend_module()
-    except EngineUnavailable:
+def partner_pool(session, round_row, track):
+    """(Firm, Application) of the round's partner applications in ``track``; every firm when none."""
+    if round_row is not None:
+        stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                               db.ApplicationRow.role == "partner",
+                                               db.ApplicationRow.track == track)
+        apps = list(session.scalars(stmt))
+        if apps:
+            return [(db.firm_from_row(a.firm), db.application_from_row(a)) for a in apps]
+    return [(db.firm_from_row(row), None) for row in session.scalars(select(db.FirmRow))]
+
+
+def explain(session, lead_row, partner_row, form, round_row):
+    """The score explanation of one eligible pair as a dict (see :func:`matcher.scoring.explain`)."""
+    from matcher import scoring
+    module = _recommend_module()
+    rules = module.round_rules(round_row) if round_row else load_rules()
+    on = round_row.reference_date if round_row else date.today()
+    track = form["track"] or "materials"
+    lead_app, partner_app = _application(session, round_row, lead_row, "lead", track), _application(
+        session, round_row, partner_row, "partner", track)
+    result = scoring.explain(db.firm_from_row(lead_row), lead_app, db.firm_from_row(partner_row), partner_app,
+                             rules[track], on)
+    return _explanation_dict(result)
+
+
+def _application(session, round_row, firm_row, role, track):
+    if round_row is None:
         return None
-    explain_pair = getattr(module, "explain_pair", None)
-    if explain_pair is None:
-        return None
-    if form["as_partner"]:
-        lead_brn, partner_brn = partner_brn, lead_brn
-    result = explain_pair(session, lead_brn, partner_brn, track=form["track"] or None,
-                          round_name=form["round"] or None)
-    return _explanation_dict(result) if result is not None else None
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id == firm_row.id,
+                                           db.ApplicationRow.role == role, db.ApplicationRow.track == track)
+    row = session.scalars(stmt).first()
+    return db.application_from_row(row) if row else None
+
+
+def _round(session, name):
+    if name:
+        return db.get_round(session, name)
+    return session.scalars(select(db.RoundRow).order_by(db.RoundRow.reference_date.desc(),
+                                                        db.RoundRow.id.desc())).first()
 
 
 def as_row(session, item):

@@ -3,14 +3,13 @@ requests and the audit log."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from matcher import db
+from matcher import db, importer
 from matcher.errors import NotFoundError, ValidationError
 from matcher.tracks import TRACKS, load_rules
 
@@ -96,26 +95,24 @@ def upload(round_id, kind):
     if suffix not in UPLOAD_SUFFIXES:
         abort(400, f"file {file.filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
     try:
-        summary = import_upload(session, row, kind, file, suffix)
+        summary = import_upload(session, row, kind, file)
     except ValidationError as exc:
         session.rollback()
         return render_template("staff/import_report.html", round=row, kind=kind, filename=file.filename,
                                problems=exc.problems), 400
-    db.audit(session, actor(), f"import.{kind}", round=row.name, file=file.filename, summary=_plain(summary))
+    db.audit(session, actor(), f"import.{kind}", round=row.name, file=file.filename, inserted=summary.inserted,
+             updated=summary.updated, unchanged=summary.unchanged)
     session.commit()
-    flash(f"{t('upload_ok')}: {file.filename} — {_describe(summary)}", "ok")
+    flash(f"{t('upload_ok')}: {file.filename} — {summary}", "ok")
     return redirect(url_for("rounds.detail", round_id=row.id))
 
 
-def import_upload(session, round_row, kind, file, suffix):
-    """Run the importer on an uploaded file (kept in a temporary file with its own suffix)."""
-    from matcher import importer
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        file.save(path)
-        if kind == "firms":
-            return importer.import_firms(path, session)
-        return importer.import_applications(path, session, round_name=round_row.name)
+def import_upload(session, round_row, kind, file):
+    """Run the importer on an uploaded file; raises ValidationError listing every bad row."""
+    if kind == "firms":
+        return importer.import_firms(file.stream, session, filename=file.filename, progress=False)
+    return importer.import_applications(file.stream, session, round_name=round_row.name, filename=file.filename,
+                                        progress=False)
 
 
 @bp.route("/interests")
@@ -153,17 +150,3 @@ def round_or_404(session, round_id):
 
 def _chosen_tracks(form):
     return [key for key in TRACKS if form.get(f"track_{key}")]
-
-
-def _describe(summary):
-    if isinstance(summary, dict):
-        return ", ".join(f"{k} {v}" for k, v in summary.items())
-    if isinstance(summary, (list, tuple)):
-        return f"{len(summary)} rows"
-    return str(summary) if summary is not None else ""
-
-
-def _plain(summary):
-    if isinstance(summary, dict):
-        return {str(k): v if isinstance(v, (int, float, str)) else str(v) for k, v in summary.items()}
-    return _describe(summary)

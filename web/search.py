@@ -63,11 +63,14 @@ def firm(brn):
 @bp.route("/firms/<brn>/partners/<other>")
 def partner(brn, other):
     session = db_session()
-    lead, partner_row = _firm_or_404(session, brn), _firm_or_404(session, other)
+    me, them = _firm_or_404(session, brn), _firm_or_404(session, other)
     form = _search_form(request.args)
-    return render_template("partner.html", firm=lead, partner=partner_row, form=form,
-                           explanation=engine.explain(session, lead.brn, partner_row.brn, form),
-                           reasons=why_not(session, lead, partner_row, form), **_choices(session))
+    reasons = why_not(session, me, them, form)
+    lead, partner_row = (them, me) if form["as_partner"] else (me, them)
+    explanation = None if reasons else engine.explain(session, lead, partner_row, form,
+                                                      _round_or_none(session, form["round"]))
+    return render_template("partner.html", firm=me, partner=them, form=form, explanation=explanation,
+                           reasons=reasons, **_choices(session))
 
 
 @bp.route("/firms/<brn>/why-not")
@@ -121,7 +124,7 @@ def described_firm(values):
         abort(400, f"founded {founded!r} is not a date (YYYY-MM-DD)")
     return Firm(
         brn="0000000000", name=values.get("name", "").strip()[:200] or "(unnamed)", size_class=size,
-        region=values.get("region", "").strip(), founded=founded_date,
+        region=values.get("firm_region", "").strip(), founded=founded_date,
         ksic_codes=_codes(values.get("ksic", "")), g2b_codes=_codes(values.get("g2b", "")),
         description=values.get("description", "").strip()[:5000],
     )
