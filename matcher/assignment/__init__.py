@@ -4,7 +4,7 @@
 ``read_instance`` reads and validates the plain-file interface of ``matcher solve``.
 """
 
-
+from .files import Instance, read_instance, write_pairs
 from .instance import Solution, solve
 
-__all__ = ["Solution", "solve", "read_instance", "write_pairs"]
+__all__ = ["Instance", "Solution", "read_instance", "solve", "write_pairs"]

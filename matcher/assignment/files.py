@@ -1,0 +1,161 @@
+"""The plain-file interface of ``matcher solve``: read and validate the CSV files.
+
+- ``leads.csv``: ``lead_id``
+- ``partners.csv``: ``partner_id,min_leads,max_leads`` (empty ``max_leads`` = no upper limit)
+- ``edges.csv``: ``lead_id,partner_id,score`` (score >= 0, higher is better)
+- ``locks.csv`` / ``forbid.csv``: ``lead_id,partner_id``
+
+Every problem in a file is reported at once, naming the file, the row (the header is
+row 1) and the value; nothing is solved until all files are clean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, ValidationError
+
+COLUMNS = {
+    "leads": ["lead_id"],
+    "partners": ["partner_id", "min_leads", "max_leads"],
+    "edges": ["lead_id", "partner_id", "score"],
+    "pairs": ["lead_id", "partner_id"],
+}
+
+
+@dataclass
+class Instance:
+    """A validated instance, ready for :func:`matcher.assignment.solve`."""
+
+    leads: list
+    partners: pd.DataFrame
+    edges: pd.DataFrame
+    locks: list
+    forbid: list
+
+
+def read_instance(leads, partners, edges, locks=None, forbid=None):
+    """Read and validate the files of one instance.
+
+    Parameters
+    ----------
+    leads, partners, edges : str or Path
+    locks, forbid : str or Path, optional
+
+    Returns
+    -------
+    Instance
+
+    Raises
+    ------
+    ValidationError
+        For the first file with problems, listing all of that file's problems.
+    """
+    lead_frame = _read(leads, "leads")
+    _check_ids(lead_frame, "lead_id", leads)
+    part_frame = _read(partners, "partners")
+    _check_ids(part_frame, "partner_id", partners)
+    part_frame = _check_capacities(part_frame, partners)
+    known = (set(lead_frame["lead_id"]), set(part_frame["partner_id"]))
+    edge_frame = _check_edges(_read(edges, "edges"), edges, known)
+    pairs = [_check_pairs(_read(p, "pairs"), p, known) if p else [] for p in (locks, forbid)]
+    return Instance(list(lead_frame["lead_id"]), part_frame, edge_frame, pairs[0], pairs[1])
+
+
+def write_pairs(solution, path):
+    """Write ``lead_id,partner_id,score`` of the chosen pairs."""
+    solution.pairs.to_csv(path, index=False)
+
+
+def _read(path, kind):
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        frame = _read_cp949(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError([Problem(None, None, None, f"cannot read as CSV ({exc})")], source=str(path)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in COLUMNS[kind] if c not in frame.columns]
+    if missing:
+        found = ", ".join(frame.columns) or "none"
+        raise ValidationError([Problem(None, c, None, f"missing column (found: {found})") for c in missing],
+                              source=str(path))
+    return frame[COLUMNS[kind]].apply(lambda col: col.str.strip())
+
+
+def _read_cp949(path):
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp949")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValidationError([Problem(None, None, None, f"cannot read as CSV ({exc})")], source=str(path)) from None
+
+
+def _rows(mask):
+    return np.flatnonzero(np.asarray(mask)) + 2
+
+
+def _check_ids(frame, column, path):
+    values = frame[column]
+    problems = [Problem(r, column, "", "is empty") for r in _rows(values == "")]
+    dup = values.duplicated() & (values != "")
+    first = {v: i + 2 for i, v in reversed(list(enumerate(values)))}
+    problems += [Problem(r, column, values.iloc[r - 2], f"duplicate {column} (first at row {first[values.iloc[r - 2]]})")
+                 for r in _rows(dup)]
+    _raise(problems, path)
+
+
+def _check_capacities(frame, path):
+    problems = []
+    mins = _integers(frame, "min_leads", problems, allow_empty=False)
+    maxs = _integers(frame, "max_leads", problems, allow_empty=True)
+    bad = (maxs >= 0) & (mins > maxs)
+    problems += [Problem(r, "min_leads", frame["min_leads"].iloc[r - 2],
+                         f"is greater than max_leads {frame['max_leads'].iloc[r - 2]!r}") for r in _rows(bad)]
+    _raise(problems, path)
+    return pd.DataFrame({"partner_id": frame["partner_id"], "min_leads": mins,
+                         "max_leads": [None if m < 0 else int(m) for m in maxs]})
+
+
+def _integers(frame, column, problems, allow_empty):
+    text = frame[column]
+    values = pd.to_numeric(text, errors="coerce")
+    empty = text == ""
+    wrong = (values.isna() | (values < 0) | (values != values.round())) & ~(empty & allow_empty)
+    problems += [Problem(r, column, text.iloc[r - 2], "is not a whole number >= 0") for r in _rows(wrong)]
+    return values.fillna(-1).to_numpy().astype(np.int64)
+
+
+def _check_edges(frame, path, known):
+    problems = _unknown(frame, known)
+    score = pd.to_numeric(frame["score"], errors="coerce")
+    wrong = score.isna() | ~np.isfinite(score.fillna(0)) | (score < 0)
+    problems += [Problem(r, "score", frame["score"].iloc[r - 2], "is not a number >= 0") for r in _rows(wrong)]
+    dup = frame.duplicated(["lead_id", "partner_id"])
+    problems += [Problem(r, "lead_id,partner_id", f"{frame['lead_id'].iloc[r - 2]},{frame['partner_id'].iloc[r - 2]}",
+                         "duplicate pair") for r in _rows(dup)]
+    _raise(problems, path)
+    return frame.assign(score=score.astype(float))
+
+
+def _check_pairs(frame, path, known):
+    _raise(_unknown(frame, known), path)
+    return list(frame.drop_duplicates().itertuples(index=False, name=None))
+
+
+def _unknown(frame, known):
+    problems = []
+    for column, ids in zip(("lead_id", "partner_id"), known):
+        values = frame[column]
+        kind = column.split("_")[0]
+        problems += [Problem(r, column, values.iloc[r - 2], f"is not a known {kind}")
+                     for r in _rows(~values.isin(ids))]
+    return problems
+
+
+def _raise(problems, path):
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0))
+        raise ValidationError(problems, source=str(path))

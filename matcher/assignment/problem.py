@@ -107,7 +107,7 @@ def fix(problem, ones=None, zeros=None, opened=None, closed=None, names=None):
     k = np.bincount(problem.partner[ones], minlength=problem.n_partners)
     cap_max = problem.cap_max - k
     for p in np.flatnonzero(cap_max < 0):
-        reasons.append(f"{names('partner', p)} locked with {k[p]} leads but takes at most {problem.cap_max[p]}")
+        reasons.append(f"{names('partner', p)} locked with {_leads(k[p])} but takes at most {problem.cap_max[p]}")
     must_open = problem.must_open | (k > 0) | (np.zeros(problem.n_partners, bool) if opened is None else opened)
     cap_min = np.where(problem.cap_min > 1, np.maximum(problem.cap_min - k, 0), 0)
     cap_min = np.where(problem.must_open & (problem.cap_min > 0), np.maximum(problem.cap_min - k, 0), cap_min)
@@ -142,10 +142,14 @@ def _drop_unreachable(problem, locked, names):
     short = (problem.cap_min > 1) & ~problem.must_open & (deg < problem.cap_min)
     forced_short = problem.must_open & (deg < problem.cap_min)
     reasons = [
-        f"{names('partner', p)} locked with {locked[p]} leads but needs at least {locked[p] + problem.cap_min[p]} "
+        f"{names('partner', p)} locked with {_leads(locked[p])} but needs at least {locked[p] + problem.cap_min[p]} "
         f"and has only {locked[p] + deg[p]} eligible"
         for p in np.flatnonzero(forced_short)
     ]
     if short.any():
         problem = problem.keep(~short[problem.partner])
     return problem, reasons
+
+
+def _leads(count):
+    return f"{count} lead" if count == 1 else f"{count} leads"

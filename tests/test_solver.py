@@ -1,0 +1,191 @@
+"""The assignment solver against brute force, worked examples, an exact MILP and OR-Library optima."""
+
+import importlib.util
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from matcher.assignment import solve
+from matcher.errors import InfeasibleError
+
+ROOT = Path(__file__).resolve().parents[1]
+ORLIB = ROOT.parent / "shared" / "reference" / "orlib-assign"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_solver", ROOT / "bench" / "bench_solver.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def violations(pairs, partners, edges, locks=(), forbid=()):
+    """Every rule the chosen pairs break (empty list when feasible)."""
+    caps = {p: (lo, hi) for p, lo, hi in partners}
+    eligible = {(l, p): s for l, p, s in edges}
+    found = []
+    chosen = list(zip(pairs.lead_id, pairs.partner_id))
+    if len({l for l, _ in chosen}) != len(chosen):
+        found.append("a lead has two partners")
+    found += [f"{pair} not eligible" for pair in chosen if pair not in eligible]
+    found += [f"{pair} forbidden" for pair in chosen if pair in set(forbid)]
+    found += [f"{pair} locked but not chosen" for pair in locks if pair not in chosen]
+    for p, (lo, hi) in caps.items():
+        n = sum(1 for _, q in chosen if q == p)
+        if hi is not None and n > hi:
+            found.append(f"{p} has {n} > max {hi}")
+        if lo > 1 and 0 < n < lo:
+            found.append(f"{p} has {n} < min {lo}")
+    return found
+
+
+def brute_force(leads, partners, edges, locks=(), forbid=()):
+    """Best total score over every assignment (None when none is feasible)."""
+    options = {l: [None] + [(p, s) for m, p, s in edges if m == l] for l in leads}
+    best = None
+    for choice in itertools.product(*(options[l] for l in leads)):
+        pairs = pd.DataFrame([(l, c[0]) for l, c in zip(leads, choice) if c], columns=["lead_id", "partner_id"])
+        if not violations(pairs, partners, edges, locks, forbid):
+            total = sum(c[1] for c in choice if c)
+            best = total if best is None else max(best, total)
+    return best
+
+
+@st.composite
+def instances(draw):
+    n_leads = draw(st.integers(1, 6))
+    n_partners = draw(st.integers(1, 3))
+    leads = [f"L{i}" for i in range(n_leads)]
+    partners = []
+    for j in range(n_partners):
+        lo = draw(st.sampled_from([0, 1, 2, 3]))
+        hi = draw(st.sampled_from([None, 1, 2, 3, 4]))
+        if hi is not None and hi < lo:
+            hi = lo
+        partners.append((f"P{j}", lo, hi))
+    pairs = [(l, p) for l in leads for p, _, _ in partners]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=min(len(pairs), 9)))
+    edges = [(l, p, draw(st.integers(0, 9))) for l, p in chosen]
+    locks = draw(st.lists(st.sampled_from(chosen), unique=True, max_size=2)) if chosen else []
+    forbid = draw(st.lists(st.sampled_from(chosen), unique=True, max_size=2)) if chosen else []
+    return leads, partners, edges, locks, forbid
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_matches_brute_force(instance):
+    leads, partners, edges, locks, forbid = instance
+    best = brute_force(leads, partners, edges, locks, forbid)
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve(leads, partners, edges, locks, forbid)
+        return
+    sol = solve(leads, partners, edges, locks, forbid)
+    assert violations(sol.pairs, partners, edges, locks, forbid) == []
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best, abs=1e-9)
+    assert sol.bound >= best - 1e-9
+
+
+def test_large_partner_with_four_eligible_stays_unused():
+    leads = ["a", "b", "c", "d"]
+    edges = [(l, "LG", 10) for l in leads] + [("a", "s", 1)]
+    sol = solve(leads, [("LG", 5, None), ("s", 1, 1)], edges)
+    assert list(sol.pairs.itertuples(index=False, name=None)) == [("a", "s", 1.0)]
+    assert sol.status == "optimal"
+
+
+def test_large_partner_with_five_eligible_one_worth_more_elsewhere():
+    # e is worth 20 with its SME partner but only 3 with the large one: opening LG
+    # (a..e: 4*10 + 3 = 43) beats leaving it closed (e with s: 20)? 43 > 20, so open it;
+    # with e's SME worth 50 instead, closing LG (50) beats 43 and a..d stay unmatched.
+    leads = ["a", "b", "c", "d", "e"]
+    base = [(l, "LG", 10) for l in "abcd"] + [("e", "LG", 3)]
+    sol = solve(leads, [("LG", 5, None), ("s", 1, 1)], base + [("e", "s", 20)])
+    assert sol.objective == 43 and set(sol.pairs.partner_id) == {"LG"}
+    sol = solve(leads, [("LG", 5, None), ("s", 1, 1)], base + [("e", "s", 50)])
+    assert sol.objective == 50 and list(sol.pairs.lead_id) == ["e"]
+
+
+def test_infeasible_lock_names_partner_and_counts():
+    leads = [f"L{i}" for i in range(4)]
+    edges = [(l, "B0007", 1) for l in leads]
+    with pytest.raises(InfeasibleError) as err:
+        solve(leads, [("B0007", 5, None)], edges, locks=[("L0", "B0007"), ("L1", "B0007")])
+    assert err.value.reasons == ["partner B0007 locked with 2 leads but needs at least 5 and has only 4 eligible"]
+
+
+def test_lead_locked_twice_and_lock_on_ineligible_pair():
+    partners = [("P", 0, 1), ("Q", 0, 1)]
+    edges = [("a", "P", 1), ("a", "Q", 2)]
+    with pytest.raises(InfeasibleError, match="lead a locked with 2 partners"):
+        solve(["a"], partners, edges, locks=[("a", "P"), ("a", "Q")])
+    with pytest.raises(InfeasibleError, match="lead a and partner Z are locked but not an eligible pair"):
+        solve(["a"], partners, edges, locks=[("a", "Z")])
+
+
+def test_lock_beyond_maximum():
+    edges = [("a", "P", 1), ("b", "P", 1)]
+    with pytest.raises(InfeasibleError, match="partner P locked with 2 leads but takes at most 1"):
+        solve(["a", "b"], [("P", 0, 1)], edges, locks=[("a", "P"), ("b", "P")])
+
+
+def exact_milp(leads, partners, edges):
+    """Slow and obvious: the whole instance as one all-integer MILP."""
+    li = {l: i for i, l in enumerate(leads)}
+    pi = {p: i for i, p in enumerate(partners.partner_id)}
+    el = edges.lead_id.map(li).to_numpy()
+    ep = edges.partner_id.map(pi).to_numpy()
+    ne, npn = len(edges), len(pi)
+    lo = partners.min_leads.to_numpy()
+    hi = partners.max_leads.fillna(len(leads)).to_numpy().astype(float)
+    e = np.arange(ne)
+    rows = [sp.csr_matrix((np.ones(ne), (el, e)), shape=(len(leads), ne + npn))]
+    rows.append(sp.csr_matrix((np.r_[np.ones(ne), -hi], (np.r_[ep, np.arange(npn)], np.r_[e, ne + np.arange(npn)])),
+                              shape=(npn, ne + npn)))
+    rows.append(sp.csr_matrix((np.r_[-np.ones(ne), np.where(lo > 1, lo, 0)], (np.r_[ep, np.arange(npn)],
+                              np.r_[e, ne + np.arange(npn)])), shape=(npn, ne + npn)))
+    A = sp.vstack(rows)
+    b = np.r_[np.ones(len(leads)), np.zeros(2 * npn)]
+    res = milp(np.r_[-edges.score.to_numpy(), np.zeros(npn)], constraints=LinearConstraint(A, -np.inf, b),
+               bounds=Bounds(0, 1), integrality=np.ones(ne + npn), options={"mip_rel_gap": 0})
+    return -res.fun
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_generated_instance_with_fractional_lp_equals_exact_milp(seed):
+    # these instances have components whose LP relaxation is fractional, so they go
+    # through rounding, reduced-cost fixing and the MILP
+    leads, partners, edges = _bench().generate_instance(600, 200, 2700, large_share=0.15, seed=seed)
+    sol = solve(leads, partners, edges)
+    assert sol.stats["fractional"] > 0
+    part = list(partners.itertuples(index=False, name=None))
+    assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(exact_milp(leads, partners, edges), rel=1e-9)
+
+
+def test_time_limit_still_gives_feasible_answer_and_valid_bound():
+    leads, partners, edges = _bench().generate_instance(600, 200, 2700, large_share=0.15, seed=0)
+    best = solve(leads, partners, edges).objective
+    sol = solve(leads, partners, edges, time_limit=0.0)
+    part = list(partners.itertuples(index=False, name=None))
+    assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
+    assert sol.objective <= best + 1e-6 <= sol.bound + 2e-6
+    assert sol.status in ("optimal", "feasible")
+
+
+@pytest.mark.skipif(not ORLIB.is_dir(), reason="OR-Library files not present")
+@pytest.mark.parametrize("name,optimum", [("assignp800", 2239), ("assignp1500", 5839)])
+def test_orlib_assignment_optimum(name, optimum):
+    leads, partners, edges, cost = _bench().read_orlib(ORLIB / f"{name}.txt")
+    sol = solve(leads, partners, edges)
+    assert sol.matched == len(leads)
+    assert int(cost[sol.edge_index].sum()) == optimum

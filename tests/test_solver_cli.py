@@ -1,0 +1,84 @@
+"""``matcher solve``: the plain-file interface, its JSON, exit codes and file messages."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from matcher.cli import main
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def files(tmp_path):
+    return {
+        "leads": write(tmp_path, "leads.csv", "lead_id\nL1\nL2\nL3\nL4\n"),
+        "partners": write(tmp_path, "partners.csv", "partner_id,min_leads,max_leads\nB0007,5,\nS1,1,1\n"),
+        "edges": write(tmp_path, "edges.csv",
+                       "lead_id,partner_id,score\nL1,B0007,9\nL2,B0007,9\nL3,B0007,9\nL4,B0007,9\nL1,S1,2.5\n"),
+    }
+
+
+def run(files, tmp_path, **extra):
+    args = ["solve", "--output", str(tmp_path / "pairs.csv")]
+    for key, value in {**files, **extra}.items():
+        args += [f"--{key.replace('_', '-')}", value]
+    return CliRunner().invoke(main, args)
+
+
+def test_solve_writes_pairs_and_json(files, tmp_path):
+    result = run(files, tmp_path)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "optimal" and out["objective"] == 2.5 and out["bound"] == 2.5
+    assert out["gap"] == 0 and out["matched"] == 1 and out["seconds"] >= 0
+    pairs = pd.read_csv(tmp_path / "pairs.csv", dtype=str)
+    assert list(pairs.columns) == ["lead_id", "partner_id", "score"]
+    assert pairs.values.tolist() == [["L1", "S1", "2.5"]]
+
+
+def test_infeasible_locks_exit_2_with_reason(files, tmp_path):
+    locks = write(tmp_path, "locks.csv", "lead_id,partner_id\nL1,B0007\nL2,B0007\n")
+    result = run(files, tmp_path, locks=locks)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["status"] == "infeasible"
+    assert "partner B0007 locked with 2 leads but needs at least 5 and has only 4 eligible" in result.stderr
+
+
+def test_forbid_file(files, tmp_path):
+    forbid = write(tmp_path, "forbid.csv", "lead_id,partner_id\nL1,S1\n")
+    result = run(files, tmp_path, forbid=forbid)
+    assert json.loads(result.stdout)["matched"] == 0
+
+
+@pytest.mark.parametrize("name,text,expected", [
+    ("edges", "lead_id,partner_id\nL1,S1\n", "edges.csv: 1 problem(s)\n  score: missing column"),
+    ("edges", "lead_id,partner_id,score\nL1,S1,-1\n", "row 2, score: '-1' is not a number >= 0"),
+    ("edges", "lead_id,partner_id,score\nL1,S1,high\n", "row 2, score: 'high' is not a number >= 0"),
+    ("edges", "lead_id,partner_id,score\nL1,S1,1\nL9,S1,1\n", "row 3, lead_id: 'L9' is not a known lead"),
+    ("edges", "lead_id,partner_id,score\nL1,S1,1\nL1,S1,2\n", "row 3, lead_id,partner_id: 'L1,S1' duplicate pair"),
+    ("partners", "partner_id,min_leads,max_leads\nB1,5,2\n", "row 2, min_leads: '5' is greater than max_leads '2'"),
+    ("partners", "partner_id,min_leads,max_leads\nB1,x,2\n", "row 2, min_leads: 'x' is not a whole number >= 0"),
+    ("partners", "partner_id,min_leads,max_leads\nB1,1,1\nB1,1,1\n",
+     "row 3, partner_id: 'B1' duplicate partner_id (first at row 2)"),
+    ("leads", "lead_id\nL1\nL1\n", "row 3, lead_id: 'L1' duplicate lead_id (first at row 2)"),
+])
+def test_bad_files_name_file_row_and_value(files, tmp_path, name, text, expected):
+    files[name] = write(tmp_path, f"{name}.csv", text)
+    result = run(files, tmp_path)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert f"{name}.csv" in result.stderr
+
+
+def test_missing_file_is_a_message(files, tmp_path):
+    files["edges"] = str(tmp_path / "nope.csv")
+    result = run(files, tmp_path)
+    assert result.exit_code == 2 and "nope.csv" in result.stderr and "cannot read" in result.stderr
