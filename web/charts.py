@@ -5,6 +5,7 @@ Every label goes through :func:`markupsafe.escape`, so a firm named ``<script>``
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from markupsafe import Markup, escape
@@ -17,6 +18,9 @@ OTHER_COLOUR = "#666666"
 BELOW_MIN_COLOUR = "#d01b1b"
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _svg(width, height, body, label):
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
@@ -24,7 +28,8 @@ def _svg(width, height, body, label):
 
 
 def _text(x, y, text, anchor="start", cls="label"):
-    return f'<text x="{x}" y="{y}" text-anchor="{anchor}" class="{cls}">{escape(text)}</text>'
+    # Control characters are not allowed in XML even when escaped; a name could carry one.
+    return f'<text x="{x}" y="{y}" text-anchor="{anchor}" class="{cls}">{escape(_NOT_XML.sub("", text))}</text>'
 
 
 def bipartite_svg(pairs, label="pairings"):

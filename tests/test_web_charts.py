@@ -1,0 +1,55 @@
+"""The SVG pictures: well-formed XML, escaped labels, the right counts, partners below minimum flagged."""
+
+import xml.etree.ElementTree as ET
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from web.charts import BELOW_MIN_COLOUR, bipartite_svg, histogram_svg, load_svg
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def _pair(partner, lead, track="materials", below=False):
+    return dict(partner=partner, lead=lead, partner_key=(partner, track), lead_key=lead, track=track,
+                below_min=below)
+
+
+def test_bipartite_groups_leads_under_their_partner():
+    pairs = [_pair("테크윈", f"SME {i}") for i in range(5)] + [_pair("작은 협력", "SME 9", "innovation")]
+    root = ET.fromstring(str(bipartite_svg(pairs)))
+    assert len(root.findall(f"{NS}line")) == 6
+    assert len(root.findall(f"{NS}rect")) == 2  # one box per partner
+    colours = {line.get("stroke") for line in root.findall(f"{NS}line")}
+    assert colours == {"#2f6fd0", "#1b7f5b"}
+
+
+def test_bipartite_marks_partner_below_minimum_and_escapes_names():
+    svg = str(bipartite_svg([_pair("<script>x</script>", "A&B", below=True)]))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "A&amp;B" in svg
+    box = ET.fromstring(svg).find(f"{NS}rect")
+    assert box.get("stroke") == BELOW_MIN_COLOUR and "below-min" in box.get("class")
+
+
+def test_load_chart_flags_below_minimum():
+    svg = load_svg([dict(name="대기업", count=3, min=5, max=None), dict(name="중기업", count=1, min=1, max=1)])
+    fills = [r.get("fill") for r in ET.fromstring(str(svg)).findall(f"{NS}rect")]
+    assert fills == [BELOW_MIN_COLOUR, "#2f6fd0"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1), max_size=200), st.integers(min_value=1, max_value=20))
+def test_histogram_counts_every_score_once(scores, bins):
+    root = ET.fromstring(str(histogram_svg(scores, bins=bins)))
+    bars = root.findall(f"{NS}rect")
+    assert len(bars) == bins
+    counts = [int(bar.find(f"{NS}title").text.rsplit(": ", 1)[1]) for bar in bars]
+    assert sum(counts) == len(scores)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12), st.booleans()), max_size=15))
+def test_bipartite_is_well_formed_for_any_names(items):
+    pairs = [_pair(p, l, below=b) for p, l, b in items]
+    root = ET.fromstring(str(bipartite_svg(pairs)))
+    assert len(root.findall(f"{NS}line")) == len(pairs)
