@@ -261,11 +261,13 @@ def load_ksic_workbook(path):
     ValidationError
         When the workbook cannot be read or holds no KSIC codes.
     """
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, BadZipFile) as exc:
         raise ValidationError([Problem(None, None, str(path), f"cannot be read as a workbook ({exc})")],
                               source=str(path)) from exc
     try:

@@ -101,7 +101,7 @@ def parse_ksic(text):
     found = []
     for code in split_list(text):
         if not (len(code) == 5 and code.isdigit()):
-            raise ValueError(f"has {code!r}, not a 5-digit KSIC code")
+            raise ValueError(f"contains {code!r}, not a 5-digit KSIC code")
         codes.ksic_section(code)
         found.append(code)
     return found
@@ -113,7 +113,7 @@ def parse_g2b(text):
     for code in split_list(text):
         code = code.replace("-", "")
         if not (len(code) == 8 and code.isdigit()):
-            raise ValueError(f"has {code!r}, not an 8-digit 물품분류번호")
+            raise ValueError(f"contains {code!r}, not an 8-digit 물품분류번호")
         found.append(code)
     return found
 
@@ -125,7 +125,8 @@ def parse_certificate(text):
     kind = CERTIFICATE_ALIASES.get(kind_text.replace(" ", "")) or (
         kind_text if kind_text in CERTIFICATE_KINDS else None)
     if kind is None:
-        raise ValueError(f"has unknown certificate {kind_text!r}")
+        known = ", ".join(ko for ko, _en in CERTIFICATE_KINDS.values())
+        raise ValueError(f"names an unknown certificate kind {kind_text!r} (known: {known})")
     code = parts[1].replace("-", "") if len(parts) > 1 else ""
     if code and not (code.isdigit() and len(code) in (8, 10, 16)):
         raise ValueError(f"has product code {code!r}, not 8, 10 or 16 digits")
@@ -148,7 +149,7 @@ def parse_licences(text):
         kind_text, _, work = item.partition(":")
         kind = LICENCE_ALIASES.get(kind_text.strip())
         if kind is None:
-            raise ValueError(f"has licence {kind_text.strip()!r}, not 종합/general or 전문/specialty")
+            raise ValueError(f"names licence {kind_text.strip()!r}, not 종합/general or 전문/specialty")
         found.append(Licence(kind, work.strip()))
     return found
 
@@ -210,27 +211,26 @@ def check_firms(frame, notes=None):
 
 
 def _firm_from_row(row, notes):
+    brn = row.get("brn", parse_brn, required=True)
+    name = row.get("name", required=True)
+    size = row.get("size_class", parse_size, required=True)
+    founded = row.get("founded", parse_date)
+    if founded and founded > date.today():
+        row.fail("founded", row.cells["founded"], "is in the future")
     region = row.get("region", codes.normalize_region, required=True)
     if region and notes is not None and region != row.cells["region"]:
         notes.append(Problem(row.number, "region", row.cells["region"], f"read as {region!r}"))
-    debarred = row.get("debarment", parse_period, default=(None, None))
     firm = Firm(
-        brn=row.get("brn", parse_brn, required=True),
-        name=row.get("name", required=True),
-        size_class=row.get("size_class", parse_size, required=True),
-        region=region,
-        founded=row.get("founded", parse_date),
+        brn=brn, name=name, size_class=size, region=region, founded=founded,
         ksic_codes=row.get("ksic", parse_ksic, default=[]),
         g2b_codes=row.get("g2b", parse_g2b, default=[]),
         description=row.get("description", default=""),
         certificates=row.get("certificates", parse_certificates, default=[]),
         licences=row.get("licences", parse_licences, default=[]),
-        debarred_from=debarred[0], debarred_to=debarred[1],
         affiliate_group=row.get("affiliate_group"),
     )
-    if firm.founded and firm.founded > date.today():
-        row.fail("founded", row.cells["founded"], "is in the future")
-    return firm if firm.brn else None
+    firm.debarred_from, firm.debarred_to = row.get("debarment", parse_period, default=(None, None))
+    return firm if brn else None
 
 
 def check_applications(frame, rounds, known_brns, round_name=None, rules=None):
