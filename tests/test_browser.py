@@ -1,0 +1,164 @@
+"""End to end in a real browser: Playwright drives Debian's chromium against the app served by waitress.
+
+Log in as staff, create a round, upload firms and applications (small CSV files written here), run
+matching, approve a pair, export — and save screenshots for the README (docs/screenshots/).
+Playwright never downloads a browser: it runs /usr/bin/chromium (``.ci/run`` apt-installs it).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest_web import make_brn
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "browser-test-password"
+ROUND = "2026년 3차 (브라우저)"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def firms_csv():
+    rows = ["사업자등록번호,기업명,기업규모,설립일,지역,업종코드,물품분류번호,제품기술,인증"]
+    cert_dp = "직접생산확인:3911980401:2024-01-01~2027-12-31"
+    for i, name in enumerate(["빛솔라이팅", "한결조명", "다온LED"], start=1):
+        rows.append(f"{make_brn(300 + i)},{name},소기업,2022-03-0{i},대전,28123,39119804,스마트 LED 조명 제어기 개발,")
+    for i, (name, region) in enumerate([("누리전자", "대전"), ("세움제어", "충남"), ("가람테크", "세종")], start=1):
+        rows.append(f"{make_brn(310 + i)},{name},중기업,2010-05-0{i},{region},28123,39119804,"
+                    f"LED 조명 제어 게이트웨이 제조,{cert_dp}")
+    for i in range(1, 8):
+        rows.append(f"{make_brn(320 + i)},비전부품{i},소기업,2016-0{i}-10,경기,26421,46171610,AI CCTV 카메라 모듈 부품,")
+    rows.append(f"{make_brn(331)},렌즈소재,중기업,2009-01-01,경기,26421,46171610,카메라 렌즈 소재 생산,소재부품기업 확인")
+    rows.append(f"{make_brn(332)},광학하우징,중기업,2012-01-01,인천,26421,46171610,CCTV 하우징 소재,특허:46171610")
+    rows.append(f"{make_brn(333)},한빛테크윈,대기업,1977-08-01,경기,26421,46171610,영상 보안 CCTV 카메라 제조,특허:46171610")
+    return "\n".join(rows) + "\n"
+
+
+def applications_csv():
+    rows = ["사업자등록번호,역할,과제,신청물품,내용"]
+    rows += [f"{make_brn(300 + i)},주관,혁신성장,3911980401,무선 디밍 조명제어기 공동 개발" for i in range(1, 4)]
+    rows += [f"{make_brn(310 + i)},협력,혁신성장,3911980401,조명 제어기 직접생산 협력" for i in range(1, 4)]
+    rows += [f"{make_brn(320 + i)},주관,소재부품,46171610012345{i:02d},AI CCTV 카메라 부품 협력" for i in range(1, 8)]
+    rows += [f"{make_brn(330 + i)},협력,소재부품,46171610098765{i:02d},CCTV 카메라 소재 부품 공급" for i in range(1, 4)]
+    return "\n".join(rows) + "\n"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite'}",
+               MATCHER_STAFF_PASSWORD=PASSWORD, MATCHER_SECRET_KEY="browser-test")
+    proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _wait_for_port(port, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stdout.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"server did not listen on {port} within {timeout} s")
+
+
+@pytest.fixture
+def page():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,
+                                      locale="ko-KR")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "firms.csv").write_text(firms_csv(), encoding="utf-8")
+    (tmp_path / "applications.csv").write_text(applications_csv(), encoding="utf-8")
+
+    page.goto(server + "/staff/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", "staff")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/staff/")
+
+    page.fill("#create-round input[name=name]", ROUND)
+    page.fill("#create-round input[name=reference_date]", "2026-10-01")
+    page.click("#create-round button[type=submit]")
+    page.wait_for_url("**/staff/rounds/*")
+
+    for kind, name in (("firms", "firms.csv"), ("applications", "applications.csv")):
+        page.set_input_files(f"#upload-{kind} input[type=file]", str(tmp_path / name))
+        page.click(f"#upload-{kind} button[type=submit]")
+        page.wait_for_load_state()
+        assert "inserted" in page.locator(".flash.ok").inner_text()
+
+    page.click("#run-form button[type=submit]")
+    page.wait_for_url("**/staff/jobs/*")
+    page.locator("#job-result").wait_for(state="visible", timeout=60_000)
+    page.click("#job-result")
+    page.wait_for_url("**/staff/runs/*")
+
+    rows = page.locator("tbody.proposal")
+    assert rows.count() >= 4
+    first = rows.first
+    first.locator("button.toggle").click()
+    first.locator("select[name=kind]").select_option("approve")
+    first.locator("input[name=note]").fill("현장평가 통과")
+    first.locator("form.decide button").click()
+    page.wait_for_load_state()
+    assert page.locator(".decision-approve").count() == 1
+    assert "현장평가 통과" in page.content()
+
+    page.locator("th[data-sort=number]").click()  # sort by score, ascending
+    scores = [float(s) for s in page.locator("tbody.proposal td[data-value]").evaluate_all(
+        "cells => cells.map(c => c.dataset.value)")]
+    assert scores == sorted(scores)
+    page.locator("th[data-sort=number]").click()
+    page.locator("tbody.proposal button.toggle").first.click()
+    page.screenshot(path=str(SCREENSHOTS / "proposals.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    path = download.value.path()
+    assert Path(path).read_bytes()[:2] == b"PK"
+
+    page.click("#pictures-link")
+    page.wait_for_url("**/pictures")
+    assert page.locator("#graph svg line").count() >= 4
+    page.screenshot(path=str(SCREENSHOTS / "graph.png"), full_page=True)
+
+    page.goto(server + f"/firms/{make_brn(321)}?track=materials&lang=en")
+    assert "Recommended partners" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "partners.png"), full_page=True)

@@ -1,0 +1,127 @@
+"""The staff workbench over the real solver: background run with progress, proposals, decisions that
+survive a re-solve, pictures, export, and the JSON API for runs and decisions."""
+
+import time
+
+import pytest
+
+from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
+from conftest_web import ROUND, db, make_brn
+
+pytest.importorskip("matcher.matching")
+
+LEADS = [make_brn(i) for i in range(1, 7)]
+LARGE = make_brn(20)
+
+
+def wait_for_job(client, location, timeout=60):
+    """Follow a job page's JSON until it finishes; returns the job dict."""
+    url = location + ".json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(url).get_json()
+        if job["status"] != "running":
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {url} still running after {timeout} s")
+
+
+def start_run(client, round_id, **form):
+    response = client.post(f"/staff/rounds/{round_id}/run", data=dict(mode="optimal", time_limit="10", **form))
+    assert response.status_code == 302 and "/staff/jobs/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "job-progress" in page
+    job = wait_for_job(client, response.headers["Location"])
+    assert job["status"] == "done", job
+    assert job["fraction"] == 1.0
+    return job["run_id"]
+
+
+@pytest.fixture
+def run_id(staff, round_id):
+    return start_run(staff, round_id, track="materials")
+
+
+def proposals(client, run_id):
+    data = client.get(f"/api/v1/runs/{run_id}/proposals").get_json()
+    return {(p["lead_brn"], p["partner_brn"]): p for p in data["proposals"]}
+
+
+def test_run_lists_proposals_with_explanations(staff, round_id, run_id):
+    pairs = proposals(staff, run_id)
+    assert len(pairs) >= 2 and {lead for lead, _ in pairs} <= set(LEADS)
+    page = staff.get(f"/staff/runs/{run_id}").get_data(as_text=True)
+    assert page.count('class="proposal"') == len(pairs)
+    assert "점수 구성" in page and 'data-track="materials"' in page
+    runs = staff.get(f"/api/v1/rounds/{round_id}/runs").get_json()["runs"]
+    assert runs[-1]["id"] == run_id and runs[-1]["status"] and runs[-1]["proposals"] == len(pairs)
+    assert ROUND in staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+
+
+def test_large_partner_takes_five_or_none(staff, run_id):
+    loads = {}
+    for lead, partner in proposals(staff, run_id):
+        loads[partner] = loads.get(partner, 0) + 1
+    assert loads.get(LARGE, 0) in (0, 5, 6)
+    assert all(n == 1 for partner, n in loads.items() if partner != LARGE)
+
+
+def test_decisions_survive_a_resolve(staff, round_id, run_id):
+    pairs = proposals(staff, run_id)
+    forbidden = next(iter(pairs))
+    response = staff.post(f"/staff/runs/{run_id}/decide",
+                          data=dict(lead=forbidden[0], partner=forbidden[1], kind="forbid", note="중복 신청"))
+    assert response.status_code == 302
+    page = staff.get(f"/staff/runs/{run_id}").get_data(as_text=True)
+    assert "중복 신청" in page and "decision-forbid" in page
+    response = staff.post(f"/staff/runs/{run_id}/resolve")
+    job = wait_for_job(staff, response.headers["Location"])
+    assert job["status"] == "done" and job["run_id"] != run_id
+    again = proposals(staff, job["run_id"])
+    assert forbidden not in again and again
+    decisions = staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]
+    assert [(d["lead"], d["partner"], d["kind"], d["note"]) for d in decisions] == [
+        (forbidden[0], forbidden[1], "forbid", "중복 신청")]
+
+
+def test_decision_api_validates(staff, round_id, run_id):
+    lead, partner = next(iter(proposals(staff, run_id)))
+    bad = staff.post(f"/api/v1/rounds/{round_id}/decisions", json=dict(lead=lead, partner=partner, kind="maybe"))
+    assert bad.status_code == 400 and "maybe" in bad.get_json()["error"]["message"]
+    bad = staff.post(f"/api/v1/rounds/{round_id}/decisions", json=dict(lead="123", partner=partner, kind="approve"))
+    assert bad.status_code == 400 and "'123'" in bad.get_json()["error"]["message"]
+    ok = staff.post(f"/api/v1/rounds/{round_id}/decisions",
+                    json=dict(lead=lead, partner=partner, kind="approve", note="좋음"))
+    assert ok.status_code == 201
+    assert proposals(staff, run_id)[(lead, partner)]["decision"] == "approve"
+
+
+def test_pictures_and_export(staff, run_id):
+    page = staff.get(f"/staff/runs/{run_id}/pictures").get_data(as_text=True)
+    assert page.count("<svg") == 3 and "track-materials" in page
+    csv = staff.get(f"/staff/runs/{run_id}/export.csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert 'attachment; filename="run-' in csv.headers["Content-Disposition"]
+    xlsx = staff.get(f"/staff/runs/{run_id}/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert staff.get(f"/staff/runs/{run_id}/export.pdf").status_code == 404
+    assert "run.export" in staff.get("/staff/audit").get_data(as_text=True)
+
+
+def test_job_errors_are_reported(staff, round_id):
+    assert staff.post(f"/staff/rounds/{round_id}/run", data=dict(track="nope")).status_code == 400
+    assert staff.post(f"/staff/rounds/{round_id}/run", data=dict(mode="fast")).status_code == 400
+    assert staff.post(f"/staff/rounds/{round_id}/run", data=dict(time_limit="soon")).status_code == 400
+    assert staff.get("/staff/jobs/nothing.json").status_code == 404
+
+
+def test_api_start_run(staff, round_id):
+    response = staff.post(f"/api/v1/rounds/{round_id}/runs", json=dict(track="materials", time_limit=10))
+    assert response.status_code == 202
+    job = response.get_json()
+    deadline = time.monotonic() + 60
+    while job["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = staff.get(response.headers["Location"]).get_json()
+    assert job["status"] == "done"
+    assert staff.get(f"/api/v1/runs/{job['run_id']}").get_json()["id"] == job["run_id"]
