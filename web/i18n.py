@@ -112,7 +112,7 @@ MESSAGES = {
     "run_matching": ("일괄 매칭 실행", "Run batch matching"),
     "mode": ("방식", "Mode"),
     "mode_optimal": ("최적화", "Optimal"),
-    "mode_greedy": ("탐욕", "Greedy"),
+    "mode_stable": ("안정 매칭 (지연 수락)", "Stable (deferred acceptance)"),
     "time_limit": ("시간 제한(초)", "Time limit (s)"),
     "all_tracks": ("모든 열린 과제", "All open tracks"),
     "progress": ("진행 상황", "Progress"),

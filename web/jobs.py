@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from matcher import db
 from matcher.errors import MatcherError
+from matcher.matching import run_match
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def jobs_for_round(round_id):
 
 
 def _work(database_url, job, mode, time_limit):
-    from matcher.matching import run_match
-
     def progress(fraction, message=""):
         with _lock:
             job.fraction = max(0.0, min(1.0, float(fraction)))

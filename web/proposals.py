@@ -13,9 +13,8 @@ from sqlalchemy import select
 from matcher import db
 from matcher.errors import NotFoundError
 from matcher.firms import parse_brn
-from matcher.tracks import load_rules
-
-DECISION_KINDS = ("approve", "reject", "lock", "forbid")
+from matcher.matching import DECISION_KINDS, decide
+from matcher.tracks import TRACKS, load_rules
 
 
 def decisions_of(session, round_id):
@@ -103,8 +102,10 @@ def record_decision(session, round_row, values, actor):
             db.get_firm(session, brn)
         except NotFoundError as exc:
             abort(404, str(exc))
-    from matcher.matching import decide
-    return decide(session, round_row.name, lead, partner, kind, str(values.get("note", ""))[:2000], actor)
+    track = str(values.get("track") or "")
+    if track and track not in TRACKS:
+        abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
+    return decide(session, round_row.name, lead, partner, kind, str(values.get("note", ""))[:2000], actor, track)
 
 
 def _brn(values, field):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from matcher import db
+from matcher.matching import DECISION_KINDS, MODES
 from matcher.tracks import TRACKS
 
 from . import charts, proposals as views
@@ -16,8 +17,6 @@ from .store import db_session
 
 bp = Blueprint("runs", __name__, url_prefix="/staff")
 
-MODES = ("optimal", "greedy")
-DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 EXPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "csv": "text/csv; charset=utf-8"}
 
