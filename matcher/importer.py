@@ -66,7 +66,7 @@ def read_table(source, encoding=None, columns=None, filename=None):
     ValidationError
         When the file cannot be read or decoded.
     """
-    name = str(filename or getattr(source, "filename", None) or getattr(source, "name", None) or source)
+    name = _source_name(source, filename)
     raw = _read_bytes(source, name)
     try:
         if name.lower().endswith(EXCEL_SUFFIXES):
@@ -297,7 +297,12 @@ def import_applications(source, session, round_name=None, skip_invalid=False, en
 
 
 def _source_name(source, filename):
-    return str(filename or getattr(source, "filename", None) or getattr(source, "name", None) or source)
+    """The name to report and to detect the format from: ``filename``, the path, or the upload's name."""
+    if filename:
+        return str(filename)
+    if isinstance(source, (str, Path)):
+        return str(source)
+    return str(getattr(source, "filename", None) or getattr(source, "name", None) or "upload")
 
 
 def _refuse_or_reject(frame, problems, skip_invalid, source, name, result):

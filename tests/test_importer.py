@@ -1,0 +1,308 @@
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from matcher import codes, db, importer
+from matcher.errors import ValidationError
+from matcher.firms import brn_check_digit, format_brn
+from matcher.validate import parse_certificate, parse_date, parse_period
+
+HEADER_KO = "사업자등록번호,회사명,기업규모,설립일,지역,업종코드,물품분류번호,제품기술,인증,건설면허,제재기간,계열그룹"
+GOOD_ROWS = [
+    "107-81-53660,한빛테크,소기업,2021-03-02,서울특별시,26519,46171610,AI 기반 CCTV 영상분석,"
+    "직접생산확인:4617161002:2024-01-01~2026-12-31; 벤처::2023-01-01~2026-12-31,,,",
+    "2208162517,대성건설,대기업,1990-05-01,경기,41121,,공공청사 시공,,종합:건축; 전문:전기,,대성그룹",
+]
+FIRMS_CSV = "\n".join([HEADER_KO, *GOOD_ROWS]) + "\n"
+ROUND = "2026년 2차"
+
+
+def _frame(**cells):
+    base = {"brn": "107-81-53660", "name": "한빛테크", "size_class": "소기업", "region": "서울"}
+    base.update(cells)
+    return importer.read_table(io.BytesIO(pd.DataFrame([base]).to_csv(index=False).encode()), filename="x.csv")
+
+
+def _brns(n):
+    out = []
+    for i in range(n):
+        nine = f"{120 + i:03d}81{1000 + i:04d}"
+        out.append(nine + str(brn_check_digit(nine)))
+    return out
+
+
+@pytest.fixture
+def session(db_url):
+    with db.transaction(db_url) as s:
+        s.add(db.RoundRow(name=ROUND, reference_date=date(2026, 10, 1),
+                          open_tracks=["innovation", "materials", "convergence", "construction"]))
+    with db.transaction(db_url) as s:
+        yield s
+
+
+def _count(session, row_type):
+    return session.scalar(select(func.count()).select_from(row_type))
+
+
+# --- validators: property tests ---------------------------------------------------------------
+
+
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9), st.booleans())
+def test_any_valid_brn_with_or_without_dashes_validates(nine, dashed):
+    digits = nine + str(brn_check_digit(nine))
+    records, problems = importer.validate_firms(_frame(brn=format_brn(digits) if dashed else digits))
+    assert problems == []
+    assert records[0][1].brn == digits
+
+
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@given(st.text(min_size=1, max_size=14).filter(lambda t: t.strip() and "\n" not in t and "\r" not in t
+                                                 and not t.strip().replace("-", "").isdigit()))
+def test_junk_brn_is_refused_naming_row_column_and_value(junk):
+    _records, problems = importer.validate_firms(_frame(brn=junk))
+    assert [(p.row, p.column) for p in problems] == [(2, "brn")]
+    assert problems[0].value == junk.strip()
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)),
+       st.sampled_from(["%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d 00:00:00"]))
+def test_dates_in_usual_formats_parse_back(day, fmt):
+    assert parse_date(day.strftime(fmt)) == day
+
+
+@given(st.text(max_size=12).filter(lambda t: not any(c.isdigit() for c in t)))
+def test_text_without_digits_is_not_a_date(text):
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+@given(st.dates(), st.dates())
+def test_periods_must_not_end_before_they_start(a, b):
+    if a <= b:
+        assert parse_period(f"{a}~{b}") == (a, b)
+    else:
+        with pytest.raises(ValueError, match="starts after it ends"):
+            parse_period(f"{a}~{b}")
+
+
+@given(st.sampled_from(sorted(codes.regions())))
+def test_long_region_names_are_repaired_with_a_note(short):
+    notes = []
+    records, problems = importer.validate_firms(_frame(region=codes.regions()[short].name), notes)
+    assert problems == [] and records[0][1].region == short
+    assert notes and notes[0].column == "region"
+
+
+# --- validators: examples ---------------------------------------------------------------------
+
+
+def test_certificates_in_korean_or_english_kinds():
+    cert = parse_certificate("직접생산확인:4617161002:2024-01-01~2026-12-31")
+    assert (cert.kind, cert.code, cert.valid_from, cert.valid_to) == (
+        "direct_production", "4617161002", date(2024, 1, 1), date(2026, 12, 31))
+    assert parse_certificate("venture::2023-01-01~").valid_to is None
+    assert parse_certificate("창업기업 확인").kind == "startup"
+    with pytest.raises(ValueError, match="without the 세부품명번호"):
+        parse_certificate("직접생산확인::2024-01-01~2026-12-31")
+
+
+def test_every_bad_field_of_every_row_is_reported():
+    csv = "\n".join([HEADER_KO, GOOD_ROWS[0],
+                     "123-45-67890,나쁜회사,거대기업,2021-13-02,화성,2651,4617,설명,이상한인증,면허:x,2026-12-31~2026-01-01,",
+                     "107-81-53660,중복회사,소기업,,서울,,,,,,,",
+                     ",,,,,,,,,,,x"]) + "\n"
+    frame = importer.read_table(io.BytesIO(csv.encode()), filename="f.csv")
+    _records, problems = importer.validate_firms(frame)
+    found = {(p.row, p.column) for p in problems}
+    assert {(3, c) for c in ("brn", "size_class", "founded", "region", "ksic", "g2b", "certificates",
+                             "licences", "debarment")} <= found
+    assert (4, "brn") in found  # repeats row 2
+    assert {(5, "brn"), (5, "name"), (5, "size_class"), (5, "region")} <= found
+    bad = next(p for p in problems if (p.row, p.column) == (3, "brn"))
+    assert bad.value == "123-45-67890" and "check digit" in bad.reason
+    assert "row 3, brn: '123-45-67890' fails its check digit" in str(ValidationError(problems))
+
+
+def test_missing_required_column_is_one_problem_without_a_row():
+    frame = importer.read_table(io.BytesIO("회사명,지역\n한빛,서울\n".encode()), filename="f.csv")
+    _records, problems = importer.validate_firms(frame)
+    assert {(p.row, p.column) for p in problems} == {(None, "brn"), (None, "size_class")}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr"])
+def test_csv_encodings_read_the_same(tmp_path, encoding):
+    path = tmp_path / "firms.csv"
+    path.write_bytes(FIRMS_CSV.encode(encoding))
+    frame = importer.read_table(path)
+    assert list(frame.columns[:5]) == ["brn", "name", "size_class", "founded", "region"]
+    assert frame.loc[2, "name"] == "한빛테크" and frame.loc[3, "affiliate_group"] == "대성그룹"
+    assert list(frame.index) == [2, 3]
+
+
+def test_explicit_encoding_overrides_detection(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_bytes(FIRMS_CSV.encode("cp949"))
+    with pytest.raises(ValidationError, match="cannot decode"):
+        importer.read_table(path, encoding="utf-8")
+    assert importer.read_table(path, encoding="cp949").loc[2, "name"] == "한빛테크"
+
+
+def test_xlsx_keeps_leading_zeros_of_text_cells(tmp_path):
+    frame = pd.read_csv(io.StringIO(FIRMS_CSV), dtype=str).fillna("")
+    frame.loc[0, "업종코드"] = "01110"
+    frame.to_excel(tmp_path / "firms.xlsx", index=False)
+    read = importer.read_table(tmp_path / "firms.xlsx")
+    assert read.loc[2, "ksic"] == "01110"
+    assert read.loc[2, "brn"] == "107-81-53660"
+
+
+def test_uploaded_file_objects_with_a_filename(tmp_path):
+    pd.read_csv(io.StringIO(FIRMS_CSV), dtype=str).fillna("").to_excel(tmp_path / "f.xlsx", index=False)
+    upload = io.BytesIO((tmp_path / "f.xlsx").read_bytes())
+    assert len(importer.read_table(upload, filename="upload.XLSX")) == 2
+    assert len(importer.read_table(io.BytesIO(FIRMS_CSV.encode("cp949")), filename="up.csv")) == 2
+
+
+def test_column_mapping_file_for_other_layouts(tmp_path):
+    csv = "사업자 번호,업체명,기업 구분,본사 소재지\n107-81-53660,한빛테크,소기업,Seoul\n"
+    frame = importer.read_table(io.BytesIO(csv.encode()), filename="x.csv",
+                                columns="data/columns.example.toml")
+    records, problems = importer.validate_firms(frame)
+    assert problems == [] and records[0][1].region == "서울"
+
+
+def test_blank_lines_do_not_shift_row_numbers():
+    csv = HEADER_KO + "\n" + GOOD_ROWS[0] + "\n\n" + GOOD_ROWS[1].replace("2208162517", "bad") + "\n"
+    frame = importer.read_table(io.BytesIO(csv.encode()), filename="x.csv")
+    _records, problems = importer.validate_firms(frame)
+    assert [(p.row, p.column) for p in problems] == [(4, "brn")]
+
+
+# --- importing firms --------------------------------------------------------------------------
+
+
+def test_import_then_reimport_changes_nothing(tmp_path, session):
+    path = tmp_path / "firms.csv"
+    path.write_text(FIRMS_CSV, encoding="utf-8")
+    first = importer.import_firms(path, session)
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    session.flush()
+    second = importer.import_firms(path, session)
+    assert (second.inserted, second.updated, second.unchanged, second.rejected) == (0, 0, 2, 0)
+    firm = db.firm_from_row(db.get_firm(session, "107-81-53660"))
+    assert firm.region == "서울" and [c.kind for c in firm.certificates] == ["direct_production", "venture"]
+    builder = db.firm_from_row(db.get_firm(session, "2208162517"))
+    assert [(l.kind, l.work_type) for l in builder.licences] == [("general", "건축"), ("specialty", "전기")]
+
+
+def test_changed_rows_update_and_certificates_are_replaced(tmp_path, session):
+    path = tmp_path / "firms.csv"
+    path.write_text(FIRMS_CSV, encoding="utf-8")
+    importer.import_firms(path, session)
+    path.write_text(FIRMS_CSV.replace("; 벤처::2023-01-01~2026-12-31", "").replace("대성건설", "대성종합건설"),
+                    encoding="utf-8")
+    result = importer.import_firms(path, session)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 2, 0)
+    assert [c.kind for c in db.get_firm(session, "1078153660").certificates] == ["direct_production"]
+    assert db.get_firm(session, "2208162517").name == "대성종합건설"
+
+
+def test_one_bad_row_refuses_the_whole_file(tmp_path, db_url):
+    path = tmp_path / "firms.csv"
+    path.write_text(FIRMS_CSV + "123-45-67890,x,소기업,,서울,,,,,,,\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        with db.transaction(db_url) as s:
+            importer.import_firms(path, s)
+    assert info.value.source == str(path)
+    assert [(p.row, p.column, p.value) for p in info.value.problems] == [(4, "brn", "123-45-67890")]
+    with db.transaction(db_url) as s:
+        assert _count(s, db.FirmRow) == 0
+
+
+def test_skip_invalid_imports_good_rows_and_writes_rejected_csv(tmp_path, session):
+    path = tmp_path / "firms.csv"
+    path.write_text(FIRMS_CSV + "123-45-67890,나쁜회사,소기업,,서울,,,,,,,\n", encoding="utf-8")
+    result = importer.import_firms(path, session, skip_invalid=True)
+    assert (result.inserted, result.rejected) == (2, 1)
+    assert result.rejected_path == tmp_path / "firms.csv.rejected.csv"
+    raw = result.rejected_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Excel shows Korean
+    rejected = pd.read_csv(result.rejected_path, dtype=str, encoding="utf-8-sig")
+    assert list(rejected.columns) == ["row", *HEADER_KO.split(","), "reason"]
+    assert rejected.loc[0, "회사명"] == "나쁜회사" and "check digit" in rejected.loc[0, "reason"]
+
+
+# --- importing applications -------------------------------------------------------------------
+
+
+def _apps_csv(*rows, header="회차,사업자등록번호,역할,과제,신청물품,내용,선호기업"):
+    return io.BytesIO(("\n".join([header, *rows]) + "\n").encode("utf-8"))
+
+
+def test_applications_need_known_firms_and_rounds(session):
+    frame = importer.read_table(_apps_csv(
+        f"{ROUND},107-81-53660,주관,혁신성장,4617161002,AI CCTV,",
+        "없는회차,107-81-53660,주관,혁신성장,4617161002,x,"), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session)
+    assert (2, "brn") in {(p.row, p.column) for p in problems}
+    round_problem = next(p for p in problems if p.column == "round")
+    assert round_problem.row == 3 and "matcher round create '없는회차'" in round_problem.reason
+    records, problems = importer.validate_applications(frame.iloc[:1], session, known_brns={"1078153660"})
+    assert problems == [] and records[0][1].track == "innovation" and records[0][1].role == "lead"
+
+
+@pytest.mark.parametrize("track, code, ok", [
+    ("혁신성장", "4617161002", True), ("혁신성장", "4617161099", False), ("혁신성장", "4617161002000000", False),
+    ("소재부품", "4617161012345678", True), ("materials", "4617161002", False),
+    ("기술융합", "4323260801", True), ("convergence", "", False),
+    ("역량강화", "", True), ("construction", "12", False), ("가치창출", "4323260801", False),
+])
+def test_product_code_must_fit_the_track(session, track, code, ok):
+    frame = importer.read_table(_apps_csv(f"{ROUND},107-81-53660,lead,{track},{code},x,"), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert (problems == []) == ok, problems
+
+
+def test_round_option_fills_rows_without_a_round_and_upserts_idempotently(tmp_path, session):
+    firms = tmp_path / "firms.csv"
+    firms.write_text(FIRMS_CSV, encoding="utf-8")
+    importer.import_firms(firms, session)
+    apps = tmp_path / "apps.csv"
+    apps.write_text("사업자등록번호,역할,과제,신청물품,내용,선호기업\n"
+                    "107-81-53660,주관,기술융합,4617162201,영상분석,2208162517\n"
+                    "2208162517,협력,역량강화,,건축 시공,\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="no round was given"):
+        importer.import_applications(apps, session)
+    first = importer.import_applications(apps, session, round_name=ROUND)
+    assert first.inserted == 2
+    again = importer.import_applications(apps, session, round_name=ROUND)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    apps.write_text(apps.read_text(encoding="utf-8").replace("영상분석", "AI 영상분석"), encoding="utf-8")
+    changed = importer.import_applications(apps, session, round_name=ROUND)
+    assert (changed.inserted, changed.updated, changed.unchanged) == (0, 1, 1)
+    stored = [db.application_from_row(a) for a in session.scalars(select(db.ApplicationRow))]
+    assert {a.text for a in stored} == {"AI 영상분석", "건축 시공"}
+    assert next(a for a in stored if a.role == "lead").preferences == ["2208162517"]
+
+
+def test_duplicate_applications_in_one_file(session):
+    row = f"{ROUND},107-81-53660,주관,혁신성장,4617161002,x,"
+    frame = importer.read_table(_apps_csv(row, row), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert [(p.row, p.column) for p in problems] == [(3, "brn")]
+    assert "row 2" in problems[0].reason
+
+
+def test_many_firms_import_in_one_go(session):
+    rows = [f"{format_brn(b)},기업{i},소기업,2020-01-01,경기,26519,46171610,,,,," for i, b in enumerate(_brns(300))]
+    result = importer.import_firms(io.BytesIO("\n".join([HEADER_KO, *rows]).encode()), session,
+                                   filename="many.csv", progress=False)
+    assert result.inserted == 300 and result.rejected_path is None
