@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 TEXT_METHODS = ("char", "kiwi")
@@ -110,7 +111,10 @@ class TextVectorizer:
 
     def transform(self, texts):
         """Sparse CSR matrix, shape (len(texts), n_terms), rows of unit length (or zero)."""
-        return self.tfidf_.transform(self._analysed(list(texts))).tocsr()
+        texts = list(texts)
+        if self.tfidf_ is None:
+            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+        return self.tfidf_.transform(self._analysed(texts)).tocsr()
 
     def fit_transform(self, texts):
         """Fit on ``texts`` and return their vectors (one pass over the texts)."""
@@ -126,7 +130,11 @@ class TextVectorizer:
         else:
             tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
                                     max_df=max_df, dtype=np.float32)
-        matrix = tfidf.fit_transform(self._analysed(texts)).tocsr()
+        try:
+            matrix = tfidf.fit_transform(self._analysed(texts)).tocsr()
+        except ValueError:  # no terms at all, or none left after max_df: no text signal
+            self.tfidf_ = None
+            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
         self.tfidf_ = tfidf
         return matrix
 

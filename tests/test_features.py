@@ -129,3 +129,10 @@ def test_vectorised_capability_agrees_with_scalar(lead_codes, lead_lics, partner
     want = [capability_match(lead_codes[a], lead_lics[a], partners[b], rule, REF)[0]
             for a, b in zip(li.ravel(), pi.ravel())]
     assert got == pytest.approx(want)
+
+
+def test_no_text_at_all_gives_zero_vectors():
+    vec = TextVectorizer()
+    assert vec.fit_transform(["", ""]).shape == (2, 0)
+    assert vec.transform(["카메라"]).shape == (1, 0)
+    assert text_similarity("", "") == 0.0

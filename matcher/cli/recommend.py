@@ -58,4 +58,20 @@ def render_table(result, lang="ko"):
     return "\n".join(lines)
 
 
-COMMANDS = [recommend_command]
+@click.command("evaluate")
+@click.option("-k", default=10, show_default=True)
+@click.option("--pairs", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="known_pairs.csv (lead_brn, partner_brn, track, split); default: the demo round's.")
+@click.option("--round", "round_name", default=None, help="Round name or id (default: the latest).")
+@click.option("--database-url", envvar="DATABASE_URL")
+def evaluate_command(k, pairs, round_name, database_url):
+    """Precision/recall/NDCG@k of the rankings on the held-out known pairs (char vs kiwi text)."""
+    from ..demo import DEMO_DIR
+    from ..evaluation import compare_text_methods, format_rows, read_known_pairs
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        rows = compare_text_methods(session, read_known_pairs(pairs or DEMO_DIR / "known_pairs.csv"), k, round_name)
+    click.echo(format_rows(rows, k))
+
+
+COMMANDS = [recommend_command, evaluate_command]

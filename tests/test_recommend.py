@@ -1,0 +1,140 @@
+"""Recommendations: never an ineligible firm, filters, a partner's invitations, DB helper and CLI."""
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_eligibility import TRACK_KEYS, firms, pool
+
+from matcher import db
+from matcher.cli import main
+from matcher.errors import MatcherError, NotFoundError
+from matcher.firms import Application, Certificate, Licence
+from matcher.recommend import recommend_for_brn, recommend_leads, recommend_partners
+from matcher.tracks import load_rules, pair_reasons
+
+REF = date(2026, 3, 19)
+PATENT = Certificate("patent", "46171610", date(2024, 1, 1), date(2027, 12, 31))
+
+
+@settings(max_examples=50, deadline=None)
+@given(firms(brn="1078153660"), st.sampled_from([None, "4617161001", "4617161012345678"]),
+       pool("partner", 8), TRACK_KEYS, st.integers(1, 5))
+def test_recommendations_never_include_ineligible_firms(lead, product, partners, track, k):
+    rules = load_rules()
+    app = Application("r", lead.brn, "lead", track, product, "카메라") if product else None
+    recs = recommend_partners(lead, track, k, partners=partners, rules=rules, on=REF, lead_application=app)
+    assert len(recs) <= k
+    for rec in recs:
+        assert pair_reasons(rules[track], lead, rec.firm, REF, product or "") == []
+    assert [r.rank for r in recs] == list(range(1, len(recs) + 1))
+    assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+    eligible = [p for p, _ in partners if not pair_reasons(rules[track], lead, p, REF, product or "")]
+    assert len(recs) == min(k, len(eligible))  # small pools are scored exhaustively
+
+
+def test_filters_and_explanations(rules, make_firm):
+    lead = make_firm(brn="1078153660", description="AI 기반 CCTV 영상분석")
+    near = make_firm(brn="2208162517", region="대전", description="지능형 영상감시 카메라", certificates=[PATENT])
+    far = make_firm(brn="1208147521", region="부산", size_class="중기업", description="영상감시 카메라",
+                    certificates=[PATENT, Certificate("materials_parts", "", date(2024, 1, 1), date(2027, 1, 1))])
+    recs = recommend_partners(lead, "materials", 5, partners=[near, far], rules=rules, on=REF)
+    assert [r.firm.brn for r in recs] == ["2208162517", "1208147521"]
+    assert recs[0].to_dict()["explanation"]["reasons_en"]
+    only = dict(region="부산", size_class=["중기업"], certificate="materials_parts")
+    recs = recommend_partners(lead, "materials", 5, only, partners=[near, far], rules=rules, on=REF)
+    assert [r.firm.brn for r in recs] == ["1208147521"]
+    with pytest.raises(MatcherError, match="unknown filter"):
+        recommend_partners(lead, "materials", 5, {"colour": "red"}, partners=[near], rules=rules, on=REF)
+
+
+def test_large_partner_is_told_it_needs_five_smes(rules, make_firm):
+    large = make_firm(brn="2208162517", size_class="대기업", certificates=[PATENT], description="카메라 모듈")
+    leads = [make_firm(brn=f"10{i:08d}", description=f"감시 카메라 {i}") for i in range(4)]
+    res = recommend_leads(large, "materials", 10, leads=leads, rules=rules, on=REF)
+    assert res.min_leads == 5 and res.max_leads is None
+    assert len(res.recommendations) == 4
+    assert "needs at least 5" in res.note_en and "cannot take part" in res.note_en
+    assert "최소 5곳" in res.note_ko
+    more = leads + [make_firm(brn=f"11{i:08d}", description="카메라") for i in range(3)]
+    res = recommend_leads(large, "materials", 10, leads=more, rules=rules, on=REF)
+    assert len(res.recommendations) == 7 and "cannot" not in res.note_en
+
+
+def test_partner_that_may_not_partner_gets_reasons(rules, make_firm):
+    large = make_firm(brn="2208162517", size_class="대기업")
+    res = recommend_leads(large, "innovation", 5, leads=[make_firm()], rules=rules, on=REF)
+    assert res.recommendations == []
+    assert "partner_size" in [r.code for r in res.reasons]
+
+
+def _seed(url):
+    with db.transaction(url) as s:
+        rnd = db.RoundRow(name="R1", reference_date=REF, open_tracks=["materials", "construction"])
+        s.add(rnd)
+        rows = {
+            "lead": db.FirmRow(brn="1078153660", name="리드", size_class="소기업", region="대전",
+                               founded=date(2020, 1, 1), ksic_codes=["26421"], g2b_codes=["46171610"],
+                               description="AI 기반 CCTV 영상분석", licences=[]),
+            "good": db.FirmRow(brn="2208162517", name="카메라", size_class="중기업", region="대전",
+                               ksic_codes=["26429"], g2b_codes=["46171610"], description="지능형 영상감시 카메라",
+                               licences=[]),
+            "big": db.FirmRow(brn="1208147521", name="대기업", size_class="대기업", region="서울",
+                              ksic_codes=["26421"], g2b_codes=["46171610"], description="카메라 모듈", licences=[]),
+        }
+        rows["good"].certificates.append(db.CertificateRow(kind="patent", code="46171610",
+                                                           valid_from=date(2024, 1, 1), valid_to=date(2027, 1, 1)))
+        rows["big"].certificates.append(db.CertificateRow(kind="materials_parts", code="",
+                                                          valid_from=date(2024, 1, 1), valid_to=date(2027, 1, 1)))
+        s.add_all(rows.values())
+        s.flush()
+        s.add(db.ApplicationRow(round_id=rnd.id, firm_id=rows["lead"].id, role="lead", track="materials",
+                                product_code="4617161012345678", text="영상감시카메라를 함께 만들 협력사"))
+        for key in ("good", "big"):
+            s.add(db.ApplicationRow(round_id=rnd.id, firm_id=rows[key].id, role="partner", track="materials",
+                                    text="카메라 공급"))
+
+
+def test_recommend_for_brn_uses_the_round_and_application(db_url):
+    _seed(db_url)
+    with db.transaction(db_url) as s:
+        res = recommend_for_brn(s, "107-81-53660")
+        json.dumps(res, ensure_ascii=False)
+        assert res["track"] == "materials" and res["round"] == "R1" and res["pool_size"] == 2
+        assert [r["brn"] for r in res["recommendations"]] == ["2208162517", "1208147521"]
+        top = res["recommendations"][0]["explanation"]
+        assert "같은 물품분류 (46171610 감시카메라)" in top["reasons_ko"]
+        inv = recommend_for_brn(s, "1208147521", as_partner=True)
+        assert inv["role"] == "partner" and inv["min_leads"] == 5
+        assert [r["brn"] for r in inv["recommendations"]] == ["1078153660"]
+        closed = recommend_for_brn(s, "1078153660", track="innovation")
+        assert closed["recommendations"] == [] and "track_closed" in [r["code"] for r in closed["reasons"]]
+        with pytest.raises(NotFoundError):
+            recommend_for_brn(s, "9999999999")
+
+
+def test_cli_table_and_json(db_url):
+    _seed(db_url)
+    runner = CliRunner()
+    res = runner.invoke(main, ["recommend", "1078153660", "-k", "1"])
+    assert res.exit_code == 0, res.output
+    assert "카메라" in res.output and "같은 물품분류" in res.output and "대기업" not in res.output.splitlines()[-1]
+    res = runner.invoke(main, ["recommend", "1078153660", "--json", "--lang", "en"])
+    data = json.loads(res.output)
+    assert data["recommendations"][0]["explanation"]["reasons_en"]
+    res = runner.invoke(main, ["recommend", "1208147521", "--as", "partner", "--lang", "en"])
+    assert "needs at least 5" in res.output
+    res = runner.invoke(main, ["recommend", "0000000000"])
+    assert res.exit_code == 2 and "not found" in res.output
+
+
+def test_construction_partners_rank_by_licence_and_region(rules, make_firm):
+    lead = make_firm(brn="1078153660", licences=[Licence("specialty", "토목")], region="대전")
+    same_work = make_firm(brn="2208162517", size_class="대기업", region="대전", licences=[Licence("general", "토목")])
+    other = make_firm(brn="1208147521", size_class="대기업", region="부산", licences=[Licence("general", "건축")])
+    recs = recommend_partners(lead, "construction", 5, partners=[other, same_work], rules=rules, on=REF)
+    assert [r.firm.brn for r in recs] == ["2208162517", "1208147521"]
+    assert recs[0].explanation.component("capability").value == 1.0
