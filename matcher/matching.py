@@ -1,0 +1,351 @@
+"""Round matching: a round's applications → scored graph → solve → a stored match run.
+
+One instance for all open tracks of a round, so that a lead gets one partner across
+tracks: lead node = the lead's 사업자등록번호, partner node = ``track:BRN`` (a firm may
+partner in several tracks, with that track's capacity in each). Staff decisions
+belong to the round and are kept on every re-solve: ``lock``/``approve`` → the pair
+must be chosen, ``forbid``/``reject`` → never.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+
+import networkx as nx
+import pandas as pd
+from sqlalchemy import select
+
+from . import db
+from .assignment import solve
+from .candidates import candidate_edges, explain_pair
+from .errors import InfeasibleError, MatcherError
+from .tracks import load_rules
+
+DECISION_KINDS = ("approve", "reject", "lock", "forbid")
+MODES = ("optimal", "stable")
+
+
+def run_match(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
+    """Match round ``round_name`` and store the run with its proposals (in the caller's transaction).
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+    round_name : str
+        Round name or id.
+    track : str, optional
+        Only this track (default: every open track of the round).
+    mode : {"optimal", "stable"}
+        Maximum total score (default), or deferred acceptance (:mod:`matcher.stable`).
+    time_limit : float, optional
+        Seconds for the solver.
+    actor : str
+    progress : callable, optional
+        ``progress(fraction, message)``, called as the work advances.
+
+    Returns
+    -------
+    int
+        The new :class:`~matcher.db.MatchRunRow` id.
+
+    Raises
+    ------
+    MatcherError
+        Unknown track or mode; InfeasibleError when the staff locks cannot all hold.
+    """
+    report = progress or (lambda fraction, message="": None)
+    if mode not in MODES:
+        raise MatcherError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    round_row = db.get_round(session, round_name)
+    rules = load_rules(overrides=round_row.rule_overrides or {})
+    tracks = _tracks(round_row, rules, track)
+    start = time.perf_counter()
+    graph = build_graph(session, round_row, rules, tracks, report)
+    locks, forbid = _decision_pairs(session, round_row, graph, rules)
+    report(0.7, f"solving {graph.number_of_edges()} pairs ({mode})")
+    chosen, summary = _solve(graph, locks, forbid, mode, time_limit)
+    report(0.85, f"storing {len(chosen)} proposals")
+    run = _store(session, round_row, track, mode, time_limit, actor, graph, chosen, summary, locks, forbid)
+    run.seconds = time.perf_counter() - start
+    db.audit(session, actor, "run.create", round=round_row.name, run=run.id, status=run.status)
+    report(1.0, f"run {run.id}: {run.status}, {len(chosen)} pairs")
+    return run.id
+
+
+def resolve(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
+    """Solve the round again, keeping every staff decision; returns the new run id."""
+    return run_match(session, round_name, track, mode, time_limit, actor, progress)
+
+
+def _tracks(round_row, rules, track):
+    tracks = [t for t in round_row.open_tracks if t in rules]
+    if track is None:
+        return tracks
+    if track not in tracks:
+        raise MatcherError(f"track {track!r} is not open in round {round_row.name!r} (open: {', '.join(tracks)})")
+    return [track]
+
+
+# --- the graph --------------------------------------------------------------------------------
+
+
+def build_graph(session, round_row, rules, tracks, progress=None):
+    """The round's bipartite graph of eligible scored pairs (networkx).
+
+    Lead nodes (``bipartite=0``) are BRNs; partner nodes (``bipartite=1``) are ``track:BRN``
+    with ``track, brn, min_leads, max_leads`` (max None = unbounded). Edges carry ``score``,
+    ``track`` and the score components.
+    """
+    report = progress or (lambda fraction, message="": None)
+    graph = nx.Graph()
+    apps = _applications(session, round_row)
+    for i, track in enumerate(tracks):
+        report(0.05 + 0.6 * i / max(len(tracks), 1), f"scoring {rules[track].name_ko} ({track})")
+        leads = [a for a in apps if a[1].track == track and a[1].role == "lead"]
+        partners = [a for a in apps if a[1].track == track and a[1].role == "partner"]
+        _add_track(graph, rules[track], round_row.reference_date, leads, partners)
+    graph.graph["firms"] = {firm.brn: (firm, app) for firm, app in apps}
+    graph.graph["apps"] = {(app.track, app.role, firm.brn): (firm, app) for firm, app in apps}
+    return graph
+
+
+def _applications(session, round_row):
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id).order_by(db.ApplicationRow.id)
+    return [(db.firm_from_row(row.firm), db.application_from_row(row)) for row in session.scalars(stmt)]
+
+
+def _add_track(graph, rule, on, leads, partners):
+    for firm, app in leads:
+        graph.add_node(firm.brn, bipartite=0, name=firm.name)
+    for firm, app in partners:
+        cap = rule.capacity_for(firm.size_class)
+        if cap is None:
+            continue
+        graph.add_node(f"{rule.key}:{firm.brn}", bipartite=1, track=rule.key, brn=firm.brn, name=firm.name,
+                       min_leads=cap.min, max_leads=cap.max)
+    if not leads or not partners:
+        return
+    edges = candidate_edges(leads, partners, rule, on)
+    for row in edges.itertuples(index=False):
+        node = f"{rule.key}:{row.partner_brn}"
+        if node in graph and not graph.has_edge(row.lead_brn, node):
+            graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key)
+
+
+def _decision_pairs(session, round_row, graph, rules):
+    """Locks and forbids (lead BRN, partner node) from the round's staff decisions."""
+    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id)
+    locks, forbid = [], []
+    for d in session.scalars(stmt):
+        lead = session.get(db.FirmRow, d.lead_id).brn
+        partner = session.get(db.FirmRow, d.partner_id).brn
+        nodes = [n for n in graph.adj.get(lead, {}) if graph.nodes[n]["brn"] == partner
+                 and (not d.track or graph.nodes[n]["track"] == d.track)]
+        if d.kind in ("reject", "forbid"):
+            forbid += [(lead, n) for n in nodes]
+        elif d.kind in ("lock", "approve"):
+            if not nodes:
+                nodes = [_add_locked_edge(graph, rules, round_row, lead, partner, d.track)]
+            locks.append((lead, nodes[0]))
+    return locks, forbid
+
+
+def _add_locked_edge(graph, rules, round_row, lead, partner, track):
+    """A locked pair the candidate list left out: score it, or say why it is not eligible."""
+    tracks = [track] if track else [t for t in rules if (t, "partner", partner) in graph.graph["apps"]]
+    reasons = [f"locked pair {lead}–{partner}: no application of {partner} as partner"]
+    for t in tracks:
+        node = f"{t}:{partner}"
+        lead_fa = graph.graph["apps"].get((t, "lead", lead))
+        partner_fa = graph.graph["apps"].get((t, "partner", partner))
+        if lead_fa is None or partner_fa is None or node not in graph:
+            continue
+        found = explain_pair(*lead_fa, *partner_fa, rules[t], round_row.reference_date)
+        if isinstance(found, list):
+            reasons = [f"locked pair {lead}–{partner} in {t}: {r.en}" for r in found]
+            continue
+        graph.add_edge(lead, node, score=float(found.score), track=t)
+        return node
+    raise InfeasibleError(reasons)
+
+
+# --- solving ----------------------------------------------------------------------------------
+
+
+def _solve(graph, locks, forbid, mode, time_limit):
+    leads = [n for n, d in graph.nodes(data=True) if d["bipartite"] == 0]
+    partners = [(n, d["min_leads"], d["max_leads"]) for n, d in graph.nodes(data=True) if d["bipartite"] == 1]
+    edges = pd.DataFrame([(u, v, d["score"]) if graph.nodes[u]["bipartite"] == 0 else (v, u, d["score"])
+                          for u, v, d in graph.edges(data=True)], columns=["lead_id", "partner_id", "score"])
+    if mode == "stable":
+        from .stable import stable_assignment
+        return stable_assignment(graph, leads, partners, edges, locks, forbid)
+    sol = solve(leads, partners, edges, locks=locks, forbid=forbid, time_limit=time_limit)
+    chosen = list(sol.pairs.itertuples(index=False, name=None))
+    return chosen, {"status": sol.status, "objective": sol.objective, "bound": sol.bound, "gap": sol.gap}
+
+
+def fingerprint(graph, locks, forbid, params):
+    """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters."""
+    edges = sorted((u, v, round(d["score"], 9)) for u, v, d in graph.edges(data=True))
+    nodes = sorted((n, d.get("min_leads"), d.get("max_leads")) for n, d in graph.nodes(data=True))
+    blob = json.dumps([edges, nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, summary, locks, forbid):
+    params = {"mode": mode, "time_limit": time_limit, "track": track}
+    run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "",
+                         fingerprint=fingerprint(graph, locks, forbid, params), params=params, **summary)
+    run.diagnostics = diagnose(graph, chosen)
+    run.diagnostics["blocking_pairs"] = _blocking(graph, chosen)
+    session.add(run)
+    firm_ids = _firm_ids(session, graph)
+    locked = set(locks)
+    for lead, node, score in chosen:
+        t = graph.nodes[node]["track"]
+        run.proposals.append(db.ProposalRow(
+            track=t, lead_id=firm_ids[lead], partner_id=firm_ids[graph.nodes[node]["brn"]], score=float(score),
+            explanation=_explanation(graph, round_row, t, lead, graph.nodes[node]["brn"]),
+            status="approved" if (lead, node) in locked else "proposed"))
+    session.flush()
+    return run
+
+
+def _blocking(graph, chosen):
+    """Blocking pairs of the chosen assignment, by scores and stated preferences (first 50 and the count)."""
+    from .stable import stated_preferences, blocking_pairs, preferences
+    edges = [(u, v, d["score"]) if graph.nodes[u]["bipartite"] == 0 else (v, u, d["score"])
+             for u, v, d in graph.edges(data=True)]
+    lead_prefs, partner_rank = preferences(edges, stated_preferences(graph))
+    n_leads = sum(1 for _, d in graph.nodes(data=True) if d["bipartite"] == 0)
+    capacity = {n: d["max_leads"] or n_leads for n, d in graph.nodes(data=True) if d["bipartite"] == 1}
+    found = blocking_pairs({lead: node for lead, node, _ in chosen}, lead_prefs, partner_rank, capacity)
+    return {"count": len(found), "pairs": [[lead, node] for lead, node in found[:50]]}
+
+
+def _firm_ids(session, graph):
+    brns = list(graph.graph["firms"])
+    rows = session.execute(select(db.FirmRow.brn, db.FirmRow.id).where(db.FirmRow.brn.in_(brns)))
+    return dict(rows.all())
+
+
+def _explanation(graph, round_row, track, lead, partner):
+    rules = load_rules(overrides=round_row.rule_overrides or {})
+    lead_fa = graph.graph["apps"][(track, "lead", lead)]
+    partner_fa = graph.graph["apps"][(track, "partner", partner)]
+    found = explain_pair(*lead_fa, *partner_fa, rules[track], round_row.reference_date)
+    if isinstance(found, list):  # a locked pair the rules no longer allow
+        return {"components": [], "reasons": [{"code": r.code, "ko": r.ko, "en": r.en} for r in found]}
+    out = found.to_dict()
+    out["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(found.reasons("ko"), found.reasons("en"))]
+    return out
+
+
+# --- diagnostics ------------------------------------------------------------------------------
+
+
+def diagnose(graph, chosen):
+    """Why each large partner is unused and why each lead is unmatched, with the numbers.
+
+    Returns
+    -------
+    dict
+        ``{"unused_partners": [...], "unmatched_leads": [...]}``; each item
+        ``{"name", "brn", "track", "reasons": [{"code", "ko", "en"}]}``.
+    """
+    assigned = {lead: (node, score) for lead, node, score in chosen}
+    load = Counter(node for _, node, _ in chosen)
+    unused = [_unused_partner(graph, node, d, assigned) for node, d in graph.nodes(data=True)
+              if d["bipartite"] == 1 and (d["min_leads"] or 0) > 1 and not load[node]]
+    unmatched = [_unmatched_lead(graph, node, assigned) for node, d in graph.nodes(data=True)
+                 if d["bipartite"] == 0 and node not in assigned]
+    return {"unused_partners": unused, "unmatched_leads": unmatched}
+
+
+def _item(graph, node, reason):
+    d = graph.nodes[node]
+    return {"name": d.get("name", ""), "brn": d.get("brn", node), "track": d.get("track", ""), "reasons": [reason]}
+
+
+def _unused_partner(graph, node, d, assigned):
+    eligible = sorted(((graph[node][lead]["score"], lead) for lead in graph[node]), reverse=True)
+    n, need = len(eligible), d["min_leads"]
+    if n < need:
+        return _item(graph, node, {
+            "code": "too_few_eligible",
+            "ko": f"적격 주관기업이 {n}곳뿐이라 최소 {need}곳에 못 미침",
+            "en": f"only {n} eligible leads, fewer than the minimum of {need}"})
+    best = eligible[:need]
+    here = sum(s for s, _ in best)
+    elsewhere = sum(assigned[lead][1] for _, lead in best if lead in assigned)
+    taken = sum(1 for _, lead in best if lead in assigned)
+    return _item(graph, node, {
+        "code": "worth_more_elsewhere",
+        "ko": f"가장 잘 맞는 주관기업 {need}곳의 점수 합 {here:.3f}; 이 중 {taken}곳은 다른 짝에서 합 {elsewhere:.3f}",
+        "en": f"its best {need} eligible leads would score {here:.3f} here; {taken} of them score "
+              f"{elsewhere:.3f} in their chosen pairs, worth more overall"})
+
+
+def _unmatched_lead(graph, lead, assigned):
+    if not graph[lead]:
+        return _item(graph, lead, {"code": "no_eligible_partner", "ko": "적격 협력기업 없음",
+                                   "en": "no eligible partner"})
+    score, node = max((d["score"], n) for n, d in graph[lead].items())
+    name = graph.nodes[node]["name"]
+    takers = sorted((assigned[m][1], graph.nodes[m]["name"]) for m in graph[node] if assigned.get(m, (None,))[0] == node)
+    if not takers:
+        return _item(graph, lead, {
+            "code": "best_partner_unused", "ko": f"가장 잘 맞는 협력기업 {name}({score:.3f})이 쓰이지 않음",
+            "en": f"its best partner {name} (score {score:.3f}) is not used in this run"})
+    names = ", ".join(n for _, n in takers[:5])
+    return _item(graph, lead, {
+        "code": "lost_to_better_pair",
+        "ko": f"가장 잘 맞는 협력기업 {name}({score:.3f})은 {names}와(과) 짝지어짐 (점수 {takers[0][0]:.3f} 이상)",
+        "en": f"lost to a better pair: its best partner {name} (score {score:.3f}) went to {names} "
+              f"(score {takers[0][0]:.3f} or more)"})
+
+
+# --- staff decisions --------------------------------------------------------------------------
+
+
+def decide(session, round_name, lead_brn, partner_brn, kind, note="", actor="", track=""):
+    """Record a staff decision on a pair (upsert) and update the round's current proposals.
+
+    ``approve``/``lock`` keep the pair in every re-solve, ``reject``/``forbid`` keep it out.
+    Writes an audit row; the caller commits.
+
+    Returns
+    -------
+    DecisionRow
+    """
+    if kind not in DECISION_KINDS:
+        raise MatcherError(f"decision kind {kind!r} is not one of {', '.join(DECISION_KINDS)}")
+    round_row = db.get_round(session, round_name)
+    lead, partner = db.get_firm(session, lead_brn), db.get_firm(session, partner_brn)
+    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id,
+                                        db.DecisionRow.lead_id == lead.id, db.DecisionRow.partner_id == partner.id)
+    row = session.scalars(stmt).first()
+    if row is None:
+        row = db.DecisionRow(round_id=round_row.id, lead_id=lead.id, partner_id=partner.id)
+        session.add(row)
+    row.kind, row.note, row.decided_by, row.track = kind, note or "", actor or "", track or ""
+    status = "approved" if kind in ("approve", "lock") else "rejected"
+    runs = select(db.MatchRunRow.id).where(db.MatchRunRow.round_id == round_row.id)
+    for proposal in session.scalars(select(db.ProposalRow).where(
+            db.ProposalRow.run_id.in_(runs), db.ProposalRow.lead_id == lead.id,
+            db.ProposalRow.partner_id == partner.id)):
+        proposal.status = status
+    db.audit(session, actor, f"decision.{kind}", round=round_row.name, lead=lead.brn, partner=partner.brn, note=note)
+    session.flush()
+    return row
+
+
+def list_runs(session, round_name):
+    """The round's runs, newest first."""
+    round_row = db.get_round(session, round_name)
+    stmt = select(db.MatchRunRow).where(db.MatchRunRow.round_id == round_row.id).order_by(db.MatchRunRow.id.desc())
+    return list(session.scalars(stmt))

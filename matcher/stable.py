@@ -1,0 +1,180 @@
+"""Two-sided view: preferences, blocking pairs and deferred acceptance with capacities.
+
+Preferences come from the applications' stated preferences (BRNs, best first) and,
+after those, from the pair scores (higher first); a pair is acceptable to both sides
+only when it is eligible. Deferred acceptance has the leads propose (the
+hospitals/residents algorithm), so the result is the lead-optimal stable assignment.
+
+The 5-SME minimum: stability and minimums conflict (a stable matching may leave a
+large partner with 1–4 leads). We run deferred acceptance, close every partner left
+below its minimum (its leads re-enter the market), and repeat until no partner is
+short. Partners forced open by a staff lock are never closed.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+
+def deferred_acceptance(lead_prefs, partner_rank, capacity):
+    """Lead-proposing deferred acceptance with partner capacities.
+
+    Parameters
+    ----------
+    lead_prefs : dict of lead -> list of partner
+        Acceptable partners, best first.
+    partner_rank : dict of partner -> dict of lead -> int
+        Rank of each acceptable lead (0 = best); leads not listed are unacceptable.
+    capacity : dict of partner -> int
+
+    Returns
+    -------
+    dict of lead -> partner
+        Matched leads only.
+
+    Examples
+    --------
+    >>> deferred_acceptance({"a": ["P"], "b": ["P"]}, {"P": {"a": 1, "b": 0}}, {"P": 1})
+    {'b': 'P'}
+    """
+    next_choice = {lead: 0 for lead in lead_prefs}
+    held = {p: [] for p in partner_rank}  # max-heap on rank: worst held lead on top
+    free = deque(lead_prefs)
+    while free:
+        lead = free.popleft()
+        prefs = lead_prefs[lead]
+        while next_choice[lead] < len(prefs):
+            p = prefs[next_choice[lead]]
+            next_choice[lead] += 1
+            rank = partner_rank.get(p, {}).get(lead)
+            if rank is None or capacity.get(p, 0) <= 0:
+                continue
+            heapq.heappush(held[p], (-rank, lead))
+            if len(held[p]) <= capacity[p]:
+                break
+            _, rejected = heapq.heappop(held[p])
+            if rejected != lead:
+                free.append(rejected)
+                break
+    return {lead: p for p, heap in held.items() for _, lead in heap}
+
+
+def blocking_pairs(assignment, lead_prefs, partner_rank, capacity):
+    """Pairs (lead, partner) who would both rather be together than with what ``assignment`` gives them.
+
+    A partner wants a lead when it has a free place or ranks the lead above one it holds.
+
+    Returns
+    -------
+    list of (lead, partner)
+    """
+    held = {}
+    for lead, p in assignment.items():
+        held.setdefault(p, []).append(partner_rank[p][lead])
+    worst = {p: max(ranks) for p, ranks in held.items()}
+    found = []
+    for lead, prefs in lead_prefs.items():
+        current = assignment.get(lead)
+        for p in prefs:
+            if p == current:
+                break
+            rank = partner_rank.get(p, {}).get(lead)
+            if rank is None:
+                continue
+            if len(held.get(p, ())) < capacity.get(p, 0) or (p in worst and rank < worst[p]):
+                found.append((lead, p))
+    return found
+
+
+def preferences(edges, stated=None):
+    """Both sides' preferences from scored pairs, stated preferences first.
+
+    Parameters
+    ----------
+    edges : iterable of (lead, partner, score)
+    stated : dict, optional
+        ``{node: [other side's nodes, best first]}`` from the applications.
+
+    Returns
+    -------
+    lead_prefs : dict of lead -> list of partner
+    partner_rank : dict of partner -> dict of lead -> int
+    """
+    stated = stated or {}
+    by_lead, by_partner = {}, {}
+    for lead, p, score in edges:
+        by_lead.setdefault(lead, []).append((p, score))
+        by_partner.setdefault(p, []).append((lead, score))
+
+    def order(node, options):
+        said = {other: i for i, other in enumerate(stated.get(node, []))}
+        return [o for o, s in sorted(options, key=lambda t: (said.get(t[0], len(said)), -t[1], str(t[0])))]
+
+    lead_prefs = {lead: order(lead, opts) for lead, opts in by_lead.items()}
+    partner_rank = {p: {lead: i for i, lead in enumerate(order(p, opts))} for p, opts in by_partner.items()}
+    return lead_prefs, partner_rank
+
+
+def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=()):
+    """Deferred acceptance, closing partners left below their minimum until none is.
+
+    Returns
+    -------
+    assignment : dict of lead -> partner
+    closed : set of partner
+        Partners closed because they stayed below their minimum.
+    """
+    closed = set()
+    while True:
+        caps = {p: (0 if p in closed else c) for p, c in capacity.items()}
+        assignment = deferred_acceptance(lead_prefs, partner_rank, caps)
+        load = {}
+        for p in assignment.values():
+            load[p] = load.get(p, 0) + 1
+        short = {p for p, n in load.items() if minimum.get(p, 0) > 1 and n < minimum[p] and p not in forced}
+        if not short:
+            return assignment, closed
+        closed |= short
+
+
+def stable_assignment(graph, leads, partners, edges, locks, forbid):
+    """``--mode stable`` for round matching: (chosen pairs, run summary).
+
+    Locked pairs are fixed first (their partners' capacities reduced), forbidden pairs
+    are unacceptable; the rest is :func:`stable_with_minimums` on the graph's scores
+    and the applications' stated preferences.
+    """
+    forbidden = set(forbid)
+    locked_leads = {lead for lead, _ in locks}
+    rows = [(l, p, s) for l, p, s in edges.itertuples(index=False, name=None)
+            if (l, p) not in forbidden and l not in locked_leads]
+    lead_prefs, partner_rank = preferences(rows, stated_preferences(graph))
+    capacity = {p: (hi if hi is not None else len(leads)) for p, _lo, hi in partners}
+    minimum = {p: lo for p, lo, _hi in partners}
+    for _lead, p in locks:
+        capacity[p] -= 1
+        minimum[p] = max(minimum[p] - 1, 0)
+    assignment, _closed = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum,
+                                               forced={p for _, p in locks})
+    score = {(l, p): s for l, p, s in edges.itertuples(index=False, name=None)}
+    chosen = [(l, p, score[(l, p)]) for l, p in list(locks) + sorted(assignment.items())]
+    total = float(sum(s for _, _, s in chosen))
+    return chosen, {"status": "stable", "objective": total, "bound": None, "gap": None}
+
+
+def stated_preferences(graph):
+    """Stated preferences of the graph's nodes, translated to node names."""
+    stated = {}
+    nodes_by_brn = {}
+    for node, d in graph.nodes(data=True):
+        if d["bipartite"] == 1:
+            nodes_by_brn.setdefault(d["brn"], []).append(node)
+    for (track, role, brn), (_firm, app) in graph.graph.get("apps", {}).items():
+        if not app.preferences:
+            continue
+        if role == "lead":
+            stated.setdefault(brn, []).extend(n for b in app.preferences for n in nodes_by_brn.get(b, []))
+        else:
+            stated[f"{track}:{brn}"] = list(app.preferences)
+    return stated
