@@ -1,0 +1,90 @@
+"""The data commands through click's runner, on a temporary database."""
+
+import pytest
+from click.testing import CliRunner
+
+from matcher import demo
+from matcher.cli import main
+
+FIRMS_CSV = ("사업자등록번호,회사명,기업규모,설립일,지역\n"
+             "107-81-53660,한빛테크,소기업,2021-03-02,서울특별시\n")
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_demo_load_is_idempotent_and_summary_counts_tracks(runner, db_url):
+    first = runner.invoke(main, ["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "firms: 1500 inserted" in first.output
+    second = runner.invoke(main, ["demo", "load"])
+    assert second.exit_code == 0, second.output
+    assert "firms: 0 inserted, 0 updated, 1500 unchanged" in second.output
+    assert "applications: 0 inserted, 0 updated" in second.output
+    result = runner.invoke(main, ["summary", demo.ROUND_NAME])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"round {demo.ROUND_NAME} (reference date 2026-10-01)")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:6]}
+    assert set(rows) == {"innovation", "materials", "convergence", "construction"}
+    assert all(int(values[-1]) > 0 for values in rows.values())  # allowed pairs
+    assert "certificate_expired" in result.output and "lead_licence" in result.output
+    assert runner.invoke(main, ["summary"]).output == result.output  # latest round by default
+
+
+def test_summary_of_a_missing_round_is_a_clear_error(runner, db_url):
+    result = runner.invoke(main, ["summary", "없는회차"])
+    assert result.exit_code == 2
+    assert "round '없는회차' not found" in result.output
+
+
+def test_check_exits_0_when_clean_and_1_with_the_report(runner, db_url, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(FIRMS_CSV, encoding="utf-8")
+    result = runner.invoke(main, ["check", "firms", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "repaired: row 2, region: '서울특별시' read as '서울'" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(FIRMS_CSV + "123-45-67890,x,소기업,,서울\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", "firms", str(bad)])
+    assert result.exit_code == 1
+    assert "row 3, brn: '123-45-67890' fails its check digit" in result.output
+
+
+def test_import_refuses_a_bad_file_whole_and_skip_invalid_keeps_good_rows(runner, db_url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes((FIRMS_CSV + "123-45-67890,x,소기업,,서울\n").encode("cp949"))
+    refused = runner.invoke(main, ["import", "firms", str(bad)])
+    assert refused.exit_code == 2 and "1 problem(s)" in refused.output
+    assert "0 firms" not in refused.output
+    kept = runner.invoke(main, ["import", "firms", str(bad), "--skip-invalid"])
+    assert kept.exit_code == 0, kept.output
+    assert "firms: 1 inserted, 0 updated, 0 unchanged, 1 rejected" in kept.output
+    assert (tmp_path / "bad.csv.rejected.csv").exists()
+
+
+def test_import_applications_with_round_option(runner, db_url, tmp_path):
+    firms = tmp_path / "firms.csv"
+    firms.write_text(FIRMS_CSV, encoding="utf-8")
+    assert runner.invoke(main, ["import", "firms", str(firms)]).exit_code == 0
+    apps = tmp_path / "apps.csv"
+    apps.write_text("사업자등록번호,역할,과제,신청물품,내용\n107-81-53660,주관,혁신성장,4617161002,AI CCTV\n",
+                    encoding="utf-8")
+    missing = runner.invoke(main, ["import", "applications", str(apps), "--round", "1차"])
+    assert missing.exit_code == 2 and "matcher round create '1차'" in missing.output
+    created = runner.invoke(main, ["round", "create", "1차", "--reference-date", "2026-10-01"])
+    assert created.exit_code == 0, created.output
+    result = runner.invoke(main, ["import", "applications", str(apps), "--round", "1차"])
+    assert result.exit_code == 0, result.output
+    assert "applications: 1 inserted" in result.output
+    listed = runner.invoke(main, ["round", "list"])
+    assert "1차" in listed.output and "1 applications" in listed.output
+
+
+def test_demo_generate_writes_the_committed_bytes(runner, tmp_path):
+    result = runner.invoke(main, ["demo", "generate", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("firms.csv", "applications.csv", "round.toml", "known_pairs.csv"):
+        assert (tmp_path / name).read_bytes() == (demo.DEMO_DIR / name).read_bytes()
