@@ -22,6 +22,7 @@ from . import db
 from .assignment import solve
 from .candidates import candidate_edges, explain_pair
 from .errors import InfeasibleError, MatcherError
+from .scoring import load_weights
 from .tracks import load_rules
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
@@ -132,7 +133,7 @@ def _add_track(graph, rule, on, leads, partners):
     for row in edges.itertuples(index=False):
         node = f"{rule.key}:{row.partner_brn}"
         if node in graph and not graph.has_edge(row.lead_brn, node):
-            graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key)
+            graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key, text=float(row.text))
 
 
 def _decision_pairs(session, round_row, graph, rules):
@@ -205,11 +206,12 @@ def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, su
     session.add(run)
     firm_ids = _firm_ids(session, graph)
     locked = set(locks)
+    rules = load_rules(overrides=round_row.rule_overrides or {})
     for lead, node, score in chosen:
         t = graph.nodes[node]["track"]
         run.proposals.append(db.ProposalRow(
             track=t, lead_id=firm_ids[lead], partner_id=firm_ids[graph.nodes[node]["brn"]], score=float(score),
-            explanation=_explanation(graph, round_row, t, lead, graph.nodes[node]["brn"]),
+            explanation=_explanation(graph, round_row, rules[t], lead, node),
             status="approved" if (lead, node) in locked else "proposed"))
     session.flush()
     return run
@@ -233,11 +235,14 @@ def _firm_ids(session, graph):
     return dict(rows.all())
 
 
-def _explanation(graph, round_row, track, lead, partner):
-    rules = load_rules(overrides=round_row.rule_overrides or {})
-    lead_fa = graph.graph["apps"][(track, "lead", lead)]
-    partner_fa = graph.graph["apps"][(track, "partner", partner)]
-    found = explain_pair(*lead_fa, *partner_fa, rules[track], round_row.reference_date)
+def _explanation(graph, round_row, rule, lead, node):
+    lead_fa = graph.graph["apps"][(rule.key, "lead", lead)]
+    partner_fa = graph.graph["apps"][(rule.key, "partner", graph.nodes[node]["brn"])]
+    weights = graph.graph.setdefault("weights", {})
+    if rule.key not in weights:
+        weights[rule.key] = load_weights(rule.key)
+    found = explain_pair(*lead_fa, *partner_fa, rule, round_row.reference_date, weights=weights[rule.key],
+                         text_value=graph[lead][node].get("text"))
     if isinstance(found, list):  # a locked pair the rules no longer allow
         return {"components": [], "reasons": [{"code": r.code, "ko": r.ko, "en": r.en} for r in found]}
     out = found.to_dict()

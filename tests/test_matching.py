@@ -1,0 +1,145 @@
+"""Round matching on a small literal round: runs, proposals, diagnostics, decisions, CLI."""
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from matcher import db
+from matcher.cli import main
+from matcher.errors import InfeasibleError
+from matcher.firms import brn_check_digit
+from matcher.matching import decide, diagnose, run_match
+
+REF = date(2026, 3, 19)
+
+
+def brn(n):
+    first = f"{100 + n:03d}81{n:05d}"[:9]
+    return first + str(brn_check_digit(first))
+
+
+def add_firm(session, n, size="소기업", name=None, certs=(), description="센서 모듈 제조"):
+    row = db.FirmRow(brn=brn(n), name=name or f"기업{n}", size_class=size, region="대전",
+                     founded=date(2015, 1, 1), ksic_codes=["26421"], g2b_codes=["46171610"],
+                     description=description, licences=[])
+    row.certificates = [db.CertificateRow(kind=k, code="", valid_from=date(2024, 1, 1), valid_to=date(2028, 1, 1))
+                        for k in certs]
+    session.add(row)
+    return row
+
+
+def make_round(url, n_leads, large=True, sme_partners=1, lead_name=None):
+    """materials track: ``n_leads`` SME leads, one large partner (min 5) and SME partners."""
+    with db.transaction(url) as s:
+        rnd = db.RoundRow(name="R1", reference_date=REF, open_tracks=["materials"])
+        s.add(rnd)
+        firms = [(add_firm(s, i, name=lead_name if (lead_name and i == 0) else None), "lead") for i in range(n_leads)]
+        if large:
+            firms.append((add_firm(s, 50, size="대기업", name="대형", certs=["materials_parts"]), "partner"))
+        firms += [(add_firm(s, 60 + j, size="중기업", certs=["materials_parts"]), "partner") for j in range(sme_partners)]
+        s.flush()
+        for firm, role in firms:
+            s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firm.id, role=role, track="materials",
+                                    product_code="4617161012345678", text="센서 모듈 공동 개발"))
+
+
+def run(url, **kw):
+    with db.transaction(url) as s:
+        run_id = run_match(s, "R1", **kw)
+    with db.transaction(url) as s:
+        row = s.get(db.MatchRunRow, run_id)
+        pairs = [(p.lead.brn, p.partner.brn, p.status) for p in row.proposals]
+        return row, pairs
+
+
+def test_large_partner_with_four_eligible_stays_unused(db_url):
+    make_round(db_url, 4)
+    row, pairs = run(db_url)
+    assert row.status == "optimal" and len(row.fingerprint) == 64
+    assert [p[1] for p in pairs] == [brn(60)]  # only the SME partner is used
+    unused = row.diagnostics["unused_partners"]
+    assert [u["brn"] for u in unused] == [brn(50)]
+    assert unused[0]["reasons"][0]["code"] == "too_few_eligible"
+    assert "only 4 eligible leads, fewer than the minimum of 5" in unused[0]["reasons"][0]["en"]
+    lost = row.diagnostics["unmatched_leads"]
+    assert len(lost) == 3 and {r["reasons"][0]["code"] for r in lost} <= {"lost_to_better_pair", "best_partner_unused"}
+    assert row.proposals[0].explanation["components"]
+
+
+def test_large_partner_with_six_leads_takes_at_least_five(db_url):
+    make_round(db_url, 6)
+    row, pairs = run(db_url)
+    to_large = [p for p in pairs if p[1] == brn(50)]
+    assert len(to_large) >= 5 and len({p[0] for p in pairs}) == len(pairs)
+    assert row.objective == pytest.approx(sum(p.score for p in row.proposals))
+
+
+def test_decisions_are_kept_on_resolve(db_url):
+    make_round(db_url, 2, large=False, sme_partners=1)
+    _row, pairs = run(db_url)
+    winner = pairs[0][0]
+    loser = brn(1) if winner == brn(0) else brn(0)
+    with db.transaction(db_url) as s:
+        decide(s, "R1", winner, brn(60), "forbid", note="서류 미비", actor="staff1")
+    with db.transaction(db_url) as s:
+        assert s.scalars(select(db.ProposalRow)).first().status == "rejected"
+        assert s.scalars(select(db.AuditRow).where(db.AuditRow.action == "decision.forbid")).first() is not None
+    _row, pairs = run(db_url)
+    assert pairs == [(loser, brn(60), "proposed")]
+    with db.transaction(db_url) as s:
+        decide(s, "R1", winner, brn(60), "lock", actor="staff1")
+    _row, pairs = run(db_url)
+    assert pairs == [(winner, brn(60), "approved")]
+
+
+def test_lock_that_cannot_hold_is_infeasible(db_url):
+    make_round(db_url, 4)
+    with db.transaction(db_url) as s:
+        decide(s, "R1", brn(0), brn(50), "lock", actor="staff1")
+    with pytest.raises(InfeasibleError, match="needs at least 5 and has only 4 eligible"):
+        run(db_url)
+
+
+def test_stable_mode_run(db_url):
+    make_round(db_url, 6)
+    row, pairs = run(db_url, mode="stable")
+    assert row.status == "stable" and row.params["mode"] == "stable"
+    counts = [sum(1 for p in pairs if p[1] == b) for b in (brn(50), brn(60))]
+    assert counts[0] in (0, 5, 6) and counts[1] <= 1
+
+
+def test_diagnose_worth_more_elsewhere():
+    import networkx as nx
+    g = nx.Graph()
+    for lead in "abcde":
+        g.add_node(lead, bipartite=0, name=lead)
+    g.add_node("m:L", bipartite=1, track="materials", brn="L", name="대형", min_leads=5, max_leads=None)
+    g.add_node("m:s", bipartite=1, track="materials", brn="s", name="s", min_leads=1, max_leads=1)
+    for lead in "abcde":
+        g.add_edge(lead, "m:L", score=0.1)
+    g.add_edge("a", "m:s", score=0.9)
+    out = diagnose(g, [("a", "m:s", 0.9)])
+    reason = out["unused_partners"][0]["reasons"][0]
+    assert reason["code"] == "worth_more_elsewhere" and "0.500 here; 1 of them score 0.900" in reason["en"]
+    lead_reason = {i["brn"]: i["reasons"][0]["code"] for i in out["unmatched_leads"]}
+    assert lead_reason == dict.fromkeys("bcde", "best_partner_unused")
+
+
+def test_cli_match_runs_export(db_url, tmp_path):
+    make_round(db_url, 3, large=False, sme_partners=2, lead_name="=HYPERLINK(\"x\")")
+    runner = CliRunner()
+    result = runner.invoke(main, ["match", "R1"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "optimal" and out["proposals"] == 2
+    result = runner.invoke(main, ["runs", "R1"])
+    assert result.exit_code == 0 and "2 proposals" in result.stdout
+    target = tmp_path / "run.csv"
+    result = runner.invoke(main, ["export", str(out["run"]), "--format", "csv", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"\xef\xbb\xbftrack,lead_brn")
+    result = runner.invoke(main, ["match", "R1", "--track", "innovation"])
+    assert result.exit_code == 2 and "not open in round" in result.stderr
