@@ -28,7 +28,7 @@ from .validate import (APPLICATION_COLUMNS, FIRM_COLUMNS, certificate_key, check
                        check_firms)
 
 __all__ = ["read_table", "validate_firms", "validate_applications", "import_firms",
-           "import_applications", "ImportResult", "FIRM_COLUMNS", "APPLICATION_COLUMNS"]
+           "import_applications", "rejected_frame", "ImportResult", "FIRM_COLUMNS", "APPLICATION_COLUMNS"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 FALLBACK_ENCODINGS = ("utf-8-sig", "cp949")
@@ -205,7 +205,11 @@ def validate_applications(frame, session, round_name=None, known_brns=()):
 
 @dataclass
 class ImportResult:
-    """What an import did: counts of rows, the refused rows and where they were written."""
+    """What an import did: counts of rows, the refused rows and where they were written.
+
+    ``rejected_rows`` (with ``skip_invalid``) is the refused rows as a frame with a ``reason``
+    column, for a web page to offer as a download; ``notes`` are the repairs made.
+    """
 
     kind: str
     inserted: int = 0
@@ -213,6 +217,7 @@ class ImportResult:
     unchanged: int = 0
     rejected: int = 0
     rejected_path: Path | None = None
+    rejected_rows: pd.DataFrame | None = None
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
@@ -309,16 +314,18 @@ def _refuse_or_reject(frame, problems, skip_invalid, source, name, result):
     result.problems = problems
     if not problems:
         return
-    if not skip_invalid:
+    if not skip_invalid or any(p.row is None for p in problems):  # a file-wide problem cannot be skipped
         raise ValidationError(problems, source=name)
-    bad_rows = {p.row for p in problems}
-    result.rejected = sum(1 for r in frame.index if r in bad_rows)
-    if isinstance(source, (str, Path)):
-        result.rejected_path = write_rejected(frame, problems, Path(str(source) + ".rejected.csv"))
+    result.rejected_rows = rejected_frame(frame, problems)
+    result.rejected = len(result.rejected_rows)
+    if isinstance(source, (str, Path)) and result.rejected:
+        result.rejected_path = Path(str(source) + ".rejected.csv")
+        # utf-8-sig: the BOM makes Excel show Korean text correctly
+        result.rejected_rows.to_csv(result.rejected_path, index=False, encoding="utf-8-sig")
 
 
-def write_rejected(frame, problems, path):
-    """Write the rows named by ``problems`` with ``row`` and ``reason`` columns (UTF-8 with BOM)."""
+def rejected_frame(frame, problems):
+    """The rows named by ``problems``, with the file's headers plus ``row`` and ``reason`` columns."""
     reasons = {}
     for p in problems:
         if p.row is not None:
@@ -328,8 +335,7 @@ def write_rejected(frame, problems, path):
     rejected = rejected.rename(columns=frame.attrs.get("headers", {}))
     rejected.insert(0, "row", rejected.index)
     rejected["reason"] = ["; ".join(reasons[r]) for r in rejected.index]
-    rejected.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    return rejected.reset_index(drop=True)
 
 
 def _progress(items, progress, what):

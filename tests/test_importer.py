@@ -240,6 +240,20 @@ def test_skip_invalid_imports_good_rows_and_writes_rejected_csv(tmp_path, sessio
     assert rejected.loc[0, "회사명"] == "나쁜회사" and "check digit" in rejected.loc[0, "reason"]
 
 
+def test_uploads_with_skip_invalid_return_the_rejected_rows(session):
+    upload = io.BytesIO((FIRMS_CSV + "123-45-67890,나쁜회사,소기업,,서울,,,,,,,\n").encode("cp949"))
+    upload.filename = "업체목록.csv"
+    result = importer.import_firms(upload, session, skip_invalid=True)
+    assert (result.inserted, result.rejected, result.rejected_path) == (2, 1, None)
+    assert list(result.rejected_rows["회사명"]) == ["나쁜회사"]
+    assert list(result.rejected_rows["row"]) == [4]
+
+
+def test_a_missing_column_cannot_be_skipped(session):
+    with pytest.raises(ValidationError, match="column is missing"):
+        importer.import_firms(io.BytesIO("회사명\n한빛\n".encode()), session, filename="x.csv", skip_invalid=True)
+
+
 # --- importing applications -------------------------------------------------------------------
 
 
