@@ -44,6 +44,7 @@ def firms_csv():
     rows.append(f"{make_brn(331)},렌즈소재,중기업,2009-01-01,경기,26421,46171610,카메라 렌즈 소재 생산,소재부품기업 확인")
     rows.append(f"{make_brn(332)},광학하우징,중기업,2012-01-01,인천,26421,46171610,CCTV 하우징 소재,특허:46171610")
     rows.append(f"{make_brn(333)},한빛테크윈,대기업,1977-08-01,경기,26421,46171610,영상 보안 CCTV 카메라 제조,특허:46171610")
+    rows.append(f"{make_brn(334)},대한광학,대기업,1980-02-01,부산,26421,46171610,광학 렌즈 모듈 제조,특허:46171610")
     return "\n".join(rows) + "\n"
 
 
@@ -52,7 +53,7 @@ def applications_csv():
     rows += [f"{make_brn(300 + i)},주관,혁신성장,3911980401,무선 디밍 조명제어기 공동 개발" for i in range(1, 4)]
     rows += [f"{make_brn(310 + i)},협력,혁신성장,3911980401,조명 제어기 직접생산 협력" for i in range(1, 4)]
     rows += [f"{make_brn(320 + i)},주관,소재부품,46171610012345{i:02d},AI CCTV 카메라 부품 협력" for i in range(1, 8)]
-    rows += [f"{make_brn(330 + i)},협력,소재부품,46171610098765{i:02d},CCTV 카메라 소재 부품 공급" for i in range(1, 4)]
+    rows += [f"{make_brn(330 + i)},협력,소재부품,46171610098765{i:02d},CCTV 카메라 소재 부품 공급" for i in range(1, 5)]
     return "\n".join(rows) + "\n"
 
 
@@ -67,21 +68,24 @@ def server(tmp_path):
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite'}",
                MATCHER_STAFF_PASSWORD=PASSWORD, MATCHER_SECRET_KEY="browser-test")
-    proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        _wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_port(port, proc, log)
+            assert f"password '{PASSWORD}'" in log.read_text(encoding="utf-8")  # printed on the console
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
-def _wait_for_port(port, proc, timeout=30):
+def _wait_for_port(port, proc, log, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stdout.read()}")
+            raise AssertionError(f"server exited: {log.read_text(encoding='utf-8')}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -157,6 +161,7 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.click("#pictures-link")
     page.wait_for_url("**/pictures")
     assert page.locator("#graph svg line").count() >= 4
+    assert page.locator("#graph svg rect.below-min").count() == 1  # two large partners, 7 leads: one unused
     page.screenshot(path=str(SCREENSHOTS / "graph.png"), full_page=True)
 
     page.goto(server + f"/firms/{make_brn(321)}?track=materials&lang=en")

@@ -31,6 +31,13 @@ def test_bipartite_marks_partner_below_minimum_and_escapes_names():
     assert box.get("stroke") == BELOW_MIN_COLOUR and "below-min" in box.get("class")
 
 
+def test_unused_partners_are_drawn_alone_and_flagged():
+    root = ET.fromstring(str(bipartite_svg([_pair("협력", "SME")], unused=["빈 대기업"])))
+    assert len(root.findall(f"{NS}line")) == 1
+    boxes = root.findall(f"{NS}rect")
+    assert [b.get("stroke") == BELOW_MIN_COLOUR for b in boxes] == [False, True]
+
+
 def test_load_chart_flags_below_minimum():
     svg = load_svg([dict(name="대기업", count=3, min=5, max=None), dict(name="중기업", count=1, min=1, max=1)])
     fills = [r.get("fill") for r in ET.fromstring(str(svg)).findall(f"{NS}rect")]

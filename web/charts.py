@@ -32,7 +32,7 @@ def _text(x, y, text, anchor="start", cls="label"):
     return f'<text x="{x}" y="{y}" text-anchor="{anchor}" class="{cls}">{escape(_NOT_XML.sub("", text))}</text>'
 
 
-def bipartite_svg(pairs, label="pairings"):
+def bipartite_svg(pairs, label="pairings", unused=()):
     """Partners (left) joined to their leads (right), lines coloured by track.
 
     Parameters
@@ -40,6 +40,8 @@ def bipartite_svg(pairs, label="pairings"):
     pairs : list of dict
         Each with ``partner`` and ``lead`` (display names), ``partner_key`` and ``lead_key`` (ids),
         ``track``, and ``below_min`` (True when the partner signs fewer leads than its minimum).
+    unused : list of str
+        Large partners left without leads (below their minimum by definition), drawn alone.
 
     Returns
     -------
@@ -49,11 +51,13 @@ def bipartite_svg(pairs, label="pairings"):
     groups = defaultdict(list)
     for p in pairs:
         groups[(p["partner_key"], p["partner"], bool(p.get("below_min")))].append(p)
+    for i, name in enumerate(unused):
+        groups[(("unused", i), name, True)] = []
     row, top, width = 22, 20, 760
-    height = top * 2 + row * max(len(pairs), 1)
+    height = top * 2 + row * max(len(pairs) + len(unused), 1)
     body, y = [], top
     for (_key, name, below), members in groups.items():
-        py = y + row * (len(members) - 1) / 2
+        py = y + row * (max(len(members), 1) - 1) / 2
         stroke = BELOW_MIN_COLOUR if below else "#333"
         for i, p in enumerate(members):
             ly = y + row * i
@@ -65,7 +69,7 @@ def bipartite_svg(pairs, label="pairings"):
         body.append(f'<rect x="236" y="{py - 8:.1f}" width="16" height="16" rx="3" fill="#fff" '
                     f'stroke="{stroke}" stroke-width="{3 if below else 1.5}" class="partner{" below-min" if below else ""}"/>')
         body.append(_text(228, py + 4, name, "end", "label below-min" if below else "label"))
-        y += row * len(members)
+        y += row * max(len(members), 1)
     return _svg(width, height, body, label)
 
 

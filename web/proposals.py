@@ -62,6 +62,20 @@ def partner_loads(rows, run, rules=None):
     return loads
 
 
+def unused_loads(session, diagnostics, rules=None):
+    """Zero-load entries for the large partners a run left unused, with their track's minimum."""
+    rules = rules or load_rules()
+    loads = []
+    for item in (diagnostics or {}).get("unused_partners", []):
+        firm = session.scalars(select(db.FirmRow).where(db.FirmRow.brn == item.get("brn"))).first()
+        rule = rules.get(item.get("track"))
+        cap = rule.capacity_for(firm.size_class) if firm is not None and rule is not None else None
+        loads.append(dict(key=("unused", item.get("brn"), item.get("track")), name=item.get("name", ""),
+                          size=firm.size_class if firm else "", track=item.get("track", ""), count=0,
+                          min=cap.min if cap else 0, max=cap.max if cap else None))
+    return loads
+
+
 def graph_pairs(rows, loads):
     """The pairs for :func:`web.charts.bipartite_svg`, flagging partners below their minimum."""
     below = {l["key"] for l in loads if l["count"] < l["min"]}
@@ -69,6 +83,12 @@ def graph_pairs(rows, loads):
                  lead_key=r["lead_brn"], track=r["track"], below_min=(r["partner_id"], r["track"]) in below)
             for r in sorted(rows, key=lambda r: (r["partner_name"], r["track"], r["lead_name"]))
             if r["decision"] not in ("reject", "forbid")]
+
+
+def unused_partner_names(diagnostics):
+    """Names of the large partners a run left unused (from its diagnostics)."""
+    return [item.get("name") or item.get("brn", "") for item in (diagnostics or {}).get("unused_partners", [])
+            if isinstance(item, dict)]
 
 
 def diagnostics_sections(diagnostics):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from matcher import db
+from matcher.export import FORMATS, export_run
 from matcher.matching import DECISION_KINDS, MODES
 from matcher.tracks import TRACKS
 
@@ -17,8 +18,8 @@ from .store import db_session
 
 bp = Blueprint("runs", __name__, url_prefix="/staff")
 
-EXPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "csv": "text/csv; charset=utf-8"}
+MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "csv": "text/csv; charset=utf-8"}
 
 
 @bp.route("/rounds/<int:round_id>/run", methods=["POST"])
@@ -86,8 +87,11 @@ def pictures(run_id):
     rows = views.proposal_rows(session, row)
     loads = views.partner_loads(rows, row)
     return render_template("staff/pictures.html", run=row, round=run_round(session, row),
-                           graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph")),
-                           load=charts.load_svg(loads, t("load_chart")),
+                           graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph"),
+                                                      unused=views.unused_partner_names(row.diagnostics)),
+                           track_colours=charts.TRACK_COLOURS,
+                           load=charts.load_svg(loads + views.unused_loads(session, row.diagnostics),
+                                                t("load_chart")),
                            histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram")))
 
 
@@ -105,15 +109,14 @@ def decide(run_id):
 @bp.route("/runs/<int:run_id>/export.<fmt>")
 @staff_required
 def export(run_id, fmt):
-    if fmt not in EXPORT_TYPES:
-        abort(404, f"export format {fmt!r} is not one of {', '.join(EXPORT_TYPES)}")
+    if fmt not in FORMATS:
+        abort(404, f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     session = db_session()
     row = run_or_404(session, run_id)
-    from matcher.export import export_run
     data = export_run(session, row.id, fmt)
     db.audit(session, actor(), "run.export", run=row.id, format=fmt)
     session.commit()
-    return Response(data, mimetype=EXPORT_TYPES[fmt], headers={
+    return Response(data, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="run-{row.id}.{fmt}"'})
 
 
