@@ -90,9 +90,11 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     values["text"] = np.clip(proxy - CODE_BONUS * shares_class - eps, 0.0, 1.0)
     score = combine(values, weights)
     keep = _top_k_per_group(li, score, k)
+    lead_brns = np.array([leads[i][0].brn for i in lead_ids], dtype=object)
+    partner_brns = np.array([partners[j][0].brn for j in partner_ids], dtype=object)
     frame = pd.DataFrame({
-        "lead_brn": [leads[i][0].brn for i in lead_ids[li[keep]]],
-        "partner_brn": [partners[j][0].brn for j in partner_ids[pi[keep]]],
+        "lead_brn": lead_brns[li[keep]],
+        "partner_brn": partner_brns[pi[keep]],
         "score": score[keep],
         **{name: values[name][keep].astype(np.float64) for name in COMPONENTS},
         "lead_index": lead_ids[li[keep]], "partner_index": partner_ids[pi[keep]],

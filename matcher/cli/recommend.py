@@ -1,6 +1,7 @@
 """``matcher recommend BRN``: partners for a lead (or leads for a partner), with reasons."""
 
 import json
+import unicodedata
 
 import click
 
@@ -50,12 +51,23 @@ def render_table(result, lang="ko"):
     if not result["recommendations"]:
         lines.append("  (no eligible firm found)")
         return "\n".join(lines)
-    lines.append(f"{'#':>3}  {'name':<20} {'size':<6} {'region':<4} {'score':>6}  reasons")
+    lines.append(f"{'#':>3}  {_cell('name', 24)} {_cell('size', 8)} {_cell('region', 6)} {'score':>6}  reasons")
     for rec in result["recommendations"]:
         reasons = "; ".join(rec["explanation"][f"reasons_{lang}"])
-        lines.append(f"{rec['rank']:>3}  {rec['name'][:20]:<20} {rec['size_class']:<6} {rec['region']:<4} "
-                     f"{rec['score']:>6.3f}  {reasons}")
+        lines.append(f"{rec['rank']:>3}  {_cell(rec['name'], 24)} {_cell(rec['size_class'], 8)} "
+                     f"{_cell(rec['region'], 6)} {rec['score']:>6.3f}  {reasons}")
     return "\n".join(lines)
+
+
+def _cell(text, width):
+    """``text`` cut and padded to ``width`` terminal columns (Hangul takes two)."""
+    out, used = "", 0
+    for ch in str(text):
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
 
 
 @click.command("evaluate")
