@@ -131,8 +131,12 @@ def _echo_result(result):
 @click.option("--database-url", envvar="DATABASE_URL")
 def check_command(kind, path, encoding, columns, round_name, database_url):
     """Validate PATH without writing anything: exit 0 when clean, else 1 with every problem."""
-    frame = importer.read_table(path, encoding=encoding, columns=columns)
     notes = []
+    try:
+        frame = importer.read_table(path, encoding=encoding, columns=columns)
+    except ValidationError as exc:
+        click.echo(str(exc))
+        sys.exit(1)
     if kind == "firms":
         records, problems = importer.validate_firms(frame, notes)
     else:
