@@ -1,0 +1,28 @@
+"""``python -m web``: the demo staff account is created once and its password printed."""
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from matcher import db
+from web.__main__ import announce_staff
+
+
+def test_staff_account_created_once_with_printed_password(db_url, capsys):
+    announce_staff(db_url)
+    printed = capsys.readouterr().out
+    assert "username 'staff', password '" in printed
+    password = printed.split("password '", 1)[1].split("'", 1)[0]
+    assert len(password) >= 12
+    with db.transaction(db_url) as s:
+        row = s.scalars(select(db.UserRow).where(db.UserRow.username == "staff")).one()
+        assert check_password_hash(row.password_hash, password) and row.role == "staff"
+    announce_staff(db_url)
+    assert "existing account" in capsys.readouterr().out
+
+
+def test_password_from_environment_is_set(db_url, capsys):
+    announce_staff(db_url, "from-env-secret")
+    assert "from-env-secret" in capsys.readouterr().out
+    with db.transaction(db_url) as s:
+        row = s.scalars(select(db.UserRow).where(db.UserRow.username == "staff")).one()
+        assert check_password_hash(row.password_hash, "from-env-secret")
