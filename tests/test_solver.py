@@ -189,3 +189,24 @@ def test_orlib_assignment_optimum(name, optimum):
     sol = solve(leads, partners, edges)
     assert sol.matched == len(leads)
     assert int(cost[sol.edge_index].sum()) == optimum
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_plain_assignment_equals_transportation_lp(seed):
+    # fast (LAPJVsp on partner slots) against slow (the LP, integral because totally unimodular)
+    from matcher.assignment.model import build_model, solve_lp
+    from matcher.assignment.plain import solve_plain
+    from matcher.assignment.problem import make_problem
+
+    rng = np.random.default_rng(seed)
+    n_leads, n_partners, n_edges = 120, 40, 500
+    pairs = np.unique(np.c_[rng.integers(0, n_leads, n_edges), rng.integers(0, n_partners, n_edges)], axis=0)
+    score = rng.integers(0, 50, len(pairs)).astype(float)
+    cap_max = rng.choice([1, 1, 2, 5, -1], n_partners)
+    problem = make_problem(n_leads, np.ones(n_partners, int), cap_max, pairs[:, 0], pairs[:, 1], score)
+    chosen = solve_plain(problem)
+    assert len(set(pairs[chosen, 0])) == len(chosen)
+    load = np.bincount(pairs[chosen, 1], minlength=n_partners)
+    assert np.all(load <= problem.cap_max)
+    assert score[chosen].sum() == pytest.approx(solve_lp(build_model(problem)).value, abs=1e-6)

@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError
 from .model import INTEGRAL_TOL, build_model, is_integral, solve_lp, solve_milp
+from .plain import solve_plain
 from .problem import fix
 
 FIX_EPS = 1e-7
@@ -44,13 +45,41 @@ class Outcome:
 def solve_problem(problem, deadline=None, depth=0):
     """Solve ``problem`` (its fixed part included); see the module docstring.
 
+    Components without a binding minimum go to :func:`.plain.solve_plain` (exact
+    assignment); the others to the LP-based search.
+
     Raises
     ------
     InfeasibleError
         When the fixed pairs and forced partners admit no assignment.
     """
+    out = Outcome(problem.fixed.copy(), problem.fixed_score, problem.fixed_score, _stats())
     if problem.n_edges == 0:
-        return Outcome(problem.fixed.copy(), problem.fixed_score, problem.fixed_score, _stats())
+        return out
+    comp = edge_components(problem)
+    constrained = np.zeros(comp.max() + 1, bool)
+    constrained[comp[problem.binding()[problem.partner]]] = True
+    plain = ~constrained[comp]
+    out.stats["components"] = len(constrained)
+    if plain.any():
+        chosen = solve_plain(problem.keep(plain))
+        _add(out, Outcome(chosen, float(problem.score[np.isin(problem.edge_id, chosen)].sum()), 0.0))
+        out.bound = out.value
+    if not plain.all():
+        rest = replace(problem.keep(~plain), fixed=problem.fixed[:0], fixed_score=0.0)
+        _add(out, _solve_constrained(rest, comp[~plain], deadline, depth))
+    return out
+
+
+def _add(out, part):
+    out.chosen = np.concatenate([out.chosen, part.chosen])
+    out.value += part.value
+    out.bound += part.bound
+    _merge(out.stats, part.stats)
+
+
+def _solve_constrained(problem, comp, deadline, depth):
+    """LP over the components with a binding minimum; exact work only where it is fractional."""
     model = build_model(problem)
     lp = solve_lp(model, time_limit=_remaining(deadline))
     if lp.status == "infeasible":
@@ -58,7 +87,6 @@ def solve_problem(problem, deadline=None, depth=0):
                                "cannot all reach their minimum number of leads"])
     if lp.status == "limit":
         return _fallback(problem)
-    comp = edge_components(problem)
     x, y = lp.x[:model.n_x], lp.x[model.n_x:]
     part_comp = np.full(problem.n_partners, -1)
     part_comp[problem.partner] = comp
@@ -66,18 +94,12 @@ def solve_problem(problem, deadline=None, depth=0):
     frac_y = np.abs(y - np.round(y)) > INTEGRAL_TOL
     bad = np.union1d(comp[frac], part_comp[model.y_partner[frac_y]])
     settled = ~np.isin(comp, bad) & (x > 0.5)
-    out = Outcome(np.concatenate([problem.fixed, problem.edge_id[settled]]),
-                  problem.fixed_score + float(problem.score[settled].sum()), 0.0, _stats(components=comp.max() + 1))
-    out.bound = out.value
+    value = float(problem.score[settled].sum())
+    out = Outcome(problem.edge_id[settled], value, value, _stats(fractional=len(bad)))
     for i, c in enumerate(bad):
         part = _component(problem, comp == c, model, lp, part_comp == c)
         share = None if deadline is None else time.perf_counter() + _remaining(deadline) / (len(bad) - i)
-        res = _solve_fractional(*part, deadline=share, depth=depth)
-        out.chosen = np.concatenate([out.chosen, res.chosen])
-        out.value += res.value
-        out.bound += res.bound
-        _merge(out.stats, res.stats)
-    out.stats["fractional"] += len(bad)
+        _add(out, _solve_fractional(*part, deadline=share, depth=depth))
     return out
 
 

@@ -1,0 +1,50 @@
+"""Components without a binding minimum: a transportation problem, solved exactly as an assignment.
+
+Each partner becomes ``min(max_leads, degree)`` identical slots and each lead gets a
+private dummy slot (staying unmatched, score 0), so every lead can be matched and
+``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` (LAPJVsp) finds the
+optimum. Much faster than simplex on the degenerate assignment LP (OR-Library
+assignp5000: 0.5 s against more than a minute).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+
+def solve_plain(problem):
+    """Optimal pairs of a problem whose partners have no binding minimum.
+
+    Returns
+    -------
+    ndarray of int
+        ``edge_id`` of the chosen edges (the problem's fixed part not included).
+    """
+    if problem.n_edges == 0:
+        return problem.edge_id[:0]
+    leads, lrow = np.unique(problem.lead, return_inverse=True)
+    parts, prow = np.unique(problem.partner, return_inverse=True)
+    deg = np.bincount(prow, minlength=len(parts))
+    slots = np.minimum(problem.cap_max[parts], deg)
+    first = np.concatenate([[0], np.cumsum(slots)])
+    copies = slots[prow]
+    edge = np.repeat(np.arange(problem.n_edges), copies)
+    offset = np.arange(len(edge)) - np.repeat(np.cumsum(copies) - copies, copies)
+    col = first[prow[edge]] + offset
+    n_slots, n_leads = int(first[-1]), len(leads)
+    top = problem.score.max() + 1.0
+    weights = np.concatenate([top - problem.score[edge], np.full(n_leads, top)])
+    rows = np.concatenate([lrow[edge], np.arange(n_leads)])
+    cols = np.concatenate([col, n_slots + np.arange(n_leads)])
+    matrix = sp.csr_matrix((weights, (rows, cols)), shape=(n_leads, n_slots + n_leads))
+    r, c = min_weight_full_bipartite_matching(matrix)
+    real = c < n_slots
+    slot_part = np.searchsorted(first, np.arange(n_slots), side="right") - 1
+    # map (lead row, slot) back to the edge: the edge of that lead with the slot's partner
+    key = lrow.astype(np.int64) * len(parts) + prow
+    order = np.argsort(key)
+    want = r[real].astype(np.int64) * len(parts) + slot_part[c[real]]
+    pos = order[np.searchsorted(key[order], want)]
+    return problem.edge_id[pos]
