@@ -206,6 +206,8 @@ def _description(b, family):
     text = ", ".join(dict.fromkeys(phrases))
     if text.endswith(("생산", "제조", "개발", "가공", "공급")):
         return text
+    if family.work:  # as many choices as for products, so the random stream stays the same
+        return text + b.pick((" 전문", " 시공", " 분야 시공 실적 보유", "", " 전문 시공"))
     return text + b.pick((" 전문", " 제조", " 생산 및 납품", "", " 개발·제조"))
 
 
