@@ -17,6 +17,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zipfile import BadZipFile
 
 import pandas as pd
 from sqlalchemy import select
@@ -75,7 +76,7 @@ def read_table(source, encoding=None, columns=None, filename=None):
             text = _decode(raw, encoding, name)
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                                 skip_blank_lines=False, skipinitialspace=True)
-    except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, KeyError, OSError, BadZipFile, pd.errors.ParserError) as exc:
         raise ValidationError([Problem(None, None, None, f"cannot be read as a table ({exc})")],
                               source=name) from exc
     return _tidy(frame, _column_map(columns))

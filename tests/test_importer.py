@@ -171,6 +171,13 @@ def test_uploaded_file_objects_with_a_filename(tmp_path):
     assert len(importer.read_table(io.BytesIO(FIRMS_CSV.encode("cp949")), filename="up.csv")) == 2
 
 
+@pytest.mark.parametrize("name, content", [("empty.csv", b""), ("fake.xlsx", b"not a workbook")])
+def test_unreadable_files_are_one_problem(name, content):
+    with pytest.raises(ValidationError, match="cannot be read as a table") as info:
+        importer.read_table(io.BytesIO(content), filename=name)
+    assert info.value.source == name
+
+
 def test_column_mapping_file_for_other_layouts(tmp_path):
     csv = "사업자 번호,업체명,기업 구분,본사 소재지\n107-81-53660,한빛테크,소기업,Seoul\n"
     frame = importer.read_table(io.BytesIO(csv.encode()), filename="x.csv",
