@@ -56,7 +56,8 @@ def bipartite_svg(pairs, label="pairings", unused=()):
     row, top, width = 22, 20, 760
     height = top * 2 + row * max(len(pairs) + len(unused), 1)
     body, y = [], top
-    for (_key, name, below), members in groups.items():
+    # Partners with many leads first: the 1-large-to-many structure is what staff look for.
+    for (_key, name, below), members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         py = y + row * (max(len(members), 1) - 1) / 2
         stroke = BELOW_MIN_COLOUR if below else "#333"
         for i, p in enumerate(members):

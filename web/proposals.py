@@ -9,6 +9,7 @@ from collections import Counter
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from matcher import db
 from matcher.errors import NotFoundError
@@ -26,7 +27,9 @@ def decisions_of(session, round_id):
 def proposal_rows(session, run):
     """Every proposal of ``run`` as a dict, with the round's decision on the pair (if any)."""
     decisions = decisions_of(session, run.round_id)
-    return [_row(p, decisions.get((p.lead_id, p.partner_id))) for p in run.proposals]
+    stmt = (select(db.ProposalRow).where(db.ProposalRow.run_id == run.id).order_by(db.ProposalRow.id)
+            .options(selectinload(db.ProposalRow.lead), selectinload(db.ProposalRow.partner)))
+    return [_row(p, decisions.get((p.lead_id, p.partner_id))) for p in session.scalars(stmt)]
 
 
 def _row(p, decision):
@@ -83,6 +86,14 @@ def graph_pairs(rows, loads):
                  lead_key=r["lead_brn"], track=r["track"], below_min=(r["partner_id"], r["track"]) in below)
             for r in sorted(rows, key=lambda r: (r["partner_name"], r["track"], r["lead_name"]))
             if r["decision"] not in ("reject", "forbid")]
+
+
+def for_track(diagnostics, track):
+    """The diagnostics limited to one track (all of them when ``track`` is empty)."""
+    if not track:
+        return diagnostics or {}
+    return {key: [i for i in items if isinstance(i, dict) and i.get("track") == track]
+            for key, items in (diagnostics or {}).items() if isinstance(items, list)}
 
 
 def unused_partner_names(diagnostics):

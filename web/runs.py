@@ -85,13 +85,17 @@ def pictures(run_id):
     session = db_session()
     row = run_or_404(session, run_id)
     rows = views.proposal_rows(session, row)
+    tracks = sorted({r["track"] for r in rows})
+    track = request.args.get("track", "")
+    if track:
+        rows = [r for r in rows if r["track"] == track]
+    diagnostics = views.for_track(row.diagnostics, track)
     loads = views.partner_loads(rows, row)
-    return render_template("staff/pictures.html", run=row, round=run_round(session, row),
+    return render_template("staff/pictures.html", run=row, round=run_round(session, row), tracks=tracks,
+                           track=track, track_colours=charts.TRACK_COLOURS,
                            graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph"),
-                                                      unused=views.unused_partner_names(row.diagnostics)),
-                           track_colours=charts.TRACK_COLOURS,
-                           load=charts.load_svg(loads + views.unused_loads(session, row.diagnostics),
-                                                t("load_chart")),
+                                                      unused=views.unused_partner_names(diagnostics)),
+                           load=charts.load_svg(loads + views.unused_loads(session, diagnostics), t("load_chart")),
                            histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram")))
 
 
