@@ -215,8 +215,6 @@ def _firm_from_row(row, notes):
     name = row.get("name", required=True)
     size = row.get("size_class", parse_size, required=True)
     founded = row.get("founded", parse_date)
-    if founded and founded > date.today():
-        row.fail("founded", row.cells["founded"], "is in the future")
     region = row.get("region", codes.normalize_region, required=True)
     if region and notes is not None and region != row.cells["region"]:
         notes.append(Problem(row.number, "region", row.cells["region"], f"read as {region!r}"))

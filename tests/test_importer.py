@@ -69,6 +69,17 @@ def test_junk_brn_is_refused_naming_row_column_and_value(junk):
     assert problems[0].value == junk.strip()
 
 
+_JUNK = st.text(alphabet="xyzqwXYZ!?#@ 가나다", min_size=1, max_size=10).filter(
+    lambda t: t.strip() and t.strip().lower() not in {"micro", "small", "medium", "large"})
+
+
+@given(st.sampled_from(["size_class", "founded", "region", "ksic", "g2b", "certificates", "licences", "debarment"]),
+       _JUNK)
+def test_junk_in_any_checked_field_is_refused_naming_it(column, junk):
+    _records, problems = importer.validate_firms(_frame(**{column: junk}))
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, column, junk.strip())]
+
+
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)),
        st.sampled_from(["%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d 00:00:00"]))
 def test_dates_in_usual_formats_parse_back(day, fmt):
