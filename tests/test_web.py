@@ -208,3 +208,17 @@ def test_upload_refuses_wrong_type_and_size(staff, app, round_id):
     response = staff.post(f"/staff/rounds/{round_id}/import/firms",
                           data={"file": (BytesIO(b"a," * 2000), "firms.csv")}, content_type="multipart/form-data")
     assert response.status_code == 413
+
+
+def test_every_message_used_in_templates_exists_in_both_languages():
+    from pathlib import Path
+
+    from web.i18n import MESSAGES
+    templates = Path(__file__).resolve().parent.parent / "web" / "templates"
+    used = set()
+    for path in templates.rglob("*.html"):
+        used |= set(re.findall(r"_\('([a-z0-9_]+)'", path.read_text(encoding="utf-8")))
+    assert len(used) > 80
+    used = {key for key in used if not key.endswith("_")}  # prefixes such as 'status_' ~ status
+    assert sorted(used - set(MESSAGES)) == []
+    assert all(ko.strip() and en.strip() for ko, en in MESSAGES.values())

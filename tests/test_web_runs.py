@@ -1,6 +1,7 @@
 """The staff workbench over the real solver: background run with progress, proposals, decisions that
 survive a re-solve, pictures, export, and the JSON API for runs and decisions."""
 
+import re
 import time
 
 import pytest
@@ -128,3 +129,20 @@ def test_api_start_run(staff, round_id):
         job = staff.get(response.headers["Location"]).get_json()
     assert job["status"] == "done"
     assert staff.get(f"/api/v1/runs/{job['run_id']}").get_json()["id"] == job["run_id"]
+
+
+def test_every_get_route_answers_staff_without_server_error(app, staff, round_id, run_id):
+    job = staff.post(f"/api/v1/rounds/{round_id}/runs", json=dict(track="materials")).get_json()["id"]
+    values = {"round_id": round_id, "run_id": run_id, "job_id": job, "brn": make_brn(1), "other": make_brn(11),
+              "kind": "firms", "fmt": "csv", "filename": "style.css"}
+    seen = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        response = staff.get(url, query_string={"track": "materials", "other": make_brn(11)})
+        response.close()
+        assert response.status_code in (200, 302), (url, response.status_code)
+        seen += 1
+    assert seen >= 25
+    wait_for_job(staff, f"/staff/jobs/{job}")
