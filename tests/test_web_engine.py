@@ -2,13 +2,9 @@
 
 from io import BytesIO
 
-import pytest
-
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
 from conftest_web import ROUND, count, db, make_brn
 
-importer = pytest.importorskip("matcher.importer")
-recommend = pytest.importorskip("matcher.recommend")
 
 GOOD_FIRMS = ("사업자등록번호,기업명,기업규모,지역,업종코드,물품분류번호,제품기술,인증\n"
               f"{make_brn(201)},신규 렌즈,소기업,부산,26421,46171610,CCTV 렌즈 모듈,\n"

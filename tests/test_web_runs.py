@@ -7,9 +7,8 @@ import time
 import pytest
 
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, db, make_brn
+from conftest_web import ROUND, make_brn
 
-pytest.importorskip("matcher.matching")
 
 LEADS = [make_brn(i) for i in range(1, 7)]
 LARGE = make_brn(20)

@@ -67,8 +67,9 @@ def bipartite_svg(pairs, label="pairings", unused=()):
                         f'stroke-width="2" class="edge track-{escape(p["track"])}"/>')
             body.append(f'<circle cx="500" cy="{ly:.1f}" r="5" fill="{colour}"/>')
             body.append(_text(512, ly + 4, p["lead"]))
+        cls = "partner below-min" if below else "partner"
         body.append(f'<rect x="236" y="{py - 8:.1f}" width="16" height="16" rx="3" fill="#fff" '
-                    f'stroke="{stroke}" stroke-width="{3 if below else 1.5}" class="partner{" below-min" if below else ""}"/>')
+                    f'stroke="{stroke}" stroke-width="{3 if below else 1.5}" class="{cls}"/>')
         body.append(_text(228, py + 4, name, "end", "label below-min" if below else "label"))
         y += row * max(len(members), 1)
     return _svg(width, height, body, label)

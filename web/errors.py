@@ -15,8 +15,6 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from matcher.errors import MatcherError, NotFoundError, ValidationError
 
-from .i18n import t
-from .recommendations import EngineUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +46,6 @@ def _matcher_error(exc):
     return error_response(400, str(exc))
 
 
-def _engine_unavailable(exc):
-    return error_response(503, f"{t('engine_missing')} ({exc})")
-
-
 def _unexpected(exc):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
@@ -63,5 +57,4 @@ def init_app(app):
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(MatcherError, _matcher_error)
-    app.register_error_handler(EngineUnavailable, _engine_unavailable)
     app.register_error_handler(Exception, _unexpected)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import request, session
-from markupsafe import Markup
 
 from matcher.firms import CERTIFICATE_KINDS, SIZE_NAMES_EN
 from matcher.tracks import load_rules
@@ -86,7 +85,6 @@ MESSAGES = {
     "weight": ("가중치", "Weight"),
     "value": ("값", "Value"),
     "contribution": ("기여", "Contribution"),
-    "engine_missing": ("추천 엔진을 아직 사용할 수 없습니다.", "The recommender is not available yet."),
     # staff
     "rounds": ("회차 목록", "Rounds"),
     "create_round": ("회차 만들기", "Create a round"),
@@ -250,7 +248,7 @@ def _switch_language():
 def _context():
     return dict(_=t, lang=current_lang(), track_name=track_name, size_name=size_name,
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
-                bilingual=bilingual, Markup=Markup)
+                bilingual=bilingual)
 
 
 def init_app(app):

@@ -12,24 +12,13 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from matcher import db
+from matcher import db, scoring
+from matcher import recommend as engine
 from matcher.firms import Application
 from matcher.tracks import lead_reasons, load_rules
 
 
 REASONS_SHOWN = 3
-
-
-class EngineUnavailable(Exception):
-    """The scoring engine is not installed in this checkout (shown as a message, not a 500)."""
-
-
-def _recommend_module():
-    try:
-        from matcher import recommend
-    except ImportError as exc:
-        raise EngineUnavailable(str(exc)) from exc
-    return recommend
 
 
 def _filters(form):
@@ -52,8 +41,7 @@ def recommend(session, brn, form):
         ``rows`` (see the module docstring), ``reasons`` (why the firm itself may not take the
         role), ``note`` (``{"ko", "en"}``: a partner's pairing requirement) and ``pool_size``.
     """
-    module = _recommend_module()
-    data = module.recommend_for_brn(session, brn, track=form["track"], k=form["k"],
+    data = engine.recommend_for_brn(session, brn, track=form["track"], k=form["k"],
                                     as_partner=form["as_partner"], filters=_filters(form),
                                     round_name=form["round"] or None)
     return dict(rows=[as_row(session, item) for item in data["recommendations"]],
@@ -63,14 +51,13 @@ def recommend(session, brn, form):
 
 def recommend_described(session, firm, form):
     """Ranked partners for a firm described on the form (scored transiently, not stored)."""
-    module = _recommend_module()
     round_row = _round(session, form["round"])
-    rules = module.round_rules(round_row) if round_row else load_rules()
+    rules = engine.round_rules(round_row) if round_row else load_rules()
     on = round_row.reference_date if round_row else date.today()
     application = Application(round_name=round_row.name if round_row else "", brn=firm.brn, role="lead",
                               track=form["track"], product_code=form.get("product", ""), text=firm.description)
     reasons = lead_reasons(rules[form["track"]], firm, on)
-    items = [] if reasons else module.recommend_partners(
+    items = [] if reasons else engine.recommend_partners(
         firm, form["track"], form["k"], _filters(form), partners=partner_pool(session, round_row, form["track"]),
         rules=rules, on=on, lead_application=application)
     return dict(rows=[as_row(session, item) for item in items], reasons=[_reason(r) for r in reasons],
@@ -91,9 +78,7 @@ def partner_pool(session, round_row, track):
 
 def explain(session, lead_row, partner_row, form, round_row):
     """The score explanation of one eligible pair as a dict (see :func:`matcher.scoring.explain`)."""
-    from matcher import scoring
-    module = _recommend_module()
-    rules = module.round_rules(round_row) if round_row else load_rules()
+    rules = engine.round_rules(round_row) if round_row else load_rules()
     on = round_row.reference_date if round_row else date.today()
     track = form["track"] or "materials"
     lead_app, partner_app = _application(session, round_row, lead_row, "lead", track), _application(
