@@ -152,6 +152,9 @@ def test_search_by_brn_and_name(client, round_id):
 def test_why_not_gives_the_rule_reasons(client, round_id):
     page = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_data(as_text=True)
     assert "대기업" in page and "혁신성장" in page
+    by_name = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other=대기업 테크윈").get_data(as_text=True)
+    assert "may not join" not in by_name and "대기업 테크윈" in by_name and "대기업" in by_name
+    assert client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other=협력").status_code == 404
     data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_json()
     assert data["eligible"] is False and "partner_size" in {r["code"] for r in data["reasons"]}
     data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=materials&other={make_brn(11)}").get_json()
@@ -222,3 +225,20 @@ def test_every_message_used_in_templates_exists_in_both_languages():
     used = {key for key in used if not key.endswith("_")}  # prefixes such as 'status_' ~ status
     assert sorted(used - set(MESSAGES)) == []
     assert all(ko.strip() and en.strip() for ko, en in MESSAGES.values())
+
+
+def test_api_login_needs_csrf_header_and_starts_a_session(csrf_app, round_id):
+    client = csrf_app.test_client()
+    body = dict(username="staff", password="correct horse")
+    assert client.post("/api/v1/session", json=body).status_code == 400
+    token = _token(client)
+    wrong = client.post("/api/v1/session", json=dict(body, password="x"), headers={"X-CSRFToken": token})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["message"] == "unknown username or wrong password"
+    assert client.get(f"/api/v1/rounds/{round_id}/runs").status_code == 401
+    ok = client.post("/api/v1/session", json=body, headers={"X-CSRFToken": token})
+    assert ok.get_json() == {"username": "staff", "role": "staff"}
+    assert client.get(f"/api/v1/rounds/{round_id}/runs").get_json() == {"runs": []}
+    response = client.post(f"/api/v1/rounds/{round_id}/decisions", headers={"X-CSRFToken": token},
+                           json=dict(lead=make_brn(1), partner=make_brn(11), kind="forbid", note="API"))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["decisions"][0]["note"] == "API"

@@ -7,7 +7,7 @@ gives one for the session). Errors: ``{"error": {"status": …, "message": …}}
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from matcher import db
 
 from . import proposals as views
 from . import recommendations as engine
-from .auth import actor, authenticate, staff_required
+from .auth import actor, authenticate, login_user, staff_required
 from .jobs import get_job
 from .rounds import application_counts, round_or_404
 from .runs import _start, run_or_404
@@ -42,7 +42,7 @@ def login():
     user = authenticate(db_session(), str(body.get("username", "")), str(body.get("password", "")))
     if user is None:
         abort(401, "unknown username or wrong password")
-    session["user_id"] = user.id
+    login_user(user)
     return jsonify(username=user.username, role=user.role)
 
 

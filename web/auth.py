@@ -80,11 +80,7 @@ def login():
         if user is None:
             flash(t("login_failed"), "error")
             return render_template("login.html"), 401
-        lang = session.get("lang")
-        session.clear()
-        session["user_id"] = user.id
-        if lang:
-            session["lang"] = lang
+        login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for("rounds.index"))
     return render_template("login.html")
 
@@ -93,6 +89,20 @@ def login():
 def logout():
     session.pop("user_id", None)
     return redirect(url_for("search.index"))
+
+
+KEPT_ON_LOGIN = ("lang", "csrf_token")
+
+
+def login_user(user):
+    """Start a fresh session for ``user``, keeping only the language and the CSRF token.
+
+    Keeping the token lets an API client log in and go on with the token it already holds.
+    """
+    kept = {key: session[key] for key in KEPT_ON_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    session["user_id"] = user.id
 
 
 def _safe_next(target):

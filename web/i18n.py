@@ -66,7 +66,7 @@ MESSAGES = {
     "details": ("상세", "Details"),
     "why_not": ("이 기업은 왜 안 되나요?", "Why not this firm?"),
     "why_not_title": ("참여 가능 여부", "Eligibility check"),
-    "other_brn": ("상대 기업 사업자등록번호", "Other firm's business reg. no."),
+    "other_brn": ("상대 기업 사업자등록번호 또는 기업명", "Other firm's business reg. no. or name"),
     "check": ("확인", "Check"),
     "eligible": ("이 짝은 참여 조건을 모두 충족합니다.", "This pair meets every eligibility rule."),
     "not_eligible": ("참여할 수 없는 이유", "Why this pair is not eligible"),

@@ -78,8 +78,7 @@ def why_not_view(brn):
     session = db_session()
     row = _firm_or_404(session, brn)
     form = _search_form(request.args)
-    other_text = request.args.get("other", "").strip()
-    other = _firm_or_404(session, other_text) if other_text else None
+    other = _other_firm(session, request.args.get("other", "").strip())
     reasons = why_not(session, row, other, form) if other is not None else None
     return render_template("why_not.html", firm=row, other=other, reasons=reasons, form=form,
                            **_choices(session))
@@ -185,6 +184,20 @@ def _choices(session):
     rounds = list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
     return dict(tracks=TRACKS, rounds=rounds, sizes=SIZE_CLASSES, certificate_kinds=list(CERTIFICATE_KINDS),
                 regions=engine.region_names())
+
+
+def _other_firm(session, text):
+    """The firm a why-not question names: by 사업자등록번호, or by a name that matches one firm."""
+    if not text:
+        return None
+    found = _exact_firm(session, text)
+    if found is None:
+        matches = find_firms(session, text)
+        exact = [f for f in matches if f.name == text]
+        if len(exact) == 1 or len(matches) == 1:
+            return (exact or matches)[0]
+        abort(404, f"no single firm matches {text!r} ({len(matches)} found); give its 사업자등록번호")
+    return found
 
 
 def _firm_or_404(session, brn):
