@@ -111,6 +111,8 @@ def load_families(path=None):
 
 @dataclass
 class DemoApplication:
+    """An application as the generator draws it (written to ``applications.csv``)."""
+
     brn: str
     role: str
     track: str
@@ -362,7 +364,7 @@ def _lead(b, track, family, partner, used):
 
 def _edge_cases(b):
     """Firms that fail one rule each (and some that nearly do), so every rule has both outcomes."""
-    fams = {t: [f for f in _families_for(b, t) if f.key not in (NICHE.get(t, ("",))[0],)] for t in PLAN}
+    fams = {t: [f for f in _families_for(b, t) if f.key != NICHE.get(t, ("",))[0]] for t in PLAN}
     for track in ("materials", "convergence", "materials"):  # large firms may not lead
         family = b.pick(fams[track])
         firm = _new_firm(b, family, "중견기업")
