@@ -154,3 +154,12 @@ def test_fast_pair_count_agrees_with_pair_reasons(committed):
         slow = sum(not pair_reasons(rules[track], firms[l.brn], firms[p.brn], on, l.product_code)
                    for l in track_apps if l.role == "lead" for p in track_apps if p.role == "partner")
         assert fast == slow
+
+
+def test_written_firms_read_back_as_generated(committed):
+    """The generator's writer and the importer's reader agree on every field of every firm."""
+    _spec, firms, apps, _pairs = committed
+    generated = demo.generate()
+    assert {f.brn: f for f in generated.firms} == firms
+    assert [(a.brn, a.role, a.track, a.product_code, a.text, a.preferences) for a in generated.applications] == [
+        (a.brn, a.role, a.track, a.product_code, a.text, a.preferences) for a in apps]
