@@ -293,8 +293,9 @@ def import_applications(source, session, round_name=None, skip_invalid=False, en
     session.flush()
     firms = _firms_by_brn(session, {app.brn for _row, app in records})
     rounds = {r.name: r for r in session.scalars(select(db.RoundRow))}
-    existing = {(a.round_id, a.firm_id, a.role, a.track): a
-                for a in session.scalars(select(db.ApplicationRow))}
+    round_ids = {rounds[app.round_name].id for _row, app in records}
+    existing = {(a.round_id, a.firm_id, a.role, a.track): a for a in session.scalars(
+        select(db.ApplicationRow).where(db.ApplicationRow.round_id.in_(round_ids)))}
     for _row, app in _progress(records, progress, "applications"):
         key = (rounds[app.round_name].id, firms[app.brn].id, app.role, app.track)
         _upsert_application(session, existing.get(key), key, app, result)
