@@ -53,7 +53,7 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     text_method : {"char", "kiwi"}, optional
         Text vectoriser (default: the configured one).
     pre_k : int, optional
-        Candidates per lead chosen by the cheap proxy before full scoring (default ``2k + 20``).
+        Candidates per lead chosen by the cheap proxy before full scoring (default ``k + 25``).
     chunk_size : int
         Leads per sparse product.
     exhaustive_limit : int
@@ -74,7 +74,7 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     if not len(lead_ids) or not len(partner_ids) or k <= 0:
         return pd.DataFrame({c: [] for c in COLUMNS})
     exhaustive = len(lead_ids) * len(partner_ids) <= exhaustive_limit
-    pre_k = len(partner_ids) if exhaustive else (pre_k or 2 * k + 20)
+    pre_k = len(partner_ids) if exhaustive else (pre_k or k + 25)
     vec = TextVectorizer(method=text_method or default_text_method())
     lead_texts = [firm_text(*leads[i]) for i in lead_ids]
     partner_texts = [firm_text(*partners[j]) for j in partner_ids]
@@ -173,8 +173,11 @@ def _top_k_rows(matrix, k):
 
 
 def _top_k_per_group(groups, score, k):
-    """Indices of the ``k`` best scores in each group, ordered by group then score descending."""
-    order = np.lexsort((-score, groups))
+    """Indices of the ``k`` best scores in each group, ordered by group then score descending.
+
+    With ``score`` in [0, 1], one float sort on ``group - score / 2`` orders by both at once.
+    """
+    order = np.argsort(groups - 0.5 * score, kind="stable")
     g = groups[order]
     first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
     starts = np.repeat(first, np.diff(np.r_[first, len(g)]))

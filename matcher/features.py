@@ -245,17 +245,28 @@ def level_keys(code_lists, lengths, section=False):
         lead array with ``partner_keys(...)`` (padded with -2) so padding never matches.
     """
     width = max([1] + [len(c) for c in code_lists])
-    out = np.full((len(code_lists), len(lengths), width), _NO_LEAD, dtype=np.int64)
+    unique, firm_pos, code_pos, code_ids = {}, [], [], []
     for i, codes in enumerate(code_lists):
         for j, code in enumerate(codes):
-            for li, digits in enumerate(lengths):
-                if digits == 0 and section:
-                    sec = _section(code)
-                    if sec:
-                        out[i, li, j] = ord(sec[0])
-                elif digits and len(code) >= digits and code[:digits].isdigit():
-                    out[i, li, j] = int(code[:digits])
+            firm_pos.append(i)
+            code_pos.append(j)
+            code_ids.append(unique.setdefault(code, len(unique)))
+    table = np.full((max(1, len(unique)), len(lengths)), _NO_LEAD, dtype=np.int64)
+    for code, row in unique.items():  # each distinct code once
+        table[row] = [_level_key(code, digits, section) for digits in lengths]
+    out = np.full((len(code_lists), len(lengths), width), _NO_LEAD, dtype=np.int64)
+    if code_ids:
+        out[np.array(firm_pos), :, np.array(code_pos)] = table[np.array(code_ids)]
     return out
+
+
+def _level_key(code, digits, section):
+    if digits == 0 and section:
+        sec = _section(code)
+        return ord(sec[0]) if sec else _NO_LEAD
+    if digits and len(code) >= digits and code[:digits].isdigit():
+        return int(code[:digits])
+    return _NO_LEAD
 
 
 def partner_keys(keys):
