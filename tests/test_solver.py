@@ -210,3 +210,12 @@ def test_plain_assignment_equals_transportation_lp(seed):
     load = np.bincount(pairs[chosen, 1], minlength=n_partners)
     assert np.all(load <= problem.cap_max)
     assert score[chosen].sum() == pytest.approx(solve_lp(build_model(problem)).value, abs=1e-6)
+
+
+def test_locks_competing_for_the_same_leads():
+    leads = list("abcde")
+    edges = [(l, p, 1) for l in leads for p in "PQ"]
+    with pytest.raises(InfeasibleError, match="cannot all hold together"):
+        solve(leads, [("P", 3, None), ("Q", 3, None)], edges, locks=[("a", "P"), ("b", "Q")])
+    sol = solve(leads, [("P", 3, None), ("Q", 2, None)], edges, locks=[("a", "P"), ("b", "Q")])
+    assert sol.status == "optimal" and sol.matched == 5

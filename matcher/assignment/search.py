@@ -30,6 +30,13 @@ from .plain import solve_plain
 from .problem import fix
 
 FIX_EPS = 1e-7
+MAX_DEPTH = 3
+"""Rounds of LP → round → reduced-cost fixing before the MILP takes what is left."""
+SHRINK = 0.95
+"""Go on fixing only while a round removes at least 5 % of the edges."""
+ROUND_RADIUS = 2
+"""Steps (partner → its leads → their partners) around the fractional part that rounding re-solves."""
+"""Go on fixing only while a round removes at least 5 % of the edges."""
 
 
 @dataclass
@@ -118,7 +125,7 @@ def _component(problem, mask, model, lp, part_mask):
 
 def _solve_fractional(sub, info, deadline, depth):
     incumbent = _round(sub, info)
-    if incumbent is None or depth > 0:
+    if incumbent is None or depth >= MAX_DEPTH:
         found = _milp(sub, deadline)
         if incumbent is not None and incumbent.value > found.value:
             incumbent.bound = max(found.bound, incumbent.value)
@@ -128,7 +135,10 @@ def _solve_fractional(sub, info, deadline, depth):
     gap = info["value"] - incumbent.value
     try:
         reduced = _reduced_cost_fix(sub, info, gap)
-        found = solve_problem(reduced, deadline, depth=1)
+        if depth + 1 >= MAX_DEPTH or reduced.n_edges > SHRINK * sub.n_edges:
+            found = _milp(reduced, deadline)
+        else:
+            found = solve_problem(reduced, deadline, depth + 1)
     except InfeasibleError:  # nothing beats the incumbent
         incumbent.bound = incumbent.value
         return incumbent
@@ -140,7 +150,7 @@ def _solve_fractional(sub, info, deadline, depth):
 
 def _round(sub, info):
     """An integral solution near the LP's: pairs away from the fractional part kept, the
-    fractional large partners all closed (or else all opened), the rest re-solved."""
+    fractional large partners all closed or all opened (the better of the two), the rest re-solved."""
     n_x = sub.n_edges
     x, y = info["x"][:n_x], info["x"][n_x:]
     partners = info["y_partner"]
@@ -150,7 +160,13 @@ def _round(sub, info):
     near[partners[np.abs(y - np.round(y)) > INTEGRAL_TOL]] = True
     busy = np.zeros(sub.n_leads, bool)
     busy[sub.lead[frac]] = True
+    for _step in range(ROUND_RADIUS):
+        if near[sub.partner].mean() > 0.1:  # keep the re-solve small
+            break
+        busy[sub.lead[near[sub.partner]]] = True
+        near[sub.partner[busy[sub.lead]]] = True
     keep = (x > 1 - INTEGRAL_TOL) & ~near[sub.partner] & ~busy[sub.lead]
+    best = None
     for frac_open in (False, True):
         is_open = y > (INTEGRAL_TOL if frac_open else 1 - INTEGRAL_TOL)
         opened = np.zeros(sub.n_partners, bool)
@@ -161,9 +177,9 @@ def _round(sub, info):
             out = _lp_exact(fix(sub, ones=keep, opened=opened, closed=closed))
         except InfeasibleError:
             continue
-        if out is not None:
-            return out
-    return None
+        if out is not None and (best is None or out.value > best.value):
+            best = out
+    return best
 
 
 def _lp_exact(problem):
