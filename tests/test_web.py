@@ -242,3 +242,19 @@ def test_api_login_needs_csrf_header_and_starts_a_session(csrf_app, round_id):
                            json=dict(lead=make_brn(1), partner=make_brn(11), kind="forbid", note="API"))
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["decisions"][0]["note"] == "API"
+
+
+def test_unexpected_error_is_a_friendly_500(db_url, caplog):
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "x"})
+
+    def broken():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/broken", view_func=broken)
+    app.add_url_rule("/api/v1/broken", endpoint="api_broken", view_func=broken)
+    page = app.test_client().get("/broken")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 500 and "서버 오류" in text and "boom" not in text
+    data = app.test_client().get("/api/v1/broken").get_json()
+    assert data["error"]["status"] == 500 and "boom" not in data["error"]["message"]
+    assert "RuntimeError: boom" in caplog.text

@@ -145,3 +145,15 @@ def test_every_get_route_answers_staff_without_server_error(app, staff, round_id
         seen += 1
     assert seen >= 25
     wait_for_job(staff, f"/staff/jobs/{job}")
+
+
+def test_impossible_lock_fails_the_job_with_the_reason(staff, round_id):
+    response = staff.post(f"/api/v1/rounds/{round_id}/decisions",
+                          json=dict(lead=LEADS[0], partner=make_brn(99), kind="lock", note="잘못된 고정"))
+    assert response.status_code == 201
+    response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(track="materials"))
+    job = wait_for_job(staff, response.headers["Location"])
+    assert job["status"] == "failed" and job["run_id"] is None
+    assert make_brn(99) in job["error"]
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "실패" in page and make_brn(99) in page
