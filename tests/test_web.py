@@ -171,6 +171,9 @@ def test_express_interest_is_shown_to_staff(app, client, round_id):
     client.post(f"/firms/{make_brn(1)}/interest", data=dict(partner=make_brn(11), track="materials", round=ROUND))
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert count(s, db.InterestRow) == 1
+        lead_id = db.get_firm(s, make_brn(1)).id
+        application = s.scalars(select(db.ApplicationRow).where(db.ApplicationRow.firm_id == lead_id)).one()
+        assert application.preferences == [make_brn(11)]  # once, though asked twice
     assert client.post(f"/firms/{make_brn(1)}/interest", data=dict(partner=make_brn(11), track="x")).status_code == 400
 
 

@@ -142,7 +142,11 @@ def _reason(reason):
 
 
 def record_interest(session, round_row, lead, partner, track, note):
-    """Store (or refresh) an SME's request to pair with ``partner``; staff see it on their list."""
+    """Store (or refresh) an SME's request to pair with ``partner``.
+
+    Staff see it on their list, and the partner joins the lead's stated preferences in the round
+    (the end of the list), so a stable-matching run takes it into account.
+    """
     stmt = select(db.InterestRow).where(
         db.InterestRow.round_id == (round_row.id if round_row else None), db.InterestRow.lead_id == lead.id,
         db.InterestRow.partner_id == partner.id, db.InterestRow.track == track)
@@ -152,9 +156,22 @@ def record_interest(session, round_row, lead, partner, track, note):
                              partner_id=partner.id, track=track)
         session.add(row)
     row.note = (note or "").strip()[:2000]
+    _add_preference(session, round_row, lead, partner, track)
     db.audit(session, f"firm:{lead.brn}", "interest.create", lead=lead.brn, partner=partner.brn, track=track,
              round=round_row.name if round_row else None)
     return row
+
+
+def _add_preference(session, round_row, lead, partner, track):
+    """Add ``partner`` to the lead's stated preferences in the round, which the stable solver reads."""
+    if round_row is None:
+        return
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id == lead.id, db.ApplicationRow.role == "lead",
+                                           db.ApplicationRow.track == track)
+    application = session.scalars(stmt).first()
+    if application is not None and partner.brn not in (application.preferences or []):
+        application.preferences = [*(application.preferences or []), partner.brn]  # new list: JSON change seen
 
 
 @lru_cache(maxsize=1)
