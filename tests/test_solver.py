@@ -219,3 +219,25 @@ def test_locks_competing_for_the_same_leads():
         solve(leads, [("P", 3, None), ("Q", 3, None)], edges, locks=[("a", "P"), ("b", "Q")])
     sol = solve(leads, [("P", 3, None), ("Q", 2, None)], edges, locks=[("a", "P"), ("b", "Q")])
     assert sol.status == "optimal" and sol.matched == 5
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances())
+def test_greedy_fallback_is_feasible(instance):
+    from matcher.assignment.greedy import greedy
+    from matcher.assignment.instance import _edge_frame, _partner_frame
+    from matcher.assignment.problem import make_problem
+
+    leads, partners, edges, _locks, _forbid = instance
+    parts, frame = _partner_frame(partners), _edge_frame(edges)
+    problem = make_problem(len(leads), parts["min_leads"], parts["max_leads"],
+                           pd.Index(leads).get_indexer(frame["lead_id"]),
+                           pd.Index(parts["partner_id"]).get_indexer(frame["partner_id"]), frame["score"])
+    chosen = frame.iloc[np.sort(greedy(problem))]
+    assert violations(chosen, partners, edges) == []
+
+
+def test_unknown_edge_id_is_refused():
+    from matcher.errors import ValidationError
+    with pytest.raises(ValidationError, match="row 2, lead_id: 'zz' is not a known id"):
+        solve(["a"], [("P", 0, 1)], [("zz", "P", 1)])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, Problem, ValidationError
 from .problem import fix, make_problem
 from .search import solve_problem
 
@@ -103,6 +103,7 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
     edges = _edge_frame(edges)
     e_lead = lead_ids.get_indexer(edges["lead_id"])
     e_part = part_ids.get_indexer(edges["partner_id"])
+    _check_known(edges, e_lead, e_part)
     problem = make_problem(len(lead_ids), parts["min_leads"], parts["max_leads"], e_lead, e_part, edges["score"])
     names = _namer(lead_ids, part_ids)
     locked, not_eligible = _pair_masks(locks, edges)
@@ -116,6 +117,15 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
     pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)
     return Solution(pairs=pairs, edge_index=chosen, status=status, objective=float(pairs["score"].sum()),
                     bound=max(out.bound, out.value), seconds=time.perf_counter() - start, stats=out.stats)
+
+
+def _check_known(edges, e_lead, e_part):
+    """The engine trusts its inputs, but an unknown id would silently mis-index: refuse it."""
+    for column, index in (("lead_id", e_lead), ("partner_id", e_part)):
+        if (index < 0).any():
+            row = int(np.flatnonzero(index < 0)[0])
+            raise ValidationError([Problem(row + 2, column, str(edges[column].iloc[row]), "is not a known id")],
+                                  source="edges")
 
 
 def _partner_frame(partners):
