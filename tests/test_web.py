@@ -261,3 +261,10 @@ def test_unexpected_error_is_a_friendly_500(db_url, caplog):
     data = app.test_client().get("/api/v1/broken").get_json()
     assert data["error"]["status"] == 500 and "boom" not in data["error"]["message"]
     assert "RuntimeError: boom" in caplog.text
+
+
+def test_track_rules_page_in_both_languages(client, round_id):
+    page = client.get("/tracks").get_data(as_text=True)
+    assert "혁신성장" in page and "직접생산확인" in page and "5–∞" in page and "닫힘" in page  # value: closed
+    page = client.get("/tracks?lang=en").get_data(as_text=True)
+    assert "Innovation growth" in page and "direct-production certificate" in page and "large firm (대기업)" in page

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from flask import request, session
 
-from matcher.firms import CERTIFICATE_KINDS, SIZE_NAMES_EN
+from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN
 from matcher.tracks import load_rules
 
 LANGS = ("ko", "en")
@@ -171,6 +171,20 @@ MESSAGES = {
     "error_413": ("파일이 너무 큽니다 (최대 10 MB).", "The file is too large (10 MB at most)."),
     "error_500": ("서버 오류가 났습니다. 다시 시도해 주세요.", "Server error; please try again."),
     "home": ("처음으로", "Home"),
+    # track rules
+    "nav_tracks": ("과제별 조건", "Track rules"),
+    "track_rules": ("과제별 참여 조건", "Who may take part in each track"),
+    "track_rules_hint": ("회차별로 담당자가 조건을 바꿀 수 있습니다. 인증은 회차 기준일에 유효해야 합니다.",
+                         "Staff may change these per round; certificates must be valid on the round's reference date."),
+    "lead_cond_startup": ("창업기업(7년 미만)", "a startup (under 7 years)"),
+    "lead_cond_small": ("소기업·소상공인", "a small or micro firm"),
+    "lead_cond_sme": ("중소기업", "an SME"),
+    "or": ("또는", "or"),
+    "needs_licence": ("종합·전문 건설업 면허 필요", "needs a general or specialty construction licence"),
+    "partner_must_hold": ("협력기업 필요 인증", "Partner must hold"),
+    "covers_product": ("신청 물품에 해당하는 것", "covering the product applied for"),
+    "structure": ("짝 구조", "Pairing structure"),
+    "leads_per_partner": ("곳의 주관기업과 협약", "leads per partner"),
 }
 
 
@@ -203,6 +217,11 @@ def track_name(key):
 def size_name(size):
     """A size class: Korean, or English with the Korean term beside it."""
     return size if current_lang() == "ko" else f"{SIZE_NAMES_EN.get(size, size)} ({size})"
+
+
+def ordered_sizes(sizes):
+    """``sizes`` smallest first (as :data:`matcher.firms.SIZE_CLASSES`)."""
+    return [s for s in SIZE_CLASSES if s in sizes]
 
 
 def certificate_name(kind):
@@ -248,7 +267,7 @@ def _switch_language():
 def _context():
     return dict(_=t, lang=current_lang(), track_name=track_name, size_name=size_name,
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
-                bilingual=bilingual)
+                bilingual=bilingual, ordered_sizes=ordered_sizes)
 
 
 def init_app(app):

@@ -49,6 +49,14 @@ def find_firms(session, query):
     return list(session.scalars(stmt.order_by(db.FirmRow.name).limit(SEARCH_LIMIT)))
 
 
+@bp.route("/tracks")
+def tracks():
+    """The track rules (of the latest round, with its overrides) in the current language."""
+    round_row = _round_or_none(db_session(), request.args.get("round", ""))
+    rules = load_rules(overrides=round_row.rule_overrides if round_row else None)
+    return render_template("tracks.html", rules=rules, round=round_row)
+
+
 @bp.route("/firms/<brn>")
 def firm(brn):
     session = db_session()
