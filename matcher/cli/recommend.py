@@ -1,4 +1,8 @@
-"""``matcher recommend BRN``: partners for a lead (or leads for a partner), with reasons."""
+"""``matcher recommend BRN``: partners for a lead (or leads for a partner), with reasons.
+
+The engine (scikit-learn and friends) is imported when a command runs, so that every
+other ``matcher`` command starts fast.
+"""
 
 import json
 import unicodedata
@@ -6,7 +10,6 @@ import unicodedata
 import click
 
 from .. import db
-from ..recommend import FILTERS, recommend_for_brn
 
 
 @click.command("recommend")
@@ -25,7 +28,8 @@ from ..recommend import FILTERS, recommend_for_brn
 def recommend_command(brn, track, k, role, round_name, region, size_class, certificate, lang, as_json,
                       database_url):
     """Recommend partners for the firm BRN (사업자등록번호), or with --as partner the SMEs it should invite."""
-    filters = dict(zip(FILTERS, (list(region), list(size_class), list(certificate))))
+    from ..recommend import recommend_for_brn
+    filters = {"region": list(region), "size_class": list(size_class), "certificate": list(certificate)}
     db.init_db(database_url)
     with db.transaction(database_url) as session:
         result = recommend_for_brn(session, brn, track=track, k=k, as_partner=role == "partner",
