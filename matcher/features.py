@@ -309,13 +309,13 @@ def pairs_level_value(lead_keys, part_keys, li, pi, values, chunk=400_000):
 def region_closeness(a, b):
     """Closeness of two 시도 in [0, 1]: 1 when the same, falling linearly to 0 at 400 km.
 
-    Unknown regions give 0 unless they are the same string.
+    A region that is not one of the 17 시도 gives 0 (as in the vectorised form).
     """
     from . import codes
     try:
         na, nb = codes.normalize_region(a), codes.normalize_region(b)
     except (KeyError, ValueError, LookupError):
-        return 1.0 if a == b else 0.0
+        return 0.0
     if na == nb:
         return 1.0
     return max(0.0, 1.0 - codes.region_distance_km(na, nb) / REGION_SCALE_KM)

@@ -78,7 +78,7 @@ def test_capability_levels():
 G2B = st.sampled_from(["46171610", "4617161001", "4617161002", "46171699", "46170000", "46999999",
                        "56101500", "5610150001", "4617161012345678"])
 KSIC = st.sampled_from(["26421", "26429", "2642", "26511", "28111", "62010", "41221", "42"])
-REGIONS = st.sampled_from(["서울", "부산", "대전", "세종", "제주", "경기", "충남"])
+REGIONS = st.sampled_from(["서울", "부산", "대전", "세종", "제주", "경기", "충남", "대전광역시", "화성"])
 CERT = st.builds(Certificate, st.sampled_from(["direct_production", "patent", "materials_parts", "rnd_product",
                                                "venture", "sobujang"]),
                  st.sampled_from(["", "4617161001", "4617161002", "46171610", "56101500", "5610150001"]),
