@@ -159,6 +159,8 @@ def test_why_not_gives_the_rule_reasons(client, round_id):
     assert data["eligible"] is False and "partner_size" in {r["code"] for r in data["reasons"]}
     data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=materials&other={make_brn(11)}").get_json()
     assert data == {"firm": make_brn(1), "other": make_brn(11), "eligible": True, "reasons": []}
+    data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=convergence&other={make_brn(11)}").get_json()
+    assert "track_closed" in {r["code"] for r in data["reasons"]}  # the round did not open 기술융합
 
 
 def test_express_interest_is_shown_to_staff(app, client, round_id):

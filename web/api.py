@@ -14,7 +14,7 @@ from sqlalchemy import select
 from matcher import db
 
 from . import proposals as views
-from . import recommendations as engine
+from . import recommendations as recs
 from .auth import actor, authenticate, login_user, staff_required
 from .jobs import get_job
 from .rounds import application_counts, round_or_404
@@ -66,7 +66,7 @@ def recommendations(brn):
     form = _search_form(request.args)
     if not form["track"]:
         abort(400, "query parameter 'track' is required (innovation, materials, convergence, construction, value)")
-    result = engine.recommend(s, firm.brn, form)
+    result = recs.recommend(s, firm.brn, form)
     return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"], round=form["round"] or None,
                    reasons=result["reasons"], note=result["note"], recommendations=result["rows"])
 

@@ -52,8 +52,7 @@ def recommend(session, brn, form):
 def recommend_described(session, firm, form):
     """Ranked partners for a firm described on the form (scored transiently, not stored)."""
     round_row = _round(session, form["round"])
-    rules = engine.round_rules(round_row) if round_row else load_rules()
-    on = round_row.reference_date if round_row else date.today()
+    rules, on = round_rules_and_day(round_row)
     application = Application(round_name=round_row.name if round_row else "", brn=firm.brn, role="lead",
                               track=form["track"], product_code=form.get("product", ""), text=firm.description)
     reasons = lead_reasons(rules[form["track"]], firm, on)
@@ -62,6 +61,21 @@ def recommend_described(session, firm, form):
         rules=rules, on=on, lead_application=application)
     return dict(rows=[as_row(session, item) for item in items], reasons=[_reason(r) for r in reasons],
                 pool_size=None, note={"ko": "", "en": ""})
+
+
+def round_rules_and_day(round_row):
+    """The rules of ``round_row`` (its overrides; tracks it did not open are closed) and its reference date.
+
+    Without a round: the shipped rules, judged today.
+    """
+    if round_row is None:
+        return load_rules(), date.today()
+    return engine.round_rules(round_row), round_row.reference_date
+
+
+def latest_round(session):
+    """The round the SME pages use by default (the latest), or None."""
+    return engine.latest_round(session)
 
 
 def partner_pool(session, round_row, track):
@@ -78,8 +92,7 @@ def partner_pool(session, round_row, track):
 
 def explain(session, lead_row, partner_row, form, round_row):
     """The score explanation of one eligible pair as a dict (see :func:`matcher.scoring.explain`)."""
-    rules = engine.round_rules(round_row) if round_row else load_rules()
-    on = round_row.reference_date if round_row else date.today()
+    rules, on = round_rules_and_day(round_row)
     track = form["track"] or "materials"
     lead_app, partner_app = _application(session, round_row, lead_row, "lead", track), _application(
         session, round_row, partner_row, "partner", track)
@@ -99,10 +112,7 @@ def _application(session, round_row, firm_row, role, track):
 
 
 def _round(session, name):
-    if name:
-        return db.get_round(session, name)
-    return session.scalars(select(db.RoundRow).order_by(db.RoundRow.reference_date.desc(),
-                                                        db.RoundRow.id.desc())).first()
+    return db.get_round(session, name) if name else engine.latest_round(session)
 
 
 def as_row(session, item):

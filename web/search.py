@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 from matcher import db, eligibility
 from matcher.errors import NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm, parse_brn
-from matcher.tracks import TRACKS, load_rules
+from matcher.tracks import TRACKS
 
-from . import recommendations as engine
+from . import recommendations as recs
 from .i18n import t
 from .store import db_session
 
@@ -44,7 +44,7 @@ def _exact_firm(session, query):
 def find_firms(session, query):
     """Firms whose name contains ``query`` or whose 사업자등록번호 starts with it (at most 50)."""
     digits = query.replace("-", "")
-    stmt = select(db.FirmRow).where(or_(db.FirmRow.name.contains(query), db.FirmRow.brn.startswith(digits)
+    stmt = select(db.FirmRow).where(or_(db.FirmRow.name.contains(query, autoescape=True), db.FirmRow.brn.startswith(digits)
                                         if digits.isdigit() else False))
     return list(session.scalars(stmt.order_by(db.FirmRow.name).limit(SEARCH_LIMIT)))
 
@@ -53,7 +53,7 @@ def find_firms(session, query):
 def tracks():
     """The track rules (of the latest round, with its overrides) in the current language."""
     round_row = _round_or_none(db_session(), request.args.get("round", ""))
-    rules = load_rules(overrides=round_row.rule_overrides if round_row else None)
+    rules, _on = recs.round_rules_and_day(round_row)
     return render_template("tracks.html", rules=rules, round=round_row)
 
 
@@ -64,7 +64,7 @@ def firm(brn):
     form = _search_form(request.args)
     results = None
     if form["track"]:
-        results = engine.recommend(session, row.brn, form)
+        results = recs.recommend(session, row.brn, form)
     return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
 
 
@@ -75,7 +75,7 @@ def partner(brn, other):
     form = _search_form(request.args)
     reasons = why_not(session, me, them, form)
     lead, partner_row = (them, me) if form["as_partner"] else (me, them)
-    explanation = None if reasons else engine.explain(session, lead, partner_row, form,
+    explanation = None if reasons else recs.explain(session, lead, partner_row, form,
                                                       _round_or_none(session, form["round"]))
     return render_template("partner.html", firm=me, partner=them, form=form, explanation=explanation,
                            reasons=reasons, **_choices(session))
@@ -101,7 +101,7 @@ def interest(brn):
     if track not in TRACKS:
         abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
     round_row = _round_or_none(session, request.form.get("round", ""))
-    engine.record_interest(session, round_row, lead, partner_row, track, request.form.get("note", ""))
+    recs.record_interest(session, round_row, lead, partner_row, track, request.form.get("note", ""))
     session.commit()
     flash(t("interest_sent"), "ok")
     return redirect(url_for("search.firm", brn=lead.brn, track=track, round=round_row.name if round_row else ""))
@@ -114,7 +114,7 @@ def describe():
     results, firm_obj = None, None
     if request.method == "POST":
         firm_obj = described_firm(request.form)
-        results = engine.recommend_described(session, firm_obj, form) if form["track"] else None
+        results = recs.recommend_described(session, firm_obj, form) if form["track"] else None
     return render_template("describe.html", form=form, results=results, described=firm_obj,
                            values=request.form, **_choices(session))
 
@@ -144,8 +144,7 @@ def why_not(session, lead_row, partner_row, form):
     for in that round (when it did).
     """
     round_row = _round_or_none(session, form["round"])
-    rules = load_rules(overrides=round_row.rule_overrides if round_row else None)
-    on = round_row.reference_date if round_row else date.today()
+    rules, on = recs.round_rules_and_day(round_row)
     if form["as_partner"]:
         lead_row, partner_row = partner_row, lead_row
     track = form["track"] or "materials"
@@ -191,7 +190,7 @@ def _int(text, default, low, high):
 def _choices(session):
     rounds = list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
     return dict(tracks=TRACKS, rounds=rounds, sizes=SIZE_CLASSES, certificate_kinds=list(CERTIFICATE_KINDS),
-                regions=engine.region_names())
+                regions=recs.region_names())
 
 
 def _other_firm(session, text):
@@ -219,7 +218,7 @@ def _firm_or_404(session, brn):
 
 def _round_or_none(session, name):
     if not name:
-        return session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())).first()
+        return recs.latest_round(session)
     try:
         return db.get_round(session, name)
     except NotFoundError as exc:
