@@ -7,7 +7,7 @@ from conftest_web import ROUND, count, db, make_brn
 
 
 GOOD_FIRMS = ("사업자등록번호,기업명,기업규모,지역,업종코드,물품분류번호,제품기술,인증\n"
-              f"{make_brn(201)},신규 렌즈,소기업,부산,26421,46171610,CCTV 렌즈 모듈,\n"
+              f"{make_brn(201)},신규 렌즈,소기업,부산광역시,26421,46171610,CCTV 렌즈 모듈,\n"
               f"{make_brn(202)},신규 소재,중기업,대구,26421,46171610,카메라 하우징 소재,소재부품기업 확인\n")
 BAD_FIRMS = ("사업자등록번호,기업명,기업규모,지역\n"
              f"{make_brn(203)},좋은 행,소기업,서울\n"
@@ -40,6 +40,7 @@ def test_good_uploads_store_firms_then_applications(staff, app, round_id):
     assert response.status_code == 302
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "2 inserted" in page
+    assert "자동 수정" in page and "부산광역시" in page  # the repair is shown, not silent
     apps = ("사업자등록번호,역할,과제,신청물품,내용\n"
             f"{make_brn(201)},주관,materials,4617161001234567,렌즈 모듈 협력\n"
             f"{make_brn(202)},협력,materials,4617161009876543,하우징 소재\n")

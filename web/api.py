@@ -18,7 +18,7 @@ from . import recommendations as recs
 from .auth import actor, authenticate, login_user, staff_required
 from .jobs import get_job
 from .rounds import application_counts, round_or_404
-from .runs import _start, run_or_404
+from .runs import run_or_404, start_job
 from .search import _firm_or_404, _search_form, why_not
 from .store import db_session
 
@@ -94,7 +94,7 @@ def runs(round_id):
 def start_run(round_id):
     body = _json_body()
     row = round_or_404(db_session(), round_id)
-    job = _start(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
+    job = start_job(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
                  str(body.get("time_limit") or ""))
     return jsonify(job.to_dict()), 202, {"Location": url_for("api.job", job_id=job.id)}
 

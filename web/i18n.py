@@ -102,6 +102,7 @@ MESSAGES = {
     "upload_applications": ("신청서 올리기 (CSV/XLSX)", "Upload applications (CSV/XLSX)"),
     "upload": ("올리기", "Upload"),
     "upload_ok": ("가져왔습니다", "Imported"),
+    "repaired": ("자동 수정", "Repaired"),
     "upload_refused": ("파일에 문제가 있어 아무것도 저장하지 않았습니다.",
                        "The file has problems; nothing was stored."),
     "no_file": ("파일을 고르세요.", "Choose a file."),

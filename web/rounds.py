@@ -22,6 +22,7 @@ bp = Blueprint("rounds", __name__, url_prefix="/staff")
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
 AUDIT_PAGE = 200
+NOTES_SHOWN = 20
 
 
 @bp.route("/")
@@ -104,6 +105,8 @@ def upload(round_id, kind):
              updated=summary.updated, unchanged=summary.unchanged)
     session.commit()
     flash(f"{t('upload_ok')}: {file.filename} — {summary}", "ok")
+    for note in summary.notes[:NOTES_SHOWN]:
+        flash(f"{t('repaired')}: {note}", "warning")
     return redirect(url_for("rounds.detail", round_id=row.id))
 
 

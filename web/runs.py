@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
+
 from matcher import db
 from matcher.export import FORMATS, export_run
 from matcher.matching import DECISION_KINDS, MODES
@@ -26,7 +27,7 @@ MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetm
 @staff_required
 def start(round_id):
     row = round_or_404(db_session(), round_id)
-    job = _start(row, request.form.get("track", ""), request.form.get("mode", "optimal"),
+    job = start_job(row, request.form.get("track", ""), request.form.get("mode", "optimal"),
                  request.form.get("time_limit", ""))
     return redirect(url_for("runs.job", job_id=job.id))
 
@@ -36,12 +37,13 @@ def start(round_id):
 def resolve(run_id):
     run = run_or_404(db_session(), run_id)
     params = run.params or {}
-    job = _start(run_round(db_session(), run), run.track or "", params.get("mode", "optimal"),
+    job = start_job(run_round(db_session(), run), run.track or "", params.get("mode", "optimal"),
                  str(params.get("time_limit") or ""))
     return redirect(url_for("runs.job", job_id=job.id))
 
 
-def _start(round_row, track, mode, time_limit):
+def start_job(round_row, track, mode, time_limit):
+    """Validate the run's parameters (400 on a bad one) and start it in the background."""
     if track and track not in TRACKS:
         abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
     if mode not in MODES:
