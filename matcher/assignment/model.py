@@ -118,7 +118,10 @@ def solve_lp(model, lower=None, upper=None, time_limit=None):
 
 
 def solve_milp(model, lower=None, upper=None, time_limit=None):
-    """Exact MILP (``y`` binary, ``x`` continuous: integral once ``y`` is).
+    """Exact MILP, every variable binary.
+
+    (``x`` continuous would do in theory — integral once ``y`` is — but HiGHS branches
+    faster with all variables integer: 2,000-lead hard instance 3.0 s against 6.5 s.)
 
     Returns
     -------
@@ -131,7 +134,7 @@ def solve_milp(model, lower=None, upper=None, time_limit=None):
     """
     lower = np.zeros(model.n_vars) if lower is None else lower
     upper = np.ones(model.n_vars) if upper is None else upper
-    integrality = np.r_[np.zeros(model.n_x), np.ones(model.n_vars - model.n_x)]
+    integrality = np.ones(model.n_vars)
     options = {"mip_rel_gap": 1e-10, "disp": False}
     if time_limit is not None:
         options["time_limit"] = max(time_limit, 0.01)

@@ -36,7 +36,10 @@ SHRINK = 0.95
 """Go on fixing only while a round removes at least 5 % of the edges."""
 ROUND_RADIUS = 2
 """Steps (partner → its leads → their partners) around the fractional part that rounding re-solves."""
-"""Go on fixing only while a round removes at least 5 % of the edges."""
+FULL_ROUND_EDGES = 50_000
+"""Components up to this size are re-solved whole when rounding (cheap, and a better incumbent)."""
+MAX_SWITCHES = 30
+"""Fractional large partners tried one by one (opened/closed) to improve the rounding."""
 
 
 @dataclass
@@ -149,37 +152,60 @@ def _solve_fractional(sub, info, deadline, depth):
 
 
 def _round(sub, info):
-    """An integral solution near the LP's: pairs away from the fractional part kept, the
-    fractional large partners all closed or all opened (the better of the two), the rest re-solved."""
+    """An integral solution near the LP's, for reduced-cost fixing.
+
+    Pairs away from the fractional part are kept; the fractional large partners are
+    closed, opened when ``y > 0.5``, or all opened (the best of the three), then each
+    in turn switched while that helps; the rest is a totally unimodular LP.
+    """
+    n_x = sub.n_edges
+    y, partners = info["x"][n_x:], info["y_partner"]
+    keep = _keep_outside(sub, info)
+    tries = [y > t for t in (1 - INTEGRAL_TOL, 0.5, INTEGRAL_TOL)]
+    results = [(_rounded(sub, keep, partners, is_open), is_open) for is_open in tries]
+    results = [(out, is_open) for out, is_open in results if out is not None]
+    if not results:
+        return None
+    best, is_open = max(results, key=lambda r: r[0].value)
+    fractional = np.flatnonzero(np.abs(y - np.round(y)) > INTEGRAL_TOL)
+    for i in fractional[:MAX_SWITCHES]:
+        trial = is_open.copy()
+        trial[i] = not trial[i]
+        out = _rounded(sub, keep, partners, trial)
+        if out is not None and out.value > best.value:
+            best, is_open = out, trial
+    return best
+
+
+def _keep_outside(sub, info):
+    """Edges chosen by the LP far enough from its fractional part to be kept as they are."""
     n_x = sub.n_edges
     x, y = info["x"][:n_x], info["x"][n_x:]
-    partners = info["y_partner"]
     frac = np.abs(x - np.round(x)) > INTEGRAL_TOL
     near = np.zeros(sub.n_partners, bool)
     near[sub.partner[frac]] = True
-    near[partners[np.abs(y - np.round(y)) > INTEGRAL_TOL]] = True
+    near[info["y_partner"][np.abs(y - np.round(y)) > INTEGRAL_TOL]] = True
     busy = np.zeros(sub.n_leads, bool)
     busy[sub.lead[frac]] = True
+    if sub.n_edges <= FULL_ROUND_EDGES:
+        near[:] = True
     for _step in range(ROUND_RADIUS):
         if near[sub.partner].mean() > 0.1:  # keep the re-solve small
             break
         busy[sub.lead[near[sub.partner]]] = True
         near[sub.partner[busy[sub.lead]]] = True
-    keep = (x > 1 - INTEGRAL_TOL) & ~near[sub.partner] & ~busy[sub.lead]
-    best = None
-    for frac_open in (False, True):
-        is_open = y > (INTEGRAL_TOL if frac_open else 1 - INTEGRAL_TOL)
-        opened = np.zeros(sub.n_partners, bool)
-        closed = np.zeros(sub.n_partners, bool)
-        opened[partners[is_open]] = True
-        closed[partners[~is_open]] = True
-        try:
-            out = _lp_exact(fix(sub, ones=keep, opened=opened, closed=closed))
-        except InfeasibleError:
-            continue
-        if out is not None and (best is None or out.value > best.value):
-            best = out
-    return best
+    return (x > 1 - INTEGRAL_TOL) & ~near[sub.partner] & ~busy[sub.lead]
+
+
+def _rounded(sub, keep, partners, is_open):
+    opened = np.zeros(sub.n_partners, bool)
+    closed = np.zeros(sub.n_partners, bool)
+    opened[partners[is_open]] = True
+    closed[partners[~is_open]] = True
+    try:
+        return _lp_exact(fix(sub, ones=keep, opened=opened, closed=closed))
+    except InfeasibleError:
+        return None
 
 
 def _lp_exact(problem):
@@ -219,22 +245,10 @@ def _milp(sub, deadline):
         out.bound = max(out.value, bound if bound is not None else out.bound)
         out.stats = _merge(out.stats, stats)
         return out
-    if not is_integral(x[:model.n_x]):
-        x = _polish(sub, model, x)
     take = x[:model.n_x] > 0.5
     value = sub.fixed_score + float(sub.score[take].sum())
     bound = value if status == "optimal" else max(value, sub.fixed_score + bound)
     return Outcome(np.concatenate([sub.fixed, sub.edge_id[take]]), value, bound, stats)
-
-
-def _polish(sub, model, x):
-    """Re-solve with the MILP's partner choices fixed: a TU LP, so an integral ``x`` at least as good."""
-    lower = np.zeros(model.n_vars)
-    upper = np.ones(model.n_vars)
-    y = np.round(x[model.n_x:])
-    lower[model.n_x:] = y
-    upper[model.n_x:] = y
-    return solve_lp(model, lower, upper).x
 
 
 def _fallback(problem):
