@@ -27,6 +27,7 @@ from .features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_array
                        pairs_level_value, pairs_region_value, partner_keys, partner_product_codes,
                        region_index)
 from .scoring import COMPONENTS, check_weights, combine, default_text_method, explain, load_weights
+from .tracks import pair_reasons
 
 CODE_BONUS = 0.5
 """Added to the text cosine of pairs sharing a G2B 물품분류 when choosing candidates."""
@@ -217,7 +218,6 @@ def explain_pair(lead, lead_app, partner, partner_app, rule, on, weights=None, t
     Explanation or list of Reason
         The reasons (non-empty list) when the rules forbid the pair.
     """
-    from .tracks import pair_reasons
     reasons = pair_reasons(rule, lead, partner, on, product_of(lead_app))
     if reasons:
         return reasons

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import db
 from .candidates import candidate_edges
-from .recommend import latest_round, round_rules
+from .recommend import latest_round, round_applications, round_rules
 from .scoring import COMPONENTS, load_weights
 
 TEXT_ONLY = {name: (1.0 if name == "text" else 0.0) for name in COMPONENTS}
@@ -100,9 +100,8 @@ def rankings(session, round_row, track, leads_wanted, exclude, k, weights=None, 
 
     Pairs in ``exclude`` (lead → set of partner BRNs) are dropped before cutting at ``k``.
     """
-    from .recommend import _applications
     rule = round_rules(round_row)[track]
-    apps = _applications(session, round_row, track=track)
+    apps = round_applications(session, round_row, track=track)
     leads = [(db.firm_from_row(a.firm), db.application_from_row(a)) for a in apps
              if a.role == "lead" and a.firm.brn in leads_wanted]
     partners = [(db.firm_from_row(a.firm), db.application_from_row(a)) for a in apps if a.role == "partner"]

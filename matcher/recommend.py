@@ -209,7 +209,8 @@ def latest_round(session):
     return session.scalars(stmt).first()
 
 
-def _applications(session, round_row, **where):
+def round_applications(session, round_row, **where):
+    """The round's application rows (firms and certificates loaded) matching ``where`` (column=value)."""
     stmt = (select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id)
             .options(selectinload(db.ApplicationRow.firm).selectinload(db.FirmRow.certificates)))
     for name, value in where.items():
@@ -285,7 +286,7 @@ def _own_application(session, round_row, firm_row, role, track):
     if round_row is None:
         return None
     where = {"role": role, "firm_id": firm_row.id, **({"track": track} if track else {})}
-    apps = _applications(session, round_row, **where)
+    apps = round_applications(session, round_row, **where)
     return apps[0] if apps else None
 
 
@@ -300,7 +301,7 @@ def _first_track(rules, firm, role, on):
 def _pool(session, round_row, track, role):
     """The other side: the round's applications for the track, else every firm (without applications)."""
     if round_row is not None:
-        apps = _applications(session, round_row, role=role, track=track)
+        apps = round_applications(session, round_row, role=role, track=track)
         if apps:
             return [(db.firm_from_row(a.firm), db.application_from_row(a)) for a in apps]
     return _all_firms(session)
