@@ -149,6 +149,13 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     scores = [float(s) for s in page.locator("tbody.proposal td[data-value]").evaluate_all(
         "cells => cells.map(c => c.dataset.value)")]
     assert scores == sorted(scores)
+    page.select_option("select[data-filter=track]", "innovation")  # client-side filter
+    visible = page.locator("tbody.proposal:visible")
+    assert visible.count() == 3 and all(t == "innovation" for t in visible.evaluate_all(
+        "bodies => bodies.map(b => b.dataset.track)"))
+    page.select_option("select[data-filter=track]", "")
+    assert page.locator("tbody.proposal:visible").count() == rows.count()
+
     page.locator("th[data-sort=number]").click()
     page.locator("tbody.proposal button.toggle").first.click()
     page.screenshot(path=str(SCREENSHOTS / "proposals.png"), full_page=True)
@@ -164,6 +171,7 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     assert page.locator("#graph svg rect.below-min").count() == 1  # two large partners, 7 leads: one unused
     page.screenshot(path=str(SCREENSHOTS / "graph.png"), full_page=True)
 
-    page.goto(server + f"/firms/{make_brn(321)}?track=materials&lang=en")
+    page.goto(server + f"/firms/{make_brn(321)}?track=materials")
+    page.click("#lang-en")  # the switch on every page; the choice stays for the session
     assert "Recommended partners" in page.content()
     page.screenshot(path=str(SCREENSHOTS / "partners.png"), full_page=True)

@@ -64,6 +64,13 @@ def test_password_is_stored_hashed(app):
         ).password_hash.startswith("scrypt:")
 
 
+def test_security_headers(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_cookie_flags(app, client):
     response = login(client)
     cookie = response.headers["Set-Cookie"]
