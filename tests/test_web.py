@@ -145,6 +145,7 @@ def test_language_switch_sticks_in_session(client, round_id):
     assert "Find my firm" in page and 'lang="en"' in page
     page = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_data(as_text=True)
     assert "Innovation growth" in page and "may not join" in page
+    assert "Daejeon (대전)" in client.get(f"/firms/{make_brn(1)}").get_data(as_text=True)
     assert "내 기업 찾기" in client.get("/?lang=ko").get_data(as_text=True)
 
 

@@ -6,10 +6,12 @@ language; an unknown key is shown as itself so a missing message is visible, not
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import request, session
 
+from matcher import codes
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN
 from matcher.tracks import load_rules
 
@@ -220,6 +222,19 @@ def size_name(size):
     return size if current_lang() == "ko" else f"{SIZE_NAMES_EN.get(size, size)} ({size})"
 
 
+def region_name(short):
+    """A 시도 by its short name: Korean, or English with the Korean beside it."""
+    region = _regions().get(short)
+    if region is None or current_lang() == "ko":
+        return short or ""
+    return f"{region.name_en} ({short})"
+
+
+@lru_cache(maxsize=1)
+def _regions():
+    return codes.regions()
+
+
 def ordered_sizes(sizes):
     """``sizes`` smallest first (as :data:`matcher.firms.SIZE_CLASSES`)."""
     return [s for s in SIZE_CLASSES if s in sizes]
@@ -268,7 +283,7 @@ def _switch_language():
 def _context():
     return dict(_=t, lang=current_lang(), track_name=track_name, size_name=size_name,
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
-                bilingual=bilingual, ordered_sizes=ordered_sizes)
+                bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name)
 
 
 def init_app(app):

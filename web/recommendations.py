@@ -6,13 +6,12 @@ Each row: ``{"brn", "name", "size_class", "region", "score", "components": [{"na
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import select
 
-from matcher import db, scoring
+from matcher import codes, db, scoring
 from matcher import recommend as engine
 from matcher.firms import Application
 from matcher.tracks import lead_reasons, load_rules
@@ -184,9 +183,11 @@ def _add_preference(session, round_row, lead, partner, track):
         application.preferences = [*(application.preferences or []), partner.brn]  # new list: JSON change seen
 
 
-@lru_cache(maxsize=1)
 def region_names():
-    """The 17 시도 short names, as in ``data/regions.csv``."""
-    path = db.PROJECT_ROOT / "data" / "regions.csv"
-    with path.open(encoding="utf-8") as handle:
-        return tuple(row["short"] for row in csv.DictReader(handle))
+    """The 17 시도 short names, in the order of ``data/regions.csv``."""
+    return tuple(_regions())
+
+
+@lru_cache(maxsize=1)
+def _regions():
+    return codes.regions()
