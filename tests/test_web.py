@@ -204,7 +204,11 @@ def test_public_api_rounds(client, round_id):
     assert data["rounds"][0]["name"] == ROUND
     assert data["rounds"][0]["applications"] == {"materials/lead": 6, "materials/partner": 3}
     assert client.get(f"/api/v1/rounds/{round_id}").get_json()["open_tracks"] == ["materials", "innovation"]
-    assert "/api/v1/rounds" in client.get("/api/v1/").get_json()["endpoints"]
+    endpoints = client.get("/api/v1/").get_json()["endpoints"]
+    methods = {(e["path"], m) for e in endpoints for m in e["methods"]}
+    assert {("/api/v1/rounds/<int:round_id>/decisions", "GET"), ("/api/v1/rounds/<int:round_id>/decisions", "POST"),
+            ("/api/v1/rounds", "GET")} <= methods
+    assert all(e["doc"] for e in endpoints)
 
 
 def test_describe_validates_input(client, round_id):

@@ -15,6 +15,7 @@ STAFF_USERNAME = "staff"
 
 
 def main(argv=None):
+    """Parse the command line, prepare the staff account and serve with waitress."""
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)

@@ -27,17 +27,24 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.get("/")
 def index():
-    return jsonify(endpoints=sorted(str(r) for r in current_app.url_map.iter_rules()
-                                    if str(r).startswith("/api/v1")))
+    """Every endpoint of this API with its methods and what it does."""
+    endpoints = []
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.rule.startswith("/api/v1"):
+            doc = (current_app.view_functions[rule.endpoint].__doc__ or "").strip().split("\n")[0]
+            endpoints.append(dict(path=rule.rule, methods=sorted(rule.methods - {"HEAD", "OPTIONS"}), doc=doc))
+    return jsonify(endpoints=endpoints)
 
 
 @bp.get("/csrf-token")
 def csrf_token():
+    """A CSRF token for this session, to send as ``X-CSRFToken`` on every POST."""
     return jsonify(csrf_token=generate_csrf())
 
 
 @bp.post("/session")
 def login():
+    """Log in with ``{"username", "password"}``; the session cookie then carries the staff role."""
     body = _json_body()
     user = authenticate(db_session(), str(body.get("username", "")), str(body.get("password", "")))
     if user is None:
@@ -48,6 +55,7 @@ def login():
 
 @bp.get("/rounds")
 def rounds():
+    """Every round with its open tracks and application counts per track and role."""
     s = db_session()
     counts = application_counts(s)
     return jsonify(rounds=[_round_json(r, counts) for r in s.scalars(select(db.RoundRow).order_by(db.RoundRow.id))])
@@ -55,12 +63,14 @@ def rounds():
 
 @bp.get("/rounds/<int:round_id>")
 def round_detail(round_id):
+    """One round with its open tracks and application counts."""
     s = db_session()
     return jsonify(_round_json(round_or_404(s, round_id), application_counts(s, round_id)))
 
 
 @bp.get("/firms/<brn>/recommendations")
 def recommendations(brn):
+    """Ranked partners (or, with ``as_partner=1``, leads) for a firm in a track, with explanations."""
     s = db_session()
     firm = _firm_or_404(s, brn)
     form = _search_form(request.args)
@@ -73,6 +83,7 @@ def recommendations(brn):
 
 @bp.get("/firms/<brn>/why-not")
 def why_not_api(brn):
+    """Every eligibility reason against the pair (firm, ``other``) in a track."""
     s = db_session()
     firm, other = _firm_or_404(s, brn), _firm_or_404(s, request.args.get("other", ""))
     reasons = why_not(s, firm, other, _search_form(request.args))
@@ -83,6 +94,7 @@ def why_not_api(brn):
 @bp.get("/rounds/<int:round_id>/runs")
 @staff_required
 def runs(round_id):
+    """The runs of a round (staff)."""
     s = db_session()
     row = round_or_404(s, round_id)
     stmt = select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id).order_by(db.MatchRunRow.id)
@@ -92,6 +104,7 @@ def runs(round_id):
 @bp.post("/rounds/<int:round_id>/runs")
 @staff_required
 def start_run(round_id):
+    """Start batch matching of a round in the background (staff); 202 with the job."""
     body = _json_body()
     row = round_or_404(db_session(), round_id)
     job = start_job(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
@@ -102,6 +115,7 @@ def start_run(round_id):
 @bp.get("/jobs/<job_id>")
 @staff_required
 def job(job_id):
+    """A background job's progress (staff)."""
     found = get_job(job_id)
     if found is None:
         abort(404, f"job {job_id!r} not found")
@@ -111,12 +125,14 @@ def job(job_id):
 @bp.get("/runs/<int:run_id>")
 @staff_required
 def run(run_id):
+    """One run with its status, objective, bound, gap, time and diagnostics (staff)."""
     return jsonify(_run_json(run_or_404(db_session(), run_id), diagnostics=True))
 
 
 @bp.get("/runs/<int:run_id>/proposals")
 @staff_required
 def run_proposals(run_id):
+    """The proposals of a run, filterable by track, status, partner_brn and decision (staff)."""
     s = db_session()
     rows = views.proposal_rows(s, run_or_404(s, run_id))
     for field in ("track", "status", "partner_brn", "decision"):
@@ -128,6 +144,7 @@ def run_proposals(run_id):
 @bp.get("/rounds/<int:round_id>/decisions")
 @staff_required
 def decisions(round_id):
+    """The staff decisions of a round (staff)."""
     s = db_session()
     row = round_or_404(s, round_id)
     firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
@@ -137,6 +154,7 @@ def decisions(round_id):
 @bp.post("/rounds/<int:round_id>/decisions")
 @staff_required
 def decide(round_id):
+    """Record a decision ``{"lead", "partner", "kind", "note", "track"}`` (staff); 201 with all decisions."""
     s = db_session()
     row = round_or_404(s, round_id)
     views.record_decision(s, row, _json_body(), actor())

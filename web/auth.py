@@ -51,6 +51,7 @@ def authenticate(session, username, password):
 
 
 def is_staff():
+    """Whether the logged-in user has a staff role."""
     return g.get("user") is not None and g.user.role in STAFF_ROLES
 
 
@@ -75,6 +76,7 @@ def staff_required(view):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The login form; a fresh session on success."""
     if request.method == "POST":
         user = authenticate(db_session(), request.form.get("username", ""), request.form.get("password", ""))
         if user is None:
@@ -87,6 +89,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """End the staff session."""
     session.pop("user_id", None)
     return redirect(url_for("search.index"))
 
@@ -120,5 +123,6 @@ def _load_user():
 
 
 def init_app(app):
+    """Load the user before each request; expose ``is_staff`` to templates."""
     app.before_request(_load_user)
     app.context_processor(lambda: dict(is_staff=is_staff()))

@@ -54,6 +54,7 @@ def _unexpected(exc):
 
 
 def init_app(app):
+    """Register the error handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(MatcherError, _matcher_error)

@@ -241,6 +241,7 @@ def ordered_sizes(sizes):
 
 
 def certificate_name(kind):
+    """A certificate kind in the current language."""
     ko, en = CERTIFICATE_KINDS.get(kind, (kind, kind))
     return ko if current_lang() == "ko" else en
 
@@ -287,5 +288,6 @@ def _context():
 
 
 def init_app(app):
+    """Language switch before each request; helpers for templates."""
     app.before_request(_switch_language)
     app.context_processor(_context)

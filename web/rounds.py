@@ -28,6 +28,7 @@ NOTES_SHOWN = 20
 @bp.route("/")
 @staff_required
 def index():
+    """Rounds with their application counts, and the form to create one."""
     session = db_session()
     rounds = list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
     totals = {}
@@ -39,6 +40,7 @@ def index():
 @bp.route("/rounds", methods=["POST"])
 @staff_required
 def create():
+    """Create a round."""
     session = db_session()
     name = request.form.get("name", "").strip()
     if not name or len(name) > 100:
@@ -61,6 +63,7 @@ def create():
 @bp.route("/rounds/<int:round_id>")
 @staff_required
 def detail(round_id):
+    """One round: tracks, uploads, the run form, runs and running jobs."""
     session = db_session()
     row = round_or_404(session, round_id)
     runs = list(session.scalars(select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id)
@@ -73,6 +76,7 @@ def detail(round_id):
 @bp.route("/rounds/<int:round_id>/tracks", methods=["POST"])
 @staff_required
 def save_tracks(round_id):
+    """Open or close tracks of a round."""
     session = db_session()
     row = round_or_404(session, round_id)
     row.open_tracks = _chosen_tracks(request.form)
@@ -85,6 +89,7 @@ def save_tracks(round_id):
 @bp.route("/rounds/<int:round_id>/import/<kind>", methods=["POST"])
 @staff_required
 def upload(round_id, kind):
+    """Import firms or applications; a bad file gets the full report and stores nothing."""
     if kind not in ("firms", "applications"):
         abort(404, f"unknown import {kind!r} (firms or applications)")
     session = db_session()
@@ -121,6 +126,7 @@ def import_upload(session, round_row, kind, file):
 @bp.route("/interests")
 @staff_required
 def interests():
+    """SMEs' interest requests, newest first."""
     rows = list(db_session().scalars(select(db.InterestRow).order_by(db.InterestRow.created_at.desc())))
     firms = {f.id: f for f in db_session().scalars(select(db.FirmRow).where(
         db.FirmRow.id.in_({r.lead_id for r in rows} | {r.partner_id for r in rows})))}
@@ -131,6 +137,7 @@ def interests():
 @bp.route("/audit")
 @staff_required
 def audit_log():
+    """The latest entries of the audit log."""
     rows = list(db_session().scalars(select(db.AuditRow).order_by(db.AuditRow.id.desc()).limit(AUDIT_PAGE)))
     return render_template("staff/audit.html", rows=rows)
 
@@ -145,6 +152,7 @@ def application_counts(session, round_id=None):
 
 
 def round_or_404(session, round_id):
+    """A round by id, or 404 naming it."""
     try:
         return db.get_round(session, round_id)
     except NotFoundError as exc:

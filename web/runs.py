@@ -26,6 +26,7 @@ MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetm
 @bp.route("/rounds/<int:round_id>/run", methods=["POST"])
 @staff_required
 def start(round_id):
+    """Start batch matching of a round; redirects to the job page."""
     row = round_or_404(db_session(), round_id)
     job = start_job(row, request.form.get("track", ""), request.form.get("mode", "optimal"),
                  request.form.get("time_limit", ""))
@@ -35,6 +36,7 @@ def start(round_id):
 @bp.route("/runs/<int:run_id>/resolve", methods=["POST"])
 @staff_required
 def resolve(run_id):
+    """Solve the round again with the same parameters, keeping every decision."""
     run = run_or_404(db_session(), run_id)
     params = run.params or {}
     job = start_job(run_round(db_session(), run), run.track or "", params.get("mode", "optimal"),
@@ -59,18 +61,21 @@ def start_job(round_row, track, mode, time_limit):
 @bp.route("/jobs/<job_id>")
 @staff_required
 def job(job_id):
+    """The progress page of a background run."""
     return render_template("staff/job.html", job=_job_or_404(job_id))
 
 
 @bp.route("/jobs/<job_id>.json")
 @staff_required
 def job_status(job_id):
+    """The progress of a background run as JSON (polled by the page)."""
     return jsonify(_job_or_404(job_id).to_dict())
 
 
 @bp.route("/runs/<int:run_id>")
 @staff_required
 def run(run_id):
+    """The proposals workbench of a run."""
     session = db_session()
     row = run_or_404(session, run_id)
     rows = views.proposal_rows(session, row)
@@ -84,6 +89,7 @@ def run(run_id):
 @bp.route("/runs/<int:run_id>/pictures")
 @staff_required
 def pictures(run_id):
+    """The graph, load chart and histogram of a run (optionally one track)."""
     session = db_session()
     row = run_or_404(session, run_id)
     rows = views.proposal_rows(session, row)
@@ -104,6 +110,7 @@ def pictures(run_id):
 @bp.route("/runs/<int:run_id>/decide", methods=["POST"])
 @staff_required
 def decide(run_id):
+    """Record a decision on a pair from the workbench."""
     session = db_session()
     row = run_or_404(session, run_id)
     views.record_decision(session, run_round(session, row), request.form, actor())
@@ -115,6 +122,7 @@ def decide(run_id):
 @bp.route("/runs/<int:run_id>/export.<fmt>")
 @staff_required
 def export(run_id, fmt):
+    """Download the run as XLSX or CSV (formula cells neutralised)."""
     if fmt not in FORMATS:
         abort(404, f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     session = db_session()
@@ -127,6 +135,7 @@ def export(run_id, fmt):
 
 
 def run_or_404(session, run_id):
+    """A run by id, or 404 naming it."""
     row = session.get(db.MatchRunRow, run_id)
     if row is None:
         abort(404, f"run {run_id} not found")
@@ -134,6 +143,7 @@ def run_or_404(session, run_id):
 
 
 def run_round(session, run):
+    """The round a run belongs to."""
     return session.get(db.RoundRow, run.round_id)
 
 

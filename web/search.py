@@ -26,6 +26,7 @@ SEARCH_LIMIT = 50
 
 @bp.route("/")
 def index():
+    """Find a firm by 사업자등록번호 (straight to its page) or by name."""
     query = request.args.get("q", "").strip()
     exact = _exact_firm(db_session(), query)
     if exact is not None:
@@ -59,6 +60,7 @@ def tracks():
 
 @bp.route("/firms/<brn>")
 def firm(brn):
+    """A firm and, once a track is chosen, its recommendations."""
     session = db_session()
     row = _firm_or_404(session, brn)
     form = _search_form(request.args)
@@ -70,6 +72,7 @@ def firm(brn):
 
 @bp.route("/firms/<brn>/partners/<other>")
 def partner(brn, other):
+    """A recommended firm in detail: eligibility and the score explanation."""
     session = db_session()
     me, them = _firm_or_404(session, brn), _firm_or_404(session, other)
     form = _search_form(request.args)
@@ -83,6 +86,7 @@ def partner(brn, other):
 
 @bp.route("/firms/<brn>/why-not")
 def why_not_view(brn):
+    """Every eligibility reason against a pair."""
     session = db_session()
     row = _firm_or_404(session, brn)
     form = _search_form(request.args)
@@ -94,6 +98,7 @@ def why_not_view(brn):
 
 @bp.route("/firms/<brn>/interest", methods=["POST"])
 def interest(brn):
+    """Record an SME's interest in a partner."""
     session = db_session()
     lead = _firm_or_404(session, brn)
     partner_row = _firm_or_404(session, request.form.get("partner", ""))
@@ -109,6 +114,7 @@ def interest(brn):
 
 @bp.route("/describe", methods=["GET", "POST"])
 def describe():
+    """Recommendations for a firm described on a form (nothing stored)."""
     session = db_session()
     form = _search_form(request.form if request.method == "POST" else request.args)
     results, firm_obj = None, None

@@ -24,4 +24,5 @@ def _close(_exc=None):
 
 
 def init_app(app):
+    """Close the request session when the app context ends."""
     app.teardown_appcontext(_close)
