@@ -27,7 +27,8 @@ def wait_for_job(client, location, timeout=60):
 
 
 def start_run(client, round_id, **form):
-    response = client.post(f"/staff/rounds/{round_id}/run", data=dict(mode="optimal", time_limit="10", **form))
+    form = dict(dict(mode="optimal", time_limit="10"), **form)
+    response = client.post(f"/staff/rounds/{round_id}/run", data=form)
     assert response.status_code == 302 and "/staff/jobs/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "job-progress" in page
@@ -56,6 +57,13 @@ def test_run_lists_proposals_with_explanations(staff, round_id, run_id):
     runs = staff.get(f"/api/v1/rounds/{round_id}/runs").get_json()["runs"]
     assert runs[-1]["id"] == run_id and runs[-1]["status"] and runs[-1]["proposals"] == len(pairs)
     assert ROUND in staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+
+
+def test_stable_mode_reports_blocking_pairs(staff, round_id):
+    run_id = start_run(staff, round_id, track="materials", mode="stable")
+    page = staff.get(f"/staff/runs/{run_id}").get_data(as_text=True)
+    assert 'id="blocking-pairs"' in page
+    assert staff.get(f"/api/v1/runs/{run_id}").get_json()["params"]["mode"] == "stable"
 
 
 def test_large_partner_takes_five_or_none(staff, run_id):

@@ -20,7 +20,7 @@ from .store import db_session
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff")
 
-UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
+UPLOAD_SUFFIXES = (".csv", ".txt", *importer.EXCEL_SUFFIXES)
 AUDIT_PAGE = 200
 NOTES_SHOWN = 20
 
