@@ -91,3 +91,22 @@ def test_describe_scores_without_storing(client, app, round_id):
     assert page.count('class="result"') == 3 and "&lt;b&gt;미등록" in page
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert count(s, db.FirmRow) == before
+
+
+def test_xlsx_and_cp949_uploads(staff, app, round_id):
+    from openpyxl import Workbook
+    book = Workbook()
+    for line in GOOD_FIRMS.strip().split("\n"):
+        book.active.append(line.split(","))
+    data = BytesIO()
+    book.save(data)
+    response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                          data={"file": (BytesIO(data.getvalue()), "기업.xlsx")})
+    assert response.status_code == 302
+    cp949 = ("사업자등록번호,기업명,기업규모,지역\n" f"{make_brn(206)},한글 인코딩,소기업,광주\n").encode("cp949")
+    response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                          data={"file": (BytesIO(cp949), "cp949.csv")})
+    assert response.status_code == 302
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert db.get_firm(s, make_brn(202)).name == "신규 소재"
+        assert db.get_firm(s, make_brn(206)).name == "한글 인코딩"
