@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
@@ -282,3 +284,13 @@ def test_track_rules_page_in_both_languages(client, round_id):
     assert "혁신성장" in page and "직접생산확인" in page and "5–∞" in page and "닫힘" in page  # value: closed
     page = client.get("/tracks?lang=en").get_data(as_text=True)
     assert "Innovation growth" in page and "direct-production certificate" in page and "large firm (대기업)" in page
+
+_fixture_ok = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_fixture_ok
+@given(query=st.text(max_size=30), brn=st.text(alphabet="0123456789-x%_<", max_size=14))
+def test_any_search_or_firm_path_answers_without_server_error(client, round_id, query, brn):
+    assert client.get("/", query_string={"q": query}).status_code in (200, 302)
+    response = client.get(f"/firms/{brn or 'x'}", query_string={"track": query, "k": query, "size_filter": query})
+    assert response.status_code in (200, 404, 308)
