@@ -5,7 +5,7 @@ of their own product cluster, some across clusters, so the graph has one giant
 component) and 5-SME minimums for large partners, plus the OR-Library ``assignp``
 instances when ``../shared/reference/orlib-assign`` is present.
 
-Run: ``.venv/bin/python bench/bench_solver.py [--sizes 2000,20000,100000] [--orlib]``
+Run: ``.venv/bin/python bench/bench_solver.py [--sizes 2000,20000,100000] [--hard] [--orlib]``
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "reference" / "orlib-assign"
+HARD_LARGE_SHARE = 0.25
+"""``--hard``: a quarter of the partners are large (minimum 5), so many minimums bind."""
 SIZES = {2000: (2_000, 660, 9_000), 20000: (20_000, 6_600, 90_000), 100000: (100_000, 33_000, 500_000)}
 
 
@@ -105,6 +107,8 @@ def run_one(label, time_limit):
 
     if label.startswith("assignp"):
         leads, partners, edges, cost = read_orlib(ORLIB / f"{label}.txt")
+    elif label.endswith("-hard"):
+        leads, partners, edges = generate_instance(*SIZES[int(label[:-5])], large_share=HARD_LARGE_SHARE)
     else:
         leads, partners, edges = generate_instance(*SIZES[int(label)])
     start = time.perf_counter()
@@ -123,6 +127,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,20000,100000")
     parser.add_argument("--orlib", action="store_true", help="also run the OR-Library assignp instances")
+    parser.add_argument("--hard", action="store_true", help="also run 2000 and 20000 with 25%% large partners")
     parser.add_argument("--time-limit", type=float, default=55.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -130,6 +135,8 @@ def main(argv=None):
         run_one(args.one, args.time_limit)
         return
     labels = [s for s in args.sizes.split(",") if s]
+    if args.hard:
+        labels += ["2000-hard", "20000-hard"]
     if args.orlib and ORLIB.is_dir():
         labels += ["assignp800", "assignp1500", "assignp3000", "assignp5000"]
     print("| instance | leads/partners/edges | status | objective | bound | gap | seconds | peak MB | note |")

@@ -38,8 +38,8 @@ ROUND_RADIUS = 2
 """Steps (partner → its leads → their partners) around the fractional part that rounding re-solves."""
 FULL_ROUND_EDGES = 50_000
 """Components up to this size are re-solved whole when rounding (cheap, and a better incumbent)."""
-MAX_SWITCHES = 30
-"""Fractional large partners tried one by one (opened/closed) to improve the rounding."""
+SWITCH_SECONDS = 5.0
+"""Time for switching fractional large partners one by one (opened/closed) to improve the rounding."""
 
 
 @dataclass
@@ -127,7 +127,7 @@ def _component(problem, mask, model, lp, part_mask):
 
 
 def _solve_fractional(sub, info, deadline, depth):
-    incumbent = _round(sub, info)
+    incumbent = _round(sub, info, deadline)
     if incumbent is None or depth >= MAX_DEPTH:
         found = _milp(sub, deadline)
         if incumbent is not None and incumbent.value > found.value:
@@ -151,7 +151,7 @@ def _solve_fractional(sub, info, deadline, depth):
     return best
 
 
-def _round(sub, info):
+def _round(sub, info, deadline=None):
     """An integral solution near the LP's, for reduced-cost fixing.
 
     Pairs away from the fractional part are kept; the fractional large partners are
@@ -168,7 +168,11 @@ def _round(sub, info):
         return None
     best, is_open = max(results, key=lambda r: r[0].value)
     fractional = np.flatnonzero(np.abs(y - np.round(y)) > INTEGRAL_TOL)
-    for i in fractional[:MAX_SWITCHES]:
+    stop = time.perf_counter() + SWITCH_SECONDS
+    stop = stop if deadline is None else min(stop, time.perf_counter() + 0.2 * _remaining(deadline))
+    for i in fractional:
+        if time.perf_counter() > stop:
+            break
         trial = is_open.copy()
         trial[i] = not trial[i]
         out = _rounded(sub, keep, partners, trial)
