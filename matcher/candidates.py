@@ -2,12 +2,13 @@
 
 Never a dense leads × partners matrix. For a chunk of leads at a time:
 
-1. sparse TF-IDF product (cosine of the texts), plus a bonus on pairs that share a
+1. a sparse TF-IDF product (cosine of the texts), united with the pairs that share a
    G2B 물품분류 (a sparse product of class-incidence matrices), so that good code
    matches with little shared text are not lost (candidate recall);
-2. pairs that the rules forbid are dropped (same firm, same affiliate group, and in
-   tracks whose certificate must cover the product only partners whose certificate does);
-3. the best ``pre_k`` pairs per lead by that cheap proxy are kept (``np.argpartition``).
+2. pairs the rules forbid are dropped (same firm, same affiliate group, and in tracks
+   whose certificate must cover the product, partners whose certificate does not);
+3. each stored pair gets a cheap partial score (text, shared 물품분류, region, with the
+   track's weights) and the best ``pre_k`` pairs per lead are kept (``np.argpartition``).
 
 Then every score component is computed on the candidates only (vectorised) and the
 top ``k`` partners per lead by the full score are returned. Small instances
@@ -29,10 +30,11 @@ from .features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_array
 from .scoring import COMPONENTS, check_weights, combine, default_text_method, explain, load_weights
 from .tracks import pair_reasons
 
-CODE_BONUS = 0.5
-"""Added to the text cosine of pairs sharing a G2B 물품분류 when choosing candidates."""
 EXHAUSTIVE_LIMIT = 1_000_000
-_EPS = 1e-6
+# One sparse product gives, per stored pair, text cosine + 2·(number of shared 물품분류), the class
+# incidence being appended to the TF-IDF columns; pairs forced in (exhaustive run, or a certificate
+# covering the product) get + _MARK on top. _decode splits the three apart again.
+_SHARE, _MARK = 2.0, 4096.0
 COLUMNS = ["lead_brn", "partner_brn", "score", *COMPONENTS, "lead_index", "partner_index"]
 
 
@@ -54,7 +56,7 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     text_method : {"char", "kiwi"}, optional
         Text vectoriser (default: the configured one).
     pre_k : int, optional
-        Candidates per lead chosen by the cheap proxy before full scoring (default ``k + 25``).
+        Candidates per lead chosen by the partial score before full scoring (default ``k + 50``).
     chunk_size : int
         Leads per sparse product.
     exhaustive_limit : int
@@ -75,20 +77,19 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     if not len(lead_ids) or not len(partner_ids) or k <= 0:
         return pd.DataFrame({c: [] for c in COLUMNS})
     exhaustive = len(lead_ids) * len(partner_ids) <= exhaustive_limit
-    pre_k = len(partner_ids) if exhaustive else (pre_k or k + 25)
+    pre_k = len(partner_ids) if exhaustive else (pre_k or k + 50)
     vec = TextVectorizer(method=text_method or default_text_method())
     lead_texts = [firm_text(*leads[i]) for i in lead_ids]
     partner_texts = [firm_text(*partners[j]) for j in partner_ids]
     x_all = vec.fit_transform(lead_texts + partner_texts)
     x_lead, x_partner = x_all[:len(lead_texts)], x_all[len(lead_texts):]
-    li, pi, proxy = _candidates(table, lead_ids, partner_ids, x_lead, x_partner,
-                                _class_incidence(leads, partners, lead_ids, partner_ids),
-                                pre_k, chunk_size, exhaustive)
-    values = _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi)
-    # the proxy is text + bonus·(shares a 물품분류, i.e. product_code == 1) + ε terms: undo them
-    shares_class = values["product_code"] >= G2B_LEVELS[0][1]
-    eps = _EPS * (exhaustive + table.needs_cover[lead_ids[li]])
-    values["text"] = np.clip(proxy - CODE_BONUS * shares_class - eps, 0.0, 1.0)
+    regions = (region_index([leads[i][0].region for i in lead_ids]),
+               region_index([partners[j][0].region for j in partner_ids]))
+    li, pi, text = _candidates(table, lead_ids, partner_ids, (x_lead, x_partner),
+                               _class_incidence(leads, partners, lead_ids, partner_ids), regions, weights,
+                               pre_k, chunk_size, exhaustive)
+    values = _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi, regions)
+    values["text"] = text
     score = combine(values, weights)
     keep = _top_k_per_group(li, score, k)
     lead_brns = np.array([leads[i][0].brn for i in lead_ids], dtype=object)
@@ -123,28 +124,41 @@ def _class_incidence(leads, partners, lead_ids, partner_ids):
     return a, b
 
 
-def _candidates(table, lead_ids, partner_ids, x_lead, x_partner, incidence, pre_k, chunk_size, exhaustive):
-    """(lead position, partner position, proxy value) of the candidates, positions into the *_ids arrays."""
-    x_partner_t = x_partner.T.tocsc()
-    class_partner_t = incidence[1].T.tocsc()
+def _candidates(table, lead_ids, partner_ids, vectors, incidence, regions, weights, pre_k, chunk_size,
+                exhaustive):
+    """(lead position, partner position, text cosine) of the candidates; positions index the *_ids arrays."""
+    x_lead = sparse.hstack([vectors[0], _SHARE * incidence[0]], format="csr", dtype=np.float32)
+    x_partner_t = sparse.hstack([vectors[1], incidence[1]], format="csr", dtype=np.float32).T.tocsc()
     allowed = table.allowed[lead_ids][:, partner_ids].tocsr() if table.allowed is not None else None
-    out_l, out_p, out_v = [], [], []
+    total = sum(weights.values())
+    w_text, w_code, w_region = (weights[n] / total for n in ("text", "product_code", "region"))
+    lead_firm, lead_group = table.lead_firm[lead_ids], table.lead_group[lead_ids]
+    partner_firm, partner_group = table.partner_firm[partner_ids], table.partner_group[partner_ids]
+    out = []
     for start in range(0, len(lead_ids), chunk_size):
         rows = slice(start, min(start + chunk_size, len(lead_ids)))
-        text = (x_lead[rows] @ x_partner_t).tocsr()
-        proxy = text + CODE_BONUS * _binary(incidence[0][rows] @ class_partner_t)
+        entries = (x_lead[rows] @ x_partner_t).tocsr()
         if exhaustive:
-            proxy = proxy + _EPS * sparse.csr_matrix(np.ones(proxy.shape, dtype=np.float32))
+            entries = entries.astype(np.float64) + _MARK * sparse.csr_matrix(np.ones(entries.shape))
         if allowed is not None:
-            proxy = _restrict(proxy.tocsr(), allowed[rows], table.needs_cover[lead_ids[rows]])
-        r, c, v = _top_k_rows(proxy.tocsr(), pre_k)
-        ok = table.lead_firm[lead_ids[start + r]] != table.partner_firm[partner_ids[c]]
-        ok &= table.lead_group[lead_ids[start + r]] != table.partner_group[partner_ids[c]]
-        out_l.append(start + r[ok])
-        out_p.append(c[ok])
-        out_v.append(v[ok])
-    return (np.concatenate(out_l).astype(np.int64), np.concatenate(out_p).astype(np.int64),
-            np.concatenate(out_v).astype(np.float64))
+            entries = _restrict(entries.astype(np.float64), allowed[rows], table.needs_cover[lead_ids[rows]])
+        entries = entries.tocsr()
+        r = start + np.repeat(np.arange(entries.shape[0]), np.diff(entries.indptr))
+        c = entries.indices
+        text, shares = _decode(entries.data)
+        partial = w_text * text + w_code * shares + w_region * pairs_region_value(regions[0][r], regions[1][c])
+        partial[(lead_firm[r] == partner_firm[c]) | (lead_group[r] == partner_group[c])] = -1.0
+        keep = _top_k_segments(entries.indptr, partial, pre_k) & (partial >= 0)
+        out.append((r[keep], c[keep], text[keep]))
+    return tuple(np.concatenate([o[i] for o in out]) for i in range(3))
+
+
+def _decode(data):
+    """Split stored entries into (text cosine, shares a 물품분류); see ``_SHARE`` and ``_MARK``."""
+    data = data.astype(np.float64)
+    rest = data - _MARK * np.floor(data / _MARK)
+    shared = np.floor(rest / _SHARE + 1e-4)  # text ≤ 1 (+ float32 rounding) never reaches one _SHARE
+    return np.clip(rest - _SHARE * shared, 0.0, 1.0), shared > 0
 
 
 def _binary(matrix):
@@ -153,24 +167,22 @@ def _binary(matrix):
     return matrix
 
 
-def _restrict(proxy, allowed, needs_cover):
-    """Rows that need cover keep only allowed partners (every allowed partner at least at ε)."""
-    need = sparse.diags(needs_cover.astype(np.float32))
-    free = sparse.diags((~needs_cover).astype(np.float32))
-    allowed = _binary(allowed.astype(np.float32))
-    return free @ proxy + need @ (proxy.multiply(allowed) + _EPS * allowed)
+def _restrict(entries, allowed, needs_cover):
+    """Rows that need cover keep only allowed partners, each marked as forced in."""
+    need = sparse.diags(needs_cover.astype(np.float64))
+    free = sparse.diags((~needs_cover).astype(np.float64))
+    allowed = _binary(allowed.astype(np.float64))
+    return free @ entries + need @ (entries.multiply(allowed) + _MARK * allowed)
 
 
-def _top_k_rows(matrix, k):
-    """Row, column and value of the ``k`` largest stored entries of each CSR row."""
-    counts = np.diff(matrix.indptr)
-    rows = np.repeat(np.arange(matrix.shape[0]), counts)
-    keep = np.ones(len(matrix.data), dtype=bool)
+def _top_k_segments(indptr, values, k):
+    """Mask of the ``k`` largest ``values`` within each CSR row segment ``indptr[r]:indptr[r + 1]``."""
+    counts = np.diff(indptr)
+    keep = np.ones(len(values), dtype=bool)
     for r in np.flatnonzero(counts > k):
-        lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
-        drop = np.argpartition(-matrix.data[lo:hi], k)[k:]
-        keep[lo + drop] = False
-    return rows[keep], matrix.indices[keep], matrix.data[keep]
+        lo, hi = indptr[r], indptr[r + 1]
+        keep[lo + np.argpartition(-values[lo:hi], k)[k:]] = False
+    return keep
 
 
 def _top_k_per_group(groups, score, k):
@@ -185,7 +197,7 @@ def _top_k_per_group(groups, score, k):
     return order[(np.arange(len(g)) - starts) < k]
 
 
-def _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi):
+def _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi, regions):
     """Every non-text component for the candidate pairs; dict name → ndarray (n_pairs,)."""
     lead_firms = [leads[i][0] for i in lead_ids]
     partner_firms = [partners[j][0] for j in partner_ids]
@@ -202,8 +214,7 @@ def _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi):
                                       partner_keys(level_keys([f.ksic_codes for f in partner_firms],
                                                               ksic_lengths, True)),
                                       li, pi, [lvl[1] for lvl in KSIC_LEVELS]),
-        "region": pairs_region_value(region_index([f.region for f in lead_firms])[li],
-                                     region_index([f.region for f in partner_firms])[pi]),
+        "region": pairs_region_value(regions[0][li], regions[1][pi]),
         "capability": pairs_capability_value(
             lead_capability_keys(lead_codes, [f.licences for f in lead_firms], work_ids),
             capability_arrays(partner_firms, on, work_ids), li, pi, rule),

@@ -325,7 +325,8 @@ def region_closeness(a, b):
 def _region_table():
     from . import codes
     names = sorted(codes.regions())
-    matrix = np.array([[region_closeness(a, b) for b in names] for a in names], dtype=np.float32)
+    matrix = np.zeros((len(names) + 1, len(names) + 1), dtype=np.float32)  # last row/column: unknown (-1)
+    matrix[:-1, :-1] = [[region_closeness(a, b) for b in names] for a in names]
     return {n: i for i, n in enumerate(names)}, matrix
 
 
@@ -345,10 +346,7 @@ def region_index(names):
 def pairs_region_value(lead_idx, part_idx):
     """Vectorised :func:`region_closeness` from :func:`region_index` arrays; shape (n_pairs,)."""
     _, matrix = _region_table()
-    ok = (lead_idx >= 0) & (part_idx >= 0)
-    out = np.zeros(len(lead_idx), dtype=np.float32)
-    out[ok] = matrix[lead_idx[ok], part_idx[ok]]
-    return out
+    return matrix[lead_idx, part_idx]  # index -1 reads the zero row/column of unknown regions
 
 
 # --- capability -----------------------------------------------------------------------------
