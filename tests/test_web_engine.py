@@ -70,6 +70,12 @@ def test_recommendation_filters_and_api(client, round_id):
     assert len(data["recommendations"]) == 6 and "5" in data["note"]["ko"]
 
 
+def test_firm_page_starts_from_its_own_application(client, round_id):
+    page = client.get(f"/firms/{make_brn(20)}").get_data(as_text=True)  # applied as partner in materials
+    assert "추천 주관기업" in page and page.count('class="result"') == 6
+    assert 'class="result"' not in client.get(f"/firms/{make_brn(99)}").get_data(as_text=True)  # no application
+
+
 def test_lead_that_may_not_lead_is_told_why(client, round_id):
     page = client.get(f"/firms/{make_brn(20)}?track=materials").get_data(as_text=True)
     assert "참여할 수 없습니다" in page and "대기업" in page

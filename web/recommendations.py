@@ -100,6 +100,16 @@ def explain(session, lead_row, partner_row, form, round_row):
     return _explanation_dict(result)
 
 
+def own_application(session, firm_row, round_row):
+    """``{"track", "as_partner"}`` of the firm's first application in the round ({} when it has none)."""
+    if round_row is None:
+        return {}
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id == firm_row.id).order_by(db.ApplicationRow.id)
+    row = session.scalars(stmt).first()
+    return dict(track=row.track, as_partner=row.role == "partner") if row else {}
+
+
 def _application(session, round_row, firm_row, role, track):
     if round_row is None:
         return None

@@ -64,9 +64,9 @@ def firm(brn):
     session = db_session()
     row = _firm_or_404(session, brn)
     form = _search_form(request.args)
-    results = None
-    if form["track"]:
-        results = recs.recommend(session, row.brn, form)
+    if not form["track"] and "track" not in request.args:
+        form.update(recs.own_application(session, row, _round_or_none(session, form["round"])))
+    results = recs.recommend(session, row.brn, form) if form["track"] else None
     return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
 
 
