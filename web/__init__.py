@@ -17,6 +17,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from matcher import db
+from matcher.firms import format_brn
 
 csrf = CSRFProtect()
 
@@ -44,6 +45,7 @@ def create_app(test_config=None):
     db.init_db(app.config["DATABASE_URL"])
     app.json.ensure_ascii = False  # Korean names stay readable in the JSON API
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)
+    app.jinja_env.filters["brn"] = lambda digits: format_brn(digits) if digits and len(digits) == 10 else digits
     csrf.init_app(app)
     _register(app)
     return app
