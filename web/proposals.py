@@ -15,7 +15,7 @@ from matcher import db
 from matcher.errors import NotFoundError
 from matcher.firms import parse_brn
 from matcher.matching import DECISION_KINDS, decide
-from matcher.tracks import TRACKS, load_rules
+from matcher.tracks import TRACKS
 
 
 def decisions_of(session, round_id):
@@ -51,9 +51,8 @@ def as_json(row):
                                 "partner_name", "partner_size", "components", "reasons", "decision", "note")}
 
 
-def partner_loads(rows, run, rules=None):
+def partner_loads(rows, rules):
     """Leads per (partner, track) among the pairs not rejected, with the track's min and max for it."""
-    rules = rules or load_rules()
     counts = Counter((r["partner_id"], r["track"]) for r in rows if r["status"] != "rejected"
                      and r["decision"] not in ("reject", "forbid"))
     names = {(r["partner_id"], r["track"]): (r["partner_name"], r["partner_size"]) for r in rows}
@@ -65,9 +64,8 @@ def partner_loads(rows, run, rules=None):
     return loads
 
 
-def unused_loads(session, diagnostics, rules=None):
+def unused_loads(session, diagnostics, rules):
     """Zero-load entries for the large partners a run left unused, with their track's minimum."""
-    rules = rules or load_rules()
     loads = []
     for item in (diagnostics or {}).get("unused_partners", []):
         firm = session.scalars(select(db.FirmRow).where(db.FirmRow.brn == item.get("brn"))).first()

@@ -14,6 +14,7 @@ from . import charts, proposals as views
 from .auth import actor, staff_required
 from .i18n import t
 from .jobs import get_job, start_run
+from .recommendations import round_rules_and_day
 from .rounds import round_or_404
 from .store import db_session
 
@@ -92,18 +93,21 @@ def pictures(run_id):
     """The graph, load chart and histogram of a run (optionally one track)."""
     session = db_session()
     row = run_or_404(session, run_id)
+    round_row = run_round(session, row)
+    rules, _on = round_rules_and_day(round_row)
     rows = views.proposal_rows(session, row)
     tracks = sorted({r["track"] for r in rows})
     track = request.args.get("track", "")
     if track:
         rows = [r for r in rows if r["track"] == track]
     diagnostics = views.for_track(row.diagnostics, track)
-    loads = views.partner_loads(rows, row)
-    return render_template("staff/pictures.html", run=row, round=run_round(session, row), tracks=tracks,
+    loads = views.partner_loads(rows, rules)
+    return render_template("staff/pictures.html", run=row, round=round_row, tracks=tracks,
                            track=track, track_colours=charts.TRACK_COLOURS,
                            graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph"),
                                                       unused=views.unused_partner_names(diagnostics)),
-                           load=charts.load_svg(loads + views.unused_loads(session, diagnostics), t("load_chart")),
+                           load=charts.load_svg(loads + views.unused_loads(session, diagnostics, rules),
+                                                t("load_chart")),
                            histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram")))
 
 
