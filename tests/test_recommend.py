@@ -138,3 +138,15 @@ def test_construction_partners_rank_by_licence_and_region(rules, make_firm):
     recs = recommend_partners(lead, "construction", 5, partners=[other, same_work], rules=rules, on=REF)
     assert [r.firm.brn for r in recs] == ["2208162517", "1208147521"]
     assert recs[0].explanation.component("capability").value == 1.0
+
+
+def test_cli_evaluate_on_known_pairs(db_url, tmp_path):
+    _seed(db_url)
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("lead_brn,partner_brn,track,split\n1078153660,2208162517,materials,test\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["evaluate", "-k", "1", "--pairs", str(pairs)])
+    assert res.exit_code == 0, res.output
+    rows = [line.split() for line in res.output.splitlines() if line.startswith(("char", "kiwi"))]
+    assert len(rows) == 8  # 2 methods × 2 weightings × (materials + all)
+    full = [r for r in rows if r[0] == "char" and r[1] == "full" and r[3] == "all"][0]
+    assert full[-1] == "1.000"  # the known partner ranks first
