@@ -165,3 +165,14 @@ def test_impossible_lock_fails_the_job_with_the_reason(staff, round_id):
     assert make_brn(99) in job["error"]
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "실패" in page and make_brn(99) in page
+
+
+def test_large_partner_pushed_below_its_minimum_is_highlighted(staff, round_id, run_id):
+    leads = [lead for lead, partner in proposals(staff, run_id) if partner == LARGE]
+    if len(leads) < 5:
+        pytest.skip("the solver left the large partner unused on this data")
+    assert 'class="partner below-min"' not in staff.get(f"/staff/runs/{run_id}/pictures").get_data(as_text=True)
+    for lead in leads[: len(leads) - 4]:  # leave it 4 leads, one short of the 5 it needs
+        staff.post(f"/staff/runs/{run_id}/decide", data=dict(lead=lead, partner=LARGE, kind="reject"))
+    page = staff.get(f"/staff/runs/{run_id}/pictures?track=materials").get_data(as_text=True)
+    assert page.count('class="partner below-min"') == 1
