@@ -4,7 +4,8 @@ Each partner becomes ``min(max_leads, degree)`` identical slots and each lead ge
 private dummy slot (staying unmatched, score 0), so every lead can be matched and
 ``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` (LAPJVsp) finds the
 optimum. Much faster than simplex on the degenerate assignment LP (OR-Library
-assignp5000: 0.5 s against more than a minute).
+assignp5000: 0.2 s against more than a minute) — unless partners take many leads each,
+when the slots multiply the edges; then the transportation LP is used.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+
+SLOT_RATIO = 2.0
+"""Above this many partner-slot edges per edge, the LP beats LAPJVsp (100k leads: 9 s against 35 s)."""
 
 
 def solve_plain(problem):
@@ -24,6 +29,24 @@ def solve_plain(problem):
     """
     if problem.n_edges == 0:
         return problem.edge_id[:0]
+    slots = np.minimum(problem.cap_max[problem.partner], np.bincount(problem.partner)[problem.partner])
+    if slots.sum() > SLOT_RATIO * problem.n_edges:
+        chosen = _by_lp(problem)
+        if chosen is not None:
+            return chosen
+    return _by_assignment(problem)
+
+
+def _by_lp(problem):
+    """The transportation LP (totally unimodular, so the simplex vertex is integral)."""
+    from .model import build_model, is_integral, solve_lp
+    lp = solve_lp(build_model(problem))
+    if lp.status != "optimal" or not is_integral(lp.x):
+        return None
+    return problem.edge_id[lp.x > 0.5]
+
+
+def _by_assignment(problem):
     leads, lrow = np.unique(problem.lead, return_inverse=True)
     parts, prow = np.unique(problem.partner, return_inverse=True)
     deg = np.bincount(prow, minlength=len(parts))

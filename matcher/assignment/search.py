@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError
 from .model import INTEGRAL_TOL, build_model, is_integral, solve_lp, solve_milp
+from .greedy import quick_solution
 from .plain import solve_plain
 from .problem import fix
 
@@ -256,14 +257,17 @@ def _milp(sub, deadline):
 
 
 def _fallback(problem):
-    """Greedy solution with a simple valid bound, for when the time limit cuts the LP short."""
-    from .greedy import greedy
-    chosen = greedy(problem)
-    value = problem.fixed_score + float(problem.score[np.isin(problem.edge_id, chosen)].sum())
-    best = np.full(problem.n_leads, 0.0)
-    np.maximum.at(best, problem.lead, problem.score)
-    return Outcome(np.concatenate([problem.fixed, chosen]), value,
-                   problem.fixed_score + float(best.sum()), _stats(greedy=1))
+    """The quick answer (:mod:`.greedy`) when the time limit cuts the LP short.
+
+    A partner forced open by a lock may be left short by it; then the LP runs to the end.
+    """
+    chosen, bound = quick_solution(problem, rounds=0)
+    taken = np.isin(problem.edge_id, chosen)
+    count = np.bincount(problem.partner[taken], minlength=problem.n_partners)
+    if np.any(problem.must_open & (count < problem.cap_min)):
+        return _solve_constrained(problem, edge_components(problem), None, MAX_DEPTH)
+    value = problem.fixed_score + float(problem.score[taken].sum())
+    return Outcome(np.concatenate([problem.fixed, chosen]), value, problem.fixed_score + bound, _stats(greedy=1))
 
 
 def edge_components(problem):
