@@ -47,7 +47,8 @@ class Solution:
     @property
     def gap(self):
         """Relative gap ``(bound - objective) / max(|bound|, 1)``."""
-        return max(self.bound - self.objective, 0.0) / max(abs(self.bound), 1.0)
+        gap = max(self.bound - self.objective, 0.0) / max(abs(self.bound), 1.0)
+        return gap if gap > 1e-12 else 0.0  # below that it is floating-point noise in the sums
 
     @property
     def matched(self):
