@@ -243,3 +243,20 @@ def test_unknown_edge_id_is_refused():
     from matcher.errors import ValidationError
     with pytest.raises(ValidationError, match="row 2, lead_id: 'zz' is not a known id"):
         solve(["a"], [("P", 0, 1)], [("zz", "P", 1)])
+
+
+@pytest.fixture(scope="module")
+def hard_instance():
+    leads, partners, edges = _bench().generate_instance(2000, 660, 9000, large_share=0.25, seed=5)
+    return leads, partners, edges, solve(leads, partners, edges).objective
+
+
+@pytest.mark.parametrize("limit", [0.02, 0.3, 0.8])
+def test_time_limits_keep_answers_feasible_and_bounds_valid(hard_instance, limit):
+    # the limits cut the work at different places: in the LP (fallback), in rounding, in the MILP
+    leads, partners, edges, best = hard_instance
+    sol = solve(leads, partners, edges, time_limit=limit)
+    part = list(partners.itertuples(index=False, name=None))
+    assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
+    assert sol.objective <= best + 1e-6 and sol.bound >= best - 1e-6
+    assert sol.status == ("optimal" if sol.objective >= best - 1e-6 and sol.gap == 0 else "feasible")

@@ -245,14 +245,18 @@ def _milp(sub, deadline):
     stats = _stats(milp=1)
     if status == "infeasible":
         raise InfeasibleError(["the locked pairs cannot all hold together"])
+    known = bound is not None and np.isfinite(bound)
     if status == "limit":
         out = _fallback(sub)
-        out.bound = max(out.value, bound if bound is not None else out.bound)
+        out.bound = max(out.value, min(out.bound, sub.fixed_score + bound) if known else out.bound)
         out.stats = _merge(out.stats, stats)
         return out
     take = x[:model.n_x] > 0.5
     value = sub.fixed_score + float(sub.score[take].sum())
-    bound = value if status == "optimal" else max(value, sub.fixed_score + bound)
+    if status == "optimal":
+        bound = value
+    else:
+        bound = max(value, sub.fixed_score + bound) if known else _fallback(sub).bound
     return Outcome(np.concatenate([sub.fixed, sub.edge_id[take]]), value, bound, stats)
 
 
@@ -265,7 +269,7 @@ def _fallback(problem):
     taken = np.isin(problem.edge_id, chosen)
     count = np.bincount(problem.partner[taken], minlength=problem.n_partners)
     if np.any(problem.must_open & (count < problem.cap_min)):
-        return _solve_constrained(problem, edge_components(problem), None, MAX_DEPTH)
+        return solve_problem(problem, None, MAX_DEPTH)
     value = problem.fixed_score + float(problem.score[taken].sum())
     return Outcome(np.concatenate([problem.fixed, chosen]), value, problem.fixed_score + bound, _stats(greedy=1))
 
@@ -276,7 +280,7 @@ def edge_components(problem):
     graph = sp.coo_matrix((np.ones(problem.n_edges), (problem.lead, problem.n_leads + problem.partner)),
                           shape=(n, n))
     _n, labels = connected_components(graph, directed=False)
-    used, comp = np.unique(labels[problem.lead], return_inverse=True)
+    _used, comp = np.unique(labels[problem.lead], return_inverse=True)
     return comp
 
 
