@@ -92,6 +92,9 @@ def test_matches_brute_force(instance):
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(best, abs=1e-9)
     assert sol.bound >= best - 1e-9
+    cut = solve(leads, partners, edges, locks, forbid, time_limit=0)
+    assert violations(cut.pairs, partners, edges, locks, forbid) == []
+    assert cut.objective <= best + 1e-9 <= cut.bound + 2e-9
 
 
 def test_large_partner_with_four_eligible_stays_unused():
