@@ -13,10 +13,12 @@ import hashlib
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 
 import networkx as nx
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from . import db
 from .assignment import solve
@@ -61,7 +63,7 @@ def run_match(session, round_name, track=None, mode="optimal", time_limit=None, 
     if mode not in MODES:
         raise MatcherError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     round_row = db.get_round(session, round_name)
-    rules = load_rules(overrides=round_row.rule_overrides or {})
+    rules = round_rules(round_row)
     tracks = _tracks(round_row, rules, track)
     start = time.perf_counter()
     graph = build_graph(session, round_row, rules, tracks, report)
@@ -79,6 +81,13 @@ def run_match(session, round_name, track=None, mode="optimal", time_limit=None, 
 def resolve(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
     """Solve the round again, keeping every staff decision; returns the new run id."""
     return run_match(session, round_name, track, mode, time_limit, actor, progress)
+
+
+def round_rules(round_row):
+    """The track rules of a round: its overrides applied, and its open tracks open."""
+    rules = load_rules(overrides=round_row.rule_overrides or {})
+    return {key: replace(rule, open=True) if key in (round_row.open_tracks or []) else rule
+            for key, rule in rules.items()}
 
 
 def _tracks(round_row, rules, track):
@@ -114,7 +123,10 @@ def build_graph(session, round_row, rules, tracks, progress=None):
 
 
 def _applications(session, round_row):
-    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id).order_by(db.ApplicationRow.id)
+    stmt = (select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id)
+            .options(selectinload(db.ApplicationRow.firm).selectinload(db.FirmRow.certificates),
+                     selectinload(db.ApplicationRow.round))
+            .order_by(db.ApplicationRow.id))
     return [(db.firm_from_row(row.firm), db.application_from_row(row)) for row in session.scalars(stmt)]
 
 
@@ -206,7 +218,7 @@ def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, su
     session.add(run)
     firm_ids = _firm_ids(session, graph)
     locked = set(locks)
-    rules = load_rules(overrides=round_row.rule_overrides or {})
+    rules = round_rules(round_row)
     for lead, node, score in chosen:
         t = graph.nodes[node]["track"]
         run.proposals.append(db.ProposalRow(
