@@ -24,7 +24,7 @@ from . import db
 from .assignment import solve
 from .candidates import candidate_edges, explain_pair
 from .errors import InfeasibleError, MatcherError
-from .scoring import load_weights
+from .scoring import COMPONENTS, load_weights
 from .tracks import load_rules
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
@@ -145,7 +145,8 @@ def _add_track(graph, rule, on, leads, partners):
     for row in edges.itertuples(index=False):
         node = f"{rule.key}:{row.partner_brn}"
         if node in graph and not graph.has_edge(row.lead_brn, node):
-            graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key, text=float(row.text))
+            graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key,
+                           **{name: float(getattr(row, name)) for name in COMPONENTS})
 
 
 def _decision_pairs(session, round_row, graph, rules):
@@ -160,28 +161,36 @@ def _decision_pairs(session, round_row, graph, rules):
         if d.kind in ("reject", "forbid"):
             forbid += [(lead, n) for n in nodes]
         elif d.kind in ("lock", "approve"):
-            if not nodes:
-                nodes = [_add_locked_edge(graph, rules, round_row, lead, partner, d.track)]
-            locks.append((lead, nodes[0]))
+            nodes = nodes or _add_locked_edge(graph, rules, round_row, lead, partner, d.track)
+            locks += [(lead, n) for n in nodes[:1]]
     return locks, forbid
 
 
 def _add_locked_edge(graph, rules, round_row, lead, partner, track):
-    """A locked pair the candidate list left out: score it, or say why it is not eligible."""
-    tracks = [track] if track else [t for t in rules if (t, "partner", partner) in graph.graph["apps"]]
-    reasons = [f"locked pair {lead}–{partner}: no application of {partner} as partner"]
+    """A locked pair the candidate list left out: score it, or say why it is not eligible.
+
+    Returns ``[partner node]``, or ``[]`` when the pair belongs to a track not in this run.
+    """
+    in_run = {d["track"] for _n, d in graph.nodes(data=True) if d["bipartite"] == 1}
+    tracks = [t for t in ([track] if track else rules) if t in in_run
+              and (t, "partner", partner) in graph.graph["apps"] and (t, "lead", lead) in graph.graph["apps"]]
+    if not tracks:
+        return []
+    reasons = []
     for t in tracks:
         node = f"{t}:{partner}"
-        lead_fa = graph.graph["apps"].get((t, "lead", lead))
-        partner_fa = graph.graph["apps"].get((t, "partner", partner))
-        if lead_fa is None or partner_fa is None or node not in graph:
+        lead_fa = graph.graph["apps"][(t, "lead", lead)]
+        partner_fa = graph.graph["apps"][(t, "partner", partner)]
+        if lead not in graph or node not in graph:
+            reasons.append(f"locked pair {lead}–{partner} in {t}: the partner's size may not join this track")
             continue
         found = explain_pair(*lead_fa, *partner_fa, rules[t], round_row.reference_date)
         if isinstance(found, list):
-            reasons = [f"locked pair {lead}–{partner} in {t}: {r.en}" for r in found]
+            reasons += [f"locked pair {lead}–{partner} in {t}: {r.en}" for r in found]
             continue
-        graph.add_edge(lead, node, score=float(found.score), track=t)
-        return node
+        graph.add_edge(lead, node, score=float(found.score), track=t,
+                       **{c.name: float(c.value) for c in found.components})
+        return [node]
     raise InfeasibleError(reasons)
 
 
@@ -203,7 +212,8 @@ def _solve(graph, locks, forbid, mode, time_limit):
 
 def fingerprint(graph, locks, forbid, params):
     """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters."""
-    edges = sorted((u, v, round(d["score"], 9)) for u, v, d in graph.edges(data=True))
+    edges = sorted((u, v, round(d["score"], 9)) if graph.nodes[u]["bipartite"] == 0 else (v, u, round(d["score"], 9))
+                   for u, v, d in graph.edges(data=True))
     nodes = sorted((n, d.get("min_leads"), d.get("max_leads")) for n, d in graph.nodes(data=True))
     blob = json.dumps([edges, nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -143,3 +143,28 @@ def test_cli_match_runs_export(db_url, tmp_path):
     assert target.read_bytes().startswith(b"\xef\xbb\xbftrack,lead_brn")
     result = runner.invoke(main, ["match", "R1", "--track", "innovation"])
     assert result.exit_code == 2 and "not open in round" in result.stderr
+
+
+def test_lock_on_ineligible_pair_gives_the_rules_reasons(db_url):
+    make_round(db_url, 2, large=False, sme_partners=1)
+    with db.transaction(db_url) as s:
+        firm = add_firm(s, 70, size="중기업", name="무인증")  # no certificate: may not partner in 소재부품
+        s.flush()
+        rnd = db.get_round(s, "R1")
+        s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firm.id, role="partner", track="materials",
+                                product_code="4617161012345678"))
+    with db.transaction(db_url) as s:
+        decide(s, "R1", brn(0), brn(70), "lock", actor="staff1")
+    with pytest.raises(InfeasibleError, match=f"locked pair {brn(0)}–{brn(70)} in materials: partner holds none of"):
+        run(db_url)
+
+
+def test_edges_carry_score_components(db_url):
+    from matcher.matching import build_graph, round_rules
+    make_round(db_url, 2, large=False, sme_partners=1)
+    with db.transaction(db_url) as s:
+        rnd = db.get_round(s, "R1")
+        graph = build_graph(s, rnd, round_rules(rnd), ["materials"])
+    data = graph.edges[brn(0), f"materials:{brn(60)}"]
+    assert set(data) >= {"score", "track", "text", "product_code", "industry", "region", "capability"}
+    assert graph.nodes[f"materials:{brn(60)}"]["bipartite"] == 1 and graph.nodes[brn(0)]["bipartite"] == 0
