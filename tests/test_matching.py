@@ -168,3 +168,16 @@ def test_edges_carry_score_components(db_url):
     data = graph.edges[brn(0), f"materials:{brn(60)}"]
     assert set(data) >= {"score", "track", "text", "product_code", "industry", "region", "capability"}
     assert graph.nodes[f"materials:{brn(60)}"]["bipartite"] == 1 and graph.nodes[brn(0)]["bipartite"] == 0
+
+
+def test_fingerprint_changes_with_inputs_only(db_url):
+    make_round(db_url, 3, large=False, sme_partners=2)
+    first, _ = run(db_url)
+    again, _ = run(db_url)
+    assert first.fingerprint == again.fingerprint
+    with db.transaction(db_url) as s:
+        decide(s, "R1", brn(0), brn(60), "forbid", actor="staff1")
+    changed, _ = run(db_url)
+    stable, _ = run(db_url, mode="stable")
+    assert len({first.fingerprint, changed.fingerprint, stable.fingerprint}) == 3
+    assert first.diagnostics["blocking_pairs"]["count"] >= 0
