@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, make_brn
+from conftest_web import ROUND, db, make_brn
 
 
 LEADS = [make_brn(i) for i in range(1, 7)]
@@ -155,16 +155,19 @@ def test_every_get_route_answers_staff_without_server_error(app, staff, round_id
     wait_for_job(staff, f"/staff/jobs/{job}")
 
 
-def test_impossible_lock_fails_the_job_with_the_reason(staff, round_id):
+def test_impossible_lock_fails_the_job_with_the_reason(app, staff, round_id):
+    with db.transaction(app.config["DATABASE_URL"]) as s:  # lead 1 and partner 11 become affiliates (계열사)
+        for brn in (LEADS[0], make_brn(11)):
+            db.get_firm(s, brn).affiliate_group = "G1"
     response = staff.post(f"/api/v1/rounds/{round_id}/decisions",
-                          json=dict(lead=LEADS[0], partner=make_brn(99), kind="lock", note="잘못된 고정"))
+                          json=dict(lead=LEADS[0], partner=make_brn(11), kind="lock", note="잘못된 고정"))
     assert response.status_code == 201
     response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(track="materials"))
     job = wait_for_job(staff, response.headers["Location"])
     assert job["status"] == "failed" and job["run_id"] is None
-    assert make_brn(99) in job["error"]
+    assert "affiliates" in job["error"] and make_brn(11) in job["error"]
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
-    assert "실패" in page and make_brn(99) in page
+    assert "실패" in page and "affiliates" in page
 
 
 def test_large_partner_pushed_below_its_minimum_is_highlighted(staff, round_id, run_id):
