@@ -113,6 +113,8 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
         raise InfeasibleError(not_eligible)
     problem = fix(problem, ones=locked, zeros=forbidden, names=names)
     out = solve_problem(problem, deadline)
+    if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
+        out = solve_problem(problem)
     chosen = np.sort(out.chosen)
     status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"
     pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)

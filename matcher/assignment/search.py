@@ -39,6 +39,8 @@ ROUND_RADIUS = 2
 """Steps (partner → its leads → their partners) around the fractional part that rounding re-solves."""
 FULL_ROUND_EDGES = 50_000
 """Components up to this size are re-solved whole when rounding (cheap, and a better incumbent)."""
+MILP_ROOT_FACTOR = 4.0
+"""A MILP is started only with this many times its LP's expected time left."""
 SWITCH_SECONDS = 5.0
 """Time for switching fractional large partners one by one (opened/closed) to improve the rounding."""
 
@@ -92,7 +94,9 @@ def _add(out, part):
 def _solve_constrained(problem, comp, deadline, depth):
     """LP over the components with a binding minimum; exact work only where it is fractional."""
     model = build_model(problem)
+    started = time.perf_counter()
     lp = solve_lp(model, time_limit=_remaining(deadline))
+    seconds_per_var = (time.perf_counter() - started) / max(model.n_vars, 1)
     if lp.status == "infeasible":
         raise InfeasibleError(["the locked pairs cannot all hold together: the partners they force open "
                                "cannot all reach their minimum number of leads"])
@@ -109,6 +113,7 @@ def _solve_constrained(problem, comp, deadline, depth):
     out = Outcome(problem.edge_id[settled], value, value, _stats(fractional=len(bad)))
     for i, c in enumerate(bad):
         part = _component(problem, comp == c, model, lp, part_comp == c)
+        part[1]["seconds_per_var"] = seconds_per_var
         share = None if deadline is None else time.perf_counter() + _remaining(deadline) / (len(bad) - i)
         _add(out, _solve_fractional(*part, deadline=share, depth=depth))
     return out
@@ -130,25 +135,35 @@ def _component(problem, mask, model, lp, part_mask):
 def _solve_fractional(sub, info, deadline, depth):
     incumbent = _round(sub, info, deadline)
     if incumbent is None or depth >= MAX_DEPTH:
-        found = _milp(sub, deadline)
-        if incumbent is not None and incumbent.value > found.value:
-            incumbent.bound = max(found.bound, incumbent.value)
-            incumbent.stats = found.stats
-            return incumbent
-        return found
+        return _better(_milp(sub, deadline, info["seconds_per_var"]), incumbent, sub, info["value"])
     gap = info["value"] - incumbent.value
     try:
         reduced = _reduced_cost_fix(sub, info, gap)
         if depth + 1 >= MAX_DEPTH or reduced.n_edges > SHRINK * sub.n_edges:
-            found = _milp(reduced, deadline)
+            found = _milp(reduced, deadline, info["seconds_per_var"])
         else:
             found = solve_problem(reduced, deadline, depth + 1)
     except InfeasibleError:  # nothing beats the incumbent
         incumbent.bound = incumbent.value
         return incumbent
-    best = found if found.value > incumbent.value else incumbent
-    best.bound = min(max(found.bound, incumbent.value), info["value"])
-    best.stats = _merge(found.stats, {"fixed_edges": sub.n_edges - reduced.n_edges})
+    found.stats = _merge(found.stats, {"fixed_edges": sub.n_edges - reduced.n_edges})
+    return _better(found, incumbent, sub, info["value"])
+
+
+def _better(found, incumbent, sub, lp_value):
+    """The better of a search result and the incumbent, with the bound both give (at most the LP's).
+
+    ``found`` bounds only the solutions better than the incumbent (after reduced-cost
+    fixing), so the bound is the larger of its bound and the incumbent's value. With
+    neither a result nor an incumbent (time up), the quick answer stands in.
+    """
+    if incumbent is None and not np.isfinite(found.value):
+        quick = _fallback(sub)
+        quick.bound = min(quick.bound, found.bound)
+        found = quick
+    best = found if incumbent is None or found.value > incumbent.value else incumbent
+    best.bound = min(max(found.bound, best.value), lp_value)
+    best.stats = found.stats
     return best
 
 
@@ -239,38 +254,40 @@ def _reduced_cost_fix(sub, info, gap):
     return fix(sub, ones=at1[:n_x], zeros=at0[:n_x], opened=opened, closed=closed)
 
 
-def _milp(sub, deadline):
+def _milp(sub, deadline, seconds_per_var=0.0):
+    """Exact MILP on ``sub``; skipped (no answer, no bound) when its root LP would not fit in the time left.
+
+    HiGHS checks its time limit only between phases, so a MILP started too late overruns it.
+    """
     model = build_model(sub)
-    status, value, x, bound = solve_milp(model, time_limit=_remaining(deadline))
+    left = _remaining(deadline)
+    if left is not None and left < MILP_ROOT_FACTOR * seconds_per_var * model.n_vars:
+        return Outcome(sub.fixed[:0], -np.inf, np.inf, _stats())
+    status, value, x, bound = solve_milp(model, time_limit=left)
     stats = _stats(milp=1)
     if status == "infeasible":
         raise InfeasibleError(["the locked pairs cannot all hold together"])
-    known = bound is not None and np.isfinite(bound)
-    if status == "limit":
-        out = _fallback(sub)
-        out.bound = max(out.value, min(out.bound, sub.fixed_score + bound) if known else out.bound)
-        out.stats = _merge(out.stats, stats)
-        return out
+    bound = sub.fixed_score + bound if bound is not None and np.isfinite(bound) else np.inf
+    if status == "limit":  # no solution in time: the caller falls back on its incumbent
+        return Outcome(sub.fixed[:0], -np.inf, bound, stats)
     take = x[:model.n_x] > 0.5
     value = sub.fixed_score + float(sub.score[take].sum())
-    if status == "optimal":
-        bound = value
-    else:
-        bound = max(value, sub.fixed_score + bound) if known else _fallback(sub).bound
+    bound = value if status == "optimal" else max(value, bound)
     return Outcome(np.concatenate([sub.fixed, sub.edge_id[take]]), value, bound, stats)
 
 
 def _fallback(problem):
     """The quick answer (:mod:`.greedy`) when the time limit cuts the LP short.
 
-    A partner forced open by a lock may be left short by it; then the LP runs to the end.
+    Its value is ``-inf`` (no answer) when a partner forced open by a lock is left
+    short; the bound (the transportation relaxation) is valid either way.
     """
     chosen, bound = quick_solution(problem, rounds=0)
     taken = np.isin(problem.edge_id, chosen)
     count = np.bincount(problem.partner[taken], minlength=problem.n_partners)
-    if np.any(problem.must_open & (count < problem.cap_min)):
-        return solve_problem(problem, None, MAX_DEPTH)
     value = problem.fixed_score + float(problem.score[taken].sum())
+    if np.any(problem.must_open & (count < problem.cap_min)):
+        chosen, value = problem.fixed[:0], -np.inf
     return Outcome(np.concatenate([problem.fixed, chosen]), value, problem.fixed_score + bound, _stats(greedy=1))
 
 
