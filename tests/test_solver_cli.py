@@ -82,3 +82,9 @@ def test_missing_file_is_a_message(files, tmp_path):
     files["edges"] = str(tmp_path / "nope.csv")
     result = run(files, tmp_path)
     assert result.exit_code == 2 and "nope.csv" in result.stderr and "cannot read" in result.stderr
+
+
+def test_time_limit_option(files, tmp_path):
+    result = run(files, tmp_path, time_limit="0")
+    out = json.loads(result.stdout)
+    assert result.exit_code == 0 and out["status"] in ("optimal", "feasible") and out["bound"] >= out["objective"]
