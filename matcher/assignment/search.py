@@ -1,18 +1,21 @@
-"""Exact search: one LP over all components, then work only where the LP is fractional.
+"""Exact search: components, one LP over the constrained ones, work only where it is fractional.
 
-1. Solve the LP relaxation of the whole problem (:mod:`.model`). Every connected
-   component whose LP answer is integral is solved exactly (a transportation problem
-   when no minimum binds, and the strong form is usually integral even when one does).
-2. In each fractional component, round the LP (fractional large partners closed, or
-   opened) and re-solve with the partners fixed — a totally unimodular LP, so an
-   integral incumbent.
-3. Reduced-cost fixing: an edge or partner whose LP reduced cost exceeds the
+1. Components without a binding minimum are transportation problems, solved exactly by
+   :func:`.plain.solve_plain`.
+2. The others get one LP relaxation together (:mod:`.model`, strong form). Every
+   component whose LP answer is integral is optimal as it stands.
+3. In each fractional component, round the LP for an incumbent (:func:`_round`: the
+   fractional large partners closed or opened, then switched one by one; the rest a
+   totally unimodular LP, so integral).
+4. Reduced-cost fixing: an edge or partner whose LP reduced cost exceeds the
    component's gap (LP value minus incumbent) takes its LP value in every better
-   solution. What is left falls apart into small components, solved the same way,
-   with an exact MILP (HiGHS) where still fractional.
+   solution. What is left falls apart into smaller components, solved the same way
+   (up to :data:`MAX_DEPTH` rounds), with an exact MILP (HiGHS) where still fractional.
 
 The bound reported is the sum of the component bounds: the proven optimum where one
-was proven, otherwise the LP or MILP dual bound (never less than the incumbent).
+was proven, otherwise the LP, MILP dual or relaxation bound (never less than the
+incumbent). When time runs out before an LP ends, :func:`_fallback` answers from the
+transportation relaxation.
 """
 
 from __future__ import annotations
