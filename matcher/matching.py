@@ -223,7 +223,7 @@ def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, su
     params = {"mode": mode, "time_limit": time_limit, "track": track}
     run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "",
                          fingerprint=fingerprint(graph, locks, forbid, params), params=params, **summary)
-    run.diagnostics = diagnose(graph, chosen)
+    run.diagnostics = diagnose(graph, chosen, forbid)
     run.diagnostics["blocking_pairs"] = _blocking(graph, chosen)
     session.add(run)
     firm_ids = _firm_ids(session, graph)
@@ -275,8 +275,10 @@ def _explanation(graph, round_row, rule, lead, node):
 # --- diagnostics ------------------------------------------------------------------------------
 
 
-def diagnose(graph, chosen):
+def diagnose(graph, chosen, forbid=()):
     """Why each large partner is unused and why each lead is unmatched, with the numbers.
+
+    Pairs in ``forbid`` (staff decisions) are left out of the eligible pairs.
 
     Returns
     -------
@@ -284,6 +286,7 @@ def diagnose(graph, chosen):
         ``{"unused_partners": [...], "unmatched_leads": [...]}``; each item
         ``{"name", "brn", "track", "reasons": [{"code", "ko", "en"}]}``.
     """
+    graph = nx.restricted_view(graph, [], list(forbid)) if forbid else graph
     assigned = {lead: (node, score) for lead, node, score in chosen}
     load = Counter(node for _, node, _ in chosen)
     unused = [_unused_partner(graph, node, d, assigned) for node, d in graph.nodes(data=True)

@@ -181,3 +181,13 @@ def test_fingerprint_changes_with_inputs_only(db_url):
     stable, _ = run(db_url, mode="stable")
     assert len({first.fingerprint, changed.fingerprint, stable.fingerprint}) == 3
     assert first.diagnostics["blocking_pairs"]["count"] >= 0
+
+
+def test_diagnose_leaves_out_forbidden_pairs():
+    import networkx as nx
+    g = nx.Graph()
+    g.add_node("a", bipartite=0, name="a")
+    g.add_node("t:P", bipartite=1, track="t", brn="P", name="P", min_leads=1, max_leads=1)
+    g.add_edge("a", "t:P", score=0.5)
+    out = diagnose(g, [], forbid=[("a", "t:P")])
+    assert out["unmatched_leads"][0]["reasons"][0]["code"] == "no_eligible_partner"
