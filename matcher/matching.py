@@ -308,7 +308,7 @@ def _unused_partner(graph, node, d, assigned):
         return _item(graph, node, {
             "code": "too_few_eligible",
             "ko": f"적격 주관기업이 {n}곳뿐이라 최소 {need}곳에 못 미침",
-            "en": f"only {n} eligible leads, fewer than the minimum of {need}"})
+            "en": f"{f'only {n}' if n else 'no'} eligible leads, fewer than the minimum of {need}"})
     best = eligible[:need]
     here = sum(s for s, _ in best)
     elsewhere = sum(assigned[lead][1] for _, lead in best if lead in assigned)
