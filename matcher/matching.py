@@ -13,7 +13,6 @@ import hashlib
 import json
 import time
 from collections import Counter
-from dataclasses import replace
 
 import networkx as nx
 import pandas as pd
@@ -25,7 +24,7 @@ from .assignment import solve
 from .candidates import candidate_edges, explain_pair
 from .errors import InfeasibleError, MatcherError
 from .scoring import COMPONENTS, load_weights
-from .tracks import load_rules
+from .tracks import round_rules
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 MODES = ("optimal", "stable")
@@ -81,13 +80,6 @@ def run_match(session, round_name, track=None, mode="optimal", time_limit=None, 
 def resolve(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
     """Solve the round again, keeping every staff decision; returns the new run id."""
     return run_match(session, round_name, track, mode, time_limit, actor, progress)
-
-
-def round_rules(round_row):
-    """The track rules of a round: its overrides applied, and its open tracks open."""
-    rules = load_rules(overrides=round_row.rule_overrides or {})
-    return {key: replace(rule, open=True) if key in (round_row.open_tracks or []) else rule
-            for key, rule in rules.items()}
 
 
 def _tracks(round_row, rules, track):

@@ -21,7 +21,7 @@ from .eligibility import rule_for
 from .errors import MatcherError
 from .firms import Firm, format_brn
 from .scoring import explain
-from .tracks import TRACKS, lead_reasons, load_rules, partner_reasons
+from .tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
 
 FILTERS = ("region", "size_class", "certificate")
 
@@ -191,16 +191,6 @@ def _capacity_note(rule, partner, cap, found):
 
 
 # --- database helpers -----------------------------------------------------------------------
-
-
-def round_rules(round_row):
-    """Track rules for a round: its overrides, and only its open tracks open."""
-    overrides = {key: dict(value) for key, value in (round_row.rule_overrides or {}).items()}
-    if round_row.open_tracks:
-        base = load_rules()
-        for key in base:
-            overrides.setdefault(key, {})["open"] = key in round_row.open_tracks
-    return load_rules(overrides=overrides)
 
 
 def latest_round(session):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from . import db
 from .errors import NotFoundError
-from .tracks import lead_reasons, load_rules, partner_reasons
+from .tracks import lead_reasons, partner_reasons, round_rules
 
 
 @dataclass
@@ -40,14 +40,6 @@ class RoundSummary:
     reference_date: object
     firms: int
     tracks: list
-
-
-def round_rules(round_row):
-    """The track rules as they apply in ``round_row`` (its overrides and open tracks)."""
-    overrides = {k: dict(v) for k, v in (round_row.rule_overrides or {}).items()}
-    for key in load_rules():
-        overrides.setdefault(key, {})["open"] = key in (round_row.open_tracks or [])
-    return load_rules(overrides=overrides)
 
 
 def round_summary(session, round_name=None):

@@ -11,6 +11,7 @@ list means eligible), each in Korean and English.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,25 @@ def load_rules(path=None, overrides=None):
             raise ConfigError(f"override names unknown track {track!r} (known: {', '.join(raw)})")
         raw[track].update(fields)
     return {key: _build_rule(key, spec, path) for key, spec in raw.items()}
+
+
+def round_rules(round_row, path=None):
+    """The track rules as they apply in a round.
+
+    Parameters
+    ----------
+    round_row : object
+        Anything with ``rule_overrides`` (dict, as for :func:`load_rules`) and ``open_tracks``
+        (list of track keys), such as :class:`matcher.db.RoundRow`.
+
+    Returns
+    -------
+    dict of str to TrackRule
+        The round's overrides applied; exactly the round's open tracks are open.
+    """
+    rules = load_rules(path, overrides=round_row.rule_overrides or {})
+    open_tracks = set(round_row.open_tracks or ())
+    return {key: dataclasses.replace(rule, open=key in open_tracks) for key, rule in rules.items()}
 
 
 def _build_rule(key, spec, path):

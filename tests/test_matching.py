@@ -160,7 +160,8 @@ def test_lock_on_ineligible_pair_gives_the_rules_reasons(db_url):
 
 
 def test_edges_carry_score_components(db_url):
-    from matcher.matching import build_graph, round_rules
+    from matcher.matching import build_graph
+    from matcher.tracks import round_rules
     make_round(db_url, 2, large=False, sme_partners=1)
     with db.transaction(db_url) as s:
         rnd = db.get_round(s, "R1")

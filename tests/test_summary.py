@@ -7,7 +7,8 @@ import pytest
 from matcher import db
 from matcher.errors import NotFoundError
 from matcher.firms import Application, Certificate
-from matcher.summary import format_summary, round_rules, round_summary, track_summary
+from matcher.summary import format_summary, round_summary, track_summary
+from matcher.tracks import round_rules
 
 REF = date(2026, 10, 1)
 

@@ -107,3 +107,17 @@ def test_bad_override_is_a_config_error():
 def test_catalogue_number_covered_by_class():
     assert covers("46171610", "4617161012345678")
     assert not covers("", "4617161001")
+
+
+def test_round_rules_open_exactly_the_rounds_tracks():
+    from types import SimpleNamespace
+
+    from matcher.tracks import round_rules
+
+    rnd = SimpleNamespace(open_tracks=["value", "construction"],
+                          rule_overrides={"construction": {"capacity": [{"sizes": ["대기업"], "min": 2, "max": 5}]}})
+    rules = round_rules(rnd)
+    assert {k for k, r in rules.items() if r.open} == {"value", "construction"}
+    cap = rules["construction"].capacity_for("대기업")
+    assert (cap.min, cap.max) == (2, 5)
+    assert rules["construction"].capacity_for("중견기업") is None
