@@ -14,7 +14,7 @@ from sqlalchemy import select
 from matcher import codes, db, scoring
 from matcher import recommend as engine
 from matcher.firms import Application
-from matcher.tracks import lead_reasons, load_rules
+from matcher.tracks import lead_reasons, load_rules, round_rules
 
 
 REASONS_SHOWN = 3
@@ -69,7 +69,7 @@ def round_rules_and_day(round_row):
     """
     if round_row is None:
         return load_rules(), date.today()
-    return engine.round_rules(round_row), round_row.reference_date
+    return round_rules(round_row), round_row.reference_date
 
 
 def latest_round(session):

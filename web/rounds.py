@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from matcher import db, importer
 from matcher.errors import NotFoundError, ValidationError
-from matcher.tracks import TRACKS, load_rules
+from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
 from .i18n import t
@@ -68,7 +68,7 @@ def detail(round_id):
     row = round_or_404(session, round_id)
     runs = list(session.scalars(select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id)
                                 .order_by(db.MatchRunRow.id.desc())))
-    return render_template("staff/round.html", round=row, tracks=TRACKS, rules=load_rules(),
+    return render_template("staff/round.html", round=row, tracks=TRACKS, rules=round_rules(row),
                            counts=application_counts(session, row.id), runs=runs,
                            jobs=jobs_for_round(row.id))
 
