@@ -186,9 +186,6 @@ class Firm:
             self.debarred_to is None or on <= self.debarred_to
         )
 
-    def certificates_of(self, kind):
-        return [c for c in self.certificates if c.kind == kind]
-
 
 ROLES = ("lead", "partner")
 ROLE_ALIASES = {"lead": "lead", "주관": "lead", "주관기업": "lead",
@@ -211,8 +208,3 @@ class Application:
     product_code: str = ""
     text: str = ""
     preferences: list[str] = field(default_factory=list)
-
-    @property
-    def product_class(self):
-        """The 8-digit 물품분류번호 the applied-for product belongs to ('' if none)."""
-        return self.product_code[:8]

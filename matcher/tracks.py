@@ -133,21 +133,27 @@ def round_rules(round_row, path=None):
     return {key: dataclasses.replace(rule, open=key in open_tracks) for key, rule in rules.items()}
 
 
+_RULE_FIELDS = frozenset({
+    "name_ko", "name_en", "run_by", "open", "lead_sizes", "lead_any_of", "partner_sizes",
+    "partner_certificates_any", "certificate_covers_product", "product", "capacity",
+    "lead_licence", "partner_licence",
+})
+
+
 def _build_rule(key, spec, path):
     where = f"{path}: track {key!r}"
+    unknown = sorted(set(spec) - _RULE_FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(_RULE_FIELDS))})")
+    for cert in spec.get("partner_certificates_any", []):
+        if cert not in CERTIFICATE_KINDS:
+            raise ConfigError(f"{where}: unknown certificate {cert!r}")
+    for condition in spec.get("lead_any_of", ["sme"]):
+        if condition not in _LEAD_CONDITION:
+            raise ConfigError(f"{where}: unknown lead condition {condition!r} (known: {', '.join(_LEAD_CONDITION)})")
+    if spec.get("product") not in PRODUCT_KINDS:
+        raise ConfigError(f"{where}: product must be one of {PRODUCT_KINDS}, not {spec.get('product')!r}")
     try:
-        caps = tuple(
-            Capacity(frozenset(_sizes(c["sizes"], where)), int(c["min"]), int(c["max"]) or None)
-            for c in spec.get("capacity", [])
-        )
-        for c in caps:
-            if c.min < 0 or (c.max is not None and c.min > c.max):
-                raise ConfigError(f"{where}: capacity min {c.min} > max {c.max}")
-        for cert in spec.get("partner_certificates_any", []):
-            if cert not in CERTIFICATE_KINDS:
-                raise ConfigError(f"{where}: unknown certificate {cert!r}")
-        if spec.get("product") not in PRODUCT_KINDS:
-            raise ConfigError(f"{where}: product must be one of {PRODUCT_KINDS}, not {spec.get('product')!r}")
         return TrackRule(
             key=key,
             name_ko=spec["name_ko"],
@@ -160,12 +166,26 @@ def _build_rule(key, spec, path):
             partner_certificates_any=tuple(spec.get("partner_certificates_any", [])),
             certificate_covers_product=bool(spec.get("certificate_covers_product", False)),
             product=spec["product"],
-            capacity=caps,
+            capacity=tuple(_capacity(c, where) for c in spec.get("capacity", [])),
             lead_licence=bool(spec.get("lead_licence", False)),
             partner_licence=bool(spec.get("partner_licence", False)),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing field {exc}") from exc
+
+
+def _capacity(spec, where):
+    try:
+        low, high = int(spec["min"]), int(spec["max"])
+    except KeyError as exc:
+        raise ConfigError(f"{where}: capacity needs min and max, missing {exc}") from exc
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: capacity min {spec['min']!r} and max {spec['max']!r} must be whole numbers") from None
+    if low < 0 or high < 0:
+        raise ConfigError(f"{where}: capacity min {low} and max {high} must not be negative")
+    if high and low > high:
+        raise ConfigError(f"{where}: capacity min {low} > max {high}")
+    return Capacity(frozenset(_sizes(spec["sizes"], where)), low, high or None)
 
 
 def _sizes(values, where):

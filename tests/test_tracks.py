@@ -121,3 +121,16 @@ def test_round_rules_open_exactly_the_rounds_tracks():
     cap = rules["construction"].capacity_for("대기업")
     assert (cap.min, cap.max) == (2, 5)
     assert rules["construction"].capacity_for("중견기업") is None
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"construction": {"capcity": []}}, "unknown field"),
+    ({"construction": {"capacity": [{"sizes": ["대기업"], "min": -1, "max": 5}]}}, "must not be negative"),
+    ({"construction": {"capacity": [{"sizes": ["대기업"], "min": "five", "max": 5}]}}, "whole numbers"),
+    ({"construction": {"capacity": [{"sizes": ["거대기업"], "min": 1, "max": 5}]}}, "unknown size class"),
+    ({"innovation": {"lead_any_of": ["young"]}}, "unknown lead condition"),
+    ({"innovation": {"partner_certificates_any": ["iso9001"]}}, "unknown certificate"),
+])
+def test_override_mistakes_are_named(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_rules(overrides=override)

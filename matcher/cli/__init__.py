@@ -29,17 +29,8 @@ def main():
 
 
 def _register():
-    from . import data
-    for module in (data,):
-        for command in module.COMMANDS:
-            main.add_command(command)
-    for name in ("recommend", "solve"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["COMMANDS"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+    from . import data, recommend, solve
+    for module in (data, recommend, solve):
         for command in module.COMMANDS:
             main.add_command(command)
 
