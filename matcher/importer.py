@@ -7,7 +7,8 @@ checks every row and field and collects *all* problems. Import (:func:`import_fi
 :func:`import_applications`) is all-or-nothing by default; with ``skip_invalid`` the good
 rows go in and the refused ones are written to ``<file>.rejected.csv`` with a reason.
 Rows upsert by 사업자등록번호 (firms) and by (round, firm, role, track) (applications),
-so importing the same file twice changes nothing.
+so importing the same file twice changes nothing; a firm column the file does not have
+leaves the stored values alone (an empty cell in a column it has clears them).
 """
 
 from __future__ import annotations
@@ -263,8 +264,9 @@ def import_firms(source, session, skip_invalid=False, encoding=None, columns=Non
     records, problems = check_firms(frame, result.notes)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
     existing = _firms_by_brn(session, [firm.brn for _row, firm in records])
+    present = set(frame.columns)
     for _row, firm in _progress(records, progress, "firms"):
-        _upsert_firm(session, existing.get(firm.brn), firm, result)
+        _upsert_firm(session, existing.get(firm.brn), firm, result, present)
     session.flush()
     return result
 
@@ -364,7 +366,20 @@ def _firm_values(firm):
     )
 
 
-def _upsert_firm(session, row, firm, result):
+_STORED_FIELDS = {
+    "name": ("name",), "size_class": ("size_class",), "region": ("region",), "founded": ("founded",),
+    "ksic": ("ksic_codes",), "g2b": ("g2b_codes",), "description": ("description",), "licences": ("licences",),
+    "debarment": ("debarred_from", "debarred_to"), "affiliate_group": ("affiliate_group",),
+}
+"""File column → the stored fields it sets (certificates are handled on their own)."""
+
+
+def _upsert_firm(session, row, firm, result, present):
+    """Insert ``firm``, or update the stored row from the columns ``present`` in the file.
+
+    A column the file does not have leaves the stored values alone (re-importing a shorter
+    file must not wipe a debarment); an empty cell in a present column clears the value.
+    """
     values = _firm_values(firm)
     certs = [certificate_key(c) for c in firm.certificates]
     if row is None:
@@ -373,14 +388,16 @@ def _upsert_firm(session, row, firm, result):
         session.add(row)
         result.inserted += 1
         return
-    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    fields = [f for column, names in _STORED_FIELDS.items() if column in present for f in names]
+    changed = {k: values[k] for k in fields if getattr(row, k) != values[k]}
     stored_certs = [(c.kind, c.code or "", c.valid_from, c.valid_to) for c in row.certificates]
-    if not changed and sorted(stored_certs, key=str) == sorted(certs, key=str):
+    new_certs = "certificates" in present and sorted(stored_certs, key=str) != sorted(certs, key=str)
+    if not changed and not new_certs:
         result.unchanged += 1
         return
     for k, v in changed.items():
         setattr(row, k, v)
-    if sorted(stored_certs, key=str) != sorted(certs, key=str):
+    if new_certs:
         row.certificates = [db.CertificateRow(kind=k, code=c, valid_from=f, valid_to=t) for k, c, f, t in certs]
     result.updated += 1
 

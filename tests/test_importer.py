@@ -233,6 +233,33 @@ def test_changed_rows_update_and_certificates_are_replaced(tmp_path, session):
     assert db.get_firm(session, "2208162517").name == "대성종합건설"
 
 
+def test_reimport_with_fewer_columns_keeps_what_the_file_does_not_mention(tmp_path, session):
+    path = tmp_path / "firms.csv"
+    path.write_text(FIRMS_CSV.replace("대성건설,대기업,1990-05-01,경기,41121,,공공청사 시공,,종합:건축; 전문:전기,,",
+                                      "대성건설,대기업,1990-05-01,경기,41121,,공공청사 시공,"
+                                      "직접생산확인:4617161002:2024-01-01~2026-12-31,종합:건축,"
+                                      "2026-01-01~2026-12-31,"), encoding="utf-8")
+    importer.import_firms(path, session)
+    before = db.firm_from_row(db.get_firm(session, "2208162517"))
+    assert before.debarred_to == date(2026, 12, 31) and before.affiliate_group == "대성그룹"
+    path.write_text("사업자등록번호,회사명,기업규모,지역\n2208162517,대성종합건설,대기업,경기\n", encoding="utf-8")
+    result = importer.import_firms(path, session)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 0)
+    after = db.firm_from_row(db.get_firm(session, "2208162517"))
+    assert after.name == "대성종합건설"
+    assert (after.debarred_from, after.debarred_to) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert after.affiliate_group == "대성그룹" and after.founded == date(1990, 5, 1)
+    assert [(c.kind, c.code) for c in after.certificates] == [("direct_production", "4617161002")]
+    assert [(l.kind, l.work_type) for l in after.licences] == [("general", "건축")]
+    assert after.ksic_codes == ["41121"] and after.description == "공공청사 시공"
+    # an empty cell in a column the file has still clears the stored value
+    path.write_text("사업자등록번호,회사명,기업규모,지역,제재기간,인증\n2208162517,대성종합건설,대기업,경기,,\n",
+                    encoding="utf-8")
+    importer.import_firms(path, session)
+    cleared = db.firm_from_row(db.get_firm(session, "2208162517"))
+    assert cleared.debarred_to is None and cleared.certificates == [] and cleared.affiliate_group == "대성그룹"
+
+
 def test_one_bad_row_refuses_the_whole_file(tmp_path, db_url):
     path = tmp_path / "firms.csv"
     path.write_text(FIRMS_CSV + "123-45-67890,x,소기업,,서울,,,,,,,\n", encoding="utf-8")
