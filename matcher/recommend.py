@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import db
 from .candidates import candidate_edges
-from .eligibility import rule_for
+from .eligibility import eligibility_table, rule_for
 from .errors import MatcherError
 from .firms import Firm, format_brn
 from .scoring import explain
@@ -53,7 +54,9 @@ class LeadInvitations:
 
     ``min_leads`` / ``max_leads`` come from the track's pairing structure (a large
     partner in 소재부품 or 기술융합 must sign with 5 or more SMEs); ``note_ko`` /
-    ``note_en`` say so in words, and whether the recommendations reach the minimum.
+    ``note_en`` say so in words, and whether the partner's eligible leads reach the minimum.
+    ``eligible_leads`` counts every lead in the pool the partner may sign with (before
+    filters and the cut to ``k``).
     """
 
     partner: Firm
@@ -64,6 +67,7 @@ class LeadInvitations:
     note_ko: str = ""
     note_en: str = ""
     reasons: list = field(default_factory=list)
+    eligible_leads: int = 0
 
 
 def _as_pairs(items):
@@ -160,16 +164,21 @@ def recommend_leads(partner, track, k=10, filters=None, *, leads, rules, on, par
     cap = rule.capacity_for(partner.size_class)
     result = LeadInvitations(partner, rule.key, min_leads=cap.min if cap else 0, max_leads=cap.max if cap else 0,
                              reasons=partner_reasons(rule, partner, on))
-    pool = apply_filters(_as_pairs(leads), filters, on)
+    everyone = _as_pairs(leads)
+    own = [(partner, partner_application)]
+    table = eligibility_table(everyone, own, rule, on)
+    # Whether the partner can reach its minimum depends on the whole pool, not on k or the filters.
+    result.eligible_leads = int(table.pair_ok(np.arange(len(everyone)), np.zeros(len(everyone), np.int64)).sum())
+    pool = apply_filters(everyone, filters, on)
     if pool and not result.reasons:
-        edges = candidate_edges(pool, [(partner, partner_application)], rule, on, k=1, weights=weights,
-                                text_method=text_method)
+        edges = candidate_edges(pool, own, rule, on, k=1, weights=weights, text_method=text_method,
+                                table=table if len(pool) == len(everyone) else None)
         edges = edges.sort_values(["score", "lead_brn"], ascending=[False, True]).head(k)
         for rank, row in enumerate(edges.itertuples(index=False), start=1):
             lead, app = pool[row.lead_index]
             expl = explain(lead, app, partner, partner_application, rule, on, weights, text_value=row.text)
             result.recommendations.append(Recommendation(rank, lead, expl, app))
-    result.note_ko, result.note_en = _capacity_note(rule, partner, cap, len(result.recommendations))
+    result.note_ko, result.note_en = _capacity_note(rule, partner, cap, result.eligible_leads)
     return result
 
 
@@ -238,7 +247,8 @@ def recommend_for_brn(session, brn, track=None, k=10, as_partner=False, filters=
     dict
         ``firm``, ``role``, ``track``, ``track_name``, ``round``, ``on``, ``reasons`` (why the
         firm itself may not take the role, as ``{code, ko, en}``), ``recommendations``
-        (list of :meth:`Recommendation.to_dict`), ``note_ko``/``note_en``, ``pool_size``.
+        (list of :meth:`Recommendation.to_dict`), ``note_ko``/``note_en``, ``pool_size``; as a
+        partner also ``min_leads``, ``max_leads`` and ``eligible_leads``.
 
     Raises
     ------
@@ -262,7 +272,8 @@ def recommend_for_brn(session, brn, track=None, k=10, as_partner=False, filters=
     if as_partner:
         res = recommend_leads(firm, rule, k, filters, leads=pool, rules=rules, on=on, partner_application=own_app)
         recs, reasons = res.recommendations, res.reasons
-        base.update(note_ko=res.note_ko, note_en=res.note_en, min_leads=res.min_leads, max_leads=res.max_leads)
+        base.update(note_ko=res.note_ko, note_en=res.note_en, min_leads=res.min_leads, max_leads=res.max_leads,
+                    eligible_leads=res.eligible_leads)
     else:
         reasons = lead_reasons(rule, firm, on)
         recs = [] if reasons else recommend_partners(firm, rule, k, filters, partners=pool, rules=rules,

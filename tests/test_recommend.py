@@ -108,7 +108,7 @@ def test_recommend_for_brn_uses_the_round_and_application(db_url):
         top = res["recommendations"][0]["explanation"]
         assert "같은 물품분류 (46171610 감시카메라)" in top["reasons_ko"]
         inv = recommend_for_brn(s, "1208147521", as_partner=True)
-        assert inv["role"] == "partner" and inv["min_leads"] == 5
+        assert inv["role"] == "partner" and inv["min_leads"] == 5 and inv["eligible_leads"] == 1
         assert [r["brn"] for r in inv["recommendations"]] == ["1078153660"]
         closed = recommend_for_brn(s, "1078153660", track="innovation")
         assert closed["recommendations"] == [] and "track_closed" in [r["code"] for r in closed["reasons"]]
@@ -150,3 +150,15 @@ def test_cli_evaluate_on_known_pairs(db_url, tmp_path):
     assert len(rows) == 8  # 2 methods × 2 weightings × (materials + all)
     full = [r for r in rows if r[0] == "char" and r[1] == "full" and r[3] == "all"][0]
     assert full[-1] == "1.000"  # the known partner ranks first
+
+
+def test_large_partner_note_counts_eligible_leads_not_the_top_k(rules, make_firm):
+    large = make_firm(brn="2208162517", size_class="대기업", certificates=[PATENT], description="카메라 모듈")
+    leads = [make_firm(brn=f"10{i:08d}", description=f"감시 카메라 {i}") for i in range(7)]
+    res = recommend_leads(large, "materials", 3, leads=leads, rules=rules, on=REF)
+    assert len(res.recommendations) == 3
+    assert "needs at least 5" in res.note_en and "cannot" not in res.note_en
+    assert res.eligible_leads == 7
+    res = recommend_leads(large, "materials", 2, leads=leads[:4], rules=rules, on=REF)
+    assert len(res.recommendations) == 2
+    assert "only 4 eligible" in res.note_en and "적격 후보 4곳뿐" in res.note_ko
