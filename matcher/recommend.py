@@ -254,6 +254,8 @@ def recommend_for_brn(session, brn, track=None, k=10, as_partner=False, filters=
     ------
     NotFoundError
         Unknown firm, round or track.
+    MatcherError
+        No ``track`` given and no track open in the round.
     """
     firm_row = db.get_firm(session, brn)
     firm = db.firm_from_row(firm_row)
@@ -262,7 +264,7 @@ def recommend_for_brn(session, brn, track=None, k=10, as_partner=False, filters=
     on = round_row.reference_date if round_row else date.today()
     role, other = ("partner", "lead") if as_partner else ("lead", "partner")
     own = _own_application(session, round_row, firm_row, role, track)
-    track = track or (own.track if own else _first_track(rules, firm, role, on))
+    track = track or (own.track if own else _first_track(rules, firm, role, on, round_row))
     rule = rule_for(track, rules)
     pool = _pool(session, round_row, rule.key, other)
     base = {"firm": {"brn": firm.brn, "name": firm.name, "size_class": firm.size_class, "region": firm.region},
@@ -291,12 +293,18 @@ def _own_application(session, round_row, firm_row, role, track):
     return apps[0] if apps else None
 
 
-def _first_track(rules, firm, role, on):
+def _first_track(rules, firm, role, on, round_row):
+    """The first track where ``firm`` may take ``role``, else the first open one (to show why not)."""
     check = lead_reasons if role == "lead" else partner_reasons
     for key in TRACKS:
         if key in rules and not check(rules[key], firm, on):
             return key
-    return next(key for key in TRACKS if key in rules and rules[key].open)
+    for key in TRACKS:
+        if key in rules and rules[key].open:
+            return key
+    where = f"round {round_row.name}" if round_row is not None else "the track rules"
+    raise MatcherError(f"{where}: no open track for firm {format_brn(firm.brn)} ({firm.name}) as {role}; "
+                       "open a track for the round or name one")
 
 
 def _pool(session, round_row, track, role):

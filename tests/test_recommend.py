@@ -162,3 +162,13 @@ def test_large_partner_note_counts_eligible_leads_not_the_top_k(rules, make_firm
     res = recommend_leads(large, "materials", 2, leads=leads[:4], rules=rules, on=REF)
     assert len(res.recommendations) == 2
     assert "only 4 eligible" in res.note_en and "적격 후보 4곳뿐" in res.note_ko
+
+
+def test_cli_no_open_track_is_a_clear_error(db_url):
+    _seed(db_url)
+    with db.transaction(db_url) as s:
+        s.add(db.RoundRow(name="R2", reference_date=date(2026, 9, 1), open_tracks=[]))
+    res = CliRunner().invoke(main, ["recommend", "1078153660", "--round", "R2"])
+    assert res.exit_code == 2, res.output
+    assert "round R2" in res.output and "no open track" in res.output and "107-81-53660" in res.output
+    assert "Traceback" not in res.output and not isinstance(res.exception, StopIteration)
