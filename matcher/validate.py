@@ -15,7 +15,7 @@ from . import codes
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import Problem
-from .tracks import load_rules
+from .tracks import load_rules, round_rules
 
 FIRM_COLUMNS = {
     "brn": ("사업자등록번호", "사업자번호", "business_registration_number"),
@@ -231,23 +231,26 @@ def _firm_from_row(row, notes):
     return firm if brn else None
 
 
-def check_applications(frame, rounds, known_brns, round_name=None, rules=None):
+def check_applications(frame, rounds, known_brns, round_name=None):
     """Every problem in an applications frame, and the :class:`Application` of each good row.
 
-    ``rounds`` maps round names to objects with ``open_tracks``; ``known_brns`` are the
-    firms that exist (in the database or the same import).
+    ``rounds`` maps round names to objects with ``open_tracks`` and ``rule_overrides`` (such
+    as :class:`matcher.db.RoundRow`); each row is checked against its round's rules
+    (:func:`matcher.tracks.round_rules`). ``known_brns`` are the firms that exist (in the
+    database or the same import).
     """
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
         problems.append(Problem(None, "round", None, "column is missing and no round was given (--round)"))
     if problems:
         return [], problems
-    rules = rules or load_rules()
-    track_names = {r.name_ko: key for key, r in rules.items()} | {key: key for key in rules}
+    default = load_rules()
+    track_names = {r.name_ko: key for key, r in default.items()} | {key: key for key in default}
+    rules_of = {name: round_rules(r) for name, r in rounds.items()}
     records, seen = [], {}
     for number, cells in zip(frame.index, frame.to_dict("records")):
         row = _Row(number, cells, problems)
-        app = _application_from_row(row, rounds, known_brns, round_name, track_names, rules)
+        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default)
         key = app and (app.round_name, app.brn, app.role, app.track)
         if key and all(key) and key in seen:
             row.fail("brn", cells["brn"], f"applies again as {app.role} in {app.track} (row {seen[key]})")
@@ -258,19 +261,20 @@ def check_applications(frame, rounds, known_brns, round_name=None, rules=None):
     return records, problems
 
 
-def _application_from_row(row, rounds, known_brns, round_name, track_names, rules):
+def _application_from_row(row, rules_of, known_brns, round_name, track_names, default):
     name = row.cells.get("round", "") or round_name
     if not name:
         row.fail("round", "", "is empty and no round was given (--round)")
-    elif name not in rounds:
+    elif name not in rules_of:
         row.fail("round", name, f"is not a round; create it first: matcher round create '{name}' "
                                 "--reference-date YYYY-MM-DD")
+    rules = rules_of.get(name, default)
     brn = row.get("brn", parse_brn, required=True)
     if brn and brn not in known_brns:
         row.fail("brn", row.cells["brn"], "is not a firm in the database (import the firms first)")
     role = row.get("role", _parse_role, required=True)
     track = row.get("track", lambda t: _parse_track(t, track_names), required=True)
-    if track and name in rounds and track not in (rounds[name].open_tracks or []):
+    if track and name in rules_of and not rules[track].open:
         row.fail("track", row.cells["track"], f"is not open in round {name!r}")
     product = row.get("product_code", default="").replace("-", "").replace(" ", "")
     if track:

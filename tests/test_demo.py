@@ -21,6 +21,7 @@ closed track, so a loaded round never holds one)."""
 class _Round:
     def __init__(self, open_tracks):
         self.open_tracks = open_tracks
+        self.rule_overrides = {}
 
 
 @pytest.fixture(scope="module")

@@ -330,6 +330,21 @@ def test_product_code_must_fit_the_track(session, track, code, ok):
     assert (problems == []) == ok, problems
 
 
+def test_applications_are_checked_against_their_rounds_rules(session):
+    session.add(db.RoundRow(name="특별회차", reference_date=date(2026, 10, 1), open_tracks=["materials", "value"],
+                            rule_overrides={"materials": {"product": "detailed"}}))
+    session.flush()
+    rows = [f"{r},107-81-53660,{role},{t},{code},x," for r, role, t, code in [
+        ("특별회차", "lead", "소재부품", "4323260801"),           # 10 digits: the override asks for a 세부품명번호
+        ("특별회차", "partner", "소재부품", "4617161012345678"),  # 16 digits: fine by default, not in this round
+        ("특별회차", "lead", "가치창출", "4323260801"),           # closed by default, open in this round
+        (ROUND, "lead", "소재부품", "4617161012345678"),          # the other round keeps the default rules
+        (ROUND, "lead", "가치창출", "4323260801")]]
+    frame = importer.read_table(_apps_csv(*rows), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert [(p.row, p.column) for p in problems] == [(3, "product_code"), (6, "track")]
+
+
 def test_round_option_fills_rows_without_a_round_and_upserts_idempotently(tmp_path, session):
     firms = tmp_path / "firms.csv"
     firms.write_text(FIRMS_CSV, encoding="utf-8")
