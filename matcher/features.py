@@ -21,7 +21,9 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
 
 TEXT_METHODS = ("char", "kiwi")
 LARGE_CORPUS = 20_000
@@ -79,12 +81,12 @@ def _tokens_as_is(tokens):
     return tokens
 
 
-class TextVectorizer:
+class TextVectorizer(BaseEstimator):
     """TF-IDF text vectors, by character n-grams or by Kiwi noun tokens.
 
-    Follows scikit-learn's estimator contract (parameters stored in ``__init__``,
-    ``fit`` returns ``self``, the fitted TF-IDF in ``tfidf_``). Rows are L2-normalised,
-    so a sparse product of two matrices gives cosine similarities.
+    A scikit-learn estimator (parameters stored in ``__init__``, ``fit`` returns ``self``,
+    the fitted TF-IDF in ``tfidf_``, ``transform`` before ``fit`` raises ``NotFittedError``).
+    Rows are L2-normalised, so a sparse product of two matrices gives cosine similarities.
 
     Parameters
     ----------
@@ -110,7 +112,14 @@ class TextVectorizer:
         return self
 
     def transform(self, texts):
-        """Sparse CSR matrix, shape (len(texts), n_terms), rows of unit length (or zero)."""
+        """Sparse CSR matrix, shape (len(texts), n_terms), rows of unit length (or zero).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            When called before :meth:`fit`.
+        """
+        check_is_fitted(self, "tfidf_")
         texts = list(texts)
         if self.tfidf_ is None:
             return sparse.csr_matrix((len(texts), 0), dtype=np.float32)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
 
 from matcher.features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_arrays, capability_match,
                               g2b_match, ksic_match, lead_capability_keys, level_keys, noun_tokens,
@@ -40,6 +41,13 @@ def test_vectorizer_rows_are_unit_length_and_unknown_method_refused():
     assert norms == pytest.approx([1.0, 1.0, 0.0])
     with pytest.raises(ValueError, match="text method 'bert'"):
         TextVectorizer(method="bert").fit(["a"])
+
+
+def test_vectorizer_transform_before_fit_is_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        TextVectorizer().transform(["감시 카메라"])
+    empty = TextVectorizer().fit(["", ""])  # fitted, but no terms: zero-width vectors, not an error
+    assert empty.transform(["감시 카메라"]).shape == (1, 0)
 
 
 def test_g2b_levels_commodity_over_class_over_family_over_segment():
