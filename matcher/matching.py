@@ -21,13 +21,19 @@ from sqlalchemy.orm import selectinload
 
 from . import db
 from .assignment import solve
-from .candidates import candidate_edges, explain_pair
+from .candidates import EXHAUSTIVE_LIMIT, candidate_edges, explain_pair
+from .eligibility import eligibility_table
 from .errors import InfeasibleError, MatcherError
 from .scoring import COMPONENTS, load_weights
 from .tracks import round_rules
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 MODES = ("optimal", "stable")
+LEAD_K = 50
+"""Partners kept per lead when a track's pool is too large to keep every eligible pair."""
+PARTNER_K = 50
+"""Leads kept per partner with a minimum (at least 4 × the minimum) in such a pool."""
+LARGE_SIZES = ("중견기업", "대기업")
 
 
 def run_match(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
@@ -130,15 +136,55 @@ def _add_track(graph, rule, on, leads, partners):
         if cap is None:
             continue
         graph.add_node(f"{rule.key}:{firm.brn}", bipartite=1, track=rule.key, brn=firm.brn, name=firm.name,
-                       min_leads=cap.min, max_leads=cap.max)
+                       min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES)
     if not leads or not partners:
         return
-    edges = candidate_edges(leads, partners, rule, on)
+    table = eligibility_table(leads, partners, rule, on)
+    _record_eligible(graph, rule, leads, partners, table)
+    edges, pruning = _track_edges(leads, partners, rule, on, table)
+    graph.graph.setdefault("pruning", {})[rule.key] = pruning
     for row in edges.itertuples(index=False):
         node = f"{rule.key}:{row.partner_brn}"
         if node in graph and not graph.has_edge(row.lead_brn, node):
             graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key,
                            **{name: float(getattr(row, name)) for name in COMPONENTS})
+    pruning["edges"] = sum(1 for *_e, d in graph.edges(data=True) if d["track"] == rule.key)
+
+
+def _track_edges(leads, partners, rule, on, table):
+    """The track's scored pairs and how they were pruned.
+
+    A pool small enough for :func:`candidate_edges` to score every eligible pair keeps
+    every one, so "optimal" means optimal over all eligible pairs. A larger pool keeps
+    the best :data:`LEAD_K` partners per lead plus, for each partner with a minimum > 1,
+    its best ``max(4 × min, PARTNER_K)`` leads (scored in a second pass over those
+    partners only), so that a large partner is not left short by the pruning alone.
+    """
+    n_pairs = int(table.lead_ok.sum()) * int(table.partner_ok.sum())
+    if n_pairs <= EXHAUSTIVE_LIMIT:
+        edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table)
+        return edges, {"exhaustive": True, "k": None, "partner_k": None}
+    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table)
+    with_min = [(firm, app) for (firm, app), ok in zip(partners, table.partner_ok)
+                if ok and (rule.capacity_for(firm.size_class).min or 0) > 1]
+    if not with_min:
+        return edges, {"exhaustive": False, "k": LEAD_K, "partner_k": None}
+    extra = candidate_edges(leads, with_min, rule, on, k=len(with_min))
+    need = {firm.brn: max(4 * rule.capacity_for(firm.size_class).min, PARTNER_K) for firm, _ in with_min}
+    extra = extra.sort_values(["partner_brn", "score"], ascending=[True, False], kind="stable")
+    extra = extra[extra.groupby("partner_brn").cumcount() < extra["partner_brn"].map(need)]
+    return pd.concat([edges, extra], ignore_index=True), {"exhaustive": False, "k": LEAD_K, "partner_k": PARTNER_K}
+
+
+def _record_eligible(graph, rule, leads, partners, table):
+    """Each large partner's eligible leads (BRNs) from the eligibility table, for the diagnostics."""
+    lead_brns = [firm.brn for firm, _ in leads]
+    every = range(len(leads))
+    for j, (firm, _app) in enumerate(partners):
+        node = f"{rule.key}:{firm.brn}"
+        if node in graph and graph.nodes[node]["large"]:
+            ok = table.pair_ok(every, [j] * len(leads))
+            graph.nodes[node]["eligible_leads"] = frozenset(b for b, yes in zip(lead_brns, ok) if yes)
 
 
 def _decision_pairs(session, round_row, graph, rules):
@@ -212,7 +258,7 @@ def fingerprint(graph, locks, forbid, params):
 
 
 def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, summary, locks, forbid):
-    params = {"mode": mode, "time_limit": time_limit, "track": track}
+    params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": graph.graph.get("pruning", {})}
     run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "",
                          fingerprint=fingerprint(graph, locks, forbid, params), params=params, **summary)
     run.diagnostics = diagnose(graph, chosen, forbid)
@@ -281,8 +327,12 @@ def diagnose(graph, chosen, forbid=()):
     graph = nx.restricted_view(graph, [], list(forbid)) if forbid else graph
     assigned = {lead: (node, score) for lead, node, score in chosen}
     load = Counter(node for _, node, _ in chosen)
-    unused = [_unused_partner(graph, node, d, assigned) for node, d in graph.nodes(data=True)
-              if d["bipartite"] == 1 and (d["min_leads"] or 0) > 1 and not load[node]]
+    forbidden = {}
+    for lead, node in forbid:
+        forbidden.setdefault(node, set()).add(lead)
+    unused = [_unused_partner(graph, node, d, assigned, forbidden.get(node, set()))
+              for node, d in graph.nodes(data=True)
+              if d["bipartite"] == 1 and (d.get("large") or (d["min_leads"] or 0) > 1) and not load[node]]
     unmatched = [_unmatched_lead(graph, node, assigned) for node, d in graph.nodes(data=True)
                  if d["bipartite"] == 0 and node not in assigned]
     return {"unused_partners": unused, "unmatched_leads": unmatched}
@@ -293,9 +343,12 @@ def _item(graph, node, reason):
     return {"name": d.get("name", ""), "brn": d.get("brn", node), "track": d.get("track", ""), "reasons": [reason]}
 
 
-def _unused_partner(graph, node, d, assigned):
+def _unused_partner(graph, node, d, assigned, forbidden):
+    """Why a large partner is unused; its eligible leads are counted from the eligibility table."""
     eligible = sorted(((graph[node][lead]["score"], lead) for lead in graph[node]), reverse=True)
-    n, need = len(eligible), d["min_leads"]
+    counted = d.get("eligible_leads")
+    n = len(eligible) if counted is None else len({b for b in counted if b in graph} - forbidden)
+    need = max(d["min_leads"] or 0, 1)
     if n < need:
         return _item(graph, node, {
             "code": "too_few_eligible",

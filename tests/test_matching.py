@@ -192,3 +192,43 @@ def test_diagnose_leaves_out_forbidden_pairs():
     g.add_edge("a", "t:P", score=0.5)
     out = diagnose(g, [], forbid=[("a", "t:P")])
     assert out["unmatched_leads"][0]["reasons"][0]["code"] == "no_eligible_partner"
+
+
+def test_small_pool_keeps_every_eligible_pair(db_url):
+    # 6 leads × 61 eligible partners: the old top-50 per lead kept 300 of the 366 pairs
+    make_round(db_url, 6, sme_partners=60)
+    row, _pairs = run(db_url)
+    pruning = row.params["pruning"]["materials"]
+    assert pruning["exhaustive"] is True and pruning["edges"] == 6 * 61
+
+
+def test_large_pool_keeps_best_leads_of_partners_with_a_minimum(db_url, monkeypatch):
+    from matcher import matching
+    from matcher.tracks import round_rules
+    monkeypatch.setattr(matching, "EXHAUSTIVE_LIMIT", 0)
+    monkeypatch.setattr(matching, "LEAD_K", 1)
+    make_round(db_url, 6, sme_partners=3)
+    with db.transaction(db_url) as s:
+        rnd = db.get_round(s, "R1")
+        graph = matching.build_graph(s, rnd, round_rules(rnd), ["materials"])
+    assert all(graph.has_edge(brn(i), f"materials:{brn(50)}") for i in range(6))
+    assert graph.graph["pruning"]["materials"] == {"exhaustive": False, "k": 1, "partner_k": 50,
+                                                   "edges": graph.number_of_edges()}
+    assert graph.number_of_edges() < 6 * 4  # the SME partners were pruned to one per lead
+
+
+def test_unused_partner_counts_eligible_leads_from_the_table_not_the_graph():
+    import networkx as nx
+    g = nx.Graph()
+    for lead in "abcdef":
+        g.add_node(lead, bipartite=0, name=lead)
+    g.add_node("m:L", bipartite=1, track="materials", brn="L", name="대형", min_leads=5, max_leads=None,
+               large=True, eligible_leads=frozenset("abcdef"))
+    g.add_edge("a", "m:L", score=0.1)  # the rest were pruned from the graph
+    out = diagnose(g, [], forbid=[])
+    assert out["unused_partners"][0]["reasons"][0]["code"] == "worth_more_elsewhere"
+    out = diagnose(g, [], forbid=[("a", "m:L")])
+    assert out["unused_partners"][0]["reasons"][0]["code"] == "worth_more_elsewhere"
+    g.nodes["m:L"]["eligible_leads"] = frozenset("abcde")
+    out = diagnose(g, [], forbid=[("a", "m:L")])
+    assert "only 4 eligible leads" in out["unused_partners"][0]["reasons"][0]["en"]
