@@ -1,10 +1,9 @@
 """A round at a glance: firms and applications per track and role, and how many pairs the rules allow.
 
-Rules are evaluated once per firm (:func:`~matcher.tracks.lead_reasons`,
-:func:`~matcher.tracks.partner_reasons`, the latter once per product when the partner's
-certificate must cover it); only the pair-level conditions (same firm, same affiliate
-group) are checked per pair. A test checks the count against
-:func:`~matcher.tracks.pair_reasons` on every pair.
+Eligibility is :func:`matcher.eligibility.eligibility_table`, the same table matching uses:
+rules evaluated once per firm, the pair-level conditions (same firm, same affiliate group,
+the partner's certificate covering the lead's product) on arrays. A test checks the count
+against :func:`~matcher.tracks.pair_reasons` on every pair, with the lead's product.
 """
 
 from __future__ import annotations
@@ -12,11 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import select
 
 from . import db
 from .errors import NotFoundError
-from .tracks import lead_reasons, partner_reasons, round_rules
+from .eligibility import eligibility_table
+from .tracks import round_rules
 
 
 @dataclass
@@ -70,46 +71,31 @@ def round_summary(session, round_name=None):
 
 
 def track_summary(rule, applications, firms, on):
-    """Counts for one track; ``firms`` maps 사업자등록번호 to :class:`~matcher.firms.Firm`."""
+    """Counts for one track; ``firms`` maps 사업자등록번호 to :class:`~matcher.firms.Firm`.
+
+    Eligibility comes from :func:`matcher.eligibility.eligibility_table`, as in matching:
+    a partner's certificate is judged against each lead's product, not the partner's own.
+    """
     s = TrackSummary(rule.key, rule.name_ko)
-    leads = [a for a in applications if a.role == "lead"]
-    partners = [a for a in applications if a.role == "partner"]
+    leads = [(firms[a.brn], a) for a in applications if a.role == "lead"]
+    partners = [(firms[a.brn], a) for a in applications if a.role == "partner"]
     s.leads, s.partners = len(leads), len(partners)
-    s.large_partners = sum(1 for a in partners if firms[a.brn].is_large)
-    ok_leads = []
-    for a in leads:
-        reasons = lead_reasons(rule, firms[a.brn], on)
+    s.large_partners = sum(1 for firm, _a in partners if firm.is_large)
+    table = eligibility_table(leads, partners, rule, on)
+    for reasons in (*table.lead_reasons, *table.partner_reasons):
         s.refusals.update({r.code for r in reasons})
-        if not reasons:
-            ok_leads.append(a)
-    s.eligible_leads = len(ok_leads)
-    partner_ok = {}
-    for p in partners:
-        reasons = partner_reasons(rule, firms[p.brn], on, p.product_code)
-        s.refusals.update({r.code for r in reasons})
-        s.eligible_partners += not reasons
-        partner_ok[p.brn] = _partner_checker(rule, firms[p.brn], on)
-    for lead in ok_leads:
-        lf = firms[lead.brn]
-        for p in partners:
-            pf = firms[p.brn]
-            if lf.brn == pf.brn or (lf.affiliate_group and lf.affiliate_group == pf.affiliate_group):
-                continue
-            if partner_ok[p.brn](lead.product_code):
-                s.allowed_pairs += 1
+    s.eligible_leads, s.eligible_partners = int(table.lead_ok.sum()), int(table.partner_ok.sum())
+    ok_leads, ok_partners = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
+    step = max(1, _PAIRS_PER_BLOCK // max(1, len(ok_partners)))
+    for start in range(0, len(ok_leads), step):
+        block = ok_leads[start:start + step]
+        s.allowed_pairs += int(table.pair_ok(np.repeat(block, len(ok_partners)),
+                                             np.tile(ok_partners, len(block))).sum())
     return s
 
 
-def _partner_checker(rule, firm, on):
-    """A cached ``product_code → bool`` of ``partner_reasons`` being empty."""
-    cache = {}
-
-    def ok(product_code):
-        key = product_code if rule.certificate_covers_product else ""
-        if key not in cache:
-            cache[key] = not partner_reasons(rule, firm, on, key)
-        return cache[key]
-    return ok
+_PAIRS_PER_BLOCK = 1_000_000
+"""Pairs checked per call of ``pair_ok``, so memory stays bounded on national-scale rounds."""
 
 
 def format_summary(summary):

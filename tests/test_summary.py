@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 
-from matcher import db
+from matcher import db, demo, importer
 from matcher.errors import NotFoundError
 from matcher.firms import Application, Certificate
 from matcher.summary import format_summary, round_summary, track_summary
-from matcher.tracks import round_rules
+from matcher.tracks import load_rules, pair_reasons, round_rules
 
 REF = date(2026, 10, 1)
 
@@ -91,3 +91,36 @@ def test_same_firm_on_both_sides_is_not_a_pair(make_firm, rules):
             Application("r", firm.brn, "partner", "convergence", "4323260801")]
     s = track_summary(rules["convergence"], apps, {firm.brn: firm}, REF)
     assert (s.eligible_leads, s.eligible_partners, s.allowed_pairs) == (1, 1, 0)
+
+
+def _brute_force_pairs(rule, apps, firms, on):
+    """The slow, obvious count: every (lead, partner) application pair, judged with the lead's product."""
+    return sum(not pair_reasons(rule, firms[l.brn], firms[p.brn], on, l.product_code)
+               for l in apps if l.role == "lead" for p in apps if p.role == "partner")
+
+
+def test_partner_certificate_is_judged_against_the_leads_product(make_firm, rules):
+    # the partner's 직접생산확인 covers what the first lead applied for, not the partner's own application
+    dp = Certificate("direct_production", "4617161002", date(2025, 1, 1), date(2027, 12, 31))
+    lead, other = make_firm(brn="1000000001"), make_firm(brn="1000000003")
+    partner = make_firm(brn="1000000002", certificates=[dp])
+    apps = [Application("r", lead.brn, "lead", "innovation", "4617161002"),
+            Application("r", other.brn, "lead", "innovation", "4617161003"),
+            Application("r", partner.brn, "partner", "innovation", "4617161003")]
+    firms = {f.brn: f for f in (lead, partner, other)}
+    s = track_summary(rules["innovation"], apps, firms, REF)
+    assert (s.eligible_leads, s.eligible_partners, s.allowed_pairs) == (2, 1, 1)
+    assert s.refusals == {}
+    assert s.allowed_pairs == _brute_force_pairs(rules["innovation"], apps, firms, REF)
+
+
+def test_summary_agrees_with_pair_reasons_on_the_demo_round():
+    spec = demo.read_round()
+    frame = importer.read_table(demo.DEMO_DIR / "firms.csv")
+    firms = {f.brn: f for _row, f in importer.validate_firms(frame)[0]}
+    apps = [Application(spec["name"], a.brn, a.role, a.track, a.product_code) for a in demo.generate().applications]
+    rules, on = load_rules(), spec["reference_date"]
+    for track in ("innovation", "materials", "convergence", "construction"):
+        track_apps = [a for a in apps if a.track == track]
+        s = track_summary(rules[track], track_apps, firms, on)
+        assert s.allowed_pairs == _brute_force_pairs(rules[track], track_apps, firms, on), track
