@@ -72,6 +72,8 @@ def run_match(session, round_name, track=None, mode="optimal", time_limit=None, 
     tracks = _tracks(round_row, rules, track)
     start = time.perf_counter()
     graph = build_graph(session, round_row, rules, tracks, report)
+    if track is not None:
+        _exclude_locked_elsewhere(session, round_row, graph, track)
     locks, forbid = _decision_pairs(session, round_row, graph, rules)
     report(0.7, f"solving {graph.number_of_edges()} pairs ({mode})")
     chosen, summary = _solve(graph, locks, forbid, mode, time_limit)
@@ -202,6 +204,32 @@ def _decision_pairs(session, round_row, graph, rules):
             nodes = nodes or _add_locked_edge(graph, rules, round_row, lead, partner, d.track)
             locks += [(lead, n) for n in nodes[:1]]
     return locks, forbid
+
+
+def _exclude_locked_elsewhere(session, round_row, graph, track):
+    """A one-track run leaves out the leads that staff locked or approved with a partner in another track.
+
+    A lead signs with one partner across tracks. A decision without a track counts for
+    ``track`` when both firms applied in it (lead and partner), otherwise elsewhere.
+    The excluded leads are listed in ``graph.graph["excluded_leads"]`` (lead BRN → (partner BRN, track)).
+    """
+    apps = graph.graph["apps"]
+    here, elsewhere = {}, {}
+    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id,
+                                        db.DecisionRow.kind.in_(("lock", "approve")))
+    for d in session.scalars(stmt):
+        lead, partner = session.get(db.FirmRow, d.lead_id).brn, session.get(db.FirmRow, d.partner_id).brn
+        in_track = d.track == track or (not d.track and (track, "lead", lead) in apps
+                                        and (track, "partner", partner) in apps)
+        (here if in_track else elsewhere).setdefault(lead, []).append((partner, d.track or "?"))
+    both = sorted(lead for lead in elsewhere if lead in here and lead in graph)
+    if both:
+        raise InfeasibleError([f"lead {lead} locked with {len(here[lead]) + len(elsewhere[lead])} partners "
+                               f"({', '.join(p for p, _ in here[lead] + elsewhere[lead])}) but takes one"
+                               for lead in both])
+    excluded = {lead: elsewhere[lead][0] for lead in sorted(elsewhere) if lead in graph}
+    graph.remove_nodes_from(excluded)
+    graph.graph["excluded_leads"] = excluded
 
 
 def _add_locked_edge(graph, rules, round_row, lead, partner, track):
@@ -335,6 +363,8 @@ def diagnose(graph, chosen, forbid=()):
               if d["bipartite"] == 1 and (d.get("large") or (d["min_leads"] or 0) > 1) and not load[node]]
     unmatched = [_unmatched_lead(graph, node, assigned) for node, d in graph.nodes(data=True)
                  if d["bipartite"] == 0 and node not in assigned]
+    unmatched += [_locked_elsewhere(graph, lead, partner, track)
+                  for lead, (partner, track) in graph.graph.get("excluded_leads", {}).items()]
     return {"unused_partners": unused, "unmatched_leads": unmatched}
 
 
@@ -363,6 +393,16 @@ def _unused_partner(graph, node, d, assigned, forbidden):
         "ko": f"가장 잘 맞는 주관기업 {need}곳의 점수 합 {here:.3f}; 이 중 {taken}곳은 다른 짝에서 합 {elsewhere:.3f}",
         "en": f"its best {need} eligible leads would score {here:.3f} here; {taken} of them score "
               f"{elsewhere:.3f} in their chosen pairs, worth more overall"})
+
+
+def _locked_elsewhere(graph, lead, partner, track):
+    firms = graph.graph.get("firms", {})
+    name = firms[lead][0].name if lead in firms else ""
+    partner_name = firms[partner][0].name if partner in firms else partner
+    return {"name": name, "brn": lead, "track": "", "reasons": [{
+        "code": "locked_in_other_track",
+        "ko": f"다른 과제({track})에서 {partner_name}와(과) 확정된 짝이 있어 이번 실행에서 제외",
+        "en": f"left out of this run: staff locked or approved its pair with {partner_name} in track {track}"}]}
 
 
 def _unmatched_lead(graph, lead, assigned):

@@ -232,3 +232,41 @@ def test_unused_partner_counts_eligible_leads_from_the_table_not_the_graph():
     g.nodes["m:L"]["eligible_leads"] = frozenset("abcde")
     out = diagnose(g, [], forbid=[("a", "m:L")])
     assert "only 4 eligible leads" in out["unused_partners"][0]["reasons"][0]["en"]
+
+
+def make_two_track_round(url):
+    """Lead 0 applies in 소재부품 and 기술융합; lead 1 only in 기술융합; one SME partner in each track."""
+    with db.transaction(url) as s:
+        rnd = db.RoundRow(name="R1", reference_date=REF, open_tracks=["materials", "convergence"])
+        s.add(rnd)
+        leads = [add_firm(s, 0), add_firm(s, 1)]
+        m, c = add_firm(s, 60, size="중기업", certs=["materials_parts"]), add_firm(s, 61, size="중기업", certs=["patent"])
+        s.flush()
+        entries = [(leads[0], "lead", "materials", "4617161012345678"), (m, "partner", "materials", "4617161012345678"),
+                   (leads[0], "lead", "convergence", "4617161001"), (leads[1], "lead", "convergence", "4617161001"),
+                   (c, "partner", "convergence", "4617161001")]
+        for firm, role, track, product in entries:
+            s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firm.id, role=role, track=track, product_code=product,
+                                    text="센서 모듈 공동 개발"))
+
+
+def test_lead_locked_in_one_track_is_left_out_of_another_tracks_run(db_url):
+    make_two_track_round(db_url)
+    with db.transaction(db_url) as s:
+        decide(s, "R1", brn(0), brn(60), "lock", actor="staff1", track="materials")
+    _row, pairs = run(db_url)  # one instance for both tracks: lead 0 gets its locked partner only
+    assert sorted(pairs) == [(brn(0), brn(60), "approved"), (brn(1), brn(61), "proposed")]
+    row, pairs = run(db_url, track="convergence")
+    assert pairs == [(brn(1), brn(61), "proposed")]
+    left_out = [u for u in row.diagnostics["unmatched_leads"] if u["brn"] == brn(0)]
+    assert left_out[0]["reasons"][0]["code"] == "locked_in_other_track"
+    assert "in track materials" in left_out[0]["reasons"][0]["en"]
+
+
+def test_lead_locked_in_two_tracks_is_refused_in_a_track_run(db_url):
+    make_two_track_round(db_url)
+    with db.transaction(db_url) as s:
+        decide(s, "R1", brn(0), brn(60), "lock", actor="staff1", track="materials")
+        decide(s, "R1", brn(0), brn(61), "lock", actor="staff1", track="convergence")
+    with pytest.raises(InfeasibleError, match=f"lead {brn(0)} locked with 2 partners"):
+        run(db_url, track="convergence")
