@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .eligibility import EligibilityTable, eligibility_table, product_of
+from .eligibility import eligibility_table, product_of
 from .features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_arrays, firm_text,
                        lead_capability_keys, lead_product_codes, level_keys, pairs_capability_value,
                        pairs_level_value, pairs_region_value, partner_keys, partner_product_codes,
@@ -235,4 +235,4 @@ def explain_pair(lead, lead_app, partner, partner_app, rule, on, weights=None, t
     return explain(lead, lead_app, partner, partner_app, rule, on, weights, text_value)
 
 
-__all__ = ["candidate_edges", "explain_pair", "EligibilityTable"]
+__all__ = ["candidate_edges", "explain_pair"]

@@ -20,8 +20,9 @@ import numpy as np
 
 from . import db
 from .candidates import candidate_edges
-from .recommend import latest_round, round_applications, round_rules
+from .recommend import latest_round, round_applications
 from .scoring import COMPONENTS, load_weights
+from .tracks import round_rules
 
 TEXT_ONLY = {name: (1.0 if name == "text" else 0.0) for name in COMPONENTS}
 

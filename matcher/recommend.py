@@ -162,11 +162,11 @@ def recommend_leads(partner, track, k=10, filters=None, *, leads, rules, on, par
     """
     rule = rule_for(track, rules)
     cap = rule.capacity_for(partner.size_class)
-    result = LeadInvitations(partner, rule.key, min_leads=cap.min if cap else 0, max_leads=cap.max if cap else 0,
-                             reasons=partner_reasons(rule, partner, on))
     everyone = _as_pairs(leads)
     own = [(partner, partner_application)]
     table = eligibility_table(everyone, own, rule, on)
+    result = LeadInvitations(partner, rule.key, min_leads=cap.min if cap else 0, max_leads=cap.max if cap else 0,
+                             reasons=table.partner_reasons[0])
     # Whether the partner can reach its minimum depends on the whole pool, not on k or the filters.
     result.eligible_leads = int(table.pair_ok(np.arange(len(everyone)), np.zeros(len(everyone), np.int64)).sum())
     pool = apply_filters(everyone, filters, on)
