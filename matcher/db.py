@@ -294,6 +294,15 @@ def get_round(session, name_or_id):
     return row
 
 
+def latest_round(session):
+    """The most recent round: the latest reference date, then the newest; None when there is no round.
+
+    The one meaning of "the latest round" (summary, recommendations, evaluation, web).
+    """
+    stmt = select(RoundRow).order_by(RoundRow.reference_date.desc(), RoundRow.id.desc())
+    return session.scalars(stmt).first()
+
+
 def get_firm(session, brn):
     """A firm by 사업자등록번호 (with or without dashes); :class:`NotFoundError` when there is none."""
     digits = str(brn).replace("-", "").strip()

@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select
 
 from . import db
 from .errors import NotFoundError
@@ -44,7 +43,7 @@ class RoundSummary:
 
 
 def round_summary(session, round_name=None):
-    """Summarise ``round_name`` (default: the most recently created round).
+    """Summarise ``round_name`` (default: :func:`matcher.db.latest_round`, the latest reference date).
 
     Returns
     -------
@@ -56,7 +55,7 @@ def round_summary(session, round_name=None):
         When there is no such round (or no round at all).
     """
     if round_name is None:
-        row = session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())).first()
+        row = db.latest_round(session)
         if row is None:
             raise NotFoundError("no round yet; create one with: matcher round create NAME --reference-date YYYY-MM-DD")
     else:

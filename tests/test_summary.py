@@ -76,6 +76,18 @@ def test_round_overrides_apply(tiny_round):
         innovation = round_summary(s, "작은회차").tracks[0]
     assert innovation.allowed_pairs == 3  # the 대기업 now pairs with both leads
 
+
+def test_default_round_is_the_latest_reference_date_not_the_newest_row(tiny_round):
+    with db.transaction(tiny_round) as s:
+        s.add(db.RoundRow(name="지난회차", reference_date=date(2025, 10, 1), open_tracks=["innovation"]))
+    with db.transaction(tiny_round) as s:
+        assert db.latest_round(s).name == "작은회차"
+        assert round_summary(s).name == "작은회차"
+        s.add(db.RoundRow(name="같은날", reference_date=REF, open_tracks=["innovation"]))
+        s.flush()
+        assert db.latest_round(s).name == "같은날"  # same date: the newest
+
+
 def test_missing_rounds(db_url):
     with db.transaction(db_url) as s:
         with pytest.raises(NotFoundError, match="no round yet"):
