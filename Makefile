@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install install-test demo bench clean
+.PHONY: run test install install-test demo bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest
+
+screenshots: install-test
+	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
 
 bench: install
 	$(BIN)/python bench/bench_scoring.py

@@ -1,7 +1,9 @@
 """End to end in a real browser: Playwright drives Debian's chromium against the app served by waitress.
 
 Log in as staff, create a round, upload firms and applications (small CSV files written here), run
-matching, approve a pair, export — and save screenshots for the README (docs/screenshots/).
+matching, approve a pair, export — and take screenshots of the proposals page and the graph view. They go
+to the test's temporary folder, or to docs/screenshots/ (the README's pictures) when the environment sets
+MATCHER_SCREENSHOTS=1, so an ordinary test run leaves the work tree unchanged.
 Playwright never downloads a browser: it runs /usr/bin/chromium (``.ci/run`` apt-installs it).
 """
 
@@ -22,7 +24,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "browser-test-password"
 ROUND = "2026년 3차 (브라우저)"
 
@@ -106,7 +107,9 @@ def page():
 
 
 def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    keep = os.environ.get("MATCHER_SCREENSHOTS") == "1"
+    screenshots = ROOT / "docs" / "screenshots" if keep else tmp_path / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
     (tmp_path / "firms.csv").write_text(firms_csv(), encoding="utf-8")
     (tmp_path / "applications.csv").write_text(applications_csv(), encoding="utf-8")
 
@@ -158,7 +161,7 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
 
     page.locator("th[data-sort=number]").click()
     page.locator("tbody.proposal button.toggle").first.click()
-    page.screenshot(path=str(SCREENSHOTS / "proposals.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "proposals.png"), full_page=True)
 
     with page.expect_download() as download:
         page.click("#export-xlsx")
@@ -169,9 +172,11 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.wait_for_url("**/pictures")
     assert page.locator("#graph svg line").count() >= 4
     assert page.locator("#graph svg rect.below-min").count() == 1  # two large partners, 7 leads: one unused
-    page.screenshot(path=str(SCREENSHOTS / "graph.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "graph.png"), full_page=True)
 
     page.goto(server + f"/firms/{make_brn(321)}?track=materials")
     page.click("#lang-en")  # the switch on every page; the choice stays for the session
     assert "Recommended partners" in page.content()
-    page.screenshot(path=str(SCREENSHOTS / "partners.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "partners.png"), full_page=True)
+    for name in ("proposals.png", "graph.png", "partners.png"):
+        assert (screenshots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
