@@ -11,12 +11,15 @@ ORM rows convert to the engine's plain dataclasses with :func:`firm_from_row` an
 from __future__ import annotations
 
 import os
+import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text,
-                        UniqueConstraint, create_engine, event, select)
+                        UniqueConstraint, create_engine, event, inspect, select)
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import NotFoundError
@@ -257,6 +260,43 @@ def transaction(url=None):
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_only(url=None):
+    """A session on an existing database that writes nothing (for checks such as ``matcher check``).
+
+    Nothing is created: no instance folder, no SQLite file, no tables. SQLite files are
+    opened with ``mode=ro``; on other databases the session is rolled back, never committed.
+
+    Raises
+    ------
+    NotFoundError
+        When the database or its schema does not exist (``matcher init-db`` creates them).
+    """
+    url = make_url(url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}")
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or ":memory:")
+        if url.database in (None, "", ":memory:") or not path.is_file():
+            raise NotFoundError(f"no database at {shown} (create it with: matcher init-db)")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    else:
+        engine = create_engine(url)
+    try:
+        missing = [t for t in ("firms", "rounds", "applications") if not inspect(engine).has_table(t)]
+        if missing:
+            raise NotFoundError(f"database {shown} has no {', '.join(missing)} table(s) "
+                                "(create the schema with: matcher init-db)")
+        session = sessionmaker(bind=engine, future=True)()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+    finally:
+        engine.dispose()
 
 
 # --- lookups and conversions ------------------------------------------------------------------

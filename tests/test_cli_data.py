@@ -88,3 +88,40 @@ def test_demo_generate_writes_the_committed_bytes(runner, tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("firms.csv", "applications.csv", "round.toml", "known_pairs.csv"):
         assert (tmp_path / name).read_bytes() == (demo.DEMO_DIR / name).read_bytes()
+
+
+APPS_CSV = "회차,사업자등록번호,역할,과제,신청물품,내용\n1차,107-81-53660,주관,혁신성장,4617161002,AI CCTV\n"
+
+
+def test_check_creates_no_database(runner, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    firms, apps = tmp_path / "firms.csv", tmp_path / "apps.csv"
+    firms.write_text(FIRMS_CSV, encoding="utf-8")
+    apps.write_text(APPS_CSV, encoding="utf-8")
+    assert runner.invoke(main, ["check", "firms", str(firms)]).exit_code == 0
+    result = runner.invoke(main, ["check", "applications", str(apps)])
+    assert result.exit_code == 1
+    assert "checked against the rounds and firms in the database" in result.output
+    assert "matcher init-db" in result.output
+    assert not (tmp_path / "none.sqlite").exists()
+    (tmp_path / "none.sqlite").write_bytes(b"")  # a file without the schema: reported, not filled in
+    result = runner.invoke(main, ["check", "applications", str(apps)])
+    assert result.exit_code == 1 and "has no firms, rounds, applications table(s)" in result.output
+    assert (tmp_path / "none.sqlite").read_bytes() == b""
+
+
+def test_check_applications_reads_the_database_without_writing(runner, db_url, tmp_path):
+    firms, apps = tmp_path / "firms.csv", tmp_path / "apps.csv"
+    firms.write_text(FIRMS_CSV, encoding="utf-8")
+    apps.write_text(APPS_CSV, encoding="utf-8")
+    assert runner.invoke(main, ["import", "firms", str(firms)]).exit_code == 0
+    missing_round = runner.invoke(main, ["check", "applications", str(apps)])
+    assert missing_round.exit_code == 1 and "matcher round create '1차'" in missing_round.output
+    assert runner.invoke(main, ["round", "create", "1차", "--reference-date", "2026-10-01"]).exit_code == 0
+    database = tmp_path / "test.sqlite"
+    before = database.read_bytes()
+    result = runner.invoke(main, ["check", "applications", str(apps)])
+    assert result.exit_code == 0, result.output
+    assert f"{apps}: 1 applications rows, no problems" in result.output
+    assert database.read_bytes() == before

@@ -9,7 +9,7 @@ import click
 from sqlalchemy import func, select
 
 from .. import db, demo, importer, summary
-from ..errors import MatcherError, ValidationError
+from ..errors import MatcherError, NotFoundError, ValidationError
 from ..tracks import load_rules
 
 
@@ -140,9 +140,13 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
     if kind == "firms":
         records, problems = importer.validate_firms(frame, notes)
     else:
-        db.init_db(database_url)
-        with db.transaction(database_url) as session:
-            records, problems = importer.validate_applications(frame, session, round_name)
+        try:
+            with db.read_only(database_url) as session:
+                records, problems = importer.validate_applications(frame, session, round_name)
+        except NotFoundError as exc:
+            click.echo(f"{path}: applications are checked against the rounds and firms in the database, "
+                       f"and there is none: {exc}")
+            sys.exit(1)
     for note in notes:
         click.echo(f"repaired: {note}")
     if problems:
