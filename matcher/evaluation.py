@@ -20,7 +20,7 @@ import numpy as np
 
 from . import db
 from .candidates import candidate_edges
-from .recommend import latest_round, round_applications
+from .recommend import round_applications
 from .scoring import COMPONENTS, load_weights
 from .tracks import round_rules
 
@@ -136,7 +136,7 @@ def evaluate(session, pairs, round_name=None, k=10, weights_by_track=None, text_
     dict
         ``{track or "all": {"leads": n, "precision": p, "recall": r, "ndcg": g}}``.
     """
-    round_row = db.get_round(session, round_name) if round_name else latest_round(session)
+    round_row = db.get_round(session, round_name) if round_name else db.latest_round(session)
     results, all_ranked, all_relevant = {}, {}, {}
     for track in sorted({p["track"] for p in pairs if p["split"] == "test"}):
         relevant, exclude = {}, {}

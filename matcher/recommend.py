@@ -202,10 +202,7 @@ def _capacity_note(rule, partner, cap, found):
 # --- database helpers -----------------------------------------------------------------------
 
 
-def latest_round(session):
-    """The most recent round (latest reference date, then newest), or None."""
-    stmt = select(db.RoundRow).order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc())
-    return session.scalars(stmt).first()
+latest_round = db.latest_round  # re-export: web/recommendations.py still calls recommend.latest_round
 
 
 def round_applications(session, round_row, **where):
@@ -259,7 +256,7 @@ def recommend_for_brn(session, brn, track=None, k=10, as_partner=False, filters=
     """
     firm_row = db.get_firm(session, brn)
     firm = db.firm_from_row(firm_row)
-    round_row = db.get_round(session, round_name) if round_name else latest_round(session)
+    round_row = db.get_round(session, round_name) if round_name else db.latest_round(session)
     rules = round_rules(round_row) if round_row else load_rules()
     on = round_row.reference_date if round_row else date.today()
     role, other = ("partner", "lead") if as_partner else ("lead", "partner")

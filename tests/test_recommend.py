@@ -172,3 +172,16 @@ def test_cli_no_open_track_is_a_clear_error(db_url):
     assert res.exit_code == 2, res.output
     assert "round R2" in res.output and "no open track" in res.output and "107-81-53660" in res.output
     assert "Traceback" not in res.output and not isinstance(res.exception, StopIteration)
+
+
+def test_the_latest_round_is_the_one_in_db(db_url):
+    from matcher import evaluation, recommend
+    assert recommend.latest_round is db.latest_round  # one definition, re-exported for the web layer
+    assert not hasattr(evaluation, "latest_round")
+    _seed(db_url)
+    with db.transaction(db_url) as s:
+        s.add(db.RoundRow(name="R0", reference_date=date(2025, 1, 1), open_tracks=["materials"]))
+        s.add(db.RoundRow(name="R1b", reference_date=REF, open_tracks=[]))
+    with db.transaction(db_url) as s:
+        res = recommend_for_brn(s, "1078153660", track="materials")
+        assert res["round"] == "R1b"  # same reference date as R1, newer
