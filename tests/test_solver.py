@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from matcher.assignment import solve
+from matcher.assignment import check_feasible, solve
 from matcher.errors import InfeasibleError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,24 +26,7 @@ def _bench():
     return module
 
 
-def violations(pairs, partners, edges, locks=(), forbid=()):
-    """Every rule the chosen pairs break (empty list when feasible)."""
-    caps = {p: (lo, hi) for p, lo, hi in partners}
-    eligible = {(l, p): s for l, p, s in edges}
-    found = []
-    chosen = list(zip(pairs.lead_id, pairs.partner_id))
-    if len({l for l, _ in chosen}) != len(chosen):
-        found.append("a lead has two partners")
-    found += [f"{pair} not eligible" for pair in chosen if pair not in eligible]
-    found += [f"{pair} forbidden" for pair in chosen if pair in set(forbid)]
-    found += [f"{pair} locked but not chosen" for pair in locks if pair not in chosen]
-    for p, (lo, hi) in caps.items():
-        n = sum(1 for _, q in chosen if q == p)
-        if hi is not None and n > hi:
-            found.append(f"{p} has {n} > max {hi}")
-        if lo > 1 and 0 < n < lo:
-            found.append(f"{p} has {n} < min {lo}")
-    return found
+violations = check_feasible  # one feasibility check for the solver, stable mode and these tests
 
 
 def brute_force(leads, partners, edges, locks=(), forbid=()):
@@ -263,3 +246,43 @@ def test_time_limits_keep_answers_feasible_and_bounds_valid(hard_instance, limit
     assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
     assert sol.objective <= best + 1e-6 and sol.bound >= best - 1e-6
     assert sol.status == ("optimal" if sol.objective >= best - 1e-6 and sol.gap == 0 else "feasible")
+
+
+def test_time_limit_holds_when_locks_force_partners_open(hard_instance, monkeypatch):
+    # the LP is cut at once, its quick fallback leaves the locked large partners short: the forced
+    # partners are then filled from their best free leads and the rest solved, within the same deadline
+    from matcher.assignment import instance
+    leads, partners, edges, _best = hard_instance
+    large = set(partners.partner_id[partners.min_leads > 1])
+    locks, used = [], set()
+    for lead, partner, _score in edges.itertuples(index=False, name=None):
+        if partner in large and partner not in {p for _, p in locks} and lead not in used and len(locks) < 30:
+            locks.append((lead, partner))
+            used.add(lead)
+    best = solve(leads, partners, edges, locks=locks).objective
+    deadlines = []
+    real = instance.solve_problem
+    monkeypatch.setattr(instance, "solve_problem", lambda problem, deadline=None: (
+        deadlines.append(deadline), real(problem, deadline))[1])
+    sol = solve(leads, partners, edges, locks=locks, time_limit=0.0)
+    assert len(deadlines) == 2 and None not in deadlines  # the forced fill ran, under the deadline
+    part = list(partners.itertuples(index=False, name=None))
+    assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None)), locks) == []
+    assert sol.objective <= best + 1e-6 <= sol.bound + 2e-6 and sol.status == "feasible"
+    assert sol.seconds < 5
+
+
+def test_fill_forced_is_exact_where_greedy_is_not():
+    # P and Q (min 3) are forced open by locks on leads 0 and 5; lead 1 is P's best by far, but Q can
+    # only be filled with leads 1 and 2: taking P's best first would leave Q short
+    from matcher.assignment.greedy import fill_forced
+    from matcher.assignment.problem import fix, make_problem
+    lead, partner = [0, 1, 2, 3, 4, 5, 1, 2], [0, 0, 0, 0, 0, 1, 1, 1]
+    locks = np.array([True, False, False, False, False, True, False, False])
+    problem = fix(make_problem(6, [3, 3], [-1, -1], lead, partner, [1, 9, 1, 1, 1, 1, 1, 1]), ones=locks)
+    rest = fill_forced(problem)
+    assert sorted(rest.fixed) == [0, 3, 4, 5, 6, 7] and (rest.cap_min == 0).all()
+    short = fix(make_problem(6, [3, 3], [-1, -1], lead[:4] + lead[5:], partner[:4] + partner[5:], [1] * 7),
+                ones=np.delete(locks, 4))
+    with pytest.raises(InfeasibleError, match="forced open by a lock still needs 2 more leads and can get only 1"):
+        fill_forced(short)

@@ -4,7 +4,8 @@
 ``read_instance`` reads and validates the plain-file interface of ``matcher solve``.
 """
 
+from .check import check_feasible
 from .files import Instance, read_instance, write_pairs
 from .instance import Solution, solve
 
-__all__ = ["Instance", "Solution", "read_instance", "solve", "write_pairs"]
+__all__ = ["Instance", "Solution", "check_feasible", "read_instance", "solve", "write_pairs"]

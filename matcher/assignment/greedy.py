@@ -4,6 +4,9 @@ Drop the minimums and the problem is a transportation problem, solved exactly an
 (:func:`.plain.solve_plain`); its optimum is a valid upper bound (a relaxation). Then
 close every large partner left below its minimum and solve again without it (``rounds``
 times); the pairs of partners still short are then dropped: a feasible answer.
+
+Partners forced open by a lock are first given the leads they need (:func:`fill_forced`),
+so that a time limit never leaves them short.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import InfeasibleError
 from .plain import solve_plain
+from .problem import fix
 
 
 def quick_solution(problem, rounds=1):
@@ -55,3 +60,47 @@ def _short(problem, chosen):
 
 def _value(problem, chosen):
     return float(problem.score[np.isin(problem.edge_id, chosen)].sum())
+
+
+def fill_forced(problem, priority=None, names=None):
+    """Give every partner forced open (a staff lock) the leads it still needs; return the smaller problem.
+
+    The forced partners take their missing ``cap_min`` leads at once, as a maximum-cardinality
+    assignment (:func:`.plain.solve_plain` with a bonus per pair larger than any sum of
+    priorities), best ``priority`` first among those; so the fill fails only when no
+    assignment can fill them all. The rest of the problem then has no forced partner left short.
+
+    Parameters
+    ----------
+    problem : Problem
+    priority : ndarray of float, shape (n_edges,), optional
+        In [0, 1], higher first (default: the scores, scaled).
+    names : callable, optional
+        ``names(kind, index) -> str`` for messages, as in :func:`.problem.fix`.
+
+    Returns
+    -------
+    Problem
+        With the fill fixed (see :func:`.problem.fix`).
+
+    Raises
+    ------
+    InfeasibleError
+        When the forced partners cannot all reach their minimum from the free leads.
+    """
+    names = names or (lambda kind, i: f"{kind} {i}")
+    need = np.where(problem.must_open, problem.cap_min, 0)
+    if not need.any():
+        return problem
+    if priority is None:
+        top = problem.score.max() if problem.n_edges else 1.0
+        priority = problem.score / top if top > 0 else np.zeros(problem.n_edges)
+    mask = need[problem.partner] > 0
+    sub = replace(problem.keep(mask), cap_max=need, score=priority[mask] + float(need.sum() + 1))
+    taken = np.isin(problem.edge_id, solve_plain(sub))
+    got = np.bincount(problem.partner[taken], minlength=problem.n_partners)
+    short = np.flatnonzero(got < need)
+    if short.size:
+        raise InfeasibleError([f"{names('partner', p)} forced open by a lock still needs {need[p]} more leads and can get "
+                               f"only {got[p]} from the leads left free" for p in short])
+    return fix(problem, ones=taken)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleError, Problem, ValidationError
+from .greedy import fill_forced
 from .problem import fix, make_problem
 from .search import solve_problem
 
@@ -98,6 +99,36 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
     """
     start = time.perf_counter()
     deadline = None if time_limit is None else start + float(time_limit)
+    problem, edges, names = prepare(leads, partners, edges, locks, forbid)
+    out = solve_problem(problem, deadline)
+    if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
+        bound = out.bound
+        out = solve_problem(fill_forced(problem, names=names), deadline)
+        out.bound = max(bound, out.value)
+    chosen = np.sort(out.chosen)
+    status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"
+    pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)
+    return Solution(pairs=pairs, edge_index=chosen, status=status, objective=float(pairs["score"].sum()),
+                    bound=max(out.bound, out.value), seconds=time.perf_counter() - start, stats=out.stats)
+
+
+def prepare(leads, partners, edges, locks=(), forbid=()):
+    """The index form of an instance with its locks and forbids fixed (arguments as for :func:`solve`).
+
+    Returns
+    -------
+    problem : Problem
+        Locked pairs in ``fixed``; ``edge_id`` indexes ``edges``.
+    edges : pandas.DataFrame
+        ``lead_id, partner_id, score``, one row per input edge.
+    names : callable
+        ``names(kind, index) -> str``: the caller's ids for messages.
+
+    Raises
+    ------
+    InfeasibleError
+        When the locks cannot all hold (same messages as :func:`solve`).
+    """
     lead_ids = pd.Index(list(leads))
     parts = _partner_frame(partners)
     part_ids = pd.Index(parts["partner_id"])
@@ -111,15 +142,7 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
     forbidden, _absent = _pair_masks(forbid, edges)
     if not_eligible:
         raise InfeasibleError(not_eligible)
-    problem = fix(problem, ones=locked, zeros=forbidden, names=names)
-    out = solve_problem(problem, deadline)
-    if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
-        out = solve_problem(problem)
-    chosen = np.sort(out.chosen)
-    status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"
-    pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)
-    return Solution(pairs=pairs, edge_index=chosen, status=status, objective=float(pairs["score"].sum()),
-                    bound=max(out.bound, out.value), seconds=time.perf_counter() - start, stats=out.stats)
+    return fix(problem, ones=locked, zeros=forbidden, names=names), edges, names
 
 
 def _check_known(edges, e_lead, e_part):
