@@ -20,6 +20,7 @@ import numpy as np
 
 from . import db
 from .candidates import candidate_edges
+from .errors import NotFoundError
 from .recommend import round_applications
 from .scoring import COMPONENTS, load_weights
 from .tracks import round_rules
@@ -135,8 +136,15 @@ def evaluate(session, pairs, round_name=None, k=10, weights_by_track=None, text_
     -------
     dict
         ``{track or "all": {"leads": n, "precision": p, "recall": r, "ndcg": g}}``.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown ``round_name``, or no round at all.
     """
     round_row = db.get_round(session, round_name) if round_name else db.latest_round(session)
+    if round_row is None:
+        raise NotFoundError("no round in the database to evaluate on (load one, e.g. `matcher demo load`)")
     results, all_ranked, all_relevant = {}, {}, {}
     for track in sorted({p["track"] for p in pairs if p["split"] == "test"}):
         relevant, exclude = {}, {}

@@ -185,3 +185,11 @@ def test_the_latest_round_is_the_one_in_db(db_url):
     with db.transaction(db_url) as s:
         res = recommend_for_brn(s, "1078153660", track="materials")
         assert res["round"] == "R1b"  # same reference date as R1, newer
+
+
+def test_cli_evaluate_without_any_round_is_a_clear_error(db_url, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("lead_brn,partner_brn,track,split\n1078153660,2208162517,materials,test\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["evaluate", "--pairs", str(pairs)])
+    assert res.exit_code == 2, res.output
+    assert "no round in the database" in res.output and not isinstance(res.exception, AttributeError)
