@@ -1,8 +1,9 @@
 """The synthetic demo round: a deterministic generator and its loader.
 
 ``matcher demo generate`` writes ``data/demo/firms.csv``, ``applications.csv``, ``round.toml``
-and ``known_pairs.csv`` from the product families in ``data/demo/families.toml`` and a fixed
-seed (same seed, same bytes). ``matcher demo load`` creates the round and imports the files.
+and ``known_pairs.csv`` from the product families and words in ``data/demo/families.toml`` and a
+fixed seed (same seed, same bytes); reading and writing those files is :mod:`matcher.demo_files`.
+``matcher demo load`` creates the round and imports the files.
 
 The round is built so that every track rule has firms that pass and firms that fail it
 (startups and small firms leading 혁신성장 and a few 중기업 that may not, expired and
@@ -16,9 +17,6 @@ family; the few with fewer than five are listed in ``round.toml`` (``few_leads_p
 
 from __future__ import annotations
 
-import csv
-import io
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from . import codes, db
-from .firms import CERTIFICATE_KINDS, Certificate, Firm, Licence, brn_check_digit, format_brn
+from .demo_files import DEMO_DIR, Family, load_families, load_words, read_round, render_files
+from .firms import Certificate, Firm, Licence, brn_check_digit
 from .tracks import load_rules, pair_reasons
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 SEED = 20261001
 ROUND_NAME = "2026년 2차"
 REFERENCE_DATE = date(2026, 10, 1)
@@ -47,35 +45,6 @@ NICHE = {"materials": ("rebar", 3), "convergence": ("water_quality", 2)}
 PLANT_SHARE = 0.35
 TEST_SHARE = 0.3
 
-FIRM_HEADERS = ("사업자등록번호", "회사명", "기업규모", "설립일", "지역", "업종코드", "물품분류번호", "제품기술",
-                "인증", "건설면허", "제재기간", "계열그룹")
-APPLICATION_HEADERS = ("회차", "사업자등록번호", "역할", "과제", "신청물품", "내용", "선호기업")
-
-_SYLLABLES = ("한", "대", "성", "우", "진", "세", "명", "동", "신", "태", "광", "정", "영", "미", "래", "해",
-              "솔", "빛", "온", "다", "가", "나", "새", "참", "큰", "푸른", "하이", "에이", "제이", "케이",
-              "누리", "보", "현", "지", "인", "선", "유", "경", "일", "청", "원", "수", "금", "하", "로", "윤")
-_SUFFIXES = ("테크", "시스템", "전자", "산업", "정밀", "솔루션", "이엔지", "랩", "텍", "일렉트릭", "에너지",
-             "기술", "엔지니어링", "테크놀로지", "코리아", "이노베이션", "메카", "디엔에스")
-_BUILDER_SUFFIXES = ("건설", "종합건설", "이앤씨", "토건", "개발", "건업")
-_LARGE_SUFFIXES = ("전자", "중공업", "산업", "홀딩스", "테크윈", "시스템즈", "화학", "제철")
-_FORMS = ("(주)", "㈜", "주식회사 ", "")
-
-_LEAD_TEXTS = (
-    "{need} 제품화를 위해 {offer} 기술을 보유한 협력기업을 찾습니다.",
-    "{need}{eul} 개발하고 있으며 {offer} 분야의 협력이 필요합니다.",
-    "공공기관 납품용 {need} 개발 중, {offer} 공급 파트너 희망",
-    "{need} 성능 개선을 위한 {offer} 공동개발",
-    "{need}에 들어갈 부품·기술({offer})을 함께 만들 기업을 구합니다",
-    "조달시장 진출 목표: {need}. 필요 역량은 {offer}",
-)
-_PARTNER_TEXTS = (
-    "{offer} 전문기업으로 {need} 분야 납품 경험 보유",
-    "당사는 {offer} 분야 전문기업이며 {need} 관련 협력이 가능합니다.",
-    "{offer} 기술 보유 / {need} 공동 개발 희망",
-    "{offer}, {need}용 부품 공급 가능",
-    "{need} 시장을 함께 개척할 주관기업을 찾습니다. 보유 기술: {offer}",
-)
-
 
 def _eul(word):
     """The object particle after ``word``: 을 after a final consonant, else 를."""
@@ -83,30 +52,6 @@ def _eul(word):
     if "가" <= last <= "힣":
         return "을" if (ord(last) - 0xAC00) % 28 else "를"
     return "을(를)"
-
-
-@dataclass(frozen=True)
-class Family:
-    """A product family of the demo: its codes and Korean phrasings (see ``families.toml``)."""
-
-    key: str
-    g2b: str
-    ksic: str
-    tracks: tuple
-    related: tuple
-    lead: tuple
-    partner: tuple
-    detailed: tuple = ()
-    work: str = ""
-
-
-def load_families(path=None):
-    """The demo's product families, in file order."""
-    raw = tomllib.loads(Path(path or DEMO_DIR / "families.toml").read_text(encoding="utf-8"))
-    return [Family(key=f["key"], g2b=f["g2b"], ksic=f["ksic"], tracks=tuple(f["tracks"]),
-                   related=tuple(f.get("related", ())), lead=tuple(f["lead"]), partner=tuple(f["partner"]),
-                   detailed=tuple(f.get("detailed", ())), work=f.get("work", ""))
-            for f in raw["family"]]
 
 
 @dataclass
@@ -138,8 +83,9 @@ class DemoRound:
 class _Builder:
     """Draws firms from one random generator; the only state is what has been drawn so far."""
 
-    def __init__(self, seed, families):
+    def __init__(self, seed, families, words):
         self.rng = np.random.default_rng(seed)
+        self.words = words
         self.rules = load_rules()
         self.families = {f.key: f for f in families}
         self.firms, self.applications, self.pairs = [], [], []
@@ -167,8 +113,8 @@ class _Builder:
 
     def name(self, suffixes):
         while True:
-            stem = self.pick(_SYLLABLES) + self.pick(_SYLLABLES)
-            text = self.pick(_FORMS) + stem + self.pick(suffixes)
+            stem = self.pick(self.words["syllables"]) + self.pick(self.words["syllables"])
+            text = self.pick(self.words["forms"]) + stem + self.pick(suffixes)
             if text not in self._names:
                 self._names.add(text)
                 return text
@@ -216,7 +162,8 @@ def _description(b, family):
 def _new_firm(b, family, size, startup=False, region=None, ksic_extra=True):
     large = size in ("중견기업", "대기업")
     founded = b.day(date(1970, 1, 1), date(2005, 12, 31)) if large else b.founded(startup)
-    suffixes = _BUILDER_SUFFIXES if family.work else (_LARGE_SUFFIXES if large else _SUFFIXES)
+    kind = "builder_suffixes" if family.work else ("large_suffixes" if large else "suffixes")
+    suffixes = b.words[kind]
     ksic = [family.ksic]
     g2b = [family.g2b]
     if ksic_extra and family.related and b.chance(0.3):
@@ -241,9 +188,9 @@ def _apply(b, firm, role, track, family, product, text_family=None, preferences=
     need_family = text_family or family
     if role == "lead":
         need = b.pick(need_family.lead)
-        text = b.pick(_LEAD_TEXTS).format(need=need, eul=_eul(need), offer=b.pick(need_family.partner))
+        text = b.pick(b.words["lead_texts"]).format(need=need, eul=_eul(need), offer=b.pick(need_family.partner))
     else:
-        text = b.pick(_PARTNER_TEXTS).format(offer=b.pick(family.partner), need=b.pick(family.lead))
+        text = b.pick(b.words["partner_texts"]).format(offer=b.pick(family.partner), need=b.pick(family.lead))
     b.applications.append(DemoApplication(firm.brn, role, track, product, text, list(preferences)))
 
 
@@ -461,13 +408,13 @@ def _filler(b, n_large_target):
 
 
 def generate(seed=SEED, families=None):
-    """Generate the demo round (no files written).
+    """Generate the demo round (no files written) from ``families`` (default: ``families.toml``).
 
     Returns
     -------
     DemoRound
     """
-    b = _Builder(seed, families or load_families())
+    b = _Builder(seed, families or load_families(), load_words())
     for track, (n_leads, n_sme, n_large) in PLAN.items():
         partners = _make_partners(b, track, n_sme, n_large)
         _make_leads(b, track, n_leads, partners)
@@ -496,51 +443,9 @@ def _few_leads_partners(b):
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _period(start, end):
-    return f"{start.isoformat() if start else ''}~{end.isoformat() if end else ''}"
-
-
-def _firm_row(firm, spelled):
-    certs = "; ".join(f"{CERTIFICATE_KINDS[c.kind][0]}:{c.code}:{_period(c.valid_from, c.valid_to)}"
-                      for c in firm.certificates)
-    licences = "; ".join(f"{'종합' if l.kind == 'general' else '전문'}:{l.work_type}" for l in firm.licences)
-    debarment = _period(firm.debarred_from, firm.debarred_to) if firm.debarred_from else ""
-    brn = firm.brn if int(firm.brn[-2:]) % 7 == 0 else format_brn(firm.brn)
-    return (brn, firm.name, firm.size_class, firm.founded.isoformat(), spelled.get(firm.brn, firm.region),
-            ";".join(firm.ksic_codes), ";".join(firm.g2b_codes), firm.description, certs, licences,
-            debarment, firm.affiliate_group or "")
-
-
-def _csv_text(headers, rows):
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def render(demo_round, seed=SEED):
-    """The demo files' contents: file name → text."""
-    rules = load_rules()
-    firms = _csv_text(FIRM_HEADERS, (_firm_row(f, demo_round.region_spelled) for f in demo_round.firms))
-    apps = _csv_text(APPLICATION_HEADERS, (
-        (ROUND_NAME, format_brn(a.brn), "주관" if a.role == "lead" else "협력", rules[a.track].name_ko,
-         a.product_code, a.text, ";".join(format_brn(p) for p in a.preferences))
-        for a in demo_round.applications))
-    pairs = _csv_text(("lead_brn", "partner_brn", "track", "split"), demo_round.known_pairs)
-    few = ", ".join(f'"{brn}"' for brn in demo_round.few_leads_partners)
-    round_toml = (
-        "# The demo round (written by `matcher demo generate`; loaded by `matcher demo load`).\n"
-        "[round]\n"
-        f'name = "{ROUND_NAME}"\n'
-        f"reference_date = {REFERENCE_DATE.isoformat()}\n"
-        f"open_tracks = [{', '.join(repr(t).replace(chr(39), chr(34)) for t in OPEN_TRACKS)}]\n\n"
-        "[demo]\n"
-        f"seed = {seed}\n"
-        "# large partners in materials/convergence with fewer than five leads in their product family\n"
-        f"few_leads_partners = [{few}]\n"
-    )
-    return {"firms.csv": firms, "applications.csv": apps, "known_pairs.csv": pairs, "round.toml": round_toml}
+    """The demo files' contents: file name → text (see :func:`matcher.demo_files.render_files`)."""
+    return render_files(demo_round, seed, ROUND_NAME, REFERENCE_DATE, OPEN_TRACKS)
 
 
 def write_demo(out=DEMO_DIR, seed=SEED):
@@ -556,11 +461,6 @@ def write_demo(out=DEMO_DIR, seed=SEED):
 
 
 # --- loading ----------------------------------------------------------------------------------
-
-
-def read_round(source=DEMO_DIR):
-    """The ``[round]`` table of ``round.toml``: name, reference_date (date), open_tracks."""
-    return tomllib.loads((Path(source) / "round.toml").read_text(encoding="utf-8"))["round"]
 
 
 def load_demo(source=DEMO_DIR, url=None, progress=None):
