@@ -8,13 +8,21 @@ hospitals/residents algorithm), so the result is the lead-optimal stable assignm
 The 5-SME minimum: stability and minimums conflict (a stable matching may leave a
 large partner with 1–4 leads). We run deferred acceptance, close every partner left
 below its minimum (its leads re-enter the market), and repeat until no partner is
-short. Partners forced open by a staff lock are never closed.
+short. Staff locks are fixed first, and a partner a lock forces open is first given
+the leads it needs to reach its minimum (its best by its own preferences); it is never closed.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
+
+import numpy as np
+
+from .assignment import check_feasible
+from .assignment.greedy import fill_forced
+from .assignment.instance import prepare
+from .errors import MatcherError
 
 
 def deferred_acceptance(lead_prefs, partner_rank, capacity):
@@ -141,24 +149,31 @@ def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=())
 def stable_assignment(graph, leads, partners, edges, locks, forbid):
     """``--mode stable`` for round matching: (chosen pairs, run summary).
 
-    Locked pairs are fixed first (their partners' capacities reduced), forbidden pairs
-    are unacceptable; the rest is :func:`stable_with_minimums` on the graph's scores
-    and the applications' stated preferences.
+    Locks and forbids are checked as the solver checks them (same :class:`InfeasibleError`
+    messages); locked pairs are fixed first, and each partner a lock forces open gets the
+    leads it still needs to reach its minimum, best in its own preferences first
+    (:func:`matcher.assignment.greedy.fill_forced`). The leads left then go through
+    :func:`stable_with_minimums` (forbidden pairs unacceptable). The result is checked
+    with :func:`matcher.assignment.check_feasible`.
     """
+    stated = stated_preferences(graph)
+    problem, frame, names = prepare(leads, partners, edges, locks, forbid)
+    rows = list(frame.itertuples(index=False, name=None))
     forbidden = set(forbid)
-    locked_leads = {lead for lead, _ in locks}
-    rows = [(l, p, s) for l, p, s in edges.itertuples(index=False, name=None)
-            if (l, p) not in forbidden and l not in locked_leads]
-    lead_prefs, partner_rank = preferences(rows, stated_preferences(graph))
-    capacity = {p: (hi if hi is not None else len(leads)) for p, _lo, hi in partners}
-    minimum = {p: lo for p, lo, _hi in partners}
-    for _lead, p in locks:
-        capacity[p] -= 1
-        minimum[p] = max(minimum[p] - 1, 0)
-    assignment, _closed = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum,
-                                               forced={p for _, p in locks})
-    score = {(l, p): s for l, p, s in edges.itertuples(index=False, name=None)}
-    chosen = [(l, p, score[(l, p)]) for l, p in list(locks) + sorted(assignment.items())]
+    _lead_prefs, partner_rank = preferences([r for r in rows if r[:2] not in forbidden], stated)
+    rank = np.array([partner_rank.get(p, {}).get(lead, len(rows)) for lead, p, _s in rows], dtype=float)
+    filled = fill_forced(problem, priority=1.0 / (1.0 + rank[problem.edge_id]), names=names)
+    part_ids = [p for p, _lo, _hi in partners]
+    lead_prefs, partner_rank = preferences([rows[e] for e in filled.edge_id], stated)
+    capacity = {p: int(filled.cap_max[j]) for j, p in enumerate(part_ids)}
+    minimum = {p: int(filled.cap_min[j]) for j, p in enumerate(part_ids)}
+    forced = {p for j, p in enumerate(part_ids) if filled.must_open[j]}
+    assignment, _closed = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=forced)
+    score = {(lead, p): s for lead, p, s in rows}
+    chosen = [rows[e] for e in filled.fixed] + [(lead, p, score[(lead, p)]) for lead, p in sorted(assignment.items())]
+    broken = check_feasible(chosen, partners, rows, locks, forbid)
+    if broken:  # a bug, not bad input
+        raise MatcherError("stable mode produced an infeasible assignment: " + "; ".join(broken))
     total = float(sum(s for _, _, s in chosen))
     return chosen, {"status": "stable", "objective": total, "bound": None, "gap": None}
 

@@ -1,11 +1,16 @@
-"""Deferred acceptance: no blocking pairs, lead-optimal (brute force), minimums handled."""
+"""Deferred acceptance: no blocking pairs, lead-optimal (brute force), minimums and locks handled."""
 
 import itertools
 
+import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.stable import blocking_pairs, deferred_acceptance, preferences, stable_with_minimums
+from matcher.assignment import check_feasible, solve
+from matcher.errors import InfeasibleError
+from matcher.stable import (blocking_pairs, deferred_acceptance, preferences, stable_assignment,
+                            stable_with_minimums)
 
 
 @st.composite
@@ -81,3 +86,72 @@ def test_partner_below_minimum_is_closed_and_its_leads_reenter():
 def test_stated_preferences_come_first():
     lead_prefs, partner_rank = preferences([("a", "P", 1), ("a", "Q", 9)], stated={"a": ["P"]})
     assert lead_prefs["a"] == ["P", "Q"]
+
+
+def _graph(leads, partners):
+    import networkx as nx
+    g = nx.Graph()
+    g.add_nodes_from(leads, bipartite=0)
+    for p, lo, hi in partners:
+        g.add_node(p, bipartite=1, brn=p, min_leads=lo, max_leads=hi)
+    return g
+
+
+def _stable(leads, partners, edges, locks=(), forbid=()):
+    frame = pd.DataFrame(edges, columns=["lead_id", "partner_id", "score"])
+    return stable_assignment(_graph(leads, partners), leads, partners, frame, list(locks), list(forbid))
+
+
+def test_partner_forced_open_by_a_lock_reaches_its_minimum():
+    # b..e prefer their own SME partner, f only has L: deferred acceptance alone gives L two leads
+    leads = list("abcdef")
+    partners = [("L", 5, None)] + [(f"s{i}", 1, 1) for i in range(4)]
+    edges = [(x, "L", 0.1) for x in leads] + [(x, f"s{i}", 0.9) for i, x in enumerate("bcde")]
+    chosen, summary = _stable(leads, partners, edges, locks=[("a", "L")])
+    assert check_feasible(chosen, partners, edges, [("a", "L")]) == []
+    assert sum(1 for _, p, _ in chosen if p == "L") >= 5 and summary["status"] == "stable"
+
+
+@pytest.mark.parametrize("locks,message", [
+    ([("a", "P"), ("a", "Q")], "lead a locked with 2 partners"),
+    ([("a", "P"), ("b", "P")], "partner P locked with 2 leads but takes at most 1"),
+    ([("a", "L")], "partner L locked with 1 lead but needs at least 5 and has only 4 eligible"),
+])
+def test_locks_are_checked_as_the_solver_checks_them(locks, message):
+    leads = list("abcd")
+    partners = [("P", 1, 1), ("Q", 1, 1), ("L", 5, None)]
+    edges = [(x, p, 1.0) for x in leads for p in "PQL"]
+    with pytest.raises(InfeasibleError, match=message):
+        _stable(leads, partners, edges, locks=locks)
+    with pytest.raises(InfeasibleError, match=message):
+        solve(leads, partners, edges, locks=locks)
+
+
+@st.composite
+def instances(draw):
+    leads = [f"l{i}" for i in range(draw(st.integers(1, 7)))]
+    partners = []
+    for j in range(draw(st.integers(1, 3))):
+        lo = draw(st.sampled_from([0, 1, 2, 3]))
+        hi = draw(st.sampled_from([None, 1, 2, 4]))
+        partners.append((f"p{j}", lo, hi if hi is None or hi >= lo else lo))
+    pairs = [(l, p) for l in leads for p, _, _ in partners]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=12))
+    edges = [(l, p, draw(st.integers(0, 9))) for l, p in chosen]
+    locks = draw(st.lists(st.sampled_from(chosen), unique=True, max_size=3)) if chosen else []
+    forbid = draw(st.lists(st.sampled_from(chosen), unique=True, max_size=2)) if chosen else []
+    return leads, partners, edges, locks, forbid
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances())
+def test_stable_mode_is_feasible_exactly_when_the_solver_is(instance):
+    leads, partners, edges, locks, forbid = instance
+    try:
+        solve(leads, partners, edges, locks, forbid)
+    except InfeasibleError:
+        with pytest.raises(InfeasibleError):
+            _stable(leads, partners, edges, locks, forbid)
+        return
+    chosen, _summary = _stable(leads, partners, edges, locks, forbid)
+    assert check_feasible(chosen, partners, edges, locks, forbid) == []
