@@ -85,11 +85,6 @@ def run_match(session, round_name, track=None, mode="optimal", time_limit=None, 
     return run.id
 
 
-def resolve(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
-    """Solve the round again, keeping every staff decision; returns the new run id."""
-    return run_match(session, round_name, track, mode, time_limit, actor, progress)
-
-
 def _tracks(round_row, rules, track):
     tracks = [t for t in round_row.open_tracks if t in rules]
     if track is None:
@@ -263,11 +258,18 @@ def _add_locked_edge(graph, rules, round_row, lead, partner, track):
 # --- solving ----------------------------------------------------------------------------------
 
 
+def edge_list(graph, digits=None):
+    """The graph's pairs as ``(lead, partner node, score)``, lead first (scores rounded to ``digits`` if given)."""
+    def score(d):
+        return d["score"] if digits is None else round(d["score"], digits)
+    return [(u, v, score(d)) if graph.nodes[u]["bipartite"] == 0 else (v, u, score(d))
+            for u, v, d in graph.edges(data=True)]
+
+
 def _solve(graph, locks, forbid, mode, time_limit):
     leads = [n for n, d in graph.nodes(data=True) if d["bipartite"] == 0]
     partners = [(n, d["min_leads"], d["max_leads"]) for n, d in graph.nodes(data=True) if d["bipartite"] == 1]
-    edges = pd.DataFrame([(u, v, d["score"]) if graph.nodes[u]["bipartite"] == 0 else (v, u, d["score"])
-                          for u, v, d in graph.edges(data=True)], columns=["lead_id", "partner_id", "score"])
+    edges = pd.DataFrame(edge_list(graph), columns=["lead_id", "partner_id", "score"])
     if mode == "stable":
         from .stable import stable_assignment
         return stable_assignment(graph, leads, partners, edges, locks, forbid)
@@ -278,8 +280,7 @@ def _solve(graph, locks, forbid, mode, time_limit):
 
 def fingerprint(graph, locks, forbid, params):
     """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters."""
-    edges = sorted((u, v, round(d["score"], 9)) if graph.nodes[u]["bipartite"] == 0 else (v, u, round(d["score"], 9))
-                   for u, v, d in graph.edges(data=True))
+    edges = sorted(edge_list(graph, digits=9))
     nodes = sorted((n, d.get("min_leads"), d.get("max_leads")) for n, d in graph.nodes(data=True))
     blob = json.dumps([edges, nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -290,7 +291,7 @@ def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, su
     run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "",
                          fingerprint=fingerprint(graph, locks, forbid, params), params=params, **summary)
     run.diagnostics = diagnose(graph, chosen, forbid)
-    run.diagnostics["blocking_pairs"] = _blocking(graph, chosen)
+    run.diagnostics["blocking_pairs"] = _blocking(graph, chosen, forbid)
     session.add(run)
     firm_ids = _firm_ids(session, graph)
     locked = set(locks)
@@ -305,11 +306,14 @@ def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, su
     return run
 
 
-def _blocking(graph, chosen):
-    """Blocking pairs of the chosen assignment, by scores and stated preferences (first 50 and the count)."""
+def _blocking(graph, chosen, forbid=()):
+    """Blocking pairs of the chosen assignment, by scores and stated preferences (first 50 and the count).
+
+    A pair staff forbade cannot block: it is not acceptable.
+    """
     from .stable import stated_preferences, blocking_pairs, preferences
-    edges = [(u, v, d["score"]) if graph.nodes[u]["bipartite"] == 0 else (v, u, d["score"])
-             for u, v, d in graph.edges(data=True)]
+    forbidden = set(forbid)
+    edges = [e for e in edge_list(graph) if e[:2] not in forbidden]
     lead_prefs, partner_rank = preferences(edges, stated_preferences(graph))
     n_leads = sum(1 for _, d in graph.nodes(data=True) if d["bipartite"] == 0)
     capacity = {n: d["max_leads"] or n_leads for n, d in graph.nodes(data=True) if d["bipartite"] == 1}
@@ -343,6 +347,10 @@ def _explanation(graph, round_row, rule, lead, node):
 
 def diagnose(graph, chosen, forbid=()):
     """Why each large partner is unused and why each lead is unmatched, with the numbers.
+
+    Large partners are 중견기업/대기업 (a construction partner's minimum is 1) and any
+    partner with a minimum > 1; their eligible leads are counted from the eligibility
+    table when the graph records it (``eligible_leads``), else from the graph.
 
     Pairs in ``forbid`` (staff decisions) are left out of the eligible pairs.
 
@@ -379,11 +387,14 @@ def _unused_partner(graph, node, d, assigned, forbidden):
     counted = d.get("eligible_leads")
     n = len(eligible) if counted is None else len({b for b in counted if b in graph} - forbidden)
     need = max(d["min_leads"] or 0, 1)
+    if not n:
+        return _item(graph, node, {"code": "too_few_eligible", "ko": "적격 주관기업 없음",
+                                   "en": "no eligible leads"})
     if n < need:
         return _item(graph, node, {
             "code": "too_few_eligible",
             "ko": f"적격 주관기업이 {n}곳뿐이라 최소 {need}곳에 못 미침",
-            "en": f"{f'only {n}' if n else 'no'} eligible leads, fewer than the minimum of {need}"})
+            "en": f"only {n} eligible leads, fewer than the minimum of {need}"})
     best = eligible[:need]
     here = sum(s for s, _ in best)
     elsewhere = sum(assigned[lead][1] for _, lead in best if lead in assigned)

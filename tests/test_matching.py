@@ -181,7 +181,10 @@ def test_fingerprint_changes_with_inputs_only(db_url):
     changed, _ = run(db_url)
     stable, _ = run(db_url, mode="stable")
     assert len({first.fingerprint, changed.fingerprint, stable.fingerprint}) == 3
-    assert first.diagnostics["blocking_pairs"]["count"] >= 0
+    blocking = first.diagnostics["blocking_pairs"]
+    chosen = {(p.lead.brn, f"materials:{p.partner.brn}") for p in first.proposals}
+    assert blocking["count"] == len(blocking["pairs"]) and not chosen & {tuple(p) for p in blocking["pairs"]}
+    assert stable.diagnostics["blocking_pairs"] == {"count": 0, "pairs": []}  # deferred acceptance is stable
 
 
 def test_diagnose_leaves_out_forbidden_pairs():
@@ -270,3 +273,39 @@ def test_lead_locked_in_two_tracks_is_refused_in_a_track_run(db_url):
         decide(s, "R1", brn(0), brn(61), "lock", actor="staff1", track="convergence")
     with pytest.raises(InfeasibleError, match=f"lead {brn(0)} locked with 2 partners"):
         run(db_url, track="convergence")
+
+
+def _tiny_graph():
+    import networkx as nx
+    g = nx.Graph()
+    for lead in "ab":
+        g.add_node(lead, bipartite=0, name=lead)
+    g.add_node("c:B", bipartite=1, track="construction", brn="B", name="건설", min_leads=1, max_leads=5, large=True)
+    g.add_node("c:E", bipartite=1, track="construction", brn="E", name="빈", min_leads=1, max_leads=5, large=True)
+    g.add_node("m:s", bipartite=1, track="materials", brn="s", name="s", min_leads=1, max_leads=1, large=False)
+    g.add_edge("a", "m:s", score=0.9)
+    g.add_edge("b", "m:s", score=0.5)
+    g.add_edge("a", "c:B", score=0.2)
+    return g
+
+
+def test_every_unused_large_partner_gets_a_reason():
+    # construction partners have a minimum of 1: they were left out of the diagnostics
+    out = diagnose(_tiny_graph(), [("a", "m:s", 0.9)])
+    reasons = {u["brn"]: u["reasons"][0] for u in out["unused_partners"]}
+    assert set(reasons) == {"B", "E"}
+    assert reasons["E"]["en"] == "no eligible leads"
+    assert reasons["B"]["code"] == "worth_more_elsewhere" and "1 of them score 0.900" in reasons["B"]["en"]
+
+
+def test_forbidden_pairs_are_not_blocking_pairs():
+    from matcher.matching import _blocking
+    g = _tiny_graph()
+    chosen = [("b", "m:s", 0.5)]
+    assert _blocking(g, chosen)["pairs"] == [["a", "m:s"], ["a", "c:B"]]
+    assert _blocking(g, chosen, forbid=[("a", "m:s")])["pairs"] == [["a", "c:B"]]
+
+
+def test_edge_list_puts_the_lead_first():
+    from matcher.matching import edge_list
+    assert sorted(edge_list(_tiny_graph(), digits=1)) == [("a", "c:B", 0.2), ("a", "m:s", 0.9), ("b", "m:s", 0.5)]
