@@ -202,9 +202,6 @@ def _capacity_note(rule, partner, cap, found):
 # --- database helpers -----------------------------------------------------------------------
 
 
-latest_round = db.latest_round  # re-export: web/recommendations.py still calls recommend.latest_round
-
-
 def round_applications(session, round_row, **where):
     """The round's application rows (firms and certificates loaded) matching ``where`` (column=value)."""
     stmt = (select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id)

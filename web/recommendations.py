@@ -72,11 +72,6 @@ def round_rules_and_day(round_row):
     return round_rules(round_row), round_row.reference_date
 
 
-def latest_round(session):
-    """The round the SME pages use by default (the latest), or None."""
-    return engine.latest_round(session)
-
-
 def partner_pool(session, round_row, track):
     """(Firm, Application) of the round's partner applications in ``track``; every firm when none."""
     if round_row is not None:
@@ -121,7 +116,7 @@ def _application(session, round_row, firm_row, role, track):
 
 
 def _round(session, name):
-    return db.get_round(session, name) if name else engine.latest_round(session)
+    return db.get_round(session, name) if name else db.latest_round(session)
 
 
 def as_row(session, item):

@@ -224,7 +224,7 @@ def _firm_or_404(session, brn):
 
 def _round_or_none(session, name):
     if not name:
-        return recs.latest_round(session)
+        return db.latest_round(session)
     try:
         return db.get_round(session, name)
     except NotFoundError as exc:
