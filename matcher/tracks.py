@@ -114,6 +114,28 @@ def load_rules(path=None, overrides=None):
     return {key: _build_rule(key, spec, path) for key, spec in raw.items()}
 
 
+def track_key(text, rules=None):
+    """The track key for ``text``: a key (``materials``), Korean name (``소재부품``) or English name.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` names no track; the message lists the known ones.
+
+    Examples
+    --------
+    >>> track_key("소재부품"), track_key(" Materials & parts "), track_key("materials")
+    ('materials', 'materials', 'materials')
+    """
+    rules = rules or load_rules()
+    wanted = str(text).strip().casefold()
+    for key, rule in rules.items():
+        if wanted in (key, rule.name_ko.casefold(), rule.name_en.casefold()):
+            return key
+    known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
+    raise ValueError(f"is not a track (known: {known})")
+
+
 def round_rules(round_row, path=None):
     """The track rules as they apply in a round.
 
