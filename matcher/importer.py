@@ -116,17 +116,41 @@ def _decode(raw, encoding, name):
 
 
 def _column_map(columns):
+    """The extra header mapping: ``columns`` itself (a dict) or the ``[columns]`` table of a TOML file.
+
+    Every entry must map a header to one of our column names; all bad entries are reported at once.
+    """
     if columns is None:
         return {}
-    if isinstance(columns, dict):
-        return {str(k).strip(): str(v).strip() for k, v in columns.items()}
-    path = Path(columns)
+    source = "columns mapping" if isinstance(columns, dict) else str(columns)
+    table = columns if isinstance(columns, dict) else _read_column_file(Path(columns))
+    targets = set(FIRM_COLUMNS) | set(APPLICATION_COLUMNS)
+    problems = []
+    for header, target in table.items():
+        if not isinstance(target, str):
+            problems.append(Problem(None, str(header), str(target), "must map to a column name in quotes"))
+        elif target.strip() not in targets:
+            problems.append(Problem(None, str(header), target,
+                                    f"is not one of our columns ({', '.join(sorted(targets))})"))
+    if problems:
+        raise ValidationError(problems, source=source)
+    return {str(k).strip(): v.strip() for k, v in table.items()}
+
+
+def _read_column_file(path):
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))["columns"]
-    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-        raise ValidationError([Problem(None, None, None, f"needs a [columns] table ({exc})")],
-                              source=str(path)) from exc
-    return {str(k).strip(): str(v).strip() for k, v in table.items()}
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("columns")
+    except OSError as exc:
+        reason = f"cannot be opened ({exc.strerror})"
+    except UnicodeDecodeError:
+        reason = "is not UTF-8 text (save the mapping file as UTF-8)"
+    except tomllib.TOMLDecodeError as exc:
+        reason = f"is not valid TOML ({exc})"
+    else:
+        if isinstance(table, dict):
+            return table
+        reason = "needs a [columns] table mapping headers to our column names"
+    raise ValidationError([Problem(None, None, None, reason)], source=str(path))
 
 
 def _header_aliases():

@@ -125,3 +125,15 @@ def test_check_applications_reads_the_database_without_writing(runner, db_url, t
     assert result.exit_code == 0, result.output
     assert f"{apps}: 1 applications rows, no problems" in result.output
     assert database.read_bytes() == before
+
+
+@pytest.mark.parametrize("mapping", ['columns = "x"\n', "[columns]\nfoo = 5\n", "[columns]\nx = 'nope'\n"])
+def test_bad_columns_file_is_a_clear_problem_in_check_and_import(runner, db_url, tmp_path, mapping):
+    firms, columns = tmp_path / "firms.csv", tmp_path / "map.toml"
+    firms.write_text(FIRMS_CSV, encoding="utf-8")
+    columns.write_text(mapping, encoding="utf-8")
+    checked = runner.invoke(main, ["check", "firms", str(firms), "--columns", str(columns)])
+    assert checked.exit_code == 1 and f"{columns}: 1 problem(s)" in checked.output
+    imported = runner.invoke(main, ["import", "firms", str(firms), "--columns", str(columns)])
+    assert imported.exit_code == 2 and f"{columns}: 1 problem(s)" in imported.output
+    assert imported.exception is None or isinstance(imported.exception, SystemExit)

@@ -380,3 +380,30 @@ def test_many_firms_import_in_one_go(session):
     result = importer.import_firms(io.BytesIO("\n".join([HEADER_KO, *rows]).encode()), session,
                                    filename="many.csv", progress=False)
     assert result.inserted == 300 and result.rejected_path is None
+
+
+# --- column mapping files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, reason", [
+    ('columns = "x"\n'.encode(), "needs a [columns] table"),
+    (b"[other]\na = 'brn'\n", "needs a [columns] table"),
+    ('[columns]\n"업체명" = "name"\n'.encode("cp949"), "is not UTF-8 text"),
+    (b"[columns\n", "is not valid TOML"),
+    (b"[columns]\nfoo = 5\n", "foo: '5' must map to a column name in quotes"),
+    (b"[columns]\nfoo = {a = 1}\n", "must map to a column name in quotes"),
+    (b"[columns]\nfoo = 'nonexistent'\n", "foo: 'nonexistent' is not one of our columns"),
+])
+def test_bad_column_mapping_files_are_a_problem_naming_the_file(tmp_path, content, reason):
+    mapping = tmp_path / "map.toml"
+    mapping.write_bytes(content)
+    with pytest.raises(ValidationError, match=r"map\.toml: 1 problem") as info:
+        importer.read_table(io.BytesIO(FIRMS_CSV.encode()), filename="x.csv", columns=mapping)
+    assert reason in str(info.value)
+
+
+def test_every_bad_mapping_entry_is_reported():
+    with pytest.raises(ValidationError, match="2 problem") as info:
+        importer.read_table(io.BytesIO(FIRMS_CSV.encode()), filename="x.csv",
+                            columns={"a": "nonexistent", "b": 3, "회사명": "name"})
+    assert "a: 'nonexistent'" in str(info.value) and "b: '3'" in str(info.value)
