@@ -11,6 +11,7 @@ ORM rows convert to the engine's plain dataclasses with :func:`firm_from_row` an
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -20,9 +21,11 @@ from urllib.parse import quote
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text,
                         UniqueConstraint, create_engine, event, inspect, select)
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (ArgumentError, InterfaceError, NoSuchModuleError,
+                            OperationalError)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
-from .errors import NotFoundError
+from .errors import MatcherError, NotFoundError
 from .firms import Application, Certificate, Firm, Licence
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -215,14 +218,32 @@ _engines = {}
 
 
 def get_engine(url=None):
-    """One engine per URL (SQLite gets foreign keys switched on)."""
+    """One engine per URL (SQLite gets foreign keys switched on).
+
+    Raises
+    ------
+    MatcherError
+        When the URL cannot be used (malformed, or a database kind with no driver installed);
+        the message names the URL with its password hidden.
+    """
     url = database_url(url)
     if url not in _engines:
-        engine = create_engine(url, future=True)
+        try:
+            engine = create_engine(url, future=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise MatcherError(f"cannot use DATABASE_URL {_shown(url)}: {exc}") from None
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine
     return _engines[url]
+
+
+def _shown(url):
+    """``url`` as it may be shown to a user: with the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", str(url)))
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
@@ -238,9 +259,21 @@ def dispose_engines():
 
 
 def init_db(url=None):
-    """Create every table that does not exist yet; returns the engine."""
+    """Create every table that does not exist yet; returns the engine.
+
+    Raises
+    ------
+    MatcherError
+        When the database cannot be reached or created (a missing folder, no permission,
+        a server that does not answer); the message names the URL with its password hidden.
+    """
     engine = get_engine(url)
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
+        shown = engine.url.render_as_string(hide_password=True)
+        raise MatcherError(f"cannot open the database {shown}: {reason}") from None
     return engine
 
 

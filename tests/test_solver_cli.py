@@ -88,3 +88,21 @@ def test_time_limit_option(files, tmp_path):
     result = run(files, tmp_path, time_limit="0")
     out = json.loads(result.stdout)
     assert result.exit_code == 0 and out["status"] in ("optimal", "feasible") and out["bound"] >= out["objective"]
+
+
+def test_unwritable_output_is_refused_before_solving(files, tmp_path):
+    args = ["solve", "--output", str(tmp_path / "missing" / "o.csv")]
+    for key, value in files.items():
+        args += [f"--{key}", value]
+    args[args.index(files["edges"])] = str(tmp_path / "no-such-edges.csv")  # would fail if solving started
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert f"--output {tmp_path / 'missing' / 'o.csv'}: folder {tmp_path / 'missing'} does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_export_to_a_missing_folder_is_a_clear_error(tmp_path, db_url):
+    target = tmp_path / "missing" / "x.xlsx"
+    result = CliRunner().invoke(main, ["export", "1", "--output", str(target)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert f"--output {target}: folder" in result.output

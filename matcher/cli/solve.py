@@ -1,12 +1,14 @@
 """Commands for the assignment solver and round matching: ``solve``, ``match``, ``export``, ``runs``."""
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 
 from ..assignment import read_instance, solve, write_pairs
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, MatcherError
 
 _FILE = click.Path(dir_okay=False)
 
@@ -24,6 +26,7 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, output):
 
     Prints one JSON object: status, objective, bound, gap, matched, seconds.
     """
+    _check_output(output)
     inst = read_instance(leads, partners, edges, locks, forbid)
     try:
         sol = solve(inst.leads, inst.partners, inst.edges, inst.locks, inst.forbid, time_limit=time_limit)
@@ -33,8 +36,20 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, output):
         for reason in exc.reasons:
             click.echo(f"infeasible: {reason}", err=True)
         sys.exit(2)
-    write_pairs(sol, output)
+    try:
+        write_pairs(sol, output)
+    except OSError as exc:
+        raise MatcherError(f"--output {output}: cannot write ({exc.strerror})") from None
     click.echo(json.dumps(sol.summary(), ensure_ascii=False))
+
+
+def _check_output(path):
+    """Refuse an output file whose folder is missing or not writable, before any work is done."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise MatcherError(f"--output {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
+        raise MatcherError(f"--output {path}: not writable")
 
 
 @click.command("match")
@@ -66,13 +81,17 @@ def export_command(run_id, fmt, output, database_url):
     """Write the proposals of run RUN with scores, components and reasons."""
     from .. import db
     from ..export import export_run
+    path = output or f"run-{run_id}.{fmt}"
+    _check_output(path)
     db.init_db(database_url)
     with db.transaction(database_url) as session:
         data = export_run(session, run_id, fmt)
         db.audit(session, "cli", "run.export", run=run_id, format=fmt)
-    path = output or f"run-{run_id}.{fmt}"
-    with open(path, "wb") as fh:
-        fh.write(data)
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise MatcherError(f"--output {path}: cannot write ({exc.strerror})") from None
     click.echo(f"wrote {path}")
 
 
