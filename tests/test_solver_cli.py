@@ -106,3 +106,60 @@ def test_export_to_a_missing_folder_is_a_clear_error(tmp_path, db_url):
     result = CliRunner().invoke(main, ["export", "1", "--output", str(target)])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert f"--output {target}: folder" in result.output
+
+
+def test_every_problem_of_every_file_is_listed_at_once(files, tmp_path):
+    files["leads"] = write(tmp_path, "leads.csv", "lead_id\nL1\nL1\nL2\n")
+    files["partners"] = write(tmp_path, "partners.csv", "partner_id,min_leads,max_leads\n"
+                              "B,5,2\nS,-1,1\nS,1,1\nT,x,\nU,0,0\nV,1.5,2\n,1,1\n")
+    files["edges"] = write(tmp_path, "edges.csv", "lead_id,partner_id,score\nL9,B,1\nL1,B,-1\nL1,B,2\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    out = result.output
+    assert f"{files['leads']}: 1 problem(s)" in out and "row 3, lead_id: 'L1' duplicate lead_id" in out
+    assert f"{files['partners']}: 6 problem(s)" in out
+    for line in ("row 2, min_leads: '5' is greater than max_leads '2'", "row 3, min_leads: '-1' is not",
+                 "row 4, partner_id: 'S' duplicate partner_id", "row 5, min_leads: 'x' is not",
+                 "row 7, min_leads: '1.5' is not", "row 8, partner_id: is empty"):
+        assert line in out
+    assert f"{files['edges']}: 3 problem(s)" in out and "row 2, lead_id: 'L9' is not a known lead" in out
+    assert "row 4, lead_id,partner_id: 'L1,B' duplicate pair" in out
+
+
+def test_an_unreadable_file_does_not_flag_every_reference_to_it(files, tmp_path):
+    files["leads"] = write(tmp_path, "leads.csv", "id\nL1\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 2
+    assert "lead_id: missing column (found: id)" in result.output
+    assert "is not a known lead" not in result.output
+
+
+@pytest.mark.parametrize("score", ["1e17", "1000000000001"])
+def test_scores_above_the_limit_are_refused_with_file_row_and_value(files, tmp_path, score):
+    files["edges"] = write(tmp_path, "edges.csv", f"lead_id,partner_id,score\nL1,S1,1\nL2,S1,{score}\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 2
+    assert f"{files['edges']}: 1 problem(s)" in result.output
+    assert f"row 3, score: '{score}' is above 1e+12" in result.output
+
+
+def test_scores_at_the_limit_and_zero_scores_solve_exactly_without_warnings(files, tmp_path):
+    files["edges"] = write(tmp_path, "edges.csv", "lead_id,partner_id,score\n"
+                           "L1,S1,1000000000000\nL2,S1,999999999999\nL3,S1,0\nL4,S1,0\n")
+    result = run(files, tmp_path)  # warnings are errors in the test run: scipy's "zero weights" would fail here
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "optimal" and out["objective"] == 1e12 and out["matched"] == 1
+
+
+def test_zero_score_edges_still_count_for_a_minimum(tmp_path):
+    files = {
+        "leads": write(tmp_path, "leads.csv", "lead_id\nL1\nL2\nL3\nL4\nL5\n"),
+        "partners": write(tmp_path, "partners.csv", "partner_id,min_leads,max_leads\nB,5,\n"),
+        "edges": write(tmp_path, "edges.csv", "lead_id,partner_id,score\n"
+                       "L1,B,0\nL2,B,0\nL3,B,0\nL4,B,0\nL5,B,4\n"),
+    }
+    result = run(files, tmp_path)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "optimal" and out["objective"] == 4 and out["matched"] == 5

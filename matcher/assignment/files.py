@@ -2,10 +2,10 @@
 
 - ``leads.csv``: ``lead_id``
 - ``partners.csv``: ``partner_id,min_leads,max_leads`` (empty ``max_leads`` = no upper limit)
-- ``edges.csv``: ``lead_id,partner_id,score`` (score >= 0, higher is better)
+- ``edges.csv``: ``lead_id,partner_id,score`` (0 <= score <= :data:`MAX_SCORE` = 1e12, higher is better)
 - ``locks.csv`` / ``forbid.csv``: ``lead_id,partner_id``
 
-Every problem in a file is reported at once, naming the file, the row (the header is
+Every problem in every file is reported at once, naming the file, the row (the header is
 row 1) and the value; nothing is solved until all files are clean.
 """
 
@@ -24,6 +24,9 @@ COLUMNS = {
     "edges": ["lead_id", "partner_id", "score"],
     "pairs": ["lead_id", "partner_id"],
 }
+
+MAX_SCORE = 1e12
+"""The largest score accepted: totals of larger scores lose float precision and the solver's answer."""
 
 
 @dataclass
@@ -52,22 +55,56 @@ def read_instance(leads, partners, edges, locks=None, forbid=None):
     Raises
     ------
     ValidationError
-        For the first file with problems, listing all of that file's problems.
+        Listing every problem of every file (an :class:`InstanceError` when several files
+        have problems). Ids in a file that cannot be read are not checked against.
     """
-    lead_frame = _read(leads, "leads")
-    _check_ids(lead_frame, "lead_id", leads)
-    part_frame = _read(partners, "partners")
-    _check_ids(part_frame, "partner_id", partners)
-    part_frame = _check_capacities(part_frame, partners)
-    known = (set(lead_frame["lead_id"]), set(part_frame["partner_id"]))
-    edge_frame = _check_edges(_read(edges, "edges"), edges, known)
-    pairs = [_check_pairs(_read(p, "pairs"), p, known) if p else [] for p in (locks, forbid)]
+    found = {}
+    lead_frame = _read_into(found, leads, "leads")
+    part_frame = _read_into(found, partners, "partners")
+    if lead_frame is not None:
+        _add(found, leads, _check_ids(lead_frame, "lead_id"))
+    if part_frame is not None:
+        _add(found, partners, _check_ids(part_frame, "partner_id"))
+        part_frame = _check_capacities(part_frame, found, partners)
+    known = (None if lead_frame is None else set(lead_frame["lead_id"]),
+             None if part_frame is None else set(part_frame["partner_id"]))
+    edge_frame = _read_into(found, edges, "edges")
+    if edge_frame is not None:
+        edge_frame = _check_edges(edge_frame, found, edges, known)
+    pairs = []
+    for path in (locks, forbid):
+        frame = _read_into(found, path, "pairs") if path else None
+        pairs.append([] if frame is None else _check_pairs(frame, found, path, known))
+    _raise(found)
     return Instance(list(lead_frame["lead_id"]), part_frame, edge_frame, pairs[0], pairs[1])
+
+
+class InstanceError(ValidationError):
+    """Problems in several files of one instance; ``files`` maps each file to its problems."""
+
+    def __init__(self, files):
+        self.files = files
+        super().__init__([p for problems in files.values() for p in problems])
+        self.args = ("\n".join(str(ValidationError(problems, source=path)) for path, problems in files.items()),)
 
 
 def write_pairs(solution, path):
     """Write ``lead_id,partner_id,score`` of the chosen pairs."""
     solution.pairs.to_csv(path, index=False)
+
+
+def _read_into(found, path, kind):
+    """The frame of ``path``, or None with its problem recorded in ``found``."""
+    try:
+        return _read(path, kind)
+    except ValidationError as exc:
+        _add(found, path, exc.problems)
+        return None
+
+
+def _add(found, path, problems):
+    if problems:
+        found.setdefault(str(path), []).extend(problems)
 
 
 def _read(path, kind):
@@ -97,24 +134,24 @@ def _rows(mask):
     return np.flatnonzero(np.asarray(mask)) + 2
 
 
-def _check_ids(frame, column, path):
+def _check_ids(frame, column):
     values = frame[column]
     problems = [Problem(r, column, "", "is empty") for r in _rows(values == "")]
     dup = values.duplicated() & (values != "")
     first = {v: i + 2 for i, v in reversed(list(enumerate(values)))}
     problems += [Problem(r, column, values.iloc[r - 2], f"duplicate {column} (first at row {first[values.iloc[r - 2]]})")
                  for r in _rows(dup)]
-    _raise(problems, path)
+    return problems
 
 
-def _check_capacities(frame, path):
+def _check_capacities(frame, found, path):
     problems = []
     mins = _integers(frame, "min_leads", problems, allow_empty=False)
     maxs = _integers(frame, "max_leads", problems, allow_empty=True)
     bad = (maxs >= 0) & (mins > maxs)
     problems += [Problem(r, "min_leads", frame["min_leads"].iloc[r - 2],
                          f"is greater than max_leads {frame['max_leads'].iloc[r - 2]!r}") for r in _rows(bad)]
-    _raise(problems, path)
+    _add(found, path, problems)
     return pd.DataFrame({"partner_id": frame["partner_id"], "min_leads": mins,
                          "max_leads": [None if m < 0 else int(m) for m in maxs]})
 
@@ -128,26 +165,31 @@ def _integers(frame, column, problems, allow_empty):
     return values.fillna(-1).to_numpy().astype(np.int64)
 
 
-def _check_edges(frame, path, known):
+def _check_edges(frame, found, path, known):
     problems = _unknown(frame, known)
     score = pd.to_numeric(frame["score"], errors="coerce")
     wrong = score.isna() | ~np.isfinite(score.fillna(0)) | (score < 0)
     problems += [Problem(r, "score", frame["score"].iloc[r - 2], "is not a number >= 0") for r in _rows(wrong)]
+    problems += [Problem(r, "score", frame["score"].iloc[r - 2],
+                         f"is above {MAX_SCORE:g}, the largest score the solver adds up exactly")
+                 for r in _rows(~wrong & (score > MAX_SCORE))]
     dup = frame.duplicated(["lead_id", "partner_id"])
     problems += [Problem(r, "lead_id,partner_id", f"{frame['lead_id'].iloc[r - 2]},{frame['partner_id'].iloc[r - 2]}",
                          "duplicate pair") for r in _rows(dup)]
-    _raise(problems, path)
+    _add(found, path, problems)
     return frame.assign(score=score.astype(float))
 
 
-def _check_pairs(frame, path, known):
-    _raise(_unknown(frame, known), path)
+def _check_pairs(frame, found, path, known):
+    _add(found, path, _unknown(frame, known))
     return list(frame.drop_duplicates().itertuples(index=False, name=None))
 
 
 def _unknown(frame, known):
     problems = []
     for column, ids in zip(("lead_id", "partner_id"), known):
+        if ids is None:  # that file could not be read; its own problem says so
+            continue
         values = frame[column]
         kind = column.split("_")[0]
         problems += [Problem(r, column, values.iloc[r - 2], f"is not a known {kind}")
@@ -155,7 +197,11 @@ def _unknown(frame, known):
     return problems
 
 
-def _raise(problems, path):
-    if problems:
+def _raise(found):
+    for problems in found.values():
         problems.sort(key=lambda p: (p.row or 0))
-        raise ValidationError(problems, source=str(path))
+    if len(found) == 1:
+        (path, problems), = found.items()
+        raise ValidationError(problems, source=path)
+    if found:
+        raise InstanceError(found)
