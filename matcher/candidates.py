@@ -39,7 +39,8 @@ COLUMNS = ["lead_brn", "partner_brn", "score", *COMPONENTS, "lead_index", "partn
 
 
 def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_method=None, pre_k=None,
-                    chunk_size=2000, exhaustive_limit=EXHAUSTIVE_LIMIT, table=None):
+                    chunk_size=2000, exhaustive_limit=EXHAUSTIVE_LIMIT, table=None, lead_subset=None,
+                    partner_subset=None):
     """Top-``k`` eligible partners per lead, scored component by component.
 
     Parameters
@@ -63,6 +64,10 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
         Score every eligible pair when ``n_leads × n_partners`` is at most this.
     table : EligibilityTable, optional
         Reuse a table already built for these pools.
+    lead_subset, partner_subset : sequence of int, optional
+        Score only these leads / partners (indices into ``leads`` / ``partners``). The text
+        model is still fitted on every eligible firm of both pools, so a pair scores exactly
+        as in a run over the whole pools (one firm's recommendations agree with round matching).
 
     Returns
     -------
@@ -76,13 +81,19 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     lead_ids, partner_ids = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
     if not len(lead_ids) or not len(partner_ids) or k <= 0:
         return pd.DataFrame({c: [] for c in COLUMNS})
-    exhaustive = len(lead_ids) * len(partner_ids) <= exhaustive_limit
-    pre_k = len(partner_ids) if exhaustive else (pre_k or k + 50)
     vec = TextVectorizer(method=text_method or default_text_method())
     lead_texts = [firm_text(*leads[i]) for i in lead_ids]
     partner_texts = [firm_text(*partners[j]) for j in partner_ids]
     x_all = vec.fit_transform(lead_texts + partner_texts)
     x_lead, x_partner = x_all[:len(lead_texts)], x_all[len(lead_texts):]
+    if lead_subset is not None:
+        lead_ids, x_lead = _subset(lead_ids, x_lead, lead_subset)
+    if partner_subset is not None:
+        partner_ids, x_partner = _subset(partner_ids, x_partner, partner_subset)
+    if not len(lead_ids) or not len(partner_ids):
+        return pd.DataFrame({c: [] for c in COLUMNS})
+    exhaustive = len(lead_ids) * len(partner_ids) <= exhaustive_limit
+    pre_k = len(partner_ids) if exhaustive else (pre_k or k + 50)
     regions = (region_index([leads[i][0].region for i in lead_ids]),
                region_index([partners[j][0].region for j in partner_ids]))
     li, pi, text = _candidates(table, lead_ids, partner_ids, (x_lead, x_partner),
@@ -102,6 +113,12 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
         "lead_index": lead_ids[li[keep]], "partner_index": partner_ids[pi[keep]],
     })
     return frame.reset_index(drop=True)
+
+
+def _subset(ids, vectors, subset):
+    """The eligible ``ids`` that are in ``subset``, with their rows of ``vectors``."""
+    keep = np.isin(ids, np.asarray(list(subset), dtype=np.int64))
+    return ids[keep], vectors[np.flatnonzero(keep)]
 
 
 def _class_incidence(leads, partners, lead_ids, partner_ids):

@@ -15,13 +15,17 @@ from .. import db
 @click.command("recommend")
 @click.argument("brn")
 @click.option("--track", "-t", default=None, help="Track key (innovation, materials, convergence, construction, value).")
-@click.option("-k", default=10, show_default=True, help="How many to recommend.")
-@click.option("--as", "role", type=click.Choice(["lead", "partner"]), default="lead", show_default=True,
-              help="Recommend partners for BRN as lead, or leads for BRN as partner.")
-@click.option("--round", "round_name", default=None, help="Round name or id (default: the latest).")
-@click.option("--region", multiple=True, help="Only firms in this 시도 (repeatable).")
-@click.option("--size", "size_class", multiple=True, help="Only firms of this size class (repeatable).")
-@click.option("--certificate", multiple=True, help="Only firms holding this certificate kind (repeatable).")
+@click.option("-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many to recommend.")
+@click.option("--as", "role", type=click.Choice(["lead", "partner"]), default=None,
+              help="Recommend partners for BRN as lead, or leads for BRN as partner "
+                   "(default: as the firm applied in the round; lead unless it applied only as partner).")
+@click.option("--round", "round_name", default=None,
+              help="Round name or id (default: the latest round in which BRN applied, else the latest).")
+@click.option("--region", multiple=True, help="Only firms in this 시도: 서울, 서울특별시, Seoul or 11 (repeatable).")
+@click.option("--size", "size_class", multiple=True,
+              help="Only firms of this size class: 소기업 or small firm, … (repeatable).")
+@click.option("--certificate", multiple=True,
+              help="Only firms holding this certificate: patent, 특허, 직접생산확인, … (repeatable).")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--database-url", envvar="DATABASE_URL")
@@ -32,7 +36,7 @@ def recommend_command(brn, track, k, role, round_name, region, size_class, certi
     filters = {"region": list(region), "size_class": list(size_class), "certificate": list(certificate)}
     db.init_db(database_url)
     with db.transaction(database_url) as session:
-        result = recommend_for_brn(session, brn, track=track, k=k, as_partner=role == "partner",
+        result = recommend_for_brn(session, brn, track=track, k=k, as_partner=None if role is None else role == "partner",
                                    filters=filters, round_name=round_name)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
