@@ -163,3 +163,16 @@ def test_zero_score_edges_still_count_for_a_minimum(tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["status"] == "optimal" and out["objective"] == 4 and out["matched"] == 5
+
+
+def test_match_track_by_korean_name_and_unknown_track(db_url):
+    from matcher import db
+    runner = CliRunner()
+    assert runner.invoke(main, ["round", "create", "1차", "--reference-date", "2026-10-01"]).exit_code == 0
+    unknown = runner.invoke(main, ["match", "1차", "--track", "bogus"])
+    assert unknown.exit_code == 2 and isinstance(unknown.exception, SystemExit)
+    assert "--track 'bogus': unknown track (known: innovation (혁신성장)" in unknown.output
+    result = runner.invoke(main, ["match", "1차", "--track", "소재부품"])
+    assert result.exit_code == 0, result.output
+    with db.transaction(db_url) as session:
+        assert session.get(db.MatchRunRow, json.loads(result.stdout)["run"]).track == "materials"

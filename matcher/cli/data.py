@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
-from ..tracks import load_rules
+from ..tracks import load_rules, track_key
 
 
 @click.command("init-db")
@@ -29,19 +29,26 @@ def round_group():
 @round_group.command("create")
 @click.argument("name")
 @click.option("--reference-date", "reference_date", required=True, help="YYYY-MM-DD: the day rules are judged on.")
-@click.option("--tracks", default="", help="Comma-separated open tracks (default: those open in data/tracks.toml).")
+@click.option("--tracks", default=None,
+              help="Comma-separated open tracks, by key, Korean or English name "
+                   "(default: those open in data/tracks.toml).")
 @click.option("--database-url", envvar="DATABASE_URL")
 def round_create(name, reference_date, tracks, database_url):
     """Create round NAME."""
+    name = _round_name(name)
     try:
         ref = date.fromisoformat(reference_date)
     except ValueError:
         raise MatcherError(f"--reference-date {reference_date!r} is not a date (YYYY-MM-DD)") from None
     rules = load_rules()
-    chosen = [t.strip() for t in tracks.split(",") if t.strip()] or [k for k, r in rules.items() if r.open]
-    unknown = [t for t in chosen if t not in rules]
-    if unknown:
-        raise MatcherError(f"--tracks: unknown track(s) {', '.join(unknown)} (known: {', '.join(rules)})")
+    if tracks is None:
+        chosen = [k for k, r in rules.items() if r.open]
+    else:
+        named = [t.strip() for t in tracks.split(",") if t.strip()]
+        if not named:
+            raise MatcherError(f"--tracks {tracks!r}: name at least one track "
+                               "(or leave the option out for the default open tracks)")
+        chosen = list(dict.fromkeys(resolve_track(t, "--tracks", rules) for t in named))
     db.init_db(database_url)
     with db.transaction(database_url) as session:
         if session.scalars(select(db.RoundRow).where(db.RoundRow.name == name)).first():
@@ -49,6 +56,27 @@ def round_create(name, reference_date, tracks, database_url):
         session.add(db.RoundRow(name=name, reference_date=ref, open_tracks=chosen))
         db.audit(session, "cli", "round.create", round=name)
     click.echo(f"round {name!r} created ({ref}, tracks: {', '.join(chosen)})")
+
+
+def _round_name(name):
+    """A round name that is not blank and cannot be taken for a round or run id."""
+    name = name.strip()
+    if not name:
+        raise MatcherError("round name is empty; give one such as '2026년 2차'")
+    if name.isdigit():
+        raise MatcherError(f"round name {name!r} is all digits and would be read as a round id; "
+                           f"add words, such as '{name}차'")
+    return name
+
+
+def resolve_track(text, option, rules=None):
+    """The track key for ``text`` (key, Korean or English name); a MatcherError naming ``option`` if unknown."""
+    try:
+        return track_key(text, rules)
+    except ValueError:
+        rules = rules or load_rules()
+        known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
+        raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
 
 
 @round_group.command("list")

@@ -62,6 +62,8 @@ def match_command(round_name, track, time_limit, mode, database_url):
     """Match round ROUND: score, solve, store a run with its proposals and diagnostics."""
     from .. import db
     from ..matching import run_match
+    from .data import resolve_track
+    track = resolve_track(track, "--track") if track is not None else None
     db.init_db(database_url)
     with db.transaction(database_url) as session:
         run_id = run_match(session, round_name, track=track, mode=mode, time_limit=time_limit,
