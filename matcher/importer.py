@@ -14,6 +14,7 @@ leaves the stored values alone (an empty cell in a column it has clears them).
 from __future__ import annotations
 
 import io
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -70,9 +71,11 @@ def read_table(source, encoding=None, columns=None, filename=None):
     """
     name = _source_name(source, filename)
     raw = _read_bytes(source, name)
+    extra = _column_map(columns)
+    sheet_note = None
     try:
         if name.lower().endswith(EXCEL_SUFFIXES):
-            frame = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
+            frame, sheet_note = _read_workbook(raw, extra)
         else:
             text = _decode(raw, encoding, name)
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
@@ -80,7 +83,28 @@ def read_table(source, encoding=None, columns=None, filename=None):
     except (ValueError, KeyError, OSError, BadZipFile, pd.errors.ParserError) as exc:
         raise ValidationError([Problem(None, None, None, f"cannot be read as a table ({exc})")],
                               source=name) from exc
-    return _tidy(frame, _column_map(columns))
+    frame = _tidy(frame, extra, name)
+    frame.attrs["sheet_note"] = sheet_note
+    return frame
+
+
+def _read_workbook(raw, extra):
+    """The first sheet with a 사업자등록번호 (brn) column (else the first sheet), and a note naming it.
+
+    The note is None when the workbook has a single sheet.
+    """
+    sheets = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl", sheet_name=None)
+    if not sheets:
+        raise ValueError("the workbook has no sheets")
+    names = list(sheets)
+    aliases = _header_aliases()
+    with_brn = [n for n in names if "brn" in {extra.get(str(h).strip()) or aliases.get(_header_key(h))
+                                              for h in sheets[n].columns}]
+    chosen = with_brn[0] if with_brn else names[0]
+    if len(names) == 1:
+        return sheets[chosen], None
+    why = "the first with a 사업자등록번호 column" if with_brn else "none has a 사업자등록번호 column"
+    return sheets[chosen], f"read sheet {chosen!r} ({why}; the workbook has {', '.join(map(repr, names))})"
 
 
 def _read_bytes(source, name):
@@ -166,19 +190,42 @@ def _header_key(text):
     return str(text).strip().lower().replace(" ", "").replace("_", "")
 
 
-def _tidy(frame, extra):
+def _tidy(frame, extra, name=None):
     aliases = _header_aliases()
-    renamed = {}
-    for header in frame.columns:
-        text = str(header).strip()
-        renamed[header] = extra.get(text) or aliases.get(_header_key(text), text)
-    frame = frame.rename(columns=renamed).fillna("")
+    headers = [str(h).strip() for h in frame.columns]
+    renamed = [extra.get(h) or aliases.get(_header_key(h), h) for h in headers]
+    _refuse_ambiguous_columns(headers, renamed, name)
+    frame = frame.set_axis(renamed, axis=1).fillna("")
     frame = frame.loc[:, ~frame.columns.duplicated()]
     frame = frame.apply(lambda col: col.astype(str).str.strip())
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
     frame = frame[(frame != "").any(axis=1)]
-    frame.attrs["headers"] = {renamed[h]: str(h).strip() for h in renamed}
+    frame.attrs["headers"] = dict(zip(renamed, headers))
     return frame
+
+
+_MANGLED = re.compile(r"^(.*)\.(\d+)$")
+
+
+def _refuse_ambiguous_columns(headers, renamed, name):
+    """Two headers that give the same column of ours (``사업자등록번호`` and ``brn``, or one header twice).
+
+    pandas reads a repeated header ``X`` as ``X.1``; that is taken as ``X`` again. Columns we do not
+    read may repeat.
+    """
+    ours = set(FIRM_COLUMNS) | set(APPLICATION_COLUMNS)
+    by_column = {}
+    for header, column in zip(headers, renamed):
+        base = _MANGLED.match(header)
+        if column not in ours and base and base.group(1) in headers:
+            header, column = base.group(1), renamed[headers.index(base.group(1))]
+        if column in ours:
+            by_column.setdefault(column, []).append(header)
+    problems = [Problem(None, column, None, f"is given by {len(found)} columns "
+                        f"({', '.join(map(repr, found))}); keep one")
+                for column, found in by_column.items() if len(found) > 1]
+    if problems:
+        raise ValidationError(problems, source=name)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -246,6 +293,7 @@ class ImportResult:
     rejected_rows: pd.DataFrame | None = None
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    sheet_note: str | None = None
 
     def __str__(self):
         text = (f"{self.kind}: {self.inserted} inserted, {self.updated} updated, "
@@ -284,7 +332,7 @@ def import_firms(source, session, skip_invalid=False, encoding=None, columns=Non
     """
     name = _source_name(source, filename)
     frame = read_table(source, encoding=encoding, columns=columns, filename=filename)
-    result = ImportResult("firms")
+    result = ImportResult("firms", sheet_note=frame.attrs.get("sheet_note"))
     records, problems = check_firms(frame, result.notes)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
     existing = _firms_by_brn(session, [firm.brn for _row, firm in records])
@@ -313,7 +361,7 @@ def import_applications(source, session, round_name=None, skip_invalid=False, en
     """
     name = _source_name(source, filename)
     frame = read_table(source, encoding=encoding, columns=columns, filename=filename)
-    result = ImportResult("applications")
+    result = ImportResult("applications", sheet_note=frame.attrs.get("sheet_note"))
     records, problems = validate_applications(frame, session, round_name, known_brns)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
     session.flush()

@@ -192,9 +192,13 @@ class _Row:
         self.problems.append(Problem(self.number, column, value, reason))
 
 
+def _no_rows(frame):
+    return [Problem(None, None, None, "has no data rows (only a header)")] if frame.empty else []
+
+
 def check_firms(frame, notes=None):
     """Every problem in a firms frame, and the :class:`Firm` of each good row."""
-    problems = _missing_columns(frame, FIRM_REQUIRED)
+    problems = _missing_columns(frame, FIRM_REQUIRED) or _no_rows(frame)
     if problems:
         return [], problems
     records, first_row = [], {}
@@ -216,8 +220,9 @@ def _firm_from_row(row, notes):
     size = row.get("size_class", parse_size, required=True)
     founded = row.get("founded", parse_date)
     region = row.get("region", codes.normalize_region, required=True)
-    if region and notes is not None and region != row.cells["region"]:
-        notes.append(Problem(row.number, "region", row.cells["region"], f"read as {region!r}"))
+    debarment = row.get("debarment", parse_period, default=(None, None))
+    if notes is not None:
+        _note_repairs(row, notes, region=region, size_class=size, founded=founded, debarment=debarment)
     firm = Firm(
         brn=brn, name=name, size_class=size, region=region, founded=founded,
         ksic_codes=row.get("ksic", parse_ksic, default=[]),
@@ -227,8 +232,26 @@ def _firm_from_row(row, notes):
         licences=row.get("licences", parse_licences, default=[]),
         affiliate_group=row.get("affiliate_group"),
     )
-    firm.debarred_from, firm.debarred_to = row.get("debarment", parse_period, default=(None, None))
+    firm.debarred_from, firm.debarred_to = debarment
     return firm if brn else None
+
+
+_EXCEL_MIDNIGHT = re.compile(r"[ T]00:00(?::00)?$")
+
+
+def _note_repairs(row, notes, **values):
+    """A note for each cell read as something other than its text ('small' → '소기업', '20150301' → '2015-03-01')."""
+    for column, value in values.items():
+        cell = row.cells.get(column, "")
+        if column == "debarment" and any(value):
+            shown = "~".join(d.isoformat() if d else "" for d in value)
+            typed = re.sub(r"\s", "", _EXCEL_MIDNIGHT.sub("", cell))
+        elif isinstance(value, date):
+            shown, typed = value.isoformat(), _EXCEL_MIDNIGHT.sub("", cell)
+        else:
+            shown, typed = value, cell
+        if value and cell and shown != typed:
+            notes.append(Problem(row.number, column, cell, f"read as {shown!r}"))
 
 
 def check_applications(frame, rounds, known_brns, round_name=None):
@@ -242,6 +265,7 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
         problems.append(Problem(None, "round", None, "column is missing and no round was given (--round)"))
+    problems = problems or _no_rows(frame)
     if problems:
         return [], problems
     default = load_rules()

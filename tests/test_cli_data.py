@@ -163,3 +163,26 @@ def test_tracks_by_korean_or_english_name(runner, db_url):
     unknown = runner.invoke(main, ["round", "create", "2차", "--reference-date", "2026-10-01", "--tracks", "소재"])
     assert unknown.exit_code == 2
     assert "--tracks '소재': unknown track (known: innovation (혁신성장), materials (소재부품)" in unknown.output
+
+
+def test_check_and_import_of_a_header_only_file(runner, db_url, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text(FIRMS_CSV.splitlines()[0] + "\n", encoding="utf-8")
+    checked = runner.invoke(main, ["check", "firms", str(empty)])
+    assert checked.exit_code == 1 and "has no data rows" in checked.output
+    imported = runner.invoke(main, ["import", "firms", str(empty)])
+    assert imported.exit_code == 2 and "has no data rows" in imported.output
+
+
+def test_check_notes_repairs_and_ambiguous_columns(runner, db_url, tmp_path):
+    fmt = tmp_path / "fmt.csv"
+    fmt.write_text("사업자등록번호,회사명,기업규모,설립일,지역\n107-81-53660,a,small,20150301,서울\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", "firms", str(fmt)])
+    assert result.exit_code == 0, result.output
+    assert "repaired: row 2, size_class: 'small' read as '소기업'" in result.output
+    assert "repaired: row 2, founded: '20150301' read as '2015-03-01'" in result.output
+    dup = tmp_path / "dup.csv"
+    dup.write_text("사업자등록번호,brn,회사명,기업규모,지역\n1078153660,2208162517,a,소기업,서울\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", "firms", str(dup)])
+    assert result.exit_code == 1 and "brn: is given by 2 columns" in result.output
+    assert runner.invoke(main, ["import", "firms", str(dup)]).exit_code == 2

@@ -407,3 +407,77 @@ def test_every_bad_mapping_entry_is_reported():
         importer.read_table(io.BytesIO(FIRMS_CSV.encode()), filename="x.csv",
                             columns={"a": "nonexistent", "b": 3, "회사명": "name"})
     assert "a: 'nonexistent'" in str(info.value) and "b: '3'" in str(info.value)
+
+
+# --- repairs, ambiguous columns, workbooks, empty files ---------------------------------------
+
+
+def test_size_class_and_date_repairs_are_noted():
+    frame = _frame(size_class="small", founded="2015.03.01", debarment="20260101 ~ 2026.12.31")
+    notes = []
+    records, problems = importer.validate_firms(frame, notes)
+    assert problems == [] and records[0][1].founded == date(2015, 3, 1)
+    assert [str(n) for n in notes] == [
+        "row 2, size_class: 'small' read as '소기업'",
+        "row 2, founded: '2015.03.01' read as '2015-03-01'",
+        "row 2, debarment: '20260101 ~ 2026.12.31' read as '2026-01-01~2026-12-31'",
+    ]
+    notes = []
+    importer.validate_firms(_frame(founded="20150301"), notes)
+    assert [str(n) for n in notes] == ["row 2, founded: '20150301' read as '2015-03-01'"]
+
+
+def test_values_written_as_we_store_them_need_no_note():
+    notes = []
+    importer.validate_firms(_frame(founded="2015-03-01", debarment="2026-01-01~"), notes)
+    assert notes == []
+
+
+@pytest.mark.parametrize("header, columns", [
+    ("사업자등록번호,brn,회사명,기업규모,지역", "('사업자등록번호', 'brn')"),
+    ("사업자등록번호,사업자등록번호,회사명,기업규모,지역", "('사업자등록번호', '사업자등록번호')"),
+])
+def test_two_columns_for_one_field_are_a_problem(header, columns):
+    csv = header + "\n1078153660,2208162517,a,소기업,서울\n"
+    with pytest.raises(ValidationError, match="x.csv: 1 problem") as info:
+        importer.read_table(io.BytesIO(csv.encode()), filename="x.csv")
+    assert f"brn: is given by 2 columns {columns}; keep one" in str(info.value)
+
+
+def test_unused_columns_may_repeat():
+    csv = "사업자등록번호,회사명,기업규모,지역,비고,비고\n1078153660,a,소기업,서울,x,y\n"
+    assert len(importer.read_table(io.BytesIO(csv.encode()), filename="x.csv")) == 1
+
+
+def _workbook(path, sheets):
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+
+
+def test_workbook_reads_the_first_sheet_with_the_header_and_says_so(tmp_path):
+    firms = pd.read_csv(io.StringIO(FIRMS_CSV), dtype=str).fillna("")
+    _workbook(tmp_path / "f.xlsx", {"표지": pd.DataFrame({"안내": ["업체 목록"]}), "업체": firms, "기타": firms})
+    frame = importer.read_table(tmp_path / "f.xlsx")
+    assert len(frame) == 2 and frame.loc[2, "name"] == "한빛테크"
+    assert frame.attrs["sheet_note"] == ("read sheet '업체' (the first with a 사업자등록번호 column; "
+                                         "the workbook has '표지', '업체', '기타')")
+    _workbook(tmp_path / "one.xlsx", {"Sheet1": firms})
+    assert importer.read_table(tmp_path / "one.xlsx").attrs["sheet_note"] is None
+
+
+def test_workbook_import_reports_the_sheet_read(tmp_path, session):
+    firms = pd.read_csv(io.StringIO(FIRMS_CSV), dtype=str).fillna("")
+    _workbook(tmp_path / "f.xlsx", {"cover": pd.DataFrame({"x": ["y"]}), "firms": firms})
+    result = importer.import_firms(tmp_path / "f.xlsx", session)
+    assert result.inserted == 2 and "read sheet 'firms'" in result.sheet_note
+
+
+def test_header_only_files_have_no_data_rows(session):
+    frame = importer.read_table(io.BytesIO((HEADER_KO + "\n").encode()), filename="x.csv")
+    assert [str(p) for p in importer.validate_firms(frame)[1]] == ["has no data rows (only a header)"]
+    with pytest.raises(ValidationError, match="has no data rows"):
+        importer.import_firms(io.BytesIO((HEADER_KO + "\n").encode()), session, filename="x.csv",
+                              skip_invalid=True)
+    apps = importer.read_table(io.BytesIO("회차,사업자등록번호,역할,과제\n".encode()), filename="a.csv")
+    assert [str(p) for p in importer.validate_applications(apps, session)[1]] == ["has no data rows (only a header)"]

@@ -143,6 +143,8 @@ def import_applications_command(path, encoding, columns, round_name, skip_invali
 
 
 def _echo_result(result):
+    if result.sheet_note:
+        click.echo(f"note: {result.sheet_note}", err=True)
     for note in result.notes[:20]:
         click.echo(f"repaired: {note}", err=True)
     if len(result.notes) > 20:
@@ -165,6 +167,8 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
     except ValidationError as exc:
         click.echo(str(exc))
         sys.exit(1)
+    if frame.attrs.get("sheet_note"):
+        click.echo(f"note: {frame.attrs['sheet_note']}")
     if kind == "firms":
         records, problems = importer.validate_firms(frame, notes)
     else:
