@@ -19,7 +19,7 @@ from .auth import actor, authenticate, login_user, staff_required
 from .jobs import get_job
 from .rounds import application_counts, round_or_404
 from .runs import run_or_404, start_job
-from .search import _firm_or_404, _search_form, why_not
+from .search import _firm_or_404, _page_round, _search_form, why_not
 from .store import db_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -76,6 +76,7 @@ def recommendations(brn):
     form = _search_form(request.args)
     if not form["track"]:
         abort(400, "query parameter 'track' is required (innovation, materials, convergence, construction, value)")
+    _page_round(s, firm, form)
     result = recs.recommend(s, firm.brn, form)
     return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"], round=form["round"] or None,
                    reasons=result["reasons"], note=result["note"], recommendations=result["rows"])
@@ -86,7 +87,8 @@ def why_not_api(brn):
     """Every eligibility reason against the pair (firm, ``other``) in a track."""
     s = db_session()
     firm, other = _firm_or_404(s, brn), _firm_or_404(s, request.args.get("other", ""))
-    reasons = why_not(s, firm, other, _search_form(request.args))
+    form = _search_form(request.args)
+    reasons = why_not(s, firm, other, form, _page_round(s, firm, form))
     return jsonify(firm=firm.brn, other=other.brn, eligible=not reasons,
                    reasons=[dict(code=r.code, ko=r.ko, en=r.en) for r in reasons])
 

@@ -11,13 +11,14 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from matcher import codes, db, scoring
+from matcher import codes, db
 from matcher import recommend as engine
 from matcher.firms import Application
 from matcher.tracks import lead_reasons, load_rules, round_rules
 
 
 REASONS_SHOWN = 3
+PAIR_K = 10 ** 9  # every row: the detail page looks one pair up in the whole ranking
 
 
 def _filters(form):
@@ -84,15 +85,36 @@ def partner_pool(session, round_row, track):
     return [(db.firm_from_row(row), None) for row in session.scalars(select(db.FirmRow))]
 
 
-def explain(session, lead_row, partner_row, form, round_row):
-    """The score explanation of one eligible pair as a dict (see :func:`matcher.scoring.explain`)."""
-    rules, on = round_rules_and_day(round_row)
-    track = form["track"] or "materials"
-    lead_app, partner_app = _application(session, round_row, lead_row, "lead", track), _application(
-        session, round_row, partner_row, "partner", track)
-    result = scoring.explain(db.firm_from_row(lead_row), lead_app, db.firm_from_row(partner_row), partner_app,
-                             rules[track], on)
-    return _explanation_dict(result)
+def pair_row(session, brn, other_brn, form):
+    """The row of ``other_brn`` exactly as the ranked list for ``brn`` scores it, else None.
+
+    The same engine call as :func:`recommend` (same round, role, track and pool), without the filters
+    (they only remove rows) or the cut to ``k``; so the detail page, the list and the API agree.
+    None when the other firm is not in the round's pool or the pair is not eligible.
+    """
+    data = engine.recommend_for_brn(session, brn, track=form["track"] or None, k=PAIR_K,
+                                    as_partner=form["as_partner"], round_name=form["round"] or None)
+    for item in data["recommendations"]:
+        if item["brn"] == other_brn:
+            return as_row(session, item)
+    return None
+
+
+def resolve_round(session, firm_row, name):
+    """The round a firm's page uses: the one named, else the latest round in which the firm applied,
+    else :func:`matcher.db.latest_round` (as :func:`matcher.recommend.recommend_for_brn` chooses it).
+
+    Raises
+    ------
+    NotFoundError
+        For an unknown round name.
+    """
+    if name:
+        return db.get_round(session, name)
+    stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
+            .where(db.ApplicationRow.firm_id == firm_row.id)
+            .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
+    return session.scalars(stmt).first() or db.latest_round(session)
 
 
 def own_application(session, firm_row, round_row):
@@ -103,16 +125,6 @@ def own_application(session, firm_row, round_row):
                                            db.ApplicationRow.firm_id == firm_row.id).order_by(db.ApplicationRow.id)
     row = session.scalars(stmt).first()
     return dict(track=row.track, as_partner=row.role == "partner") if row else {}
-
-
-def _application(session, round_row, firm_row, role, track):
-    if round_row is None:
-        return None
-    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
-                                           db.ApplicationRow.firm_id == firm_row.id,
-                                           db.ApplicationRow.role == role, db.ApplicationRow.track == track)
-    row = session.scalars(stmt).first()
-    return db.application_from_row(row) if row else None
 
 
 def _round(session, name):

@@ -60,26 +60,30 @@ def tracks():
 
 @bp.route("/firms/<brn>")
 def firm(brn):
-    """A firm and, once a track is chosen, its recommendations."""
+    """A firm and, once a track is chosen, its recommendations.
+
+    The round control shows the round the results come from (the firm's own latest round unless one
+    is chosen), and the links carry it.
+    """
     session = db_session()
     row = _firm_or_404(session, brn)
     form = _search_form(request.args)
+    round_row = _page_round(session, row, form)
     if not form["track"] and "track" not in request.args:
-        form.update(recs.own_application(session, row, _round_or_none(session, form["round"])))
+        form.update(recs.own_application(session, row, round_row))
     results = recs.recommend(session, row.brn, form) if form["track"] else None
     return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
 
 
 @bp.route("/firms/<brn>/partners/<other>")
 def partner(brn, other):
-    """A recommended firm in detail: eligibility and the score explanation."""
+    """A recommended firm in detail: eligibility and the score explanation, as the ranked list scores it."""
     session = db_session()
     me, them = _firm_or_404(session, brn), _firm_or_404(session, other)
     form = _search_form(request.args)
-    reasons = why_not(session, me, them, form)
-    lead, partner_row = (them, me) if form["as_partner"] else (me, them)
-    explanation = None if reasons else recs.explain(session, lead, partner_row, form,
-                                                      _round_or_none(session, form["round"]))
+    round_row = _page_round(session, me, form)
+    reasons = why_not(session, me, them, form, round_row)
+    explanation = None if reasons else recs.pair_row(session, me.brn, them.brn, form)
     return render_template("partner.html", firm=me, partner=them, form=form, explanation=explanation,
                            reasons=reasons, **_choices(session))
 
@@ -90,8 +94,9 @@ def why_not_view(brn):
     session = db_session()
     row = _firm_or_404(session, brn)
     form = _search_form(request.args)
+    round_row = _page_round(session, row, form)
     other = _other_firm(session, request.args.get("other", "").strip())
-    reasons = why_not(session, row, other, form) if other is not None else None
+    reasons = why_not(session, row, other, form, round_row) if other is not None else None
     return render_template("why_not.html", firm=row, other=other, reasons=reasons, form=form,
                            **_choices(session))
 
@@ -143,13 +148,12 @@ def described_firm(values):
     )
 
 
-def why_not(session, lead_row, partner_row, form):
+def why_not(session, lead_row, partner_row, form, round_row):
     """Every eligibility reason against the pair in the chosen track ([] when eligible).
 
-    Judged on the round's reference date with its rule overrides, for the product the lead applied
+    Judged on ``round_row``'s reference date with its rule overrides, for the product the lead applied
     for in that round (when it did).
     """
-    round_row = _round_or_none(session, form["round"])
     rules, on = recs.round_rules_and_day(round_row)
     if form["as_partner"]:
         lead_row, partner_row = partner_row, lead_row
@@ -220,6 +224,16 @@ def _firm_or_404(session, brn):
         abort(404, f"사업자등록번호 {brn!r} {exc}")
     except NotFoundError as exc:
         abort(404, str(exc))
+
+
+def _page_round(session, firm_row, form):
+    """The round of a firm's page (see :func:`recs.resolve_round`); ``form["round"]`` is set to its name."""
+    try:
+        round_row = recs.resolve_round(session, firm_row, form["round"])
+    except NotFoundError as exc:
+        abort(404, str(exc))
+    form["round"] = round_row.name if round_row is not None else ""
+    return round_row
 
 
 def _round_or_none(session, name):
