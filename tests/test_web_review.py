@@ -60,3 +60,45 @@ def test_detail_in_partner_mode_keeps_the_role_and_names_the_lead(client, round_
     assert "as_partner=1" in back
     page = client.get(f"/firms/{make_brn(1)}/partners/{make_brn(20)}?track=materials").get_data(as_text=True)
     assert "<h1>협력기업 정보</h1>" in page
+
+
+def _interests(app):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        return s.query(db.InterestRow).count()
+
+
+def _send_interest(client, lead, partner, track="materials", note=""):
+    response = client.post(f"/firms/{make_brn(lead)}/interest",
+                           data=dict(partner=make_brn(partner), track=track, round=ROUND, note=note))
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_interest_refuses_nonsense_with_a_message_and_stores_nothing(app, client, round_id):
+    cases = [
+        (dict(lead=1, partner=1), "자기 자신과는 짝이 될 수 없습니다"),
+        (dict(lead=1, partner=11, track="construction"), "construction 과제가 열려 있지 않습니다"),
+        (dict(lead=11, partner=12), "주관기업으로 신청하지 않았습니다"),
+        (dict(lead=1, partner=99), "협력기업으로 신청하지 않았습니다"),
+        (dict(lead=1, partner=11, note="가" * 501), "메모는 500자까지"),
+    ]
+    for kwargs, message in cases:
+        page = _send_interest(client, **kwargs)
+        assert "매칭 희망을 보내지 않았습니다" in page and message in page, kwargs
+        assert "매칭 희망을 보냈습니다" not in page
+    assert _interests(app) == 0
+
+
+def test_interest_refuses_an_ineligible_pair_with_the_rule_reason(app, client, round_id):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        firm_id = s.query(db.FirmRow.id).filter_by(brn=make_brn(12)).scalar()
+        s.query(db.CertificateRow).filter_by(firm_id=firm_id).delete()
+    page = _send_interest(client, 1, 12)
+    assert "매칭 희망을 보내지 않았습니다" in page
+    assert _interests(app) == 0
+
+
+def test_interest_for_an_eligible_pair_is_stored(app, client, round_id):
+    page = _send_interest(client, 1, 11, note="가" * 500)
+    assert "매칭 희망을 보냈습니다" in page
+    assert _interests(app) == 1

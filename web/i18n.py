@@ -76,6 +76,7 @@ MESSAGES = {
     "interest_sent": ("매칭 희망을 보냈습니다. 담당자가 확인합니다.",
                       "Interest sent; program staff will see it."),
     "note": ("메모", "Note"),
+    "interest_refused": ("매칭 희망을 보내지 않았습니다", "Interest not sent"),
     "describe_title": ("미등록 기업으로 찾기", "Describe a firm that is not registered"),
     "describe_hint": ("입력한 정보는 저장되지 않고 추천에만 쓰입니다.",
                       "What you enter is only used to score partners; nothing is stored."),

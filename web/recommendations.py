@@ -11,13 +11,14 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from matcher import codes, db
+from matcher import codes, db, eligibility
 from matcher import recommend as engine
 from matcher.firms import Application
 from matcher.tracks import lead_reasons, load_rules, round_rules
 
 
 REASONS_SHOWN = 3
+NOTE_MAX = 500  # characters of an interest note (the form says so too)
 PAIR_K = 10 ** 9  # every row: the detail page looks one pair up in the whole ranking
 
 
@@ -167,11 +168,61 @@ def _reason(reason):
     return {"code": getattr(reason, "code", ""), "ko": reason.ko, "en": reason.en}
 
 
+def interest_problems(session, round_row, lead, partner, track, note):
+    """Why an SME's interest request cannot be recorded, as ``{"ko", "en"}`` ([] when it can).
+
+    The two firms differ, the track is open in the round, the lead applied as lead in that track (and
+    the partner as partner, when the round has partner applications there), the pair is eligible
+    (:func:`matcher.eligibility.why_not`) and the note has at most :data:`NOTE_MAX` characters.
+    """
+    problems = []
+    if len((note or "").strip()) > NOTE_MAX:
+        problems.append({"ko": f"메모는 {NOTE_MAX}자까지 쓸 수 있습니다 ({len(note.strip())}자).",
+                         "en": f"the note may have at most {NOTE_MAX} characters (it has {len(note.strip())})."})
+    if lead.id == partner.id:
+        return problems + [{"ko": f"{lead.name}: 자기 자신과는 짝이 될 수 없습니다.",
+                            "en": f"{lead.name} cannot pair with itself."}]
+    rules, on = round_rules_and_day(round_row)
+    rule = rules.get(track)
+    where_ko, where_en = (f"{round_row.name} 회차", f"round {round_row.name}") if round_row else ("", "the rules")
+    if rule is None or not rule.open:
+        open_keys = ", ".join(key for key, r in rules.items() if r.open) or "-"
+        return problems + [{"ko": f"{where_ko}에 {track} 과제가 열려 있지 않습니다 (열린 과제: {open_keys}).",
+                            "en": f"track {track} is not open in {where_en} (open: {open_keys})."}]
+    lead_app = _application_row(session, round_row, lead, "lead", track)
+    if round_row is not None and lead_app is None:
+        problems.append({"ko": f"{lead.name}은(는) {where_ko} {rule.name_ko} 과제에 주관기업으로 신청하지 않았습니다.",
+                         "en": f"{lead.name} has no lead application in {rule.name_en} in {where_en}."})
+    if round_row is not None and _has_side(session, round_row, "partner", track) and _application_row(
+            session, round_row, partner, "partner", track) is None:
+        problems.append({"ko": f"{partner.name}은(는) {where_ko} {rule.name_ko} 과제에 협력기업으로 신청하지 않았습니다.",
+                         "en": f"{partner.name} has no partner application in {rule.name_en} in {where_en}."})
+    product = lead_app.product_code if lead_app is not None else ""
+    reasons = eligibility.why_not(db.firm_from_row(lead), db.firm_from_row(partner), rule, rules, on, product)
+    return problems + [_reason(r) for r in reasons]
+
+
+def _application_row(session, round_row, firm_row, role, track):
+    if round_row is None:
+        return None
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id == firm_row.id,
+                                           db.ApplicationRow.role == role, db.ApplicationRow.track == track)
+    return session.scalars(stmt).first()
+
+
+def _has_side(session, round_row, role, track):
+    stmt = select(db.ApplicationRow.id).where(db.ApplicationRow.round_id == round_row.id,
+                                              db.ApplicationRow.role == role, db.ApplicationRow.track == track)
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
 def record_interest(session, round_row, lead, partner, track, note):
     """Store (or refresh) an SME's request to pair with ``partner``.
 
     Staff see it on their list, and the partner joins the lead's stated preferences in the round
-    (the end of the list), so a stable-matching run takes it into account.
+    (the end of the list), so a stable-matching run takes it into account. Check the request first
+    with :func:`interest_problems`.
     """
     stmt = select(db.InterestRow).where(
         db.InterestRow.round_id == (round_row.id if round_row else None), db.InterestRow.lead_id == lead.id,
@@ -181,7 +232,7 @@ def record_interest(session, round_row, lead, partner, track, note):
         row = db.InterestRow(round_id=round_row.id if round_row else None, lead_id=lead.id,
                              partner_id=partner.id, track=track)
         session.add(row)
-    row.note = (note or "").strip()[:2000]
+    row.note = (note or "").strip()[:NOTE_MAX]
     _add_preference(session, round_row, lead, partner, track)
     db.audit(session, f"firm:{lead.brn}", "interest.create", lead=lead.brn, partner=partner.brn, track=track,
              round=round_row.name if round_row else None)

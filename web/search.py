@@ -16,7 +16,7 @@ from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm, parse_brn
 from matcher.tracks import TRACKS
 
 from . import recommendations as recs
-from .i18n import t
+from .i18n import reason_text, t
 from .store import db_session
 
 bp = Blueprint("search", __name__)
@@ -111,9 +111,14 @@ def interest(brn):
     if track not in TRACKS:
         abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
     round_row = _round_or_none(session, request.form.get("round", ""))
-    recs.record_interest(session, round_row, lead, partner_row, track, request.form.get("note", ""))
-    session.commit()
-    flash(t("interest_sent"), "ok")
+    note = request.form.get("note", "")
+    problems = recs.interest_problems(session, round_row, lead, partner_row, track, note)
+    for problem in problems:
+        flash(f"{t('interest_refused')}: {reason_text(problem)}", "error")
+    if not problems:
+        recs.record_interest(session, round_row, lead, partner_row, track, note)
+        session.commit()
+        flash(t("interest_sent"), "ok")
     return redirect(url_for("search.firm", brn=lead.brn, track=track, round=round_row.name if round_row else ""))
 
 
