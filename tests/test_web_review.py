@@ -102,3 +102,32 @@ def test_interest_for_an_eligible_pair_is_stored(app, client, round_id):
     page = _send_interest(client, 1, 11, note="가" * 500)
     assert "매칭 희망을 보냈습니다" in page
     assert _interests(app) == 1
+
+
+def _runs(app):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        return s.query(db.MatchRunRow).count()
+
+
+def test_run_parameters_are_refused_at_once_by_the_api(app, staff, round_id):
+    for body, message in ((dict(track="materials", time_limit=-3), "time limit -3 must be between 1 and 600"),
+                          (dict(track="materials", time_limit=0), "time limit 0 must be between"),
+                          (dict(track="materials", time_limit=99999), "between 1 and 600 seconds"),
+                          (dict(track="construction"), "track 'construction' is not open in round")):
+        response = staff.post(f"/api/v1/rounds/{round_id}/runs", json=body)
+        assert response.status_code == 400, body
+        assert message in response.get_json()["error"]["message"], body
+    assert _runs(app) == 0
+
+
+def test_run_form_redisplays_with_the_problems_and_the_values(app, staff, round_id):
+    for form, message in ((dict(track="materials", time_limit="0"), "time limit &#39;0&#39; must be between"),
+                          (dict(track="materials", time_limit="99999"), "must be between 1 and 600"),
+                          (dict(track="construction", time_limit="10"), "is not open in round")):
+        response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(mode="stable", **form))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, form
+        assert 'class="flash error"' in page and message in page, form
+        assert 'id="run-form"' in page and f'value="{form["time_limit"]}"' in page
+        assert '<option value="stable" selected>' in page
+    assert _runs(app) == 0

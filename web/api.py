@@ -109,8 +109,7 @@ def start_run(round_id):
     """Start batch matching of a round in the background (staff); 202 with the job."""
     body = _json_body()
     row = round_or_404(db_session(), round_id)
-    job = start_job(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
-                 str(body.get("time_limit") or ""))
+    job = start_job(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"), body.get("time_limit"))
     return jsonify(job.to_dict()), 202, {"Location": url_for("api.job", job_id=job.id)}
 
 

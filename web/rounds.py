@@ -65,12 +65,16 @@ def create():
 def detail(round_id):
     """One round: tracks, uploads, the run form, runs and running jobs."""
     session = db_session()
-    row = round_or_404(session, round_id)
+    return render_round(session, round_or_404(session, round_id))
+
+
+def render_round(session, row, run_form=None):
+    """The round page; ``run_form`` (``{"track", "mode", "time_limit"}``) refills the run form."""
     runs = list(session.scalars(select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id)
                                 .order_by(db.MatchRunRow.id.desc())))
     return render_template("staff/round.html", round=row, tracks=TRACKS, rules=round_rules(row),
                            counts=application_counts(session, row.id), runs=runs,
-                           jobs=jobs_for_round(row.id))
+                           jobs=jobs_for_round(row.id), run_form=run_form or {})
 
 
 @bp.route("/rounds/<int:round_id>/tracks", methods=["POST"])

@@ -8,17 +8,19 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from matcher import db
 from matcher.export import FORMATS, export_run
 from matcher.matching import DECISION_KINDS, MODES
-from matcher.tracks import TRACKS
+from matcher.tracks import TRACKS, round_rules
 
 from . import charts, proposals as views
 from .auth import actor, staff_required
 from .i18n import t
 from .jobs import get_job, start_run
 from .recommendations import round_rules_and_day
-from .rounds import round_or_404
+from .rounds import render_round, round_or_404
 from .store import db_session
 
 bp = Blueprint("runs", __name__, url_prefix="/staff")
+
+TIME_LIMIT = (1.0, 600.0)  # seconds a staff run may take, as the round page's form says
 
 MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv; charset=utf-8"}
@@ -27,10 +29,18 @@ MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetm
 @bp.route("/rounds/<int:round_id>/run", methods=["POST"])
 @staff_required
 def start(round_id):
-    """Start batch matching of a round; redirects to the job page."""
-    row = round_or_404(db_session(), round_id)
-    job = start_job(row, request.form.get("track", ""), request.form.get("mode", "optimal"),
-                 request.form.get("time_limit", ""))
+    """Start batch matching of a round; redirects to the job page (bad parameters: the round page again,
+    with the problems and the values entered, status 400)."""
+    session = db_session()
+    row = round_or_404(session, round_id)
+    values = {key: request.form.get(key, "") for key in ("track", "mode", "time_limit")}
+    values["mode"] = values["mode"] or "optimal"
+    params, problems = run_params(row, **values)
+    if problems:
+        for problem in problems:
+            flash(problem, "error")
+        return render_round(session, row, run_form=values), 400
+    job = start_run(current_app.config["DATABASE_URL"], row, actor(), **params)
     return redirect(url_for("runs.job", job_id=job.id))
 
 
@@ -41,22 +51,64 @@ def resolve(run_id):
     run = run_or_404(db_session(), run_id)
     params = run.params or {}
     job = start_job(run_round(db_session(), run), run.track or "", params.get("mode", "optimal"),
-                 str(params.get("time_limit") or ""))
+                    params.get("time_limit"))
     return redirect(url_for("runs.job", job_id=job.id))
 
 
 def start_job(round_row, track, mode, time_limit):
-    """Validate the run's parameters (400 on a bad one) and start it in the background."""
+    """Validate the run's parameters (400 naming every bad one) and start it in the background."""
+    params, problems = run_params(round_row, track, mode, time_limit)
+    if problems:
+        abort(400, "; ".join(problems))
+    return start_run(current_app.config["DATABASE_URL"], round_row, actor(), **params)
+
+
+def run_params(round_row, track, mode, time_limit):
+    """The keyword arguments of :func:`web.jobs.start_run` and every problem with them.
+
+    Parameters
+    ----------
+    round_row : RoundRow
+    track : str
+        A track open in the round, or '' for every open track.
+    mode : str
+        One of :data:`matcher.matching.MODES`.
+    time_limit : str, float or None
+        Seconds, :data:`TIME_LIMIT` inclusive; empty or None for the configured default.
+
+    Returns
+    -------
+    (dict, list of str)
+        ``track``, ``mode`` and ``time_limit``; the problems (empty when the run may start).
+    """
+    problems = []
+    rules = round_rules(round_row)
+    open_keys = [key for key in TRACKS if key in rules and rules[key].open]
     if track and track not in TRACKS:
-        abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
+        problems.append(f"track {track!r} is not one of {', '.join(TRACKS)}")
+    elif track and track not in open_keys:
+        problems.append(f"track {track!r} is not open in round {round_row.name} "
+                        f"(open: {', '.join(open_keys) or 'none'})")
+    elif not open_keys:
+        problems.append(f"round {round_row.name} opens no track; open one on the round page first")
     if mode not in MODES:
-        abort(400, f"mode {mode!r} is not one of {', '.join(MODES)}")
+        problems.append(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    limit = _time_limit(time_limit, problems)
+    return dict(track=track or None, mode=mode, time_limit=limit), problems
+
+
+def _time_limit(value, problems):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return current_app.config["RUN_TIME_LIMIT"]
     try:
-        limit = float(time_limit) if time_limit else current_app.config["RUN_TIME_LIMIT"]
-    except ValueError:
-        abort(400, f"time limit {time_limit!r} is not a number of seconds")
-    return start_run(current_app.config["DATABASE_URL"], round_row, actor(), track=track or None,
-                     mode=mode, time_limit=limit)
+        limit = float(value)
+    except (TypeError, ValueError):
+        problems.append(f"time limit {value!r} is not a number of seconds")
+        return None
+    low, high = TIME_LIMIT
+    if not low <= limit <= high:  # also refuses nan
+        problems.append(f"time limit {value!r} must be between {low:g} and {high:g} seconds")
+    return limit
 
 
 @bp.route("/jobs/<job_id>")
