@@ -131,3 +131,26 @@ def test_run_form_redisplays_with_the_problems_and_the_values(app, staff, round_
         assert 'id="run-form"' in page and f'value="{form["time_limit"]}"' in page
         assert '<option value="stable" selected>' in page
     assert _runs(app) == 0
+
+
+def _decide(client, round_id, lead, partner, **extra):
+    return client.post(f"/api/v1/rounds/{round_id}/decisions",
+                       json=dict(lead=make_brn(lead), partner=make_brn(partner), kind="approve", **extra))
+
+
+def test_decisions_on_pairs_that_cannot_exist_are_refused(app, staff, round_id):
+    cases = [((11, 1), "roles reversed"),
+             ((1, 99), "has no partner application"),
+             ((99, 11), "has no lead application"),
+             ((1, 1), "cannot pair with itself")]
+    for (lead, partner), why in cases:
+        response = _decide(staff, round_id, lead, partner)
+        assert response.status_code == 400, (lead, partner)
+        message = response.get_json()["error"]["message"]
+        assert why in message and make_brn(lead)[:3] in message and ROUND in message, message
+    response = _decide(staff, round_id, 1, 11, track="innovation")
+    assert response.status_code == 400 and "in track innovation" in response.get_json()["error"]["message"]
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert s.query(db.DecisionRow).count() == 0
+    assert _decide(staff, round_id, 1, 11, track="materials").status_code == 201
+    assert _decide(staff, round_id, 2, 12).status_code == 201

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from matcher import db
 from matcher.errors import NotFoundError
-from matcher.firms import parse_brn
+from matcher.firms import format_brn, parse_brn
 from matcher.matching import DECISION_KINDS, decide
 from matcher.tracks import TRACKS
 
@@ -126,15 +126,49 @@ def record_decision(session, round_row, values, actor):
     if kind not in DECISION_KINDS:
         abort(400, f"decision kind {kind!r} is not one of {', '.join(DECISION_KINDS)}")
     lead, partner = _brn(values, "lead"), _brn(values, "partner")
+    rows = []
     for brn in (lead, partner):
         try:
-            db.get_firm(session, brn)
+            rows.append(db.get_firm(session, brn))
         except NotFoundError as exc:
             abort(404, str(exc))
     track = str(values.get("track") or "")
     if track and track not in TRACKS:
         abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
+    problem = pair_problem(session, round_row, *rows, track)
+    if problem:
+        abort(400, f"lead {format_brn(lead)} ({rows[0].name}) – partner {format_brn(partner)} ({rows[1].name}) "
+                   f"in round {round_row.name}: {problem}")
     return decide(session, round_row.name, lead, partner, kind, str(values.get("note", ""))[:2000], actor, track)
+
+
+def pair_problem(session, round_row, lead_row, partner_row, track=""):
+    """Why the pair cannot exist in the round ('' when it can): the same firm twice, roles reversed, or
+    no lead application of the lead and partner application of the partner in a common track (``track``
+    when given)."""
+    if lead_row.id == partner_row.id:
+        return "a firm cannot pair with itself"
+    stmt = select(db.ApplicationRow.firm_id, db.ApplicationRow.role, db.ApplicationRow.track).where(
+        db.ApplicationRow.round_id == round_row.id, db.ApplicationRow.firm_id.in_([lead_row.id, partner_row.id]))
+    applied = {(firm_id, role, app_track) for firm_id, role, app_track in session.execute(stmt)
+               if not track or app_track == track}
+    leads = {t for firm_id, role, t in applied if firm_id == lead_row.id and role == "lead"}
+    partners = {t for firm_id, role, t in applied if firm_id == partner_row.id and role == "partner"}
+    if leads & partners:
+        return ""
+    where = f" in track {track}" if track else ""
+    if not leads and not partners and any(f == lead_row.id and r == "partner" for f, r, _t in applied) and any(
+            f == partner_row.id and r == "lead" for f, r, _t in applied):
+        return f"roles reversed: {lead_row.name} applied as partner and {partner_row.name} as lead{where}"
+    problems = []
+    if not leads:
+        problems.append(f"{lead_row.name} has no lead application{where}")
+    if not partners:
+        problems.append(f"{partner_row.name} has no partner application{where}")
+    if leads and partners:
+        problems.append(f"no common track ({lead_row.name} leads in {', '.join(sorted(leads))}, "
+                        f"{partner_row.name} partners in {', '.join(sorted(partners))})")
+    return "; ".join(problems)
 
 
 def _brn(values, field):
