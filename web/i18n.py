@@ -80,6 +80,8 @@ MESSAGES = {
     "describe_title": ("미등록 기업으로 찾기", "Describe a firm that is not registered"),
     "describe_hint": ("입력한 정보는 저장되지 않고 추천에만 쓰입니다.",
                       "What you enter is only used to score partners; nothing is stored."),
+    "form_has_errors": ("입력에 고칠 곳이 있습니다. 아래 표시를 확인하세요.",
+                        "Some fields need fixing; see the notes below."),
     "codes_hint": ("쉼표로 구분", "comma-separated"),
     "product": ("신청 물품 (세부품명번호 10자리 또는 물품목록번호 16자리)",
                 "Product applied for (10-digit 세부품명번호 or 16-digit 물품목록번호)"),

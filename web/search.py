@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import or_, select
 
 from matcher import db, eligibility
+from matcher.codes import normalize_region
 from matcher.errors import NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm, parse_brn
 from matcher.tracks import TRACKS
@@ -124,33 +125,60 @@ def interest(brn):
 
 @bp.route("/describe", methods=["GET", "POST"])
 def describe():
-    """Recommendations for a firm described on a form (nothing stored)."""
+    """Recommendations for a firm described on a form (nothing stored).
+
+    A form with mistakes comes back (status 400) with every field's error beside it and the values kept.
+    """
     session = db_session()
     form = _search_form(request.form if request.method == "POST" else request.args)
-    results, firm_obj = None, None
+    results, firm_obj, errors = None, None, {}
     if request.method == "POST":
-        firm_obj = described_firm(request.form)
-        results = recs.recommend_described(session, firm_obj, form) if form["track"] else None
-    return render_template("describe.html", form=form, results=results, described=firm_obj,
-                           values=request.form, **_choices(session))
+        firm_obj, errors = described_firm(request.form)
+        if firm_obj is not None and form["track"]:
+            results = recs.recommend_described(session, firm_obj, form)
+    return render_template("describe.html", form=form, results=results, described=firm_obj, errors=errors,
+                           values=request.form, **_choices(session)), 400 if errors else 200
 
 
 def described_firm(values):
-    """A transient :class:`~matcher.firms.Firm` from the describe form (never stored)."""
+    """A transient :class:`~matcher.firms.Firm` from the describe form (never stored), and the errors.
+
+    Returns
+    -------
+    (Firm or None, dict)
+        The firm (None when a field is wrong) and ``{field: {"ko", "en"}}`` for every wrong field.
+    """
+    errors = {}
     size = values.get("size", "소기업")
     if size not in SIZE_CLASSES:
-        abort(400, f"size class {size!r} is not one of {', '.join(SIZE_CLASSES)}")
+        errors["size"] = {"ko": f"기업 규모 {size!r}는 {', '.join(SIZE_CLASSES)} 중 하나여야 합니다.",
+                          "en": f"size class {size!r} is not one of {', '.join(SIZE_CLASSES)}."}
     founded = values.get("founded", "").strip()
+    founded_date = None
     try:
         founded_date = date.fromisoformat(founded) if founded else None
     except ValueError:
-        abort(400, f"founded {founded!r} is not a date (YYYY-MM-DD)")
+        errors["founded"] = {"ko": f"설립일 {founded!r}는 날짜(YYYY-MM-DD)가 아닙니다.",
+                             "en": f"founded {founded!r} is not a date (YYYY-MM-DD)."}
+    region = values.get("firm_region", "").strip()
+    if region:
+        try:
+            region = normalize_region(region)
+        except ValueError:
+            errors["firm_region"] = {"ko": f"지역 {region!r}는 17개 시도 중 하나가 아닙니다.",
+                                     "en": f"region {region!r} is not one of the 17 시도."}
+    product = values.get("product", "").strip()
+    if product and not (product.isdigit() and len(product) in (10, 16)):
+        errors["product"] = {"ko": f"신청 물품 {product!r}는 숫자 10자리 또는 16자리여야 합니다.",
+                             "en": f"product {product!r} must have 10 or 16 digits."}
+    if errors:
+        return None, errors
     return Firm(
         brn="0000000000", name=values.get("name", "").strip()[:200] or "(unnamed)", size_class=size,
-        region=values.get("firm_region", "").strip(), founded=founded_date,
+        region=region, founded=founded_date,
         ksic_codes=_codes(values.get("ksic", "")), g2b_codes=_codes(values.get("g2b", "")),
         description=values.get("description", "").strip()[:5000],
-    )
+    ), {}
 
 
 def why_not(session, lead_row, partner_row, form, round_row):
