@@ -18,7 +18,7 @@ from . import recommendations as recs
 from .auth import actor, authenticate, login_user, staff_required
 from .jobs import get_job
 from .rounds import application_counts, round_or_404
-from .runs import run_or_404, start_job
+from .runs import refuse_ineligible, run_or_404, start_job
 from .search import _firm_or_404, _page_round, _search_form, why_not
 from .store import db_session
 
@@ -158,7 +158,9 @@ def decide(round_id):
     """Record a decision ``{"lead", "partner", "kind", "note", "track"}`` (staff); 201 with all decisions."""
     s = db_session()
     row = round_or_404(s, round_id)
-    views.record_decision(s, row, _json_body(), actor())
+    body = _json_body()
+    refuse_ineligible(s, row, body)
+    views.record_decision(s, row, body, actor())
     s.commit()
     firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
     return jsonify(decisions=[_decision_json(d, firms) for d in views.decisions_of(s, row.id).values()]), 201

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
+from sqlalchemy import select
 
 from matcher import db
+from matcher.eligibility import why_not
 from matcher.export import FORMATS, export_run
+from matcher.firms import format_brn, parse_brn
 from matcher.matching import DECISION_KINDS, MODES
 from matcher.tracks import TRACKS, round_rules
 
 from . import charts, proposals as views
 from .auth import actor, staff_required
-from .i18n import t
+from .i18n import reason_text, t
 from .jobs import get_job, start_run
 from .recommendations import round_rules_and_day
 from .rounds import render_round, round_or_404
@@ -169,7 +172,9 @@ def decide(run_id):
     """Record a decision on a pair from the workbench."""
     session = db_session()
     row = run_or_404(session, run_id)
-    views.record_decision(session, run_round(session, row), request.form, actor())
+    round_row = run_round(session, row)
+    refuse_ineligible(session, round_row, request.form)
+    views.record_decision(session, round_row, request.form, actor())
     session.commit()
     flash(t("decided"), "ok")
     return redirect(url_for("runs.run", run_id=row.id) + "#p-" + request.form.get("lead", ""))
@@ -188,6 +193,58 @@ def export(run_id, fmt):
     session.commit()
     return Response(data, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="run-{row.id}.{fmt}"'})
+
+
+def refuse_ineligible(session, round_row, values):
+    """Abort 400 with the rule reasons when ``values`` approve or lock a pair the round's rules forbid.
+
+    Reject and forbid are always allowed. Without a ``track`` the pair passes when it is eligible in any
+    track where the lead applied as lead and the partner as partner. Malformed or unknown firms are left
+    to :func:`web.proposals.record_decision`, which refuses them with its own message.
+    """
+    if values.get("kind") not in ("approve", "lock"):
+        return
+    firms = []
+    for field in ("lead", "partner"):
+        try:
+            brn = parse_brn(str(values.get(field, "")))
+        except ValueError:
+            return
+        row = session.scalars(select(db.FirmRow).where(db.FirmRow.brn == brn)).first()
+        if row is None:
+            return
+        firms.append(row)
+    reasons = ineligibility(session, round_row, *firms, str(values.get("track") or ""))
+    if reasons:
+        lead, partner = firms
+        abort(400, f"{values['kind']} refused: lead {format_brn(lead.brn)} ({lead.name}) – partner "
+                   f"{format_brn(partner.brn)} ({partner.name}) is not eligible in round {round_row.name}: "
+                   + "; ".join(reasons))
+
+
+def ineligibility(session, round_row, lead_row, partner_row, track=""):
+    """The rule reasons against the pair, as text ([] when eligible in ``track``, or in some common track
+    when ``track`` is '').
+
+    Judged with the round's rules (:func:`matcher.tracks.round_rules`) on its reference date, for the
+    product the lead applied for in that track.
+    """
+    rules = round_rules(round_row)
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id.in_([lead_row.id, partner_row.id]))
+    apps = list(session.scalars(stmt))
+    products = {a.track: a.product_code or "" for a in apps if a.firm_id == lead_row.id and a.role == "lead"}
+    partners = {a.track for a in apps if a.firm_id == partner_row.id and a.role == "partner"}
+    tracks = [track] if track else sorted(set(products) & partners)
+    tracks = [key for key in tracks if key in rules and key in products and key in partners]
+    lead, partner = db.firm_from_row(lead_row), db.firm_from_row(partner_row)
+    found = []
+    for key in tracks:
+        reasons = why_not(lead, partner, key, rules, round_row.reference_date, products[key])
+        if not reasons:
+            return []
+        found.extend(f"[{key}] {reason_text(r)}" for r in reasons)
+    return found
 
 
 def run_or_404(session, run_id):
