@@ -156,12 +156,12 @@ def test_every_get_route_answers_staff_without_server_error(app, staff, round_id
 
 
 def test_impossible_lock_fails_the_job_with_the_reason(app, staff, round_id):
-    with db.transaction(app.config["DATABASE_URL"]) as s:  # lead 1 and partner 11 become affiliates (계열사)
-        for brn in (LEADS[0], make_brn(11)):
-            db.get_firm(s, brn).affiliate_group = "G1"
     response = staff.post(f"/api/v1/rounds/{round_id}/decisions",
                           json=dict(lead=LEADS[0], partner=make_brn(11), kind="lock", note="잘못된 고정"))
     assert response.status_code == 201
+    with db.transaction(app.config["DATABASE_URL"]) as s:  # after the lock, they become affiliates (계열사)
+        for brn in (LEADS[0], make_brn(11)):
+            db.get_firm(s, brn).affiliate_group = "G1"
     response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(track="materials"))
     job = wait_for_job(staff, response.headers["Location"])
     assert job["status"] == "failed" and job["run_id"] is None
