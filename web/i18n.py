@@ -6,6 +6,7 @@ language; an unknown key is shown as itself so a missing message is visible, not
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from flask import request, session
 from matcher import codes
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN
 from matcher.tracks import load_rules
+from matcher.validate import APPLICATION_COLUMNS, FIRM_COLUMNS
 
 LANGS = ("ko", "en")
 
@@ -293,10 +295,184 @@ def _switch_language():
 def _context():
     return dict(_=t, lang=current_lang(), track_name=track_name, size_name=size_name,
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
-                bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name)
+                bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name,
+                column_label=column_label, problem_reason=problem_reason, run_status=run_status,
+                job_message=job_message)
 
 
 def init_app(app):
     """Language switch before each request; helpers for templates."""
     app.before_request(_switch_language)
     app.context_processor(_context)
+
+
+# --- import reports: column labels, problem reasons, summaries --------------------------------
+
+IMPORT_KINDS = {"firms": ("기업", "firms"), "applications": ("신청", "applications")}
+
+_STATUS = {
+    "optimal": ("최적", "optimal"),
+    "feasible": ("해 찾음 (최적 미증명)", "feasible"),
+    "infeasible": ("해 없음", "infeasible"),
+    "failed": ("실패", "failed"),
+    "stable": ("안정 매칭", "stable"),
+    "pending": ("대기", "pending"),
+}
+_MODES = {"optimal": "최적화", "stable": "안정 매칭"}
+_ROLES = {"lead": "주관기업", "partner": "협력기업"}
+_WANTED = {
+    "a 10-digit 세부품명번호 on the SME-competition list": "중소기업자간 경쟁제품 목록의 10자리 세부품명번호",
+    "a 16-digit 물품목록번호": "16자리 물품목록번호",
+    "a 10-digit 세부품명번호": "10자리 세부품명번호",
+}
+
+# English reason (as matcher/validate.py, firms.py, codes.py and importer.py word it) → Korean.
+# Patterns are matched whole; ``{name}`` in the Korean text takes the named group.
+_REASONS = [
+    (r"fails its check digit", "검증번호(마지막 자리)가 맞지 않습니다"),
+    (r"is not a 사업자등록번호 \(10 digits.*\)", "사업자등록번호가 아닙니다 (10자리, 123-45-67890 또는 1234567890)"),
+    (r"is not one of the 17 시도 \((?P<names>.*)\)", "17개 시도 중 하나가 아닙니다 ({names})"),
+    (r"is not a date \(YYYY-MM-DD\)", "날짜가 아닙니다 (YYYY-MM-DD)"),
+    (r"is not a calendar date", "달력에 없는 날짜입니다"),
+    (r"is not a period \(FROM~TO.*\)", "기간이 아닙니다 (시작~끝, 예: 2026-01-01~2026-12-31)"),
+    (r"starts after it ends", "시작일이 종료일보다 늦습니다"),
+    (r"is not a size class \((?P<sizes>.*)\)", "기업규모가 아닙니다 ({sizes})"),
+    (r"contains (?P<code>.*), not a 5-digit KSIC code", "{code}: 5자리 KSIC 코드가 아닙니다"),
+    (r"contains (?P<code>.*), not an 8-digit 물품분류번호", "{code}: 8자리 물품분류번호가 아닙니다"),
+    (r"names an unknown certificate kind (?P<kind>.*) \(known: (?P<known>.*)\)",
+     "알 수 없는 인증 종류 {kind} (가능: {known})"),
+    (r"has product code (?P<code>.*), not 8, 10 or 16 digits", "물품번호 {code}: 8·10·16자리가 아닙니다"),
+    (r"has a 직접생산확인 without the 세부품명번호 it covers", "직접생산확인에 해당 세부품명번호가 없습니다"),
+    (r"is not KIND:CODE:FROM~TO", "종류:코드:시작~끝 형식이 아닙니다"),
+    (r"names licence (?P<kind>.*), not 종합/general or 전문/specialty", "면허 {kind}: 종합 또는 전문이 아닙니다"),
+    (r"column is missing", "열이 없습니다"),
+    (r"column is missing and no round was given \(--round\)", "열이 없고 회차도 지정되지 않았습니다"),
+    (r"has no data rows \(only a header\)", "데이터 행이 없습니다 (머리글만 있음)"),
+    (r"is empty", "비어 있습니다"),
+    (r"is empty and no round was given \(--round\)", "비어 있고 회차도 지정되지 않았습니다"),
+    (r"repeats the 사업자등록번호 of row (?P<row>\d+)", "{row}행과 사업자등록번호가 중복됩니다"),
+    (r"applies again as (?P<role>\w+) in (?P<track>\w+) \(row (?P<row>\d+)\)",
+     "같은 과제({track})에 같은 역할({role})로 중복 신청했습니다 ({row}행)"),
+    (r"is not a round; create it first.*", "없는 회차입니다. 회차를 먼저 만드세요"),
+    (r"is not a firm in the database \(import the firms first\)", "등록되지 않은 기업입니다 (기업 정보를 먼저 올리세요)"),
+    (r"is not open in round (?P<round>.*)", "회차 {round}에서 열리지 않은 과제입니다"),
+    (r"is not a product code \(digits only\)", "물품번호가 아닙니다 (숫자만)"),
+    (r"is not an 8, 10 or 16-digit product code", "8·10·16자리 물품번호가 아닙니다"),
+    (r"must be (?P<wanted>.*) for (?P<track>.*)", "{track} 과제는 {wanted}여야 합니다"),
+    (r"is not on the SME-competition product list \((?P<track>.*)\)", "중소기업자간 경쟁제품 목록에 없습니다 ({track})"),
+    (r"is not a role \(주관/lead or 협력/partner\)", "역할이 아닙니다 (주관 또는 협력)"),
+    (r"is not a track \((?P<tracks>.*)\)", "과제가 아닙니다 ({tracks})"),
+    (r"is not a KSIC code \(a section letter or 2 to 5 digits\)", "KSIC 코드가 아닙니다 (대분류 문자 또는 2~5자리 숫자)"),
+    (r"has division (?P<code>\d+), which is in no KSIC section", "중분류 {code}: 어느 KSIC 대분류에도 없습니다"),
+    (r"is not a G2B product code \(2 to 16 digits\)", "G2B 물품분류번호가 아닙니다 (2~16자리 숫자)"),
+    (r"is given by (?P<n>\d+) columns \((?P<headers>.*)\); keep one",
+     "{n}개 열이 같은 항목입니다 ({headers}); 하나만 남기세요"),
+    (r"cannot be read as a table \((?P<why>.*)\)", "표로 읽을 수 없습니다 ({why})"),
+    (r"cannot decode the file \((?P<why>.*)\)", "파일을 해독할 수 없습니다 ({why})"),
+    (r"encoding not recognised; pass --encoding", "문자 인코딩을 알 수 없습니다 (UTF-8 또는 CP949로 저장하세요)"),
+    (r"read as (?P<value>.*)", "→ {value}"),
+    (r"read sheet (?P<sheet>.*?) \(the first with a 사업자등록번호 column; the workbook has (?P<sheets>.*)\)",
+     "읽은 시트: {sheet} (사업자등록번호 열이 있는 첫 시트; 통합 문서의 시트: {sheets})"),
+    (r"read sheet (?P<sheet>.*?) \(none has a 사업자등록번호 column; the workbook has (?P<sheets>.*)\)",
+     "읽은 시트: {sheet} (사업자등록번호 열이 있는 시트가 없음; 통합 문서의 시트: {sheets})"),
+]
+_REASON_PATTERNS = [(re.compile(pattern), ko) for pattern, ko in _REASONS]
+
+
+@lru_cache(maxsize=1)
+def _column_headers():
+    """Column name → the Korean header a file uses for it (the first Korean alias)."""
+    headers = {}
+    for aliases in (APPLICATION_COLUMNS, FIRM_COLUMNS):
+        for column, names in aliases.items():
+            korean = [n for n in names if not n.isascii()]
+            if korean:
+                headers[column] = korean[0]
+    return headers
+
+
+def column_label(column):
+    """An import column as the file's Korean header (``brn`` → 사업자등록번호) in Korean; as is in English."""
+    if not column:
+        return ""
+    return _column_headers().get(column, column) if current_lang() == "ko" else column
+
+
+def problem_reason(reason):
+    """A problem's reason in the current language; an unknown English reason is shown as it is."""
+    if current_lang() != "ko" or not reason:
+        return reason or ""
+    for pattern, ko in _REASON_PATTERNS:
+        m = pattern.fullmatch(reason)
+        if m:
+            groups = m.groupdict()
+            if "role" in groups:
+                groups["role"] = _ROLES.get(groups["role"], groups["role"])
+            if "track" in groups:
+                groups["track"] = _track_ko(groups["track"])
+            if "wanted" in groups:
+                groups["wanted"] = _WANTED.get(groups["wanted"], groups["wanted"])
+            return ko.format(**groups)
+    return reason
+
+
+def _track_ko(track):
+    rule = _rules().get(track)
+    return rule.name_ko if rule is not None else track
+
+
+def problem_text(problem):
+    """A :class:`~matcher.errors.Problem` (or a repair note) as one line: row, column, value, reason."""
+    if isinstance(problem, str):
+        return problem_reason(problem)
+    where = []
+    if problem.row is not None:
+        where.append(f"{problem.row}행" if current_lang() == "ko" else f"row {problem.row}")
+    if problem.column:
+        where.append(column_label(problem.column))
+    value = f" {problem.value!r}" if problem.value not in (None, "") else ""
+    head, reason = ", ".join(where), problem_reason(problem.reason)
+    return f"{head}:{value} {reason}" if head else f"{value.strip()} {reason}".strip()
+
+
+def import_summary(result):
+    """An :class:`~matcher.importer.ImportResult`'s counts in the current language."""
+    if current_lang() != "ko":
+        return str(result)
+    kind = IMPORT_KINDS.get(result.kind, (result.kind,))[0]
+    return (f"{kind}: {result.inserted}건 추가, {result.updated}건 갱신, {result.unchanged}건 변경 없음, "
+            f"{result.rejected}건 제외")
+
+
+# --- matching jobs and runs ---------------------------------------------------------------------
+
+_JOB_MESSAGES = [
+    (re.compile(r"scoring (?P<name>.*) \((?P<track>\w+)\)"), "{name} 과제 점수 계산 중"),
+    (re.compile(r"solving (?P<n>\d+) pairs \((?P<mode>\w+)\)"), "후보 짝 {n}개로 풀이 중 ({mode})"),
+    (re.compile(r"storing (?P<n>\d+) proposals"), "제안 {n}건 저장 중"),
+    (re.compile(r"run (?P<run>\d+): (?P<status>\w+), (?P<n>\d+) pairs"), "실행 {run}: {status}, {n}쌍"),
+]
+
+
+def run_status(status):
+    """A run's status (optimal, feasible, infeasible, failed, …) in the current language."""
+    pair = _STATUS.get(status)
+    if pair is None:
+        return status or ""
+    return pair[0] if current_lang() == "ko" else pair[1]
+
+
+def job_message(message):
+    """A matching job's progress message (the engine's English) in the current language."""
+    if current_lang() != "ko" or not message:
+        return message or ""
+    for pattern, ko in _JOB_MESSAGES:
+        m = pattern.fullmatch(message)
+        if m:
+            groups = m.groupdict()
+            if "mode" in groups:
+                groups["mode"] = _MODES.get(groups["mode"], groups["mode"])
+            if "status" in groups:
+                groups["status"] = run_status(groups["status"])
+            return ko.format(**groups)
+    return message

@@ -14,7 +14,7 @@ from matcher.errors import NotFoundError, ValidationError
 from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
-from .i18n import t
+from .i18n import import_summary, problem_reason, problem_text, t
 from .jobs import jobs_for_round
 from .store import db_session
 
@@ -113,9 +113,11 @@ def upload(round_id, kind):
     db.audit(session, actor(), f"import.{kind}", round=row.name, file=file.filename, inserted=summary.inserted,
              updated=summary.updated, unchanged=summary.unchanged)
     session.commit()
-    flash(f"{t('upload_ok')}: {file.filename} — {summary}", "ok")
+    flash(f"{t('upload_ok')}: {file.filename} — {import_summary(summary)}", "ok")
+    if summary.sheet_note:
+        flash(problem_reason(summary.sheet_note), "warning")
     for note in summary.notes[:NOTES_SHOWN]:
-        flash(f"{t('repaired')}: {note}", "warning")
+        flash(f"{t('repaired')}: {problem_text(note)}", "warning")
     return redirect(url_for("rounds.detail", round_id=row.id))
 
 

@@ -1,0 +1,143 @@
+"""Staff-facing text in the current language: import reports, repair notes, job progress, run status,
+the audit log's detail column and the favicon."""
+
+from io import BytesIO
+
+import pytest
+
+from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
+from conftest_web import make_brn
+from matcher.errors import Problem
+from web import i18n
+
+BAD_FIRMS = ("사업자등록번호,기업명,기업규모,지역,설립일\n"
+             "123-45-67890,체크섬 틀림,소기업,서울,2015-01-01\n"
+             f"{make_brn(204)},규모 틀림,거대기업,서울,2015-01-01\n"
+             f"{make_brn(205)},지역 틀림,소기업,아틀란티스,2015-01-01\n"
+             f"{make_brn(206)},날짜 틀림,소기업,서울,어제\n"
+             f"{make_brn(206)},중복,소기업,서울,2015-01-01\n")
+GOOD_FIRMS = ("사업자등록번호,기업명,기업규모,지역\n"
+              f"{make_brn(201)},신규 렌즈,소기업,서울특별시\n"
+              f"{make_brn(202)},신규 소재,중기업,대구\n")
+
+
+def _upload(client, round_id, text, kind="firms", name="firms.csv"):
+    return client.post(f"/staff/rounds/{round_id}/import/{kind}", content_type="multipart/form-data",
+                       data={"file": (BytesIO(text.encode("utf-8")), name)})
+
+
+def _report_cells(page):
+    """The problem table's column and reason cells, as text."""
+    body = page.split('class="list problems"', 1)[1]
+    return body
+
+
+def test_upload_errors_in_korean(staff, round_id):
+    page = _upload(staff, round_id, BAD_FIRMS).get_data(as_text=True)
+    table = _report_cells(page)
+    for internal in ("<td>brn</td>", "<td>size_class</td>", "<td>region</td>", "<td>founded</td>"):
+        assert internal not in table
+    for header in ("<td>사업자등록번호</td>", "<td>기업규모</td>", "<td>지역</td>", "<td>설립일</td>"):
+        assert header in table
+    assert "fails its check digit" not in table and "검증번호" in table
+    assert "17개 시도 중 하나가 아닙니다" in table and "기업규모가 아닙니다" in table
+    assert "날짜가 아닙니다" in table and "5행과 사업자등록번호가 중복됩니다" in table
+    assert "is not" not in table
+
+
+def test_upload_errors_in_english(staff, round_id):
+    staff.get("/?lang=en")
+    table = _report_cells(_upload(staff, round_id, BAD_FIRMS).get_data(as_text=True))
+    assert "<td>brn</td>" in table and "<td>size_class</td>" in table
+    assert "fails its check digit" in table and "is not one of the 17 시도" in table
+    assert "검증번호" not in table
+
+
+def test_upload_summary_and_repairs_in_korean(staff, round_id):
+    response = _upload(staff, round_id, GOOD_FIRMS)
+    assert response.status_code == 302
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "기업: 2건 추가, 0건 갱신, 0건 변경 없음, 0건 제외" in page
+    assert "inserted" not in page and "read as" not in page
+    assert "2행, 지역: &#39;서울특별시&#39; → &#39;서울&#39;" in page
+
+
+def test_upload_summary_and_repairs_in_english(staff, round_id):
+    staff.get("/?lang=en")
+    response = _upload(staff, round_id, GOOD_FIRMS)
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "firms: 2 inserted, 0 updated, 0 unchanged, 0 rejected" in page
+    assert "row 2, region: &#39;서울특별시&#39; read as &#39;서울&#39;" in page
+
+
+def test_workbook_sheet_note_in_both_languages(staff, round_id):
+    from openpyxl import Workbook
+    book = Workbook()
+    book.active.title = "안내"
+    book.active.append(["설명"])
+    sheet = book.create_sheet("기업")
+    for line in GOOD_FIRMS.strip().split("\n"):
+        sheet.append(line.split(","))
+    data = BytesIO()
+    book.save(data)
+
+    def upload():
+        response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                              data={"file": (BytesIO(data.getvalue()), "firms.xlsx")})
+        assert response.status_code == 302
+        return staff.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "읽은 시트: &#39;기업&#39; (사업자등록번호 열이 있는 첫 시트" in upload()
+    staff.get("/?lang=en")
+    assert "read sheet &#39;기업&#39; (the first with a 사업자등록번호 column" in upload()
+
+
+@pytest.mark.parametrize("reason, korean", [
+    ("is not a 사업자등록번호 (10 digits, as 123-45-67890 or 1234567890)", "사업자등록번호가 아닙니다"),
+    ("column is missing", "열이 없습니다"),
+    ("is not a track (혁신성장, 소재부품)", "과제가 아닙니다 (혁신성장, 소재부품)"),
+    ("is not a role (주관/lead or 협력/partner)", "역할이 아닙니다"),
+    ("must be a 16-digit 물품목록번호 for 소재부품", "소재부품 과제는 16자리 물품목록번호여야 합니다"),
+    ("applies again as lead in materials (row 3)", "같은 과제(소재부품)에 같은 역할(주관기업)로 중복 신청했습니다 (3행)"),
+    ("is given by 2 columns ('사업자등록번호', 'brn'); keep one", "2개 열이 같은 항목입니다"),
+    ("something new and odd", "something new and odd"),
+])
+def test_problem_reasons_mapped_with_english_fallback(app, reason, korean):
+    with app.test_request_context("/"):
+        assert i18n.problem_reason(reason).startswith(korean)
+
+
+def test_problem_text_and_column_labels(app):
+    note = Problem(2, "region", "서울특별시", "read as '서울'")
+    with app.test_request_context("/"):
+        assert i18n.problem_text(note) == "2행, 지역: '서울특별시' → '서울'"
+        assert [i18n.column_label(c) for c in ("brn", "size_class", "product_code", "track")] == \
+            ["사업자등록번호", "기업규모", "신청물품", "과제"]
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert i18n.problem_text(note) == str(note)
+        assert i18n.column_label("size_class") == "size_class"
+
+
+@pytest.mark.parametrize("message, korean", [
+    ("scoring 소재부품 (materials)", "소재부품 과제 점수 계산 중"),
+    ("solving 21810 pairs (optimal)", "후보 짝 21810개로 풀이 중 (최적화)"),
+    ("storing 576 proposals", "제안 576건 저장 중"),
+    ("run 7: optimal, 58 pairs", "실행 7: 최적, 58쌍"),
+    ("run 8: infeasible, 0 pairs", "실행 8: 해 없음, 0쌍"),
+])
+def test_job_messages_in_korean_and_english(app, message, korean):
+    with app.test_request_context("/"):
+        assert i18n.job_message(message) == korean
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert i18n.job_message(message) == message
+
+
+def test_run_status_values(app):
+    with app.test_request_context("/"):
+        assert [i18n.run_status(s) for s in ("optimal", "feasible", "infeasible", "failed")] == \
+            ["최적", "해 찾음 (최적 미증명)", "해 없음", "실패"]
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert i18n.run_status("feasible") == "feasible"
