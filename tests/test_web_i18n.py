@@ -1,6 +1,8 @@
 """Staff-facing text in the current language: import reports, repair notes, job progress, run status,
 the audit log's detail column and the favicon."""
 
+import re
+import time
 from io import BytesIO
 
 import pytest
@@ -141,3 +143,32 @@ def test_run_status_values(app):
     with app.test_request_context("/?lang=en"):
         app.preprocess_request()
         assert i18n.run_status("feasible") == "feasible"
+
+
+def _run(client, round_id):
+    response = client.post(f"/staff/rounds/{round_id}/run", data=dict(mode="optimal", time_limit="10",
+                                                                      track="materials"))
+    assert response.status_code == 302
+    url = response.headers["Location"] + ".json"
+    deadline = time.monotonic() + 60
+    while (job := client.get(url).get_json())["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job["status"] == "done", job
+    return job, client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_job_progress_and_run_status_in_korean(staff, round_id):
+    job, page = _run(staff, round_id)
+    assert re.fullmatch(r"실행 \d+: 최적, \d+쌍", job["message"]), job["message"]
+    assert job["message"] in page
+    rounds = staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+    runs = rounds.split('class="list runs"', 1)[1]
+    assert "<td>최적</td>" in runs and "<td>optimal</td>" not in runs
+
+
+def test_job_progress_and_run_status_in_english(staff, round_id):
+    staff.get("/?lang=en")
+    job, page = _run(staff, round_id)
+    assert re.fullmatch(r"run \d+: optimal, \d+ pairs", job["message"]), job["message"]
+    runs = staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True).split('class="list runs"', 1)[1]
+    assert "<td>optimal</td>" in runs

@@ -13,9 +13,13 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from flask import has_request_context
+
 from matcher import db
 from matcher.errors import MatcherError
 from matcher.matching import run_match
+
+from .i18n import job_message
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,11 @@ class Job:
     finished: float | None = None
 
     def to_dict(self):
-        return asdict(self)
+        """The job as JSON; within a request the progress message is in the page's language."""
+        out = asdict(self)
+        if has_request_context():
+            out["message"] = job_message(self.message)
+        return out
 
 
 _jobs = {}
