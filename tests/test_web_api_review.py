@@ -64,3 +64,79 @@ def test_form_refuses_approving_an_ineligible_pair(app, staff, round_id, bare_ru
     assert response.status_code == 302
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert [d.kind for d in s.query(db.DecisionRow)] == ["forbid"]
+
+
+@pytest.mark.parametrize("query, words", [
+    ("track=materials&k=abc", ["k", "'abc'"]),
+    ("track=materials&k=-5", ["k", "'-5'"]),
+    ("track=materials&k=0", ["k", "'0'"]),
+    ("track=materials&region=Mars", ["region", "'Mars'"]),
+    ("track=materials&size_filter=huge", ["size", "'huge'"]),
+    ("track=materials&certificate=nobel", ["certificate", "'nobel'"]),
+    ("track=bogus", ["track", "'bogus'", "materials"]),
+    ("", ["'track' is required"]),
+])
+def test_recommendations_refuse_bad_query_parameters(client, round_id, query, words):
+    response = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?{query}")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    message = response.get_json()["error"]["message"]
+    assert all(word in message for word in words), message
+    if "bogus" in query:
+        assert "required" not in message
+
+
+def test_recommendations_accept_good_parameters(client, round_id):
+    response = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&k=3&region=서울특별시")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query, words", [
+    ("track=materials", ["'other' is required"]),
+    ("track=materials&other=", ["'other' is required"]),
+    ("track=materials&other=abc", ["other", "'abc'"]),
+    ("track=bogus&other=" + make_brn(11), ["track", "'bogus'"]),
+])
+def test_why_not_refuses_a_missing_or_malformed_other(client, round_id, query, words):
+    response = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?{query}")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    message = response.get_json()["error"]["message"]
+    assert all(word in message for word in words), message
+
+
+def test_why_not_still_answers(client, round_id):
+    response = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=materials&other={make_brn(11)}")
+    assert response.status_code == 200 and response.get_json()["eligible"] is True
+
+
+@pytest.mark.parametrize("field, value", [("status", "bogus"), ("track", "bogus"), ("decision", "maybe"),
+                                          ("partner_brn", "12")])
+def test_proposals_filters_refuse_unknown_values(staff, bare_run, field, value):
+    response = staff.get(f"/api/v1/runs/{bare_run}/proposals?{field}={value}")
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert field in message and repr(value) in message, message
+    assert staff.get(f"/api/v1/runs/{bare_run}/proposals?status=approved").status_code == 200
+
+
+def test_unknown_job_json_is_a_json_404(staff):
+    response = staff.get("/staff/jobs/nope.json")
+    assert response.status_code == 404 and response.is_json
+    assert "nope" in response.get_json()["error"]["message"]
+
+
+def test_api_logout_ends_the_session_and_needs_csrf(app, client, round_id):
+    url = app.config["DATABASE_URL"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    token = client.get("/api/v1/csrf-token").get_json()["csrf_token"]
+    headers = {"X-CSRFToken": token}
+    response = client.post("/api/v1/session", json=dict(username="staff", password="correct horse"),
+                           headers=headers)
+    assert response.status_code == 200 and url
+    assert client.get(f"/api/v1/rounds/{round_id}/runs").status_code == 200
+    assert client.delete("/api/v1/session").status_code == 400  # no CSRF token
+    assert client.get(f"/api/v1/rounds/{round_id}/runs").status_code == 200
+    response = client.delete("/api/v1/session", headers=headers)
+    assert response.status_code == 200 and response.get_json()["logged_out"] is True
+    assert client.get(f"/api/v1/rounds/{round_id}/runs").status_code in (401, 403)
+    listed = client.get("/api/v1/").get_json()["endpoints"]
+    assert any(e["path"] == "/api/v1/session" and "DELETE" in e["methods"] for e in listed)

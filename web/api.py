@@ -1,17 +1,23 @@
 """JSON API under ``/api/v1``.
 
 Public: rounds, recommendations and why-not for a firm. Staff (session login): runs, jobs, proposals,
-decisions. Every POST needs the CSRF token in the ``X-CSRFToken`` header (``GET /api/v1/csrf-token``
-gives one for the session). Errors: ``{"error": {"status": …, "message": …}}``.
+decisions. Every POST and DELETE needs the CSRF token in the ``X-CSRFToken`` header
+(``GET /api/v1/csrf-token`` gives one for the session). Errors: ``{"error": {"status": …, "message": …}}``;
+query parameters are checked here and a bad one is a 400 naming it and its value.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from matcher import db
+from matcher.errors import MatcherError
+from matcher.firms import parse_brn
+from matcher.matching import DECISION_KINDS
+from matcher.recommend import normalize_filters
+from matcher.tracks import TRACKS
 
 from . import proposals as views
 from . import recommendations as recs
@@ -38,7 +44,7 @@ def index():
 
 @bp.get("/csrf-token")
 def csrf_token():
-    """A CSRF token for this session, to send as ``X-CSRFToken`` on every POST."""
+    """A CSRF token for this session, to send as ``X-CSRFToken`` on every POST and DELETE."""
     return jsonify(csrf_token=generate_csrf())
 
 
@@ -51,6 +57,13 @@ def login():
         abort(401, "unknown username or wrong password")
     login_user(user)
     return jsonify(username=user.username, role=user.role)
+
+
+@bp.delete("/session")
+def logout():
+    """Log out: the session no longer carries a staff role (needs the CSRF token like every POST)."""
+    session.pop("user_id", None)  # as the HTML logout does; the language and CSRF token stay
+    return jsonify(logged_out=True)
 
 
 @bp.get("/rounds")
@@ -73,9 +86,7 @@ def recommendations(brn):
     """Ranked partners (or, with ``as_partner=1``, leads) for a firm in a track, with explanations."""
     s = db_session()
     firm = _firm_or_404(s, brn)
-    form = _search_form(request.args)
-    if not form["track"]:
-        abort(400, "query parameter 'track' is required (innovation, materials, convergence, construction, value)")
+    form = _checked_form(request.args)
     _page_round(s, firm, form)
     result = recs.recommend(s, firm.brn, form)
     return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"], round=form["round"] or None,
@@ -86,8 +97,15 @@ def recommendations(brn):
 def why_not_api(brn):
     """Every eligibility reason against the pair (firm, ``other``) in a track."""
     s = db_session()
-    firm, other = _firm_or_404(s, brn), _firm_or_404(s, request.args.get("other", ""))
-    form = _search_form(request.args)
+    form = _checked_form(request.args)
+    other_brn = request.args.get("other", "").strip()
+    if not other_brn:
+        abort(400, "query parameter 'other' is required (the other firm's 사업자등록번호)")
+    try:
+        parse_brn(other_brn)
+    except ValueError as exc:
+        abort(400, f"query parameter 'other' {other_brn!r}: 사업자등록번호 {exc}")
+    firm, other = _firm_or_404(s, brn), _firm_or_404(s, other_brn)
     reasons = why_not(s, firm, other, form, _page_round(s, firm, form))
     return jsonify(firm=firm.brn, other=other.brn, eligible=not reasons,
                    reasons=[dict(code=r.code, ko=r.ko, en=r.en) for r in reasons])
@@ -136,9 +154,8 @@ def run_proposals(run_id):
     """The proposals of a run, filterable by track, status, partner_brn and decision (staff)."""
     s = db_session()
     rows = views.proposal_rows(s, run_or_404(s, run_id))
-    for field in ("track", "status", "partner_brn", "decision"):
-        if request.args.get(field):
-            rows = [r for r in rows if r[field] == request.args[field]]
+    for field, value in _proposal_filters(request.args).items():
+        rows = [r for r in rows if r[field] == value]
     return jsonify(run=run_id, proposals=[views.as_json(r) for r in rows])
 
 
@@ -164,6 +181,59 @@ def decide(round_id):
     s.commit()
     firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
     return jsonify(decisions=[_decision_json(d, firms) for d in views.decisions_of(s, row.id).values()]), 201
+
+
+PROPOSAL_STATUSES = ("proposed", "approved", "rejected")
+
+
+def _proposal_filters(args):
+    """The proposals filters given, checked (400 naming every bad one) and normalised."""
+    allowed = dict(track=TRACKS, status=PROPOSAL_STATUSES, decision=DECISION_KINDS)
+    filters, problems = {}, []
+    for field in ("track", "status", "partner_brn", "decision"):
+        value = args.get(field, "").strip()
+        if not value:
+            continue
+        if field == "partner_brn":
+            try:
+                value = parse_brn(value)
+            except ValueError as exc:
+                problems.append(f"partner_brn {value!r}: 사업자등록번호 {exc}")
+        elif value not in allowed[field]:
+            problems.append(f"{field} {value!r} is not one of {', '.join(allowed[field])}")
+        filters[field] = value
+    if problems:
+        abort(400, "; ".join(problems))
+    return filters
+
+
+def _checked_form(args):
+    """The search form of a recommendations or why-not query; 400 naming every bad parameter.
+
+    Unlike the HTML pages (which fall back to defaults), the API refuses a missing or unknown track,
+    a ``k`` that is not a whole number from 1 to 50 and filter values it does not know.
+    """
+    problems = []
+    track = args.get("track", "").strip()
+    if not track:
+        problems.append(f"query parameter 'track' is required ({', '.join(TRACKS)})")
+    elif track not in TRACKS:
+        problems.append(f"track {track!r} is not one of {', '.join(TRACKS)}")
+    k = args.get("k", "").strip()
+    if k and not (k.isdigit() and 1 <= int(k) <= 50):
+        problems.append(f"k {k!r} must be a whole number from 1 to 50")
+    filters = dict(region=args.get("region", ""), size_class=args.get("size_filter", ""),
+                   certificate=args.get("certificate", ""))
+    try:
+        wanted = normalize_filters(filters)
+    except MatcherError as exc:
+        problems.append(str(exc).replace("size_class filter", "size_filter"))
+        wanted = {}
+    if problems:
+        abort(400, "; ".join(problems))
+    values = dict(args.items())
+    values.update({"size_filter" if key == "size_class" else key: next(iter(v)) for key, v in wanted.items()})
+    return _search_form(values)
 
 
 def _json_body():

@@ -124,8 +124,12 @@ def job(job_id):
 @bp.route("/jobs/<job_id>.json")
 @staff_required
 def job_status(job_id):
-    """The progress of a background run as JSON (polled by the page)."""
-    return jsonify(_job_or_404(job_id).to_dict())
+    """The progress of a background run as JSON (polled by the page); an unknown job is a JSON 404."""
+    found = get_job(job_id)
+    if found is None:
+        return jsonify(error=dict(status=404, message=f"job {job_id!r} not found (jobs are kept until the "
+                                                      "server restarts)")), 404
+    return jsonify(found.to_dict())
 
 
 @bp.route("/runs/<int:run_id>")
