@@ -24,6 +24,7 @@ from .assignment import solve
 from .candidates import EXHAUSTIVE_LIMIT, candidate_edges, explain_pair
 from .eligibility import eligibility_table
 from .errors import InfeasibleError, MatcherError
+from .korean import with_particle
 from .scoring import COMPONENTS, load_weights
 from .tracks import round_rules
 
@@ -412,7 +413,7 @@ def _locked_elsewhere(graph, lead, partner, track):
     partner_name = firms[partner][0].name if partner in firms else partner
     return {"name": name, "brn": lead, "track": "", "reasons": [{
         "code": "locked_in_other_track",
-        "ko": f"다른 과제({track})에서 {partner_name}와(과) 확정된 짝이 있어 이번 실행에서 제외",
+        "ko": f"다른 과제({track})에서 {with_particle(partner_name, '과')} 확정된 짝이 있어 이번 실행에서 제외",
         "en": f"left out of this run: staff locked or approved its pair with {partner_name} in track {track}"}]}
 
 
@@ -422,15 +423,16 @@ def _unmatched_lead(graph, lead, assigned):
                                    "en": "no eligible partner"})
     score, node = max((d["score"], n) for n, d in graph[lead].items())
     name = graph.nodes[node]["name"]
+    best_ko = f"가장 잘 맞는 협력기업 {name}({score:.3f})"
     takers = sorted((assigned[m][1], graph.nodes[m]["name"]) for m in graph[node] if assigned.get(m, (None,))[0] == node)
     if not takers:
         return _item(graph, lead, {
-            "code": "best_partner_unused", "ko": f"가장 잘 맞는 협력기업 {name}({score:.3f})이 쓰이지 않음",
+            "code": "best_partner_unused", "ko": f"{with_particle(best_ko, '이')} 쓰이지 않음",
             "en": f"its best partner {name} (score {score:.3f}) is not used in this run"})
     names = ", ".join(n for _, n in takers[:5])
     return _item(graph, lead, {
         "code": "lost_to_better_pair",
-        "ko": f"가장 잘 맞는 협력기업 {name}({score:.3f})은 {names}와(과) 짝지어짐 (점수 {takers[0][0]:.3f} 이상)",
+        "ko": f"{with_particle(best_ko, '은')} {with_particle(names, '과')} 짝지어짐 (점수 {takers[0][0]:.3f} 이상)",
         "en": f"lost to a better pair: its best partner {name} (score {score:.3f}) went to {names} "
               f"(score {takers[0][0]:.3f} or more)"})
 
