@@ -172,3 +172,19 @@ def test_job_progress_and_run_status_in_english(staff, round_id):
     assert re.fullmatch(r"run \d+: optimal, \d+ pairs", job["message"]), job["message"]
     runs = staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True).split('class="list runs"', 1)[1]
     assert "<td>optimal</td>" in runs
+
+
+def test_audit_detail_as_readable_pairs(staff, round_id):
+    staff.post(f"/staff/rounds/{round_id}/tracks", data={"track_materials": "1", "track_innovation": "1"})
+    response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                          data={"file": (BytesIO(GOOD_FIRMS.encode()), "<i>x</i>.csv")})
+    assert response.status_code == 302
+    page = staff.get("/staff/audit").get_data(as_text=True)
+    table = page.split('class="list audit"', 1)[1]
+    assert "{&#34;" not in table and '{"' not in table  # no raw JSON
+    assert "<b>회차</b>: 테스트 1차" in table and "<b>열린 과제</b>: 혁신성장, 소재부품" in table
+    assert "<b>파일</b>: &lt;i&gt;x&lt;/i&gt;.csv" in table and "<b>추가</b>: 2" in table
+    assert "<i>x</i>" not in table
+    staff.get("/?lang=en")
+    table = staff.get("/staff/audit").get_data(as_text=True).split('class="list audit"', 1)[1]
+    assert "<b>Round</b>: 테스트 1차" in table and "<b>inserted</b>: 2" in table

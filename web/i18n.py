@@ -297,7 +297,7 @@ def _context():
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
                 bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
-                job_message=job_message)
+                job_message=job_message, audit_detail=audit_detail)
 
 
 def init_app(app):
@@ -476,3 +476,38 @@ def job_message(message):
                 groups["status"] = run_status(groups["status"])
             return ko.format(**groups)
     return message
+
+
+# --- audit log ------------------------------------------------------------------------------------
+
+_AUDIT_KEYS = {"round": "round", "track": "track", "lead": "lead", "partner": "partner", "note": "note",
+               "status": "status", "reference_date": "reference_date", "open_tracks": "open_tracks",
+               "username": "username"}
+_AUDIT_LABELS = {"run": ("실행", "run"), "file": ("파일", "file"), "inserted": ("추가", "inserted"),
+                 "updated": ("갱신", "updated"), "unchanged": ("변경 없음", "unchanged"),
+                 "format": ("형식", "format"), "role": ("역할", "role")}
+
+
+def audit_detail(detail):
+    """An audit entry's detail as ``[(label, text)]`` in the current language (a non-dict as one item)."""
+    if not isinstance(detail, dict):
+        return [] if detail in (None, "") else [("", str(detail))]
+    return [(_audit_label(key), _audit_value(key, value)) for key, value in detail.items()]
+
+
+def _audit_label(key):
+    if key in _AUDIT_KEYS:
+        return t(_AUDIT_KEYS[key])
+    return bilingual(*_AUDIT_LABELS[key]) if key in _AUDIT_LABELS else key
+
+
+def _audit_value(key, value):
+    if key == "track" and value:
+        return track_name(value)
+    if key == "open_tracks" and isinstance(value, list):
+        return ", ".join(track_name(v) for v in value) or t("none")
+    if key == "status":
+        return run_status(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)
