@@ -188,3 +188,10 @@ def test_audit_detail_as_readable_pairs(staff, round_id):
     staff.get("/?lang=en")
     table = staff.get("/staff/audit").get_data(as_text=True).split('class="list audit"', 1)[1]
     assert "<b>Round</b>: 테스트 1차" in table and "<b>inserted</b>: 2" in table
+
+
+def test_pages_link_a_favicon_that_is_served(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
