@@ -1,4 +1,4 @@
-"""Export a match run's proposals as XLSX or CSV.
+"""Export a match run's proposals as XLSX or CSV, with the staff decision (kind and note) on each pair.
 
 Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return) are neutralised with a leading single quote.
@@ -10,6 +10,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from . import db
 from .errors import MatcherError, NotFoundError
@@ -17,7 +18,7 @@ from .scoring import COMPONENTS
 
 FORMATS = ("xlsx", "csv")
 HEADERS = ["track", "lead_brn", "lead_name", "partner_brn", "partner_name", "score", *COMPONENTS,
-           "reasons", "status"]
+           "reasons", "status", "decision", "decision_note"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -35,19 +36,32 @@ def safe_cell(value):
 
 
 def proposal_table(session, run_id):
-    """The run's proposals as rows of :data:`HEADERS` (already neutralised)."""
+    """The run's proposals as rows of :data:`HEADERS` (already neutralised).
+
+    ``decision`` and ``decision_note`` are the round's staff decision on the pair (approve, reject,
+    lock or forbid, and its note; empty when none), as they stand at export time.
+    """
     run = session.get(db.MatchRunRow, int(run_id)) if str(run_id).isdigit() else None
     if run is None:
         raise NotFoundError(f"run {run_id!r} not found")
+    decisions = _decisions(session, run.round_id)
     rows = []
     for p in run.proposals:
+        decision = decisions.get((p.lead_id, p.partner_id, p.track)) or decisions.get((p.lead_id, p.partner_id, ""))
         explanation = p.explanation or {}
         values = {c.get("name"): c.get("value") for c in explanation.get("components", [])}
         reasons = "; ".join(r.get("ko", "") if isinstance(r, dict) else str(r) for r in explanation.get("reasons", []))
         row = [p.track, p.lead.brn, p.lead.name, p.partner.brn, p.partner.name, round(float(p.score), 6),
-               *[values.get(name) for name in COMPONENTS], reasons, p.status]
+               *[values.get(name) for name in COMPONENTS], reasons, p.status,
+               decision.kind if decision else "", decision.note or "" if decision else ""]
         rows.append([safe_cell(v) for v in row])
     return rows
+
+
+def _decisions(session, round_id):
+    """``{(lead_id, partner_id, track): DecisionRow}`` of a round (track '' for a decision on every track)."""
+    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_id)
+    return {(d.lead_id, d.partner_id, d.track or ""): d for d in session.scalars(stmt)}
 
 
 def export_run(session, run_id, fmt):

@@ -10,7 +10,7 @@ from matcher import db
 from matcher.errors import MatcherError, NotFoundError
 from matcher.export import HEADERS, export_run, safe_cell
 from tests.test_matching import brn, make_round
-from matcher.matching import run_match
+from matcher.matching import decide, run_match
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
@@ -37,7 +37,9 @@ def test_csv_export(db_url, run_id):
     assert rows[0] == HEADERS and len(rows) == 3
     by_lead = {r[1]: r for r in rows[1:]}
     assert by_lead[brn(0)][2] == "'=HYPERLINK(\"http://x\")"
-    assert all(r[0] == "materials" and r[-1] == "proposed" and float(r[5]) > 0 for r in rows[1:])
+    status = HEADERS.index("status")
+    assert all(r[0] == "materials" and r[status] == "proposed" and float(r[5]) > 0 for r in rows[1:])
+    assert all(r[HEADERS.index("decision")] == "" and r[-1] == "" for r in rows[1:])
     assert all(r[HEADERS.index("reasons")] for r in rows[1:])
 
 
@@ -58,3 +60,27 @@ def test_unknown_run_and_format(db_url, run_id):
             export_run(s, 999, "csv")
         with pytest.raises(MatcherError, match="not one of"):
             export_run(s, run_id, "pdf")
+
+
+def _decide_all(db_url, run_id):
+    """Approve the first proposal with a note, forbid the second with a formula-like note."""
+    with db.transaction(db_url) as s:
+        pairs = [(p.lead.brn, p.partner.brn) for p in s.get(db.MatchRunRow, run_id).proposals]
+        decide(s, "R1", *pairs[0], "approve", "좋은 짝", "staff")
+        decide(s, "R1", *pairs[1], "forbid", "=중복 신청", "staff", "materials")
+    return pairs
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_carry_each_decision_and_its_note(db_url, run_id, fmt):
+    pairs = _decide_all(db_url, run_id)
+    with db.transaction(db_url) as s:
+        data = export_run(s, run_id, fmt)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    else:
+        rows = [["" if v is None else v for v in row] for row in load_workbook(io.BytesIO(data)).active.values]
+    assert list(rows[0]) == HEADERS and HEADERS[-2:] == ["decision", "decision_note"]
+    by_pair = {(r[1], r[3]): r for r in rows[1:]}
+    assert by_pair[pairs[0]][-2:] == ["approve", "좋은 짝"]
+    assert by_pair[pairs[1]][-2:] == ["forbid", "'=중복 신청"]

@@ -140,3 +140,11 @@ def test_api_logout_ends_the_session_and_needs_csrf(app, client, round_id):
     assert client.get(f"/api/v1/rounds/{round_id}/runs").status_code in (401, 403)
     listed = client.get("/api/v1/").get_json()["endpoints"]
     assert any(e["path"] == "/api/v1/session" and "DELETE" in e["methods"] for e in listed)
+
+
+def test_csv_export_names_its_charset_once_and_carries_decisions(app, staff, round_id, bare_run):
+    response = staff.get(f"/staff/runs/{bare_run}/export.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    header = response.get_data().decode("utf-8-sig").splitlines()[0]
+    assert header.endswith("status,decision,decision_note")
