@@ -193,5 +193,5 @@ def test_audit_detail_as_readable_pairs(staff, round_id):
 def test_pages_link_a_favicon_that_is_served(client):
     page = client.get("/").get_data(as_text=True)
     assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
-    icon = client.get("/static/favicon.svg")
-    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
