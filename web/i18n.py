@@ -199,6 +199,8 @@ MESSAGES = {
     "covers_product": ("신청 물품에 해당하는 것", "covering the product applied for"),
     "structure": ("짝 구조", "Pairing structure"),
     "leads_per_partner": ("곳의 주관기업과 협약", "leads per partner"),
+    "graph_one_track": ("짝이 많아 첫 과제만 그렸습니다. 위에서 다른 과제나 모든 과제를 고르세요.",
+                        "Too many pairs for one picture: the first track is shown. Pick another track or all tracks above."),
 }
 
 
