@@ -129,7 +129,7 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
         page.set_input_files(f"#upload-{kind} input[type=file]", str(tmp_path / name))
         page.click(f"#upload-{kind} button[type=submit]")
         page.wait_for_load_state()
-        assert "inserted" in page.locator(".flash.ok").inner_text()
+        assert "건 추가" in page.locator(".flash.ok").inner_text()
 
     page.click("#run-form button[type=submit]")
     page.wait_for_url("**/staff/jobs/*")

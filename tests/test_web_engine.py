@@ -39,7 +39,7 @@ def test_good_uploads_store_firms_then_applications(staff, app, round_id):
     response = _upload(staff, round_id, "firms", GOOD_FIRMS)
     assert response.status_code == 302
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2 inserted" in page
+    assert "기업: 2건 추가" in page
     assert "자동 수정" in page and "부산광역시" in page  # the repair is shown, not silent
     apps = ("사업자등록번호,역할,과제,신청물품,내용\n"
             f"{make_brn(201)},주관,materials,4617161001234567,렌즈 모듈 협력\n"
