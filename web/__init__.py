@@ -8,7 +8,6 @@ pictures, export), :mod:`web.api` (JSON API under ``/api/v1``) and :mod:`web.err
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
@@ -44,7 +43,6 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     db.init_db(app.config["DATABASE_URL"])
     app.json.ensure_ascii = False  # Korean names stay readable in the JSON API
-    app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)
     app.jinja_env.filters["brn"] = lambda digits: format_brn(digits) if digits and len(digits) == 10 else digits
     csrf.init_app(app)
     _register(app)
