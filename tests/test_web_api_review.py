@@ -1,12 +1,13 @@
 """Review findings on the staff workbench and the JSON API: decisions on ineligible pairs, input checks,
 logout, exports with decisions, a paginated proposals page and a one-track pictures page."""
 
+import re
 from datetime import date
 
 import pytest
 
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, db, make_brn
+from conftest_web import ROUND, add_firm, db, make_brn
 
 
 def _decide_api(client, round_id, lead, partner, kind, **extra):
@@ -148,3 +149,73 @@ def test_csv_export_names_its_charset_once_and_carries_decisions(app, staff, rou
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     header = response.get_data().decode("utf-8-sig").splitlines()[0]
     assert header.endswith("status,decision,decision_note")
+
+
+@pytest.fixture
+def big_run(app, round_id):
+    """A run of 250 stored proposals over two tracks (no solve), leads spread over pages."""
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        firms = [add_firm(s, 100 + i, f"주관{i:03d}", "소기업") for i in range(250)]
+        partners = [s.query(db.FirmRow).filter_by(brn=make_brn(n)).one() for n in (11, 12)]
+        s.flush()
+        row = db.MatchRunRow(round_id=round_id, track=None, status="optimal")
+        for i, firm in enumerate(firms):
+            track = "innovation" if i < 40 else "materials"
+            row.proposals.append(db.ProposalRow(lead_id=firm.id, partner_id=partners[i % 2].id, track=track,
+                                                score=i / 1000, status="proposed", explanation={}))
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def _leads_shown(page):
+    return re.findall(r'id="p-(\d+)"', page)
+
+
+def test_proposals_page_is_paginated_keeping_filters_and_sort(staff, big_run):
+    first = staff.get(f"/staff/runs/{big_run}").get_data(as_text=True)
+    assert first.count('class="proposal"') == 100 and 'data-complete="0"' in first
+    assert "1–100 / 250" in first and f"/staff/runs/{big_run}?page=3" in first
+    last = staff.get(f"/staff/runs/{big_run}?page=3").get_data(as_text=True)
+    assert last.count('class="proposal"') == 50
+    assert set(_leads_shown(first)).isdisjoint(_leads_shown(last))
+    assert staff.get(f"/staff/runs/{big_run}?page=99").get_data(as_text=True).count('class="proposal"') == 50
+    assert staff.get(f"/staff/runs/{big_run}?page=x").get_data(as_text=True).count('class="proposal"') == 100
+    page = staff.get(f"/staff/runs/{big_run}?track=materials&sort=score&order=desc").get_data(as_text=True)
+    scores = [float(v) for v in re.findall(r'data-value="([\d.]+)"', page)]
+    assert len(scores) == 100 and scores == sorted(scores, reverse=True) and scores[0] == pytest.approx(0.249)
+    assert "1–100 / 210" in page and 'data-track="innovation"' not in page
+    nxt = f"/staff/runs/{big_run}?page=2&amp;track=materials&amp;sort=score&amp;order=desc"
+    links = re.findall(r'href="(/staff/runs/\d+\?[^"]+)"', page)
+    assert any(set(l.split("?")[1].split("&amp;")) == set(nxt.split("?")[1].split("&amp;")) for l in links), links
+    innovation = staff.get(f"/staff/runs/{big_run}?track=innovation").get_data(as_text=True)
+    assert innovation.count('class="proposal"') == 40 and 'class="pages' not in innovation
+
+
+def test_small_runs_stay_on_one_complete_page(staff, round_id, bare_run):
+    page = staff.get(f"/staff/runs/{bare_run}").get_data(as_text=True)
+    assert 'data-complete="1"' in page and 'class="pages' not in page
+
+
+def test_a_decision_returns_to_the_page_it_was_made_on(app, staff, big_run):
+    lead = make_brn(1)  # a lead of the seeded round (the stored proposals' firms have no applications)
+    response = staff.post(f"/staff/runs/{big_run}/decide", data=dict(
+        lead=lead, partner=make_brn(11), track="materials", kind="reject",
+        listing_page="3", listing_track="materials", listing_next="//evil.example"))
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "page=3" in location and "track=materials" in location and "evil" not in location
+    assert location.endswith("#p-" + lead)
+
+
+def test_pictures_of_a_big_run_default_to_the_first_track(staff, big_run):
+    page = staff.get(f"/staff/runs/{big_run}/pictures").get_data(as_text=True)
+    assert 'id="graph-capped"' in page
+    assert page.count("<line") < 60  # innovation's 40 pairs, not all 250
+    everything = staff.get(f"/staff/runs/{big_run}/pictures?track=all").get_data(as_text=True)
+    assert 'id="graph-capped"' not in everything and everything.count("<line") >= 250
+
+
+def test_pictures_of_a_small_run_show_every_track(staff, round_id, bare_run):
+    page = staff.get(f"/staff/runs/{bare_run}/pictures").get_data(as_text=True)
+    assert 'id="graph-capped"' not in page

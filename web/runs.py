@@ -139,11 +139,52 @@ def run(run_id):
     session = db_session()
     row = run_or_404(session, run_id)
     rows = views.proposal_rows(session, row)
-    return render_template("staff/run.html", run=row, round=run_round(session, row), proposals=rows,
-                           diagnostics=views.diagnostics_sections(row.diagnostics), kinds=DECISION_KINDS,
-                           tracks=sorted({r["track"] for r in rows}),
+    listing = proposal_page(rows, request.args)
+    return render_template("staff/run.html", run=row, round=run_round(session, row), proposals=listing["rows"],
+                           listing=listing, diagnostics=views.diagnostics_sections(row.diagnostics),
+                           kinds=DECISION_KINDS, tracks=sorted({r["track"] for r in rows}),
                            partners=sorted({r["partner_name"] for r in rows}),
                            statuses=sorted({r["status"] for r in rows}))
+
+
+PAGE_SIZE = 100  # proposals per workbench page: a national run has thousands
+LISTING_FILTERS = {"track": "track", "partner": "partner_name", "status": "status"}
+LISTING_SORTS = {"track": "track", "lead": "lead_name", "partner": "partner_name", "score": "score",
+                 "status": "status", "decision": "decision"}
+LISTING_KEYS = (*LISTING_FILTERS, "sort", "order", "page")
+
+
+def proposal_page(rows, args, size=PAGE_SIZE):
+    """One page of the workbench: ``rows`` filtered, sorted and sliced as the query string asks.
+
+    Parameters
+    ----------
+    rows : list of dict
+        :func:`web.proposals.proposal_rows` of a run.
+    args : mapping
+        ``track``, ``partner`` (name), ``status`` filters; ``sort`` (one of :data:`LISTING_SORTS`) and
+        ``order`` (``asc``/``desc``); ``page`` (from 1; out of range or not a number: the nearest page).
+
+    Returns
+    -------
+    dict
+        ``rows`` of the page, ``page``, ``pages``, ``total`` (after filtering), ``start`` (1-based index
+        of the first row shown), ``params`` (the filters and sort given, to keep in links) and ``complete``
+        (True when the page holds every proposal of the run, so the browser may filter and sort it alone).
+    """
+    params = {key: str(args.get(key, "")).strip() for key in LISTING_KEYS[:-1]}
+    params = {key: value for key, value in params.items() if value}
+    shown = [r for r in rows if all(r[field] == params[key] for key, field in LISTING_FILTERS.items()
+                                    if key in params)]
+    if params.get("sort") in LISTING_SORTS:
+        field = LISTING_SORTS[params["sort"]]
+        shown = sorted(shown, key=lambda r: r[field], reverse=params.get("order") == "desc")
+    pages = max(1, -(-len(shown) // size))
+    page = str(args.get("page", "1")).strip()
+    page = min(max(int(page), 1), pages) if page.isdigit() else 1
+    start = (page - 1) * size
+    return dict(rows=shown[start:start + size], page=page, pages=pages, total=len(shown), start=start + 1,
+                params=params, complete=pages == 1 and len(shown) == len(rows))
 
 
 @bp.route("/runs/<int:run_id>/pictures")
@@ -156,18 +197,33 @@ def pictures(run_id):
     rules, _on = round_rules_and_day(round_row)
     rows = views.proposal_rows(session, row)
     tracks = sorted({r["track"] for r in rows})
-    track = request.args.get("track", "")
+    track = picture_track(rows, request.args.get("track", ""))
     if track:
         rows = [r for r in rows if r["track"] == track]
     diagnostics = views.for_track(row.diagnostics, track)
     loads = views.partner_loads(rows, rules)
     return render_template("staff/pictures.html", run=row, round=round_row, tracks=tracks,
-                           track=track, track_colours=charts.TRACK_COLOURS,
+                           track=track, capped=track and not request.args.get("track"), track_colours=charts.TRACK_COLOURS,
                            graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph"),
                                                       unused=views.unused_partner_names(diagnostics)),
                            load=charts.load_svg(loads + views.unused_loads(session, diagnostics, rules),
                                                 t("load_chart")),
                            histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram")))
+
+
+GRAPH_PAIRS = 150  # beyond this many pairs the all-tracks graph is too tall to read: show one track
+
+
+def picture_track(rows, asked):
+    """The track the pictures page shows: ``asked`` (``all`` for every track); without one, every track
+    when the run has at most :data:`GRAPH_PAIRS` pairs, else the first track (in :data:`TRACKS` order)
+    with proposals."""
+    if asked == "all":
+        return ""
+    if asked or len(rows) <= GRAPH_PAIRS:
+        return asked
+    present = {r["track"] for r in rows}
+    return next((key for key in TRACKS if key in present), "")
 
 
 @bp.route("/runs/<int:run_id>/decide", methods=["POST"])
@@ -181,7 +237,10 @@ def decide(run_id):
     views.record_decision(session, round_row, request.form, actor())
     session.commit()
     flash(t("decided"), "ok")
-    return redirect(url_for("runs.run", run_id=row.id) + "#p-" + request.form.get("lead", ""))
+    # back to the page of the listing the decision was made on (only the listing's own keys are kept)
+    back = {key: request.form.get("listing_" + key, "") for key in LISTING_KEYS}
+    back = {key: value for key, value in back.items() if value}
+    return redirect(url_for("runs.run", run_id=row.id, **back) + "#p-" + request.form.get("lead", ""))
 
 
 @bp.route("/runs/<int:run_id>/export.<fmt>")

@@ -1,4 +1,4 @@
-// Small vanilla helpers: sortable/filterable proposals, expandable rows, job progress polling.
+// Small vanilla helpers: sortable/filterable (or server-paged) proposals, expandable rows, job progress polling.
 (function () {
   "use strict";
 
@@ -13,13 +13,25 @@
     return cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
   }
 
-  function makeSortable(table) {
+  // A listing is "complete" when this page holds every proposal of the run: filter and sort it here.
+  // Otherwise the server filters, sorts and pages it, and the controls navigate.
+  function serverSort(th, ascending) {
+    var url = new URL(location.href);
+    url.searchParams.set("sort", th.dataset.key);
+    url.searchParams.set("order", ascending ? "asc" : "desc");
+    url.searchParams.delete("page");
+    url.hash = "";
+    location.assign(url.toString());
+  }
+
+  function makeSortable(table, complete) {
     var heads = table.querySelectorAll("thead th[data-sort]");
     heads.forEach(function (th, index) {
       th.tabIndex = 0;
       th.addEventListener("click", function () {
         var numeric = th.dataset.sort === "number";
         var ascending = th.getAttribute("aria-sort") !== "ascending";
+        if (!complete) { serverSort(th, ascending); return; }
         heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
         th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         var bodies = Array.prototype.slice.call(table.querySelectorAll("tbody.proposal"));
@@ -45,7 +57,9 @@
   function wireProposals() {
     var table = document.getElementById("proposals");
     if (!table) { return; }
-    makeSortable(table);
+    var controls = document.getElementById("proposal-filters");
+    var complete = !controls || controls.dataset.complete === "1";
+    makeSortable(table, complete);
     table.addEventListener("click", function (event) {
       var button = event.target.closest("button.toggle");
       if (!button) { return; }
@@ -53,9 +67,10 @@
       detail.hidden = !detail.hidden;
       button.setAttribute("aria-expanded", String(!detail.hidden));
     });
-    var controls = document.getElementById("proposal-filters");
     if (controls) {
-      controls.addEventListener("change", function () { applyFilters(table, controls); });
+      controls.addEventListener("change", function () {
+        if (complete) { applyFilters(table, controls); } else { controls.submit(); }
+      });
     }
     if (location.hash && location.hash.indexOf("#p-") === 0) {
       var body = document.getElementById(location.hash.slice(1));
