@@ -104,6 +104,29 @@ def _greedy_pass(problem, order, closed):
     return take
 
 
+def _fill_weighted(problem, mask, need, priority):
+    """With 조합 leads: a small MILP giving every forced partner ``need`` SMEs (at most its maximum), best priority."""
+    import scipy.sparse as sp
+
+    from . import highs
+    edges = np.flatnonzero(mask)
+    if not len(edges):
+        return np.zeros(problem.n_edges, bool)
+    leads, lrow = np.unique(problem.lead[edges], return_inverse=True)
+    parts, prow = np.unique(problem.partner[edges], return_inverse=True)
+    w = problem.weight[edges].astype(float)
+    n = len(edges)
+    A = sp.vstack([sp.csr_matrix((np.ones(n), (lrow, np.arange(n))), shape=(len(leads), n)),
+                   sp.csr_matrix((w, (prow, np.arange(n))), shape=(len(parts), n)),
+                   sp.csr_matrix((-w, (prow, np.arange(n))), shape=(len(parts), n))], format="csr")
+    b = np.concatenate([np.ones(len(leads)), problem.cap_max[parts].astype(float), -need[parts].astype(float)])
+    res = highs.solve(-priority[edges], A, b, np.zeros(n), np.ones(n), integer=True)
+    taken = np.zeros(problem.n_edges, bool)
+    if res.x is not None:
+        taken[edges[res.x > 0.5]] = True
+    return taken
+
+
 def _short(problem, chosen):
     count = np.bincount(problem.partner[np.isin(problem.edge_id, chosen)], minlength=problem.n_partners)
     return (problem.cap_min > 1) & ~problem.must_open & (count > 0) & (count < problem.cap_min)
@@ -147,11 +170,15 @@ def fill_forced(problem, priority=None, names=None):
         top = problem.score.max() if problem.n_edges else 1.0
         priority = problem.score / top if top > 0 else np.zeros(problem.n_edges)
     mask = need[problem.partner] > 0
-    sub = replace(problem.keep(mask), cap_max=need, score=priority[mask] + float(need.sum() + 1))
-    taken = np.isin(problem.edge_id, solve_plain(sub))
-    got = np.bincount(problem.partner[taken], minlength=problem.n_partners)
+    if problem.keep(mask).weighted:
+        taken = _fill_weighted(problem, mask, need, priority)
+    else:
+        sub = replace(problem.keep(mask), cap_max=need, score=priority[mask] + float(need.sum() + 1))
+        taken = np.isin(problem.edge_id, solve_plain(sub))
+    got = problem.load(taken)
     short = np.flatnonzero(got < need)
     if short.size:
-        raise InfeasibleError([f"{names('partner', p)} forced open by a lock still needs {need[p]} more leads and can get "
+        unit = "SMEs" if problem.weighted else "leads"
+        raise InfeasibleError([f"{names('partner', p)} forced open by a lock still needs {need[p]} more {unit} and can get "
                                f"only {got[p]} from the leads left free" for p in short])
     return fix(problem, ones=taken)
