@@ -60,10 +60,10 @@ def quick_solution(problem, rounds=1):
 def greedy_solution(problem, rounds=2):
     """A feasible assignment of the free edges by best pairs first, and a valid upper bound.
 
-    Each round takes the edges best score first whenever the lead is free and the
-    partner has room (weights counted); partners left below their minimum are then
-    closed and the round repeated (``rounds`` times); the pairs of partners still short
-    are dropped. Forced partners are not filled here (see :func:`fill_forced`).
+    Each round places the leads by proposals (:func:`_greedy_pass`: a lead asks its best
+    partner with room, a partner keeps its best proposals); partners left below their
+    minimum are then closed and the round repeated (``rounds`` times); the pairs of
+    partners still short are dropped. Forced partners are not filled here (see :func:`fill_forced`).
 
     Returns
     -------
@@ -76,7 +76,7 @@ def greedy_solution(problem, rounds=2):
         return problem.edge_id[:0], 0.0
     best = np.zeros(problem.n_leads)
     np.maximum.at(best, problem.lead, problem.score)
-    order = np.argsort(-problem.score, kind="stable")
+    order = np.lexsort((-problem.score, problem.lead))
     closed = np.zeros(problem.n_partners, bool)
     for _round in range(rounds + 1):
         take = _greedy_pass(problem, order, closed)
@@ -89,18 +89,34 @@ def greedy_solution(problem, rounds=2):
     return problem.edge_id[take], float(best.sum())
 
 
-def _greedy_pass(problem, order, closed):
-    lead, partner, weight = problem.lead.tolist(), problem.partner.tolist(), problem.weight.tolist()
-    room = problem.cap_max.tolist()
-    free = [True] * problem.n_leads
-    shut = closed.tolist()
+GREEDY_ROUNDS = 60
+"""Proposal rounds of :func:`_greedy_pass` at most (each is a few vectorised sorts)."""
+
+
+def _greedy_pass(problem, by_lead, closed):
+    """Rounds of proposals: each free lead asks its best partner that still has room; each partner
+    keeps the best proposals that fit (weights counted). Every round places at least one lead per
+    partner asked, so few rounds are needed; ``by_lead`` orders the edges by lead, best first."""
+    lead, part, weight, score = problem.lead, problem.partner, problem.weight, problem.score
+    free = np.ones(problem.n_leads, bool)
+    room = problem.cap_max.astype(np.int64).copy()
+    alive = ~closed[part]
     take = np.zeros(problem.n_edges, bool)
-    for e in order.tolist():
-        lead_e, part_e = lead[e], partner[e]
-        if free[lead_e] and not shut[part_e] and room[part_e] >= weight[e]:
-            free[lead_e] = False
-            room[part_e] -= weight[e]
-            take[e] = True
+    for _round in range(GREEDY_ROUNDS):
+        ok = alive & free[lead] & (room[part] >= weight)
+        cand = by_lead[ok[by_lead]]
+        if not len(cand):
+            break
+        first = cand[np.r_[True, lead[cand[1:]] != lead[cand[:-1]]]]
+        asked = first[np.lexsort((-score[first], part[first]))]
+        group = part[asked]
+        cum = np.cumsum(weight[asked])
+        starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
+        before = np.repeat(np.r_[0, cum[starts[1:] - 1]], np.diff(np.r_[starts, len(asked)]))
+        accepted = asked[cum - before <= room[group]]
+        take[accepted] = True
+        free[lead[accepted]] = False
+        room -= np.bincount(part[accepted], weights=weight[accepted], minlength=problem.n_partners).astype(np.int64)
     return take
 
 

@@ -15,6 +15,9 @@ from .problem import fix, make_problem
 from .search import solve_problem
 
 OPTIMAL_GAP = 1e-9
+RESERVE_PER_EDGE = 1.5e-6
+"""Seconds per edge kept back from a time limit for the work after the search stops (the greedy
+answer is ~1.1 µs per edge); at most a quarter of the limit."""
 
 
 @dataclass
@@ -124,6 +127,8 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
     """
     start = time.perf_counter()
     deadline = None if time_limit is None else start + float(time_limit)
+    if deadline is not None:  # keep time for the answer after the search stops (greedy, pairs frame)
+        deadline -= min(0.25 * float(time_limit), RESERVE_PER_EDGE * len(edges) + 0.02)
     problem, edges, names, (base, part_ids) = prepare(leads, partners, edges, locks, forbid, members=members,
                                                       with_base=True)
     out = solve_problem(problem, deadline)

@@ -49,6 +49,7 @@ class LPResult:
     reduced_lower: np.ndarray | None  # >= 0: objective loss per unit raised from 0
     reduced_upper: np.ndarray | None  # >= 0: objective loss per unit lowered from 1
     row_dual: np.ndarray | None = None  # >= 0 per row (rows of build_model, leads first)
+    bound: float | None = None  # "limit": an upper bound from the interrupted duals (Lagrangian), if any
 
 
 def build_model(problem):
@@ -120,7 +121,8 @@ def solve_lp(model, lower=None, upper=None, deadline=None):
     if res.status == "infeasible":
         return LPResult("infeasible", None, None, None, None)
     if res.status != "optimal":
-        return LPResult("limit", None, None, None, None)
+        bound = None if res.row_dual is None else lagrangian_bound(model, res.row_dual, lower, upper)
+        return LPResult("limit", None, None, None, None, bound=bound)
     rc = res.col_dual
     return LPResult("optimal", -res.objective, res.x, np.maximum(rc, 0.0), np.maximum(-rc, 0.0),
                     np.maximum(-res.row_dual, 0.0))
@@ -150,6 +152,18 @@ def solve_milp(model, lower=None, upper=None, deadline=None):
     if res.x is None:
         return "limit", None, None, bound
     return ("optimal" if res.status == "optimal" else "feasible"), -res.objective, res.x, bound
+
+
+def lagrangian_bound(model, row_dual, lower, upper):
+    """Upper bound on the maximised score from any row prices (weak duality; valid whatever HiGHS' status).
+
+    With ``y = min(row_dual, 0)`` (HiGHS' sign for ``<=`` rows), ``min over the box of
+    (c - A'y) x + b'y`` is at most the LP minimum; its negation bounds the maximum.
+    """
+    y = np.minimum(np.nan_to_num(row_dual), 0.0)
+    reduced = model.c - model.A.T @ y
+    low = float(model.b @ y + np.minimum(reduced * lower, reduced * upper).sum())
+    return -low
 
 
 def is_integral(values):

@@ -120,7 +120,7 @@ def _solve_constrained(problem, comp, deadline, depth):
         raise InfeasibleError(["the locked pairs cannot all hold together: the partners they force open "
                                "cannot all reach their minimum number of leads"])
     if lp.status == "limit":
-        return _fallback(problem)
+        return _fallback(problem, lp.bound)
     x, y = lp.x[:model.n_x], lp.x[model.n_x:]
     part_comp = np.full(problem.n_partners, -1)
     part_comp[problem.partner] = comp
@@ -459,13 +459,16 @@ def _milp(sub, deadline):
     return Outcome(np.concatenate([sub.fixed, sub.edge_id[take]]), value, bound, stats)
 
 
-def _fallback(problem):
+def _fallback(problem, lp_bound=None):
     """The quick answer (:func:`.greedy.greedy_solution`) when the time limit cuts the LP short.
 
     Its value is ``-inf`` (no answer) when a partner forced open by a lock is left
-    short; the bound (each lead's best pair) is valid either way.
+    short; the bound (each lead's best pair, or the interrupted LP's Lagrangian bound
+    when lower) is valid either way.
     """
-    chosen, bound = greedy_solution(problem)
+    chosen, bound = greedy_solution(problem, rounds=1)
+    if lp_bound is not None:
+        bound = min(bound, lp_bound)
     taken = np.isin(problem.edge_id, chosen)
     count = problem.load(taken)
     value = problem.fixed_score + float(problem.score[taken].sum())
