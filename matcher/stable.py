@@ -65,7 +65,7 @@ def deferred_acceptance(lead_prefs, partner_rank, capacity, weight=None, deadlin
     steps = 0
     while free:
         steps += 1
-        if deadline is not None and steps % 4096 == 0 and time.perf_counter() >= deadline:
+        if deadline is not None and steps % 256 == 0 and time.perf_counter() >= deadline:
             break
         lead = free.popleft()
         prefs = lead_prefs[lead]
