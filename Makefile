@@ -1,4 +1,4 @@
-# make run  — set up everything (venv, install, database, demo round) and start the web app
+# make run  — set up everything (venv, install, database migrated to the newest revision, demo round) and start the web app
 # make test — set up with the test extras and run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(BIN)/matcher init-db
+	$(BIN)/matcher db upgrade
 	$(BIN)/matcher demo load
 
 run: demo

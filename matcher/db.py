@@ -2,7 +2,8 @@
 
 SQLite file ``instance/matcher.sqlite`` by default; any ``DATABASE_URL`` (for example
 ``postgresql+psycopg://user:pw@host/db``) is accepted. Writes happen in transactions
-(:func:`transaction`); the schema is created by ``matcher init-db``.
+(:func:`transaction`); the schema is created and upgraded by Alembic migrations shipped in
+``matcher/migrations`` (``matcher db upgrade``, also run by :func:`init_db`).
 
 ORM rows convert to the engine's plain dataclasses with :func:`firm_from_row` and
 :func:`application_from_row`.
@@ -19,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text,
-                        UniqueConstraint, create_engine, event, inspect, select)
+                        UniqueConstraint, create_engine, event, inspect, select, text)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (ArgumentError, InterfaceError, NoSuchModuleError,
                             OperationalError)
@@ -258,8 +259,44 @@ def dispose_engines():
     _engines.clear()
 
 
-def init_db(url=None):
-    """Create every table that does not exist yet; returns the engine.
+MIGRATIONS = "matcher:migrations"
+BASELINE_REVISION = "0001"  # the schema main had before migrations (commit 70aa25c)
+_ADVISORY_LOCK = 727_274_001  # PostgreSQL: one upgrade at a time
+
+
+def alembic_config(connection=None):
+    """An Alembic :class:`~alembic.config.Config` for the shipped migrations (``matcher/migrations``)."""
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["connection"] = connection
+    return config
+
+
+_heads = {}
+
+
+def head_revision():
+    """The newest revision of the shipped migrations."""
+    if "head" not in _heads:
+        from alembic.script import ScriptDirectory
+        _heads["head"] = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _heads["head"]
+
+
+def current_revision(connection):
+    """The database's revision (``alembic_version``), or None when it has none."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(url=None, revision="head"):
+    """Bring the schema up to ``revision`` (the newest by default); returns the engine.
+
+    An empty database gets every migration; one made by ``create_all`` before migrations existed
+    (tables but no ``alembic_version``) is first stamped at :data:`BASELINE_REVISION`, so its rows
+    are kept. Safe to run again and from several processes at once (PostgreSQL takes an advisory lock).
 
     Raises
     ------
@@ -267,14 +304,29 @@ def init_db(url=None):
         When the database cannot be reached or created (a missing folder, no permission,
         a server that does not answer); the message names the URL with its password hidden.
     """
+    from alembic import command
     engine = get_engine(url)
     try:
-        Base.metadata.create_all(engine)
+        with engine.connect() as conn:
+            if revision == "head" and current_revision(conn) == head_revision():
+                return engine
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+            config = alembic_config(conn)
+            if current_revision(conn) is None and inspect(conn).has_table("firms"):
+                command.stamp(config, BASELINE_REVISION)
+            command.upgrade(config, revision)
     except (OperationalError, InterfaceError) as exc:
         reason = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
         shown = engine.url.render_as_string(hide_password=True)
         raise MatcherError(f"cannot open the database {shown}: {reason}") from None
     return engine
+
+
+def init_db(url=None):
+    """Create or upgrade the schema to the newest migration (:func:`upgrade`); returns the engine."""
+    return upgrade(url)
 
 
 def session_factory(url=None):

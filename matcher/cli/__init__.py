@@ -1,6 +1,6 @@
 """The ``matcher`` command line.
 
-One module per area: ``data`` (database, rounds, import, demo), ``recommend``
+One module per area: ``admin`` (schema migrations), ``data`` (database, rounds, import, demo), ``recommend``
 (partner recommendations), ``solve`` (assignment solver, round matching, export).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
 exit code 2; never a traceback for a user mistake.
@@ -29,8 +29,8 @@ def main():
 
 
 def _register():
-    from . import data, recommend, solve
-    for module in (data, recommend, solve):
+    from . import admin, data, recommend, solve
+    for module in (admin, data, recommend, solve):
         for command in module.COMMANDS:
             main.add_command(command)
 
