@@ -1,6 +1,6 @@
 """Storage: the SQLAlchemy 2.x schema and sessions.
 
-SQLite file ``instance/matcher.sqlite`` by default; any ``DATABASE_URL`` (for example
+SQLite file ``matcher.sqlite`` in the instance folder by default (:func:`matcher.paths.instance_dir`); any ``DATABASE_URL`` (for example
 ``postgresql+psycopg://user:pw@host/db``) is accepted. Writes happen in transactions
 (:func:`transaction`); the schema is created and upgraded by Alembic migrations shipped in
 ``matcher/migrations`` (``matcher db upgrade``, also run by :func:`init_db`).
@@ -28,18 +28,21 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from .errors import MatcherError, NotFoundError
 from .firms import Application, Certificate, Firm, Licence
+from .paths import instance_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_PATH = PROJECT_ROOT / "instance" / "matcher.sqlite"
+def default_db_path():
+    """``matcher.sqlite`` in the instance folder (:func:`matcher.paths.instance_dir`)."""
+    return instance_dir() / "matcher.sqlite"
 
 
 def database_url(url=None):
-    """The URL to use: ``url``, else ``$DATABASE_URL``, else the SQLite file in ``instance/``."""
+    """The URL to use: ``url``, else ``$DATABASE_URL``, else the SQLite file in the instance folder."""
     url = url or os.environ.get("DATABASE_URL")
     if url:
         return url
-    DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_DB_PATH}"
+    path = default_db_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
 
 
 def _now():
@@ -359,7 +362,7 @@ def read_only(url=None):
     NotFoundError
         When the database or its schema does not exist (``matcher init-db`` creates them).
     """
-    url = make_url(url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}")
+    url = make_url(url or os.environ.get("DATABASE_URL") or f"sqlite:///{default_db_path()}")
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or ":memory:")

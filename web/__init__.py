@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from matcher import db
 from matcher.firms import format_brn
+from matcher.paths import instance_dir
 
 csrf = CSRFProtect()
 
@@ -35,7 +36,7 @@ def create_app(test_config=None):
     -------
     flask.Flask
     """
-    app = Flask(__name__, instance_path=str(db.PROJECT_ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(instance_dir().resolve()))
     app.config.from_mapping(_default_config(app))
     if test_config:
         app.config.update(test_config)
