@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 from .errors import MatcherError, NotFoundError
 from .firms import Application, Certificate, Firm, Licence
 from .paths import instance_dir
+from .text import ascii_digits
 
 def default_db_path():
     """``matcher.sqlite`` in the instance folder (:func:`matcher.paths.instance_dir`)."""
@@ -433,7 +434,7 @@ def latest_round(session):
 
 def get_firm(session, brn):
     """A firm by 사업자등록번호 (with or without dashes); :class:`NotFoundError` when there is none."""
-    digits = str(brn).replace("-", "").strip()
+    digits = ascii_digits(brn).replace("-", "").strip()
     row = session.scalars(select(FirmRow).where(FirmRow.brn == digits)).first()
     if row is None:
         raise NotFoundError(f"firm {brn!r} not found")

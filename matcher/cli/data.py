@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
+from ..text import TextError, clean_text
 from ..tracks import load_rules, track_key
+from ..validate import MAX_LENGTH
 
 
 @click.command("init-db")
@@ -59,8 +61,12 @@ def round_create(name, reference_date, tracks, database_url):
 
 
 def _round_name(name):
-    """A round name that is not blank and cannot be taken for a round or run id."""
-    name = name.strip()
+    """A round name that is not blank and cannot be taken for a round or run id (NFC, no control
+    characters, at most as long as the database column)."""
+    try:
+        name = clean_text(name, MAX_LENGTH["round"], single_line=True).strip()
+    except TextError as exc:
+        raise MatcherError(f"round name: {exc.reason}") from None
     if not name:
         raise MatcherError("round name is empty; give one such as '2026년 2차'")
     if name.isdigit():
