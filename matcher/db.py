@@ -31,6 +31,7 @@ from .firms import Application, Certificate, Firm, Licence
 from .paths import instance_dir
 from .text import ascii_digits
 
+
 def default_db_path():
     """``matcher.sqlite`` in the instance folder (:func:`matcher.paths.instance_dir`)."""
     return instance_dir() / "matcher.sqlite"
@@ -233,14 +234,26 @@ def get_engine(url=None):
     """
     url = database_url(url)
     if url not in _engines:
+        sqlite = url.startswith("sqlite")
         try:
-            engine = create_engine(url, future=True)
+            engine = create_engine(url, future=True,
+                                   connect_args={"timeout": busy_timeout()} if sqlite else {})
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise MatcherError(f"cannot use DATABASE_URL {_shown(url)}: {exc}") from None
-        if url.startswith("sqlite"):
+        if sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         _engines[url] = engine
     return _engines[url]
+
+
+def busy_timeout():
+    """Seconds a SQLite writer waits for another one to finish: ``$MATCHER_DB_BUSY_TIMEOUT``, else 30."""
+    try:
+        return max(0.0, float(os.environ.get("MATCHER_DB_BUSY_TIMEOUT", "30")))
+    except ValueError:
+        raise MatcherError(f"MATCHER_DB_BUSY_TIMEOUT {os.environ['MATCHER_DB_BUSY_TIMEOUT']!r} is not "
+                           "a number of seconds") from None
 
 
 def _shown(url):
@@ -255,6 +268,14 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so a writer can take the lock up front.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn):
+    """``BEGIN IMMEDIATE`` for :func:`transaction` (writers queue on the busy timeout instead of
+    deadlocking when two readers both try to write); plain ``BEGIN`` otherwise."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
 
 def dispose_engines():
@@ -342,13 +363,30 @@ def transaction(url=None):
     """A session whose work is committed together, or rolled back whole on any error."""
     session = session_factory(url)()
     try:
-        yield session
-        session.commit()
+        try:
+            session.connection(execution_options={"sqlite_write": True})
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            if "database is locked" in str(exc.orig):
+                raise BusyError(busy_timeout()) from None
+            raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+class BusyError(MatcherError):
+    """Another writer kept a SQLite database locked for longer than the busy timeout."""
+
+    def __init__(self, seconds):
+        super().__init__(
+            f"데이터베이스를 다른 작업(가져오기나 매칭)이 쓰고 있어 {seconds:g}초 기다린 뒤 멈췄습니다. 아무것도 "
+            f"저장하지 않았습니다. 끝난 뒤 다시 하세요 / the database is busy: another import or run kept it "
+            f"locked for more than {seconds:g} s; nothing was written; try again when it has finished "
+            "(MATCHER_DB_BUSY_TIMEOUT sets the wait)")
 
 
 @contextmanager
