@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import Problem, ValidationError
+from .paths import DATA_DIR  # shipped as matcher.data
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EARTH_RADIUS_KM = 6371.0088
 
 # --- regions ----------------------------------------------------------------------------------

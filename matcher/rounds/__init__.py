@@ -27,7 +27,7 @@ from .runs import (check_run_params, conflicts_of, firm_sizes, log_export, get_r
                    store_run, decisions_since)
 
 __all__ = [
-    "audit_entries", "firm_sizes", "log_export", "import_file", "list_interests",
+    "audit_entries", "decisions", "firm_sizes", "log_export", "runs", "import_file", "list_interests",
     "KINDS", "application_counts", "cancel_job", "check_name", "check_run_params", "conflicts_of",
     "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round",

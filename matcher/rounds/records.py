@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from .. import db
 from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..text import TextError, clean_text
 from ..tracks import TRACKS, track_key
 
 NAME_MAX = 100
@@ -30,7 +31,11 @@ def check_name(name):
     >>> check_name("  2026년 2차 ")
     '2026년 2차'
     """
-    text = unicodedata.normalize("NFC", str(name or "")).strip()
+    try:
+        text = clean_text(str(name or ""), None, single_line=True).strip()
+    except TextError as exc:
+        raise ValidationError([Problem(None, "round name", str(name)[:40], exc.reason)],
+                              ko=f"회차 이름: {exc.reason_ko}") from None
     if not text:
         en, ko = "is empty; give a name such as '2026년 2차'", "회차 이름이 비어 있습니다. '2026년 2차'처럼 입력하세요."
     elif len(text) > NAME_MAX:
@@ -38,8 +43,6 @@ def check_name(name):
     elif text.isdigit():
         en = "is all digits and would be read as a round id; add a word, e.g. '12345차'"
         ko = f"회차 이름 '{text}'은(는) 숫자뿐이라 회차 번호로 읽힙니다. '{text}차'처럼 글자를 더하세요."
-    elif any(unicodedata.category(ch)[0] == "C" for ch in text):
-        en, ko = "contains a control character", "회차 이름에 제어 문자가 있습니다."
     else:
         return text
     shown = text if len(text) <= 40 else text[:40] + "…"
