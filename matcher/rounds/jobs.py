@@ -200,7 +200,7 @@ class _Beat(threading.Thread):
                     s.execute(update(db.JobRow).where(db.JobRow.id == self.job_id).values(heartbeat_at=db._now()))
                     if s.scalar(select(db.JobRow.cancel_requested).where(db.JobRow.id == self.job_id)):
                         self.cancelled.set()
-            except OperationalError:  # the database is busy storing the run: beat again later
+            except (OperationalError, db.BusyError):  # the database is busy storing the run: beat again later
                 continue
 
 
@@ -208,8 +208,18 @@ def _set(url, job_id, **values):
     try:
         with db.transaction(url) as s:
             s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(heartbeat_at=db._now(), **values))
-    except OperationalError:
+    except (OperationalError, db.BusyError):
         log.warning("job %s: could not record %s", job_id, sorted(values))
+
+
+def _load(url, round_id, track):
+    """The round's input, read without holding a write lock (progress and heartbeats write meanwhile)."""
+    session = db.session_factory(url)()
+    try:
+        return prepare(session, get_round(session, round_id), track)
+    finally:
+        session.rollback()
+        session.close()
 
 
 def work(url, job_id):
@@ -233,10 +243,8 @@ def work(url, job_id):
         round_id, params, actor = row.round_id, dict(row.params), row.actor
     beat.start()
     try:
-        with db.transaction(url) as s:
-            round_row = get_round(s, round_id)
-            progress(0.02, "loading applications")
-            inp = prepare(s, round_row, params.get("track"))
+        progress(0.02, "loading applications")
+        inp = _load(url, round_id, params.get("track"))
         result = match_round(inp, progress=progress, **params)
         progress(0.9, f"storing {len(result.pairs)} proposals")
         with db.transaction(url) as s:
