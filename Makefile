@@ -33,7 +33,7 @@ test: install-test
 	$(BIN)/python -m pytest
 
 screenshots: install-test
-	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
+	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_mobile.py -q
 
 bench: install
 	$(BIN)/python bench/bench_scoring.py
