@@ -30,15 +30,18 @@ FORMATS = ("xlsx", "csv")
 LANGS = ("ko", "en")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-# (key, Korean header, English header); the component columns follow "score".
-_HEAD = [("track", "과제", "track"), ("score", "점수", "score")]
-_COMPONENT_COLUMNS = [(name, *COMPONENT_NAMES[name]) for name in COMPONENTS]
-_TAIL = [
-    ("status", "상태", "status"),
+# (key, Korean header, English header), in the order of the proposals page.
+_FIRMS = [
+    ("track", "과제", "track"),
     ("lead_brn", "주관기업 사업자등록번호", "lead 사업자등록번호 (BRN)"),
-    ("lead_name", "주관기업명", "lead"),
+    ("lead_name", "주관기업명", "lead name"),
     ("partner_brn", "협력기업 사업자등록번호", "partner 사업자등록번호 (BRN)"),
-    ("partner_name", "협력기업명", "partner"),
+    ("partner_name", "협력기업명", "partner name"),
+    ("score", "점수", "score"),
+]
+_COMPONENT_COLUMNS = [(name, *COMPONENT_NAMES[name]) for name in COMPONENTS]
+_DECISION = [
+    ("status", "상태", "status"),
     ("reasons", "추천 이유", "reasons"),
     ("decision", "결정", "decision"),
     ("note", "결정 메모", "decision note"),
@@ -46,7 +49,7 @@ _TAIL = [
     ("decided_at", "결정 시각 (UTC)", "decided at (UTC)"),
     ("history", "결정 이력", "decision history"),
 ]
-COLUMNS = [*_HEAD, *_COMPONENT_COLUMNS, *_TAIL]
+COLUMNS = [*_FIRMS, *_COMPONENT_COLUMNS, *_DECISION]
 """The export's columns in order: ``(key, Korean header, English header)``."""
 
 DIAGNOSTIC_COLUMNS = [("section", "구분", "section"), ("track", "과제", "track"), ("name", "기업명", "firm"),
@@ -185,11 +188,11 @@ def _table_row(row, index, lang):
     score = _number(row["score"], index, "score")
     values = {c.get("name"): c.get("value") for c in row.get("components") or [] if isinstance(c, dict)}
     decided_at = _when(row.get("decided_at"))
-    cells = [_track_name(row["track"], lang), round(score, 3),
+    cells = [_track_name(row["track"], lang), _brn_text(row["lead_brn"]), row["lead_name"],
+             _brn_text(row["partner_brn"]), row["partner_name"], round(score, 3),
              *[_rounded(values.get(name), index, name) for name in COMPONENTS],
-             _status_name(row.get("status") or "", lang),
-             _brn_text(row["lead_brn"]), row["lead_name"], _brn_text(row["partner_brn"]), row["partner_name"],
-             _reasons_text(row.get("reasons") or [], lang), _decision_name(row.get("decision") or "", lang),
+             _status_name(row.get("status") or "", lang), _reasons_text(row.get("reasons") or [], lang),
+             _decision_name(row.get("decision") or "", lang),
              row.get("note") or "", row.get("decided_by") or "", decided_at or "",
              _history_text(row.get("history") or [], lang)]
     return [safe_cell(v) for v in cells]

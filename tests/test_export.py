@@ -74,8 +74,10 @@ def test_headers_are_korean_by_default_and_english_on_request():
     rows = [make_row(0), make_row(1)]
     ko, en = csv_rows(export_rows(rows, "csv")), csv_rows(export_rows(rows, "csv", lang="en"))
     assert ko[0] == headers("ko") and en[0] == headers("en")
-    assert ko[0][:3] == ["과제", "점수", "텍스트 유사도"] and "결정 메모" in ko[0] and "주관기업명" in ko[0]
-    assert en[0][:3] == ["track", "score", "text similarity"] and "decision note" in en[0]
+    assert ko[0][:3] == ["과제", "주관기업 사업자등록번호", "주관기업명"] and ko[0][5:7] == ["점수", "텍스트 유사도"]
+    assert ko[0][-7:] == ["상태", "추천 이유", "결정", "결정 메모", "결정한 사람", "결정 시각 (UTC)", "결정 이력"]
+    assert en[0][:3] == ["track", "lead 사업자등록번호 (BRN)", "lead name"] and en[0][5:7] == ["score", "text similarity"]
+    assert en[0][-5:-2] == ["decision", "decision note", "decided by"]
     assert all(h.isascii() or "(BRN)" in h for h in en[0])  # English but for the program's own term
     sheet = workbook(export_rows(rows, "xlsx", lang="en")).active
     assert [c.value for c in sheet[1]] == headers("en")
