@@ -17,11 +17,8 @@ from datetime import datetime, timezone
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from . import db
-from .errors import MatcherError, NotFoundError
+from .errors import MatcherError
 from .firms import format_brn
 from .scoring import COMPONENT_NAMES, COMPONENTS
 from .tracks import load_rules
@@ -339,30 +336,23 @@ def _display_width(value):
 # --- a stored run -------------------------------------------------------------------------------
 
 def run_rows(session, run_id):
-    """The proposals of run ``run_id`` as :func:`export_rows` rows, with the round's current decisions.
+    """Run ``run_id`` and its proposals as :func:`export_rows` rows: the stored proposals with the round's
+    decisions as they stand now and each pair's decision history (oldest first).
 
     Raises
     ------
     NotFoundError
         No run ``run_id``.
     """
-    run = session.get(db.MatchRunRow, int(run_id)) if str(run_id).isdigit() else None
-    if run is None:
-        raise NotFoundError(f"실행 {run_id!r}이(가) 없습니다 (run {run_id!r} not found)")
-    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == run.round_id)
-    decisions = {(d.lead_id, d.partner_id): d for d in session.scalars(stmt)}
-    stmt = (select(db.ProposalRow).where(db.ProposalRow.run_id == run.id).order_by(db.ProposalRow.id)
-            .options(selectinload(db.ProposalRow.lead), selectinload(db.ProposalRow.partner)))
-    rows = []
-    for p in session.scalars(stmt):
-        d = decisions.get((p.lead_id, p.partner_id))
-        explanation = p.explanation or {}
-        rows.append(dict(track=p.track, score=float(p.score), status=p.status, lead_brn=p.lead.brn,
-                         lead_name=p.lead.name, partner_brn=p.partner.brn, partner_name=p.partner.name,
-                         components=list(explanation.get("components", [])),
-                         reasons=list(explanation.get("reasons", [])), decision=d.kind if d else "",
-                         note=d.note if d else "", decided_by=d.decided_by if d else "",
-                         decided_at=d.decided_at if d else None))
+    from .rounds import decision_history, get_run, proposal_rows  # here, so the service may import this module
+    run = get_run(session, run_id)
+    history = {}
+    for event in decision_history(session, run.round_id):
+        history.setdefault((event.lead_brn, event.partner_brn), []).append(dict(
+            kind=event.kind, note=event.note, decided_by=event.decided_by, decided_at=event.decided_at))
+    rows = proposal_rows(session, run)
+    for row in rows:
+        row["history"] = history.get((row["lead_brn"], row["partner_brn"]), [])
     return run, rows
 
 

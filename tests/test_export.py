@@ -273,9 +273,13 @@ def stored_run(db_url):
                 explanation={"components": [{"name": "text", "value": 0.33333}],
                              "reasons": [{"ko": "같은 업종", "en": "same industry"}]}))
         s.add(run)
-        s.add(db.DecisionRow(round_id=rnd.id, lead_id=leads[1].id, partner_id=partners[1].id, track="materials",
-                             kind="forbid", note="=중복 신청", decided_by="staff",
+        pair = dict(round_id=rnd.id, lead_id=leads[1].id, partner_id=partners[1].id, track="materials")
+        s.add(db.DecisionRow(**pair, kind="forbid", note="=중복 신청", decided_by="staff",
                              decided_at=datetime(2026, 12, 1, 9, 41)))
+        s.add(db.DecisionEventRow(**pair, kind="approve", note="", decided_by="kim",
+                                  decided_at=datetime(2026, 11, 30, 10, 0)))
+        s.add(db.DecisionEventRow(**pair, kind="forbid", note="=중복 신청", decided_by="staff",
+                                  decided_at=datetime(2026, 12, 1, 9, 41)))
         s.flush()
         return run.id
 
@@ -296,6 +300,8 @@ def test_export_run_carries_the_rounds_decisions(db_url, stored_run, fmt):
     assert float(first[col("score")]) == 0.512 and float(first[col("text")]) == 0.333
     assert second[col("decision")] == "금지" and second[col("note")] == "'=중복 신청"
     assert second[col("decided_by")] == "staff" and second[col("reasons")] == "같은 업종"
+    assert second[col("history")] == "2026-11-30 10:00 승인 (kim) | 2026-12-01 09:41 금지 (staff): =중복 신청"
+    assert first[col("history")] == ""
 
 
 def test_export_run_in_english_and_unknown_run(db_url, stored_run):
