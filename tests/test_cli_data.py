@@ -160,7 +160,7 @@ def test_tracks_by_korean_or_english_name(runner, db_url):
     result = runner.invoke(main, ["round", "create", "1차", "--reference-date", "2026-10-01",
                                   "--tracks", "소재부품, Materials & parts,innovation"])
     assert result.exit_code == 0, result.output
-    assert "tracks: materials, innovation" in result.output
+    assert "tracks: innovation, materials" in result.output  # program order
     unknown = runner.invoke(main, ["round", "create", "2차", "--reference-date", "2026-10-01", "--tracks", "소재"])
     assert unknown.exit_code == 2
     assert "--tracks '소재': unknown track (known: innovation (혁신성장), materials (소재부품)" in unknown.output

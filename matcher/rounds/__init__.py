@@ -14,6 +14,7 @@ never see a session.
 - :mod:`.overview` — where each track of a round stands
 """
 
+from .activity import audit_entries, import_file, list_interests
 from .decisions import (KINDS, decide, decide_many, decision_history, decisions_by_pair, ineligibility,
                         list_decisions, pair_problem)
 from .jobs import cancel_job, get_job, jobs_for_round, retry_job, submit_match, work
@@ -21,10 +22,12 @@ from .overview import round_overview
 from .pools import current_decisions, round_input, round_pools
 from .records import (check_name, create_round, find_round, get_round, list_rounds, rename_round,
                       set_tracks, application_counts)
-from .runs import (check_run_params, conflicts_of, get_run, list_runs, listing, proposal_rows, run_match,
+from . import decisions, runs
+from .runs import (check_run_params, conflicts_of, firm_sizes, log_export, get_run, list_runs, listing, proposal_rows, run_match,
                    store_run, decisions_since)
 
 __all__ = [
+    "audit_entries", "firm_sizes", "log_export", "import_file", "list_interests",
     "KINDS", "application_counts", "cancel_job", "check_name", "check_run_params", "conflicts_of",
     "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round",

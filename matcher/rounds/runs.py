@@ -273,3 +273,17 @@ def decisions_since(session, run):
     return [(d, (d.lead_brn, partner_ids.get(d.partner_brn)) in proposed)
             for d in list_decisions(session, run.round_id)
             if d.decided_at is not None and run.created_at is not None and d.decided_at >= run.created_at]
+
+
+def firm_sizes(session, brns):
+    """``{brn: size class}`` of many firms (for the pictures of a run's unused partners)."""
+    brns, out = sorted(set(brns)), {}
+    for start in range(0, len(brns), 900):
+        stmt = select(db.FirmRow.brn, db.FirmRow.size_class).where(db.FirmRow.brn.in_(brns[start:start + 900]))
+        out.update(dict(session.execute(stmt).all()))
+    return out
+
+
+def log_export(session, run_id, fmt, actor=""):
+    """Record in the audit log that a run was exported."""
+    db.audit(session, actor, "run.export", run=int(run_id), format=fmt)
