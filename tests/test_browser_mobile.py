@@ -114,8 +114,9 @@ def expand_first_proposal(page):
     page.evaluate("document.querySelectorAll('.table-wrap').forEach(w => { w.scrollLeft = 0; })")
 
 
-def prepare(page, server, tmp_path):
-    """Log in, send an interest, start a run, upload a bad file; the URLs of every main page."""
+def prepare(page, server, tmp_path, seeded_db):
+    """Log in, send an interest, upload a bad file, start a run, decide a pair, lock two leads on one partner;
+    the URLs of every main page."""
     urls = {"login": server + "/login"}
     page.goto(urls["login"])
     page.fill("input[name=username]", "staff")
@@ -150,21 +151,41 @@ def prepare(page, server, tmp_path):
     page.click("#job-result")
     page.wait_for_url("**/staff/runs/*")
     urls["run"] = page.url
+    expand_first_proposal(page)
+    first = page.locator("tbody.proposal").first
+    first.locator("select[name=kind]").select_option("approve")
+    first.locator("input[name=note]").fill("휴대폰에서 승인")
+    first.locator("form.decide button[type=submit]").click()
+    page.wait_for_load_state()
+    history = page.locator("a.history").first.get_attribute("href")
+    urls["pair_history"] = server + history if history.startswith("/") else history
     page.click("#pictures-link")
     page.wait_for_url("**/pictures")
     urls["pictures"] = page.url
     urls.update(search=server + "/?q=" + "비전", why_not=server + f"/firms/{LEAD}/why-not?track=innovation&other={LARGE}",
                 describe=server + "/describe", tracks=server + "/tracks", interests=server + "/staff/interests",
                 audit=server + "/staff/audit", not_found=server + "/staff/runs/999999")
+    lock_two_leads_on_one_sme_partner(seeded_db)
+    urls["conflicts"] = urls["run"]  # re-solved from there: refused, with the conflict and its fixes
     return {name: url for name, url in urls.items() if url}
 
 
-def test_every_page_fits_a_phone_and_labels_every_input(server, phone, tmp_path):
+def lock_two_leads_on_one_sme_partner(url):
+    """Two locks on 누리전자 in 혁신성장 (1:1): a re-solve cannot hold both."""
+    runner = CliRunner()
+    for lead in (make_brn(301), make_brn(302)):
+        result = runner.invoke(main, ["decide", ROUND, "--lead", lead, "--partner", make_brn(311), "--kind", "lock",
+                                      "--track", "innovation", "--note", "모바일 충돌"], env={"DATABASE_URL": url})
+        assert result.exit_code == 0, result.output
+    db.dispose_engines()
+
+
+def test_every_page_fits_a_phone_and_labels_every_input(server, phone, tmp_path, seeded_db):
     keep = os.environ.get("MATCHER_SCREENSHOTS") == "1"
     screenshots = ROOT / "docs" / "screenshots" if keep else tmp_path / "screenshots"
     screenshots.mkdir(parents=True, exist_ok=True)
-    urls = prepare(phone, server, tmp_path)
-    assert {"import_report", "job", "run", "pictures", "partner"} <= set(urls)
+    urls = prepare(phone, server, tmp_path, seeded_db)
+    assert {"import_report", "job", "run", "pictures", "partner", "pair_history"} <= set(urls)
 
     found = {}
     for lang in ("ko", "en"):
@@ -175,6 +196,10 @@ def test_every_page_fits_a_phone_and_labels_every_input(server, phone, tmp_path)
             phone.goto(url)
             if name == "run":
                 expand_first_proposal(phone)  # the decision form inside the row counts too
+            if name == "conflicts":  # the answer to a re-solve the locks make impossible
+                phone.click("#resolve")
+                phone.wait_for_load_state()
+                assert phone.locator("#conflicts button.fix").count() >= 1
             if name == "describe":
                 phone.fill("input[name=name]", "모바일 기업")
                 phone.click("form.describe button[type=submit]")
@@ -191,7 +216,8 @@ def test_every_page_fits_a_phone_and_labels_every_input(server, phone, tmp_path)
     phone.screenshot(path=str(screenshots / "mobile-partners.png"), full_page=True)
     phone.goto(urls["run"])
     expand_first_proposal(phone)
-    phone.screenshot(path=str(screenshots / "mobile-proposals.png"), full_page=True)
+    phone.evaluate("document.getElementById('proposals').scrollIntoView()")
+    phone.screenshot(path=str(screenshots / "mobile-proposals.png"))  # one phone screen of the proposals
 
     phone.context.clear_cookies()
     for lang in ("ko", "en"):
