@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from .errors import MatcherError
+from .errors import InvalidValueError
 from .firms import format_brn
 from .scoring import COMPONENT_NAMES, COMPONENTS
 from .tracks import load_rules
@@ -112,16 +112,18 @@ def export_rows(rows, fmt, lang="ko", diagnostics=None, title=""):
 
     Raises
     ------
-    MatcherError
+    InvalidValueError
         Unknown format or language, or a row without one of the required keys or with a score that is
-        not a number (naming the row and the key).
+        not a number (naming the row and the key; Korean in ``exc.ko``).
     """
     if fmt not in FORMATS:
-        raise MatcherError(f"내보내기 형식 {fmt!r}은(는) {', '.join(FORMATS)} 중 하나가 아닙니다 "
-                           f"(export format {fmt!r} is not one of {', '.join(FORMATS)})")
+        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
+                                ko=f"내보내기 형식은 {', '.join(FORMATS)} 중 하나여야 합니다 ({fmt!r})",
+                                code="export_format", value=str(fmt))
     if lang not in LANGS:
-        raise MatcherError(f"언어 {lang!r}은(는) {', '.join(LANGS)} 중 하나가 아닙니다 "
-                           f"(language {lang!r} is not one of {', '.join(LANGS)})")
+        raise InvalidValueError(f"export language {lang!r} is not one of {', '.join(LANGS)}",
+                                ko=f"내보내기 언어는 {', '.join(LANGS)} 중 하나여야 합니다 ({lang!r})",
+                                code="export_language", value=str(lang))
     table = [_table_row(row, i, lang) for i, row in enumerate(rows, start=1)]
     if fmt == "csv":
         return _csv_bytes(headers(lang), table)
@@ -180,8 +182,9 @@ def _table_row(row, index, lang):
     """One proposal as the export's cells (numbers as numbers, text neutralised)."""
     missing = [key for key in _REQUIRED if key not in row]
     if missing:
-        raise MatcherError(f"내보낼 {index}번째 행에 {', '.join(missing)} 값이 없습니다 "
-                           f"(export row {index}: {', '.join(missing)} missing)")
+        raise InvalidValueError(f"export row {index}: {', '.join(missing)} missing",
+                                ko=f"내보낼 {index}번째 행에 {', '.join(missing)} 값이 없습니다",
+                                code="export_row_missing", row=index, fields=missing)
     score = _number(row["score"], index, "score")
     values = {c.get("name"): c.get("value") for c in row.get("components") or [] if isinstance(c, dict)}
     decided_at = _when(row.get("decided_at"))
@@ -199,8 +202,9 @@ def _number(value, index, key):
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise MatcherError(f"내보낼 {index}번째 행의 {key} 값 {value!r}이(가) 숫자가 아닙니다 "
-                           f"(export row {index}, {key}: {value!r} is not a number)") from None
+        raise InvalidValueError(f"export row {index}, {key}: {value!r} is not a number",
+                                ko=f"내보낼 {index}번째 행의 {key} 값이 숫자가 아닙니다 ({value!r})",
+                                code="export_not_a_number", row=index, field=key, value=repr(value)) from None
 
 
 def _rounded(value, index, key):

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from openpyxl import load_workbook
 
 from matcher import db
-from matcher.errors import MatcherError, NotFoundError
+from matcher.errors import InvalidValueError, MatcherError, NotFoundError
 from matcher.export import COLUMNS, export_rows, export_run, headers, safe_cell
 from matcher.firms import brn_check_digit
 
@@ -238,14 +238,17 @@ def test_empty_diagnostics_say_none_and_no_diagnostics_means_one_sheet():
 # --- bad input ---------------------------------------------------------------------------------
 
 def test_bad_format_language_or_row_is_a_clear_error():
-    with pytest.raises(MatcherError, match="pdf.*not one of xlsx, csv"):
+    with pytest.raises(InvalidValueError, match="export format 'pdf' is not one of xlsx, csv") as exc:
         export_rows([], "pdf")
-    with pytest.raises(MatcherError, match="language 'fr'"):
+    assert exc.value.ko == "내보내기 형식은 xlsx, csv 중 하나여야 합니다 ('pdf')"
+    with pytest.raises(InvalidValueError, match="export language 'fr'"):
         export_rows([], "csv", lang="fr")
-    with pytest.raises(MatcherError, match=r"2번째 행에 lead_name.*export row 2: lead_name missing"):
+    with pytest.raises(InvalidValueError, match=r"export row 2: lead_name missing") as exc:
         export_rows([make_row(), {k: v for k, v in make_row().items() if k != "lead_name"}], "csv")
-    with pytest.raises(MatcherError, match=r"export row 1, score: 'abc' is not a number"):
+    assert exc.value.ko == "내보낼 2번째 행에 lead_name 값이 없습니다" and exc.value.params["row"] == 2
+    with pytest.raises(InvalidValueError, match=r"export row 1, score: 'abc' is not a number") as exc:
         export_rows([make_row(score="abc")], "xlsx")
+    assert exc.value.text("ko") == "내보낼 1번째 행의 score 값이 숫자가 아닙니다 ('abc')"
 
 
 # --- a stored run ------------------------------------------------------------------------------
