@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT = 2.0
 STALE_AFTER = 30.0
+"""Seconds without a heartbeat after which a job reads as interrupted (``MATCHER_JOB_STALE_SECONDS``)."""
 ACTIVE = ("queued", "running")
 FINAL = ("done", "failed", "cancelled")
 
@@ -70,11 +72,19 @@ class JobView:
         return out
 
 
+def stale_after():
+    """:data:`STALE_AFTER`, or ``$MATCHER_JOB_STALE_SECONDS`` when set (kept above the heartbeat)."""
+    try:
+        return max(float(os.environ.get("MATCHER_JOB_STALE_SECONDS", STALE_AFTER)), 2 * HEARTBEAT)
+    except ValueError:
+        return STALE_AFTER
+
+
 def _view(row, round_name, now=None):
     now = now or db._now()
     status = row.status
     beat = row.heartbeat_at or row.created_at
-    if status in ACTIVE and beat is not None and (now - beat).total_seconds() > STALE_AFTER:
+    if status in ACTIVE and beat is not None and (now - beat).total_seconds() > stale_after():
         status = "interrupted"
     return JobView(id=row.id, round_id=row.round_id, round_name=round_name, track=row.params.get("track"),
                    params=dict(row.params or {}), status=status, fraction=row.fraction or 0.0,
