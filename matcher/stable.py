@@ -181,7 +181,7 @@ def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=(),
             return {lead: p for lead, p in assignment.items() if p not in closed}, closed, False
 
 
-def stable_assignment(graph, leads, partners, edges, locks, forbid, members=None, time_limit=None):
+def stable_assignment(stated, leads, partners, edges, locks, forbid, members=None, time_limit=None):
     """``--mode stable`` for round matching: (chosen pairs, run summary).
 
     Locks and forbids are checked as the solver checks them (same :class:`InfeasibleError`
@@ -193,7 +193,6 @@ def stable_assignment(graph, leads, partners, edges, locks, forbid, members=None
     and ``time_limit`` (seconds) as for :func:`matcher.assignment.solve`.
     """
     deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
-    stated = stated_preferences(graph)
     problem, frame, names, (base, _ids) = prepare(leads, partners, edges, locks, forbid, members=members,
                                                   with_base=True)
     rows = list(frame.itertuples(index=False, name=None))
@@ -222,20 +221,3 @@ def _member_map(leads, members):
     if members is None or isinstance(members, dict):
         return members
     return dict(zip(leads, members))
-
-
-def stated_preferences(graph):
-    """Stated preferences of the graph's nodes, translated to node names."""
-    stated = {}
-    nodes_by_brn = {}
-    for node, d in graph.nodes(data=True):
-        if d["bipartite"] == 1:
-            nodes_by_brn.setdefault(d["brn"], []).append(node)
-    for (track, role, brn), (_firm, app) in graph.graph.get("apps", {}).items():
-        if not app.preferences:
-            continue
-        if role == "lead":
-            stated.setdefault(brn, []).extend(n for b in app.preferences for n in nodes_by_brn.get(b, []))
-        else:
-            stated[f"{track}:{brn}"] = list(app.preferences)
-    return stated

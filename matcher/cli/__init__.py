@@ -1,6 +1,7 @@
 """The ``matcher`` command line.
 
-One module per area: ``data`` (database, rounds, import, demo), ``recommend``
+One module per area: ``admin`` (schema migrations), ``data`` (database, import, demo), ``rounds`` (rounds,
+decisions, matching runs), ``recommend``
 (partner recommendations), ``solve`` (assignment solver, round matching, export).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
 exit code 2; never a traceback for a user mistake.
@@ -18,6 +19,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except MatcherError as exc:
+            if exc.text("ko") != str(exc):
+                click.echo(f"오류: {exc.text('ko')}", err=True)
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -29,8 +32,8 @@ def main():
 
 
 def _register():
-    from . import data, recommend, solve
-    for module in (data, recommend, solve):
+    from . import admin, data, recommend, rounds, solve
+    for module in (admin, data, recommend, rounds, solve):
         for command in module.COMMANDS:
             main.add_command(command)
 
