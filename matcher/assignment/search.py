@@ -58,6 +58,8 @@ DIRECT_MILP_EDGES = 20_000
 """A fractional component this small without a region goes straight to the MILP."""
 REGION_ROUNDS = 10
 """Times the region grows by its disputed leads before the search falls back on fixing."""
+FIX_SHARE = 0.2
+"""The region rounds stop once reduced-cost fixing would leave at most this share of the edges."""
 REGION_SHARE = 0.6
 """No region bound when the region would hold more than this share of the component's edges."""
 SWITCH_SECONDS = 5.0
@@ -233,7 +235,7 @@ def _region_bound(sub, info, deadline):
             return best, region, Outcome(sub.edge_id[chosen], value, max(value, best),
                                          _stats(region=1, region_rounds=_round + 1))
         found = [_repair(sub, (inside & z) | (~inside & (x > 0.5)), disputed, deadline)]
-        if incumbent is None or stalled or _round == REGION_ROUNDS - 1:
+        if incumbent is None or stalled == 1 or _round == REGION_ROUNDS - 1:
             found.append(_restricted(sub, info, grown, deadline))
         for candidate in found:
             if candidate is not None and (incumbent is None or candidate.value > incumbent.value):
@@ -242,10 +244,19 @@ def _region_bound(sub, info, deadline):
             incumbent.bound = max(incumbent.value, best)
             incumbent.stats = _merge(incumbent.stats, {"region": 1, "region_rounds": _round + 1})
             return best, region, incumbent
-        if stalled >= 3:
+        if stalled >= 3 or (incumbent is not None and _fixing_leaves(sub, info, best, incumbent, inside) <= FIX_SHARE):
             break
         near[sub.partner[grown]] = True
     return best, region, incumbent
+
+
+def _fixing_leaves(sub, info, bound, incumbent, region):
+    """Share of the edges reduced-cost fixing would leave with this bound and incumbent."""
+    try:
+        return _reduced_cost_fix(sub, info, info["value"] - incumbent.value, bound - incumbent.value,
+                                 region).n_edges / max(sub.n_edges, 1)
+    except InfeasibleError:
+        return 0.0
 
 
 def _pieces(sub, info, inside, cache, deadline):
