@@ -46,7 +46,7 @@ def _assert_answer(sol, leads, partners, edges):
     assert sol.bound >= sol.objective
 
 
-@pytest.mark.parametrize("limit", [2.0, 4.0])
+@pytest.mark.parametrize("limit", [4.0, 8.0])
 def test_limit_holds_at_national_scale_while_the_lp_runs(national, limit):
     leads, partners, edges, _members = national
     start = time.perf_counter()

@@ -15,6 +15,8 @@ interrupted): best pairs first, short partners closed, in time linear in the edg
 
 from __future__ import annotations
 
+import contextvars
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -79,6 +81,8 @@ def greedy_solution(problem, rounds=2):
     order = np.lexsort((-problem.score, problem.lead))
     closed = np.zeros(problem.n_partners, bool)
     for _round in range(rounds + 1):
+        if _round and _past_hard_deadline():
+            break
         take = _greedy_pass(problem, order, closed)
         load = problem.load(take)
         short = (problem.cap_min > 1) & ~problem.must_open & (load > 0) & (load < problem.cap_min)
@@ -89,8 +93,16 @@ def greedy_solution(problem, rounds=2):
     return problem.edge_id[take], float(best.sum())
 
 
+HARD_DEADLINE = contextvars.ContextVar("hard_deadline", default=None)
+"""``time.perf_counter()`` at which the caller's time limit ends (set by :func:`.instance.solve`, per
+thread): the proposal rounds stop there, keeping what is placed (feasible once short partners are closed)."""
 GREEDY_ROUNDS = 60
 """Proposal rounds of :func:`_greedy_pass` at most (each is a few vectorised sorts)."""
+
+
+def _past_hard_deadline():
+    stop = HARD_DEADLINE.get()
+    return stop is not None and time.perf_counter() >= stop
 
 
 def _greedy_pass(problem, by_lead, closed):
@@ -103,6 +115,8 @@ def _greedy_pass(problem, by_lead, closed):
     alive = ~closed[part]
     take = np.zeros(problem.n_edges, bool)
     for _round in range(GREEDY_ROUNDS):
+        if _round and _past_hard_deadline():
+            break
         ok = alive & free[lead] & (room[part] >= weight)
         cand = by_lead[ok[by_lead]]
         if not len(cand):

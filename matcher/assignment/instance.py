@@ -10,14 +10,17 @@ import pandas as pd
 
 from ..errors import InfeasibleError, Problem, ValidationError
 from .check import load_text
+from . import greedy
 from .greedy import fill_forced
 from .problem import fix, make_problem
 from .search import solve_problem
 
 OPTIMAL_GAP = 1e-9
-RESERVE_PER_EDGE = 1.5e-6
-"""Seconds per edge kept back from a time limit for the work after the search stops (the greedy
-answer is ~1.1 µs per edge); at most a quarter of the limit."""
+RESERVE_FACTOR = 3.0
+RESERVE_SHARE = 0.4
+"""Time kept back from a limit for the work after the search stops (mostly the greedy answer): three
+times what building the index form took (both are linear in the edges, so this follows the machine's
+load: 0.16 s quiet, 1.1 s loaded at 480k edges), at most 40 % of the limit."""
 
 
 @dataclass
@@ -126,16 +129,22 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
     ('optimal', 1.0, ['s'])
     """
     start = time.perf_counter()
-    deadline = None if time_limit is None else start + float(time_limit)
-    if deadline is not None:  # keep time for the answer after the search stops (greedy, pairs frame)
-        deadline -= min(0.25 * float(time_limit), RESERVE_PER_EDGE * len(edges) + 0.02)
     problem, edges, names, (base, part_ids) = prepare(leads, partners, edges, locks, forbid, members=members,
                                                       with_base=True)
-    out = solve_problem(problem, deadline)
-    if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
-        bound = out.bound
-        out = solve_problem(fill_forced(problem, names=names), deadline)
-        out.bound = max(bound, out.value)
+    deadline = None
+    if time_limit is not None:  # keep time for the answer after the search stops (greedy, pairs frame)
+        gauge = time.perf_counter() - start  # how fast this machine is right now (prepare is linear too)
+        reserve = min(RESERVE_SHARE * float(time_limit), RESERVE_FACTOR * gauge + 0.05)
+        deadline = start + float(time_limit) - reserve
+    token = greedy.HARD_DEADLINE.set(None if time_limit is None else start + float(time_limit))
+    try:
+        out = solve_problem(problem, deadline)
+        if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
+            bound = out.bound
+            out = solve_problem(fill_forced(problem, names=names), deadline)
+            out.bound = max(bound, out.value)
+    finally:
+        greedy.HARD_DEADLINE.reset(token)
     chosen = np.sort(out.chosen)
     status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"
     pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)
