@@ -62,9 +62,10 @@ def test_bulk_decisions_from_the_workbench(app, staff, round_id, run_id):
     assert sorted((d["lead"], d["kind"], d["note"]) for d in decided) == sorted(
         (r["lead_brn"], "approve", "일괄") for r in rows[:3])
     wrong = staff.post(f"/staff/runs/{run_id}/decide-many", follow_redirects=True,
-                       data=dict(pair=pairs[:1] + [f"{make_brn(11)}|{LEADS[0]}|materials"], kind="clear"))
-    assert "2번째 쌍" in wrong.get_data(as_text=True)
-    assert len(staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]) == 3  # all or none
+                       data=dict(pair=pairs[:1] + [f"{make_brn(11)}|{LEADS[0]}|materials"], kind="reject"))
+    assert "2번째 쌍" in wrong.get_data(as_text=True) and "역할이 반대입니다" in wrong.get_data(as_text=True)
+    kinds = [d["kind"] for d in staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]]
+    assert kinds == ["approve"] * 3  # all or none: the first pair was not rejected either
 
 
 def test_a_pair_added_by_hand_is_checked_and_shown_as_current_state(app, staff, round_id, run_id):
@@ -91,3 +92,18 @@ def test_proposals_search_by_name_or_brn_and_score_range(staff, round_id, run_id
     high = staff.get(f"/api/v1/runs/{run_id}/proposals?score_min=2").get_json()["proposals"]
     assert high == []
     assert staff.get(f"/staff/runs/{run_id}?score_min=abc").status_code == 200  # refused filter: flashed, page intact
+
+
+def test_export_follows_the_page_filters_and_language(staff, round_id, run_id):
+    import csv
+    import io
+    rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
+    one = rows[0]
+    page = staff.get(f"/staff/runs/{run_id}?q={one['lead_brn']}").get_data(as_text=True)
+    assert f"export.csv?q={one['lead_brn']}" in page
+    data = staff.get(f"/staff/runs/{run_id}/export.csv?q={one['lead_brn']}").get_data()
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0][0] == "과제" and len(table) == 1 + sum(one["lead_brn"] in (r["lead_brn"], r["partner_brn"])
+                                                          for r in rows)
+    english = staff.get(f"/staff/runs/{run_id}/export.csv?lang=en").get_data()
+    assert list(csv.reader(io.StringIO(english.decode("utf-8-sig"))))[0][0] == "track"
