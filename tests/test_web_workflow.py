@@ -2,6 +2,7 @@
 a pair added by hand, the current state beside the stored run, proposals search."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,23 @@ def test_export_follows_the_page_filters_and_language(staff, round_id, run_id):
                                                           for r in rows)
     english = staff.get(f"/staff/runs/{run_id}/export.csv?lang=en").get_data()
     assert list(csv.reader(io.StringIO(english.decode("utf-8-sig"))))[0][0] == "track"
+
+
+def test_an_upload_runs_outside_the_request_and_its_job_page_gives_the_outcome(app, staff, round_id, monkeypatch):
+    from io import BytesIO
+
+    from web import rounds as views
+    from test_web_runs import wait_for_job
+    monkeypatch.setattr(views, "UPLOAD_WAIT", 0.0)  # the request does not wait: it hands over the job page
+    good = "사업자등록번호,회사명,기업규모,지역\n" + f"{make_brn(401)},새기업,소기업,서울\n"
+    bad = "사업자등록번호,회사명,기업규모,지역\n" + f"{make_brn(402)},틀린기업,거대기업,서울\n"
+    for text, status in ((good, "done"), (bad, "failed")):
+        response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                              data={"file": (BytesIO(text.encode("utf-8")), "firms.csv")})
+        location = response.headers["Location"]
+        if "/jobs/" not in location:  # the job finished before the request looked
+            continue
+        assert wait_for_job(staff, location)["status"] == status
+        page = staff.get(location).get_data(as_text=True)
+        assert ("1건 추가" in page) if status == "done" else ("거대기업" in page and "class=\"list problems\"" in page)
+    assert not list((Path(app.instance_path) / "uploads").glob("*"))  # the kept files are gone
