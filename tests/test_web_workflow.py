@@ -19,7 +19,7 @@ def run_id(staff, round_id):
 
 
 @pytest.mark.parametrize("name, says", [("12345", "숫자뿐이라 회차 번호로 읽힙니다"), ("   ", "회차 이름이 비어 있습니다"),
-                                        ("a" * 101, "100자까지")])
+                                        ("a" * 101, "최대 100자까지")])
 def test_round_names_are_refused_in_korean_with_the_form_kept(staff, name, says):
     response = staff.post("/staff/rounds", data=dict(name=name, reference_date="2026-06-01", track_materials="1"))
     page = response.get_data(as_text=True)
