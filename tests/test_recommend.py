@@ -252,7 +252,7 @@ def _scores(res):
 
 
 def test_filters_only_remove_rows_and_scores_agree_with_round_matching(db_url):
-    from matcher.matching import run_match
+    from matcher import rounds
     _seed_round(db_url)
     with db.transaction(db_url) as s:
         everyone = _scores(recommend_for_brn(s, _firm_brn(0), k=10))
@@ -264,7 +264,7 @@ def test_filters_only_remove_rows_and_scores_agree_with_round_matching(db_url):
         leads = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10)
         seoul = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10, filters={"region": "대전"})
         assert _scores(seoul) == _scores(leads) and len(_scores(leads)) == len(LEAD_TEXTS)
-        run_id = run_match(s, "R1", track="materials")
+        run_id = rounds.run_match(s, rounds.find_round(s, "R1").id, track="materials")
         proposals = s.get(db.MatchRunRow, run_id).proposals
         assert len(proposals) == len(LEAD_TEXTS)
         for p in proposals:
