@@ -254,6 +254,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20), default="staff")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A login session records this; logout and a password change increment it (matcher.users.end_sessions).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditRow(Base):

@@ -44,8 +44,24 @@ def test_anonymous_refused_everywhere_staff(app, client, round_id):
             assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_user_without_staff_role_gets_403(app, client, round_id):
+def test_viewer_reads_the_workbench_but_changes_nothing(app, client, round_id):
     assert login(client, "viewer", "viewer password").status_code == 302
+    urls = list(_staff_urls(app, round_id))
+    assert {m for m, _u in urls} >= {"GET", "POST"}
+    for method, url in urls:
+        response = client.open(url, method=method)
+        if method == "GET":
+            assert response.status_code != 403, (method, url)
+        else:
+            assert response.status_code == 403, (method, url)
+            assert "열람 전용" in response.get_data(as_text=True), (method, url)
+    assert client.get(f"/staff/rounds/{round_id}").status_code == 200
+
+
+def test_user_without_a_staff_role_gets_403(app, client, round_id):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        ensure_user(s, "guest", "guest password", role="guest", method="pbkdf2:sha256:1000")
+    assert login(client, "guest", "guest password").status_code == 302
     for method, url in _staff_urls(app, round_id):
         assert client.open(url, method=method).status_code == 403, (method, url)
 
