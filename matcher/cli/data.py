@@ -2,13 +2,16 @@
 ``demo`` and ``summary``."""
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
+from sqlalchemy import func, select
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
 from ..tracks import load_rules, track_key
+from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
 
 
 @click.command("init-db")
@@ -102,7 +105,8 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
     """Validate PATH without writing anything: exit 0 when clean, else 1 with every problem."""
     notes = []
     try:
-        frame = importer.read_table(path, encoding=encoding, columns=columns)
+        frame = importer.read_table(path, encoding=encoding, columns=columns,
+                                    required=FIRM_REQUIRED if kind == "firms" else APPLICATION_REQUIRED)
     except ValidationError as exc:
         click.echo(str(exc))
         sys.exit(1)
