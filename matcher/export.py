@@ -338,31 +338,3 @@ def _display_width(value):
 
 
 # --- a stored run -------------------------------------------------------------------------------
-
-def run_rows(session, run_id):
-    """Run ``run_id`` and its proposals as :func:`export_rows` rows: the stored proposals with the round's
-    decisions as they stand now and each pair's decision history (oldest first).
-
-    Raises
-    ------
-    NotFoundError
-        No run ``run_id``.
-    """
-    from .rounds import decision_history, get_run, proposal_rows  # here, so the service may import this module
-    run = get_run(session, run_id)
-    history = {}
-    for event in decision_history(session, run.round_id):
-        history.setdefault((event.lead_brn, event.partner_brn), []).append(dict(
-            kind=event.kind, note=event.note, decided_by=event.decided_by, decided_at=event.decided_at))
-    rows = proposal_rows(session, run)
-    for row in rows:
-        row["history"] = history.get((row["lead_brn"], row["partner_brn"]), [])
-    return run, rows
-
-
-def export_run(session, run_id, fmt, lang="ko"):
-    """The proposals of run ``run_id`` (with the round's current decisions and the run's diagnostics)
-    as file bytes; see :func:`export_rows`."""
-    run, rows = run_rows(session, run_id)
-    title = f"{_pick(_SHEETS['run'], lang)} {run.id}"
-    return export_rows(rows, fmt, lang, diagnostics=run.diagnostics or {}, title=title)

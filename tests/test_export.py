@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from matcher import db
 from matcher.errors import InvalidValueError, MatcherError, NotFoundError
-from matcher.export import COLUMNS, export_rows, export_run, headers, safe_cell
+from matcher.export import COLUMNS, export_rows, headers, safe_cell
+from matcher.rounds import export_run
 from matcher.firms import brn_check_digit
 
 KEYS = [key for key, _ko, _en in COLUMNS]

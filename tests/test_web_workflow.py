@@ -2,6 +2,7 @@
 a pair added by hand, the current state beside the stored run, proposals search."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ def run_id(staff, round_id):
 
 
 @pytest.mark.parametrize("name, says", [("12345", "숫자뿐이라 회차 번호로 읽힙니다"), ("   ", "회차 이름이 비어 있습니다"),
-                                        ("a" * 101, "100자까지")])
+                                        ("a" * 101, "최대 100자까지")])
 def test_round_names_are_refused_in_korean_with_the_form_kept(staff, name, says):
     response = staff.post("/staff/rounds", data=dict(name=name, reference_date="2026-06-01", track_materials="1"))
     page = response.get_data(as_text=True)
@@ -62,9 +63,10 @@ def test_bulk_decisions_from_the_workbench(app, staff, round_id, run_id):
     assert sorted((d["lead"], d["kind"], d["note"]) for d in decided) == sorted(
         (r["lead_brn"], "approve", "일괄") for r in rows[:3])
     wrong = staff.post(f"/staff/runs/{run_id}/decide-many", follow_redirects=True,
-                       data=dict(pair=pairs[:1] + [f"{make_brn(11)}|{LEADS[0]}|materials"], kind="clear"))
-    assert "2번째 쌍" in wrong.get_data(as_text=True)
-    assert len(staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]) == 3  # all or none
+                       data=dict(pair=pairs[:1] + [f"{make_brn(11)}|{LEADS[0]}|materials"], kind="reject"))
+    assert "2번째 쌍" in wrong.get_data(as_text=True) and "역할이 반대입니다" in wrong.get_data(as_text=True)
+    kinds = [d["kind"] for d in staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]]
+    assert kinds == ["approve"] * 3  # all or none: the first pair was not rejected either
 
 
 def test_a_pair_added_by_hand_is_checked_and_shown_as_current_state(app, staff, round_id, run_id):
@@ -91,3 +93,38 @@ def test_proposals_search_by_name_or_brn_and_score_range(staff, round_id, run_id
     high = staff.get(f"/api/v1/runs/{run_id}/proposals?score_min=2").get_json()["proposals"]
     assert high == []
     assert staff.get(f"/staff/runs/{run_id}?score_min=abc").status_code == 200  # refused filter: flashed, page intact
+
+
+def test_export_follows_the_page_filters_and_language(staff, round_id, run_id):
+    import csv
+    import io
+    rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
+    one = rows[0]
+    page = staff.get(f"/staff/runs/{run_id}?q={one['lead_brn']}").get_data(as_text=True)
+    assert f"export.csv?q={one['lead_brn']}" in page
+    data = staff.get(f"/staff/runs/{run_id}/export.csv?q={one['lead_brn']}").get_data()
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0][0] == "과제" and len(table) == 1 + sum(one["lead_brn"] in (r["lead_brn"], r["partner_brn"])
+                                                          for r in rows)
+    english = staff.get(f"/staff/runs/{run_id}/export.csv?lang=en").get_data()
+    assert list(csv.reader(io.StringIO(english.decode("utf-8-sig"))))[0][0] == "track"
+
+
+def test_an_upload_runs_outside_the_request_and_its_job_page_gives_the_outcome(app, staff, round_id, monkeypatch):
+    from io import BytesIO
+
+    from web import rounds as views
+    from test_web_runs import wait_for_job
+    monkeypatch.setattr(views, "UPLOAD_WAIT", 0.0)  # the request does not wait: it hands over the job page
+    good = "사업자등록번호,회사명,기업규모,지역\n" + f"{make_brn(401)},새기업,소기업,서울\n"
+    bad = "사업자등록번호,회사명,기업규모,지역\n" + f"{make_brn(402)},틀린기업,거대기업,서울\n"
+    for text, status in ((good, "done"), (bad, "failed")):
+        response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                              data={"file": (BytesIO(text.encode("utf-8")), "firms.csv")})
+        location = response.headers["Location"]
+        if "/jobs/" not in location:  # the job finished before the request looked
+            continue
+        assert wait_for_job(staff, location)["status"] == status
+        page = staff.get(location).get_data(as_text=True)
+        assert ("1건 추가" in page) if status == "done" else ("거대기업" in page and "class=\"list problems\"" in page)
+    assert not list((Path(app.instance_path) / "uploads").glob("*"))  # the kept files are gone

@@ -352,7 +352,14 @@ def _context():
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
                 bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
-                job_message=job_message, audit_detail=audit_detail)
+                job_message=job_message, audit_detail=audit_detail, import_counts=import_counts)
+
+
+def import_counts(result):
+    """An import job's stored counts (``JobRow.result``) in the current language."""
+    from matcher.importer import ImportResult
+    fields = ("kind", "inserted", "updated", "unchanged", "rejected")
+    return import_summary(ImportResult(**{k: (result or {}).get(k, 0) for k in fields})) if result else ""
 
 
 def init_app(app):
@@ -428,6 +435,11 @@ _REASONS = [
     (r"contains the control character (?P<char>.*) at character (?P<n>\d+)", "{n}번째 글자에 제어 문자({char})가 있습니다"),
     (r"is (?P<n>[\d,]+) characters long; at most (?P<max>[\d,]+) are allowed",
      "{n}자입니다. 최대 {max}자까지 허용됩니다"),
+    (r"is an old Excel file \(\.xls\), which is not read; .*",
+     "예전 Excel 파일(.xls)은 읽지 않습니다. Excel에서 열어 'Excel 통합 문서(.xlsx)'나 'CSV UTF-8'로 저장한 뒤 올리세요"),
+    (r"has more than (?P<n>[\d,]+) data rows; split the file .*", "데이터 행이 {n}개를 넘습니다. 파일을 나누어 올리세요"),
+    (r"has (?P<n>[\d,]+) columns; at most (?P<max>[\d,]+) are read .*",
+     "열이 {n}개입니다. 최대 {max}개까지 읽습니다 (빈 열이나 남는 열을 지우세요)"),
     (r"read as (?P<value>.*)", "→ {value}"),
     (r"read sheet (?P<sheet>.*?) \(the first with a 사업자등록번호 column; the workbook has (?P<sheets>.*)\)",
      "읽은 시트: {sheet} (사업자등록번호 열이 있는 첫 시트; 통합 문서의 시트: {sheets})"),
@@ -508,6 +520,11 @@ _JOB_MESSAGES = [
     (re.compile(r"scoring (?P<name>.*) \((?P<track>\w+)\)"), "{name} 과제 점수 계산 중"),
     (re.compile(r"solving (?P<n>\d+) pairs \((?P<mode>\w+)\)"), "후보 짝 {n}개로 풀이 중 ({mode})"),
     (re.compile(r"storing (?P<n>\d+) proposals"), "제안 {n}건 저장 중"),
+    (re.compile(r"explaining (?P<n>\d+) proposals"), "제안 {n}건 설명 작성 중"),
+    (re.compile(r"loading applications"), "신청서 읽는 중"),
+    (re.compile(r"queued"), "대기 중"),
+    (re.compile(r"cancelled"), "취소됨"),
+    (re.compile(r"importing (?P<name>.*)"), "{name} 가져오는 중"),
     (re.compile(r"run (?P<run>\d+): (?P<status>\w+), (?P<n>\d+) pairs"), "실행 {run}: {status}, {n}쌍"),
 ]
 

@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
@@ -56,6 +57,8 @@ class JobView:
     actor: str
     created_at: datetime | None
     finished_at: datetime | None
+    kind: str = "match"
+    result: dict | None = None
 
     @property
     def active(self):
@@ -89,7 +92,8 @@ def _view(row, round_name, now=None):
     return JobView(id=row.id, round_id=row.round_id, round_name=round_name, track=row.params.get("track"),
                    params=dict(row.params or {}), status=status, fraction=row.fraction or 0.0,
                    message=row.message or "", error=row.error or "", error_ko=row.error_ko or "",
-                   run_id=row.run_id, actor=row.actor or "", created_at=row.created_at, finished_at=row.finished_at)
+                   run_id=row.run_id, actor=row.actor or "", created_at=row.created_at, finished_at=row.finished_at,
+                   kind=row.kind or "match", result=dict(row.result or {}))
 
 
 def data_version(session, round_id):
@@ -136,6 +140,20 @@ def submit_match(session, round_id, track="", mode="optimal", time_limit=None, a
     return _view(row, round_row.name), True
 
 
+def submit_import(session, round_id, kind, path, filename, actor=""):
+    """Queue the import of an uploaded file kept at ``path`` (firms or applications of round ``round_id``).
+
+    The caller commits, then starts :func:`work`; the file is deleted once the job has read it.
+    """
+    round_row = get_round(session, round_id)
+    row = db.JobRow(id=uuid.uuid4().hex, kind="import", round_id=round_row.id,
+                    params=dict(kind=kind, path=str(path), filename=filename), status="queued", actor=actor or "",
+                    heartbeat_at=db._now(), message=f"importing {filename}")
+    session.add(row)
+    session.flush()
+    return _view(row, round_row.name)
+
+
 def get_job(session, job_id):
     """A job by id; NotFoundError naming it."""
     row = session.get(db.JobRow, str(job_id))
@@ -174,6 +192,9 @@ def retry_job(session, job_id, actor=""):
     view = get_job(session, job_id)
     if view.active:
         return view, False
+    if view.kind != "match":
+        raise RefusedError("an upload cannot be retried: upload the file again",
+                           ko="업로드는 다시 실행할 수 없습니다. 파일을 다시 올리세요.", code="retry_import")
     row = session.get(db.JobRow, view.id)
     if view.status == "interrupted":
         row.status, row.finished_at, row.error = "failed", db._now(), "interrupted: the worker stopped"
@@ -240,7 +261,9 @@ def work(url, job_id):
         if row is None or row.status != "queued":
             return
         row.status, row.heartbeat_at = "running", db._now()
-        round_id, params, actor = row.round_id, dict(row.params), row.actor
+        round_id, params, actor, kind = row.round_id, dict(row.params), row.actor, row.kind
+    if kind == "import":
+        return _work_import(url, job_id, round_id, params, actor)
     beat.start()
     try:
         progress(0.02, "loading applications")
@@ -254,15 +277,53 @@ def work(url, job_id):
                 message=f"run {run.id}: {run.status}, {len(result.pairs)} pairs"))
     except CancelledError:
         _set(url, job_id, status="cancelled", finished_at=db._now(), message="cancelled")
-    except MatcherError as exc:
-        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc), error_ko=exc.text("ko"))
     except Exception as exc:  # a worker thread has nobody above it to report to
-        log.exception("match job %s failed", job_id)
-        _set(url, job_id, status="failed", finished_at=db._now(),
-             error=f"unexpected error: {exc.__class__.__name__}: {exc}",
-             error_ko=f"예기치 못한 오류: {exc.__class__.__name__}: {exc}")
+        _failed(url, job_id, exc)
     finally:
         beat.stopped.set()
+
+
+def _failed(url, job_id, exc, **values):
+    """Write a failed job's error in English and Korean (an unexpected one is logged with its traceback)."""
+    if isinstance(exc, MatcherError):
+        en, ko = str(exc), exc.text("ko")
+    else:
+        log.error("job %s failed", job_id, exc_info=exc)
+        en = f"unexpected error: {exc.__class__.__name__}: {exc}"
+        ko = f"예기치 못한 오류: {exc.__class__.__name__}: {exc}"
+    _set(url, job_id, status="failed", finished_at=db._now(), error=en, error_ko=ko, **values)
+
+
+_IMPORTS = threading.Semaphore(1)
+"""One upload is read at a time: the others wait in their own threads, the request threads stay free."""
+PROBLEMS_KEPT = 1000
+
+
+def _work_import(url, job_id, round_id, params, actor):
+    from ..errors import ValidationError
+    from .activity import import_file
+    path = Path(params["path"])
+    beat = _Beat(url, job_id)
+    beat.start()
+    try:
+        with _IMPORTS:
+            _set(url, job_id, message=f"importing {params.get('filename', '')}", fraction=0.1)
+            with db.transaction(url) as s:
+                result = import_file(s, round_id, params["kind"], path, params.get("filename"), actor)
+                s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(
+                    status="done", fraction=1.0, finished_at=db._now(), message=str(result),
+                    result=dict(kind=result.kind, inserted=result.inserted, updated=result.updated,
+                                unchanged=result.unchanged, rejected=result.rejected,
+                                notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
+                                sheet_note=result.sheet_note)))
+    except ValidationError as exc:
+        _failed(url, job_id, exc, result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]],
+                                              count=len(exc.problems)))
+    except Exception as exc:  # a worker thread has nobody above it to report to
+        _failed(url, job_id, exc)
+    finally:
+        beat.stopped.set()
+        path.unlink(missing_ok=True)
 
 
 def start_in_thread(url, job_id):

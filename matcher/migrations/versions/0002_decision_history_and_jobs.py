@@ -51,6 +51,7 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('error_ko', sa.Text(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('cancel_requested', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
