@@ -167,7 +167,7 @@ def run_one(label, time_limit, whole=False):
           f"\t{seconds:.2f}\t{_peak_mb():.0f}\t{phases}\t{extra}", flush=True)
 
 
-DEFAULT_LABELS = "capped-2000,capped-20000,coop-20000,hubs-20000,20000,20000-hard"
+DEFAULT_LABELS = "capped-2000,capped-20000,coop-2000,hubs-20000,20000,20000-hard"
 
 
 def _child(label, time_limit, whole=False):
