@@ -79,16 +79,17 @@ def test_a_whole_milp_is_interrupted_by_us(regional):
     assert res.status == "limit"
 
 
-def test_stable_mode_stops_at_its_deadline(regional):
-    leads, partners, edges, _members = regional
+def test_stable_mode_stops_at_its_deadline(national):
+    # deferred acceptance with closing rounds on 480,000 pairs takes well over the second it gets
+    leads, partners, edges, _members = national
     rows = list(edges.itertuples(index=False, name=None))
     lead_prefs, partner_rank = preferences(rows)
     capacity = dict(zip(partners.partner_id, partners.max_leads.fillna(10**9).astype(int)))
     minimum = dict(zip(partners.partner_id, partners.min_leads))
     start = time.perf_counter()
     assignment, _closed, complete = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum,
-                                                         deadline=start + 0.3)
-    assert time.perf_counter() - start <= 0.3 * (1 + TOLERANCE) + 0.05
+                                                         deadline=start + 1.0)
+    assert time.perf_counter() - start <= 1.0 * (1 + TOLERANCE)
     assert not complete
     chosen = [(lead, p) for lead, p in assignment.items()]
     part = list(partners.itertuples(index=False, name=None))
