@@ -204,7 +204,8 @@ class DecisionEventRow(Base):
 
 
 class JobRow(Base):
-    """Background work (a matching run) with its progress, kept in the database.
+    """Background work (a matching run, ``kind="match"``, or an upload, ``kind="import"``) with its progress,
+    kept in the database.
 
     ``status``: queued, running, done, failed, cancelled; a running job whose ``heartbeat_at`` is
     old is shown as interrupted (its worker died). ``fingerprint`` identifies the inputs, so an
@@ -224,6 +225,7 @@ class JobRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     error_ko: Mapped[str] = mapped_column(Text, default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
+    result: Mapped[dict] = mapped_column(JSON, default=dict)  # an import's counts, repairs or problems
     actor: Mapped[str] = mapped_column(String(100), default="")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)

@@ -75,7 +75,8 @@ def server(tmp_path):
                                 stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_for_port(port, proc, log)
-            assert f"password '{PASSWORD}'" in log.read_text(encoding="utf-8")  # printed on the console
+            printed = log.read_text(encoding="utf-8")  # a password from the environment is never printed
+            assert PASSWORD not in printed and "password from MATCHER_STAFF_PASSWORD" in printed
             yield f"http://127.0.0.1:{port}"
         finally:
             proc.terminate()
@@ -134,6 +135,7 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.click("#run-form button[type=submit]")
     page.wait_for_url("**/staff/jobs/*")
     page.locator("#job-result").wait_for(state="visible", timeout=60_000)
+    assert "완료" in page.locator("#job-status").inner_text()
     page.click("#job-result")
     page.wait_for_url("**/staff/runs/*")
 
@@ -145,8 +147,32 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     first.locator("input[name=note]").fill("현장평가 통과")
     first.locator("form.decide button").click()
     page.wait_for_load_state()
-    assert page.locator(".decision-approve").count() == 1
+    assert page.locator("#proposals .decision-approve").count() == 1
     assert "현장평가 통과" in page.content()
+    first = page.locator("tbody.proposal").first  # still open: the page came back to its row
+    first.locator("select[name=kind]").select_option("clear")  # a decision can be taken back
+    first.locator("form.decide button").click()
+    page.wait_for_load_state()
+    assert page.locator("#proposals .decision-approve").count() == 0
+    page.locator("tbody.proposal").first.locator("select[name=kind]").select_option("approve")
+    page.locator("tbody.proposal").first.locator("input[name=note]").fill("현장평가 통과")
+    page.locator("tbody.proposal").first.locator("form.decide button").click()
+    page.wait_for_load_state()
+    run_url = page.url.split("#")[0]
+
+    for lead in (make_brn(301), make_brn(302)):  # two leads locked with one SME partner (max 1): a conflict
+        page.fill("#manual-pair input[name=lead]", lead)
+        page.fill("#manual-pair input[name=partner]", make_brn(311))
+        page.click("#manual-pair button[type=submit]")
+        page.wait_for_load_state()
+    page.click("#resolve")
+    page.wait_for_load_state()
+    conflict = page.locator("#conflicts")
+    assert "최대 1곳까지입니다" in conflict.inner_text() and "누리전자" in conflict.inner_text()
+    conflict.locator("button.fix").first.click()  # the one-click fix clears a lock
+    page.wait_for_load_state()
+    assert page.locator("#conflicts").count() == 0
+    page.goto(run_url)
 
     page.locator("th[data-sort=number]").click()  # sort by score, ascending
     scores = [float(s) for s in page.locator("tbody.proposal td[data-value]").evaluate_all(
@@ -180,3 +206,49 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.screenshot(path=str(screenshots / "partners.png"), full_page=True)
     for name in ("proposals.png", "graph.png", "partners.png"):
         assert (screenshots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_run_whose_server_was_killed_reads_interrupted_and_can_be_retried(page, tmp_path):
+    """kill -9 the server during a run of the demo round, start it again: the job says interrupted; retry runs it."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'restart.sqlite'}", MATCHER_STAFF_PASSWORD=PASSWORD,
+               MATCHER_SECRET_KEY="browser-test", MATCHER_JOB_STALE_SECONDS="15")
+    subprocess.run([sys.executable, "-c", "from matcher.cli import main; main()", "demo", "load"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    log = tmp_path / "server.log"
+    out = log.open("a", encoding="utf-8")
+
+    def serve():
+        proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        _wait_for_port(port, proc, log)
+        return proc
+
+    server, base = serve(), f"http://127.0.0.1:{port}"
+    try:
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "staff")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.card button[type=submit]")
+        page.goto(base + "/staff/rounds/1")
+        page.fill("#run-form input[name=time_limit]", "120")
+        page.click("#run-form button[type=submit]")
+        page.wait_for_url("**/staff/jobs/*")
+        job_url = page.url
+        server.kill()  # kill -9: the worker thread dies with it
+        server.wait(timeout=10)
+        server = serve()
+        time.sleep(16)  # no heartbeat for longer than MATCHER_JOB_STALE_SECONDS
+        page.goto(job_url)
+        assert "중단됨" in page.locator("#job-status").inner_text()
+        page.click("#job-retry")
+        page.wait_for_url("**/staff/jobs/*")
+        assert page.url != job_url
+        page.wait_for_function("() => !['queued', 'running'].includes(document.getElementById('job').dataset.status)",
+                               timeout=180_000)
+        assert "완료" in page.locator("#job-status").inner_text(), page.locator("#job").inner_text()
+        assert page.locator("#job-result").count() == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        out.close()

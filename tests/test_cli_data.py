@@ -150,7 +150,7 @@ def test_bad_columns_file_is_a_clear_problem_in_check_and_import(runner, db_url,
 
 @pytest.mark.parametrize("name, says", [("", "round name: is empty"), ("   ", "round name: is empty"),
                                         ("123", "round name: '123' is all digits"),
-                                        ("1\x00차", r"round name: '1\x00차' contains a control character")])
+                                        ("1\x00차", "round name: contains the control character U+0000 NUL at character 2")])
 def test_round_names_must_be_words(runner, db_url, name, says):
     result = runner.invoke(main, ["round", "create", name, "--reference-date", "2026-10-01"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)

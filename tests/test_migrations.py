@@ -144,20 +144,3 @@ def test_db_current_says_whether_an_upgrade_is_needed(tmp_path):
     assert result.exit_code == 0
     expected = "up to date" if db.head_revision() == db.BASELINE_REVISION else "needs: matcher db upgrade"
     assert expected in result.output
-
-
-def test_a_create_all_database_made_with_the_round_service_tables_is_upgraded(tmp_path):
-    """Main briefly made decision_events and jobs with create_all, before migrations: 0002 keeps them."""
-    url = f"sqlite:///{tmp_path / 'main.sqlite'}"
-    db.upgrade(url, "0002")
-    with db.get_engine(url).begin() as conn:
-        conn.execute(text("DROP TABLE alembic_version"))
-        fill(conn)
-        conn.execute(text("INSERT INTO jobs (id, kind, round_id, params, fingerprint, status, fraction, message, "
-                          "error, error_ko, actor, cancel_requested, created_at) VALUES ('j1', 'match', 1, '{}', "
-                          "'', 'done', 1.0, '', '', '', 'staff', FALSE, '2026-01-02 00:00:00')"))
-    db.dispose_engines()
-    db.init_db(url)
-    assert_every_row_found(url)
-    with db.transaction(url) as s:
-        assert s.get(db.JobRow, "j1").status == "done"

@@ -352,7 +352,14 @@ def _context():
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
                 bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
-                job_message=job_message, audit_detail=audit_detail)
+                job_message=job_message, audit_detail=audit_detail, import_counts=import_counts)
+
+
+def import_counts(result):
+    """An import job's stored counts (``JobRow.result``) in the current language."""
+    from matcher.importer import ImportResult
+    fields = ("kind", "inserted", "updated", "unchanged", "rejected")
+    return import_summary(ImportResult(**{k: (result or {}).get(k, 0) for k in fields})) if result else ""
 
 
 def init_app(app):
@@ -513,6 +520,11 @@ _JOB_MESSAGES = [
     (re.compile(r"scoring (?P<name>.*) \((?P<track>\w+)\)"), "{name} 과제 점수 계산 중"),
     (re.compile(r"solving (?P<n>\d+) pairs \((?P<mode>\w+)\)"), "후보 짝 {n}개로 풀이 중 ({mode})"),
     (re.compile(r"storing (?P<n>\d+) proposals"), "제안 {n}건 저장 중"),
+    (re.compile(r"explaining (?P<n>\d+) proposals"), "제안 {n}건 설명 작성 중"),
+    (re.compile(r"loading applications"), "신청서 읽는 중"),
+    (re.compile(r"queued"), "대기 중"),
+    (re.compile(r"cancelled"), "취소됨"),
+    (re.compile(r"importing (?P<name>.*)"), "{name} 가져오는 중"),
     (re.compile(r"run (?P<run>\d+): (?P<status>\w+), (?P<n>\d+) pairs"), "실행 {run}: {status}, {n}쌍"),
 ]
 

@@ -2,11 +2,9 @@
 ``demo`` and ``summary``."""
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError

@@ -10,11 +10,10 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..conflicts import find_conflicts
-from ..errors import ConflictError, NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..errors import ConflictError, InvalidValueError, NotFoundError, Problem, UnknownTrackError, ValidationError
 from ..matching import MODES, match_round
 from ..tracks import TRACKS, round_rules
 from .decisions import decisions_by_pair, list_decisions
@@ -167,18 +166,24 @@ def proposal_rows(session, run):
     ``decision``, ``note``, ``decided_by``, ``decided_at`` are the current state, read fresh.
     """
     decisions = decisions_by_pair(session, run.round_id)
-    stmt = (select(db.ProposalRow).where(db.ProposalRow.run_id == run.id).order_by(db.ProposalRow.id)
-            .options(selectinload(db.ProposalRow.lead), selectinload(db.ProposalRow.partner)))
-    return [_row(p, decisions.get((p.lead.brn, p.partner.brn))) for p in session.scalars(stmt)]
+    lead, partner, p = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner"), db.ProposalRow
+    stmt = (select(p.id, p.track, p.score, p.status, p.explanation, p.partner_id, lead.c.brn, lead.c.name,
+                   lead.c.size_class, lead.c.region, partner.c.brn, partner.c.name, partner.c.size_class,
+                   partner.c.region)
+            .join(lead, lead.c.id == p.lead_id).join(partner, partner.c.id == p.partner_id)
+            .where(p.run_id == run.id).order_by(p.id))
+    return [_row(r, decisions.get((r[6], r[10]))) for r in session.execute(stmt)]
 
 
-def _row(p, decision):
-    explanation = p.explanation or {}
+def _row(r, decision):
+    (pid, track, score, status, explanation, partner_id, lead_brn, lead_name, lead_size, lead_region,
+     partner_brn, partner_name, partner_size, partner_region) = r
+    explanation = explanation or {}
     return dict(
-        id=p.id, track=p.track, score=float(p.score), status=p.status,
-        lead_brn=p.lead.brn, lead_name=p.lead.name, lead_size=p.lead.size_class, lead_region=p.lead.region,
-        partner_brn=p.partner.brn, partner_name=p.partner.name, partner_size=p.partner.size_class,
-        partner_region=p.partner.region, partner_id=p.partner_id,
+        id=pid, track=track, score=float(score), status=status,
+        lead_brn=lead_brn, lead_name=lead_name, lead_size=lead_size, lead_region=lead_region,
+        partner_brn=partner_brn, partner_name=partner_name, partner_size=partner_size,
+        partner_region=partner_region, partner_id=partner_id,
         components=list(explanation.get("components", [])), reasons=list(explanation.get("reasons", [])),
         decision=decision.kind if decision else "", note=decision.note if decision else "",
         decided_by=decision.decided_by if decision else "",
@@ -287,3 +292,36 @@ def firm_sizes(session, brns):
 def log_export(session, run_id, fmt, actor=""):
     """Record in the audit log that a run was exported."""
     db.audit(session, actor, "run.export", run=int(run_id), format=fmt)
+
+
+def export_run(session, run_id, fmt, lang="ko", filters=None):
+    """The proposals of run ``run_id`` as XLSX or CSV bytes (:func:`matcher.export.export_rows`).
+
+    The stored proposals with the decisions as they stand now and each pair's history (oldest first),
+    kept by the proposals page's ``filters`` (:func:`filter_rows`; a ``track`` filter also limits the
+    diagnostics sheet), headers and names in ``lang``.
+
+    Raises
+    ------
+    NotFoundError, InvalidValueError, ValidationError
+    """
+    from ..export import FORMATS, export_rows
+    from .decisions import decision_history
+    if fmt not in FORMATS:
+        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
+                                ko=f"내보내기 형식 '{fmt}'은(는) {', '.join(FORMATS)} 중 하나가 아닙니다.",
+                                code="unknown_format", format=str(fmt))
+    run = get_run(session, run_id)
+    history = {}
+    for event in decision_history(session, run.round_id):
+        history.setdefault((event.lead_brn, event.partner_brn), []).append(dict(
+            kind=event.kind, note=event.note, decided_by=event.decided_by, decided_at=event.decided_at))
+    rows, params = filter_rows(proposal_rows(session, run), filters or {})
+    for row in rows:
+        row["history"] = history.get((row["lead_brn"], row["partner_brn"]), [])
+    diagnostics = dict(run.diagnostics or {})
+    if params.get("track"):
+        diagnostics = {key: [i for i in items if isinstance(i, dict) and i.get("track") == params["track"]]
+                       if isinstance(items, list) else items for key, items in diagnostics.items()}
+    title = f"{'실행' if lang == 'ko' else 'run'} {run.id}"
+    return export_rows(rows, fmt, lang, diagnostics=diagnostics, title=title)

@@ -26,9 +26,10 @@
 
   function makeSortable(table, complete) {
     var heads = table.querySelectorAll("thead th[data-sort]");
-    heads.forEach(function (th, index) {
+    heads.forEach(function (th) {
       th.tabIndex = 0;
-      th.addEventListener("click", function () {
+      th.addEventListener("click", function (event) {
+        if (complete) { event.preventDefault(); }  // the header's link sorts on the server only when paged
         var numeric = th.dataset.sort === "number";
         var ascending = th.getAttribute("aria-sort") !== "ascending";
         if (!complete) { serverSort(th, ascending); return; }
@@ -36,7 +37,7 @@
         th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         var bodies = Array.prototype.slice.call(table.querySelectorAll("tbody.proposal"));
         bodies.sort(function (a, b) {
-          var x = cellValue(a, index), y = cellValue(b, index);
+          var x = cellValue(a, th.cellIndex), y = cellValue(b, th.cellIndex);
           var order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "ko");
           return ascending ? order : -order;
         });

@@ -1,15 +1,14 @@
-"""Decision history (decision_events) and database-backed jobs (jobs), added on main by the round service.
+"""Decision history (every decision kept, the latest counts) and background jobs in the database.
 
-Main made these tables with ``create_all`` before migrations were merged, so a database stamped at 0001
-may already have them: each table is created only when missing.
+Decisions already stored become the first entry of their pair's history.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-01
+Create Date: 2026-12-01 10:20:40.147101
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0002'
@@ -19,14 +18,6 @@ depends_on = None
 
 
 def upgrade():
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
-    if "decision_events" not in existing:
-        _decision_events()
-    if "jobs" not in existing:
-        _jobs()
-
-
-def _decision_events():
     op.create_table('decision_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -44,9 +35,10 @@ def _decision_events():
     )
     with op.batch_alter_table('decision_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_decision_events_round_id'), ['round_id'], unique=False)
+    op.execute("INSERT INTO decision_events (round_id, lead_id, partner_id, track, kind, note, decided_by, "
+               "decided_at) SELECT round_id, lead_id, partner_id, track, kind, note, decided_by, decided_at "
+               "FROM decisions ORDER BY id")
 
-
-def _jobs():
     op.create_table('jobs',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -59,6 +51,7 @@ def _jobs():
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('error_ko', sa.Text(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('cancel_requested', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -71,6 +64,7 @@ def _jobs():
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_fingerprint'), ['fingerprint'], unique=False)
         batch_op.create_index(batch_op.f('ix_jobs_round_id'), ['round_id'], unique=False)
+
 
 
 def downgrade():
