@@ -75,8 +75,8 @@ def server(tmp_path):
                                 stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_for_port(port, proc, log)
-            printed = log.read_text(encoding="utf-8")  # a password from the environment is never printed
-            assert PASSWORD not in printed and "password from MATCHER_STAFF_PASSWORD" in printed
+            log_text = log.read_text(encoding="utf-8")  # the password came from the environment: not printed
+            assert "password from MATCHER_STAFF_PASSWORD" in log_text and PASSWORD not in log_text
             yield f"http://127.0.0.1:{port}"
         finally:
             proc.terminate()

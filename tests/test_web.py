@@ -55,7 +55,10 @@ def test_viewer_reads_the_workbench_but_changes_nothing(app, client, round_id):
         else:
             assert response.status_code == 403, (method, url)
             assert "열람 전용" in response.get_data(as_text=True), (method, url)
-    assert client.get(f"/staff/rounds/{round_id}").status_code == 200
+    page = client.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+    for form in ('id="run-form"', 'id="rename-form"', 'id="upload-firms"', '>저장<'):
+        assert form not in page, form  # a viewer is not offered what would be refused
+    assert 'id="create-round"' not in client.get("/staff/").get_data(as_text=True)
 
 
 def test_user_without_a_staff_role_gets_403(app, client, round_id):
