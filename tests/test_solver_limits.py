@@ -116,3 +116,23 @@ def test_any_limit_gives_a_feasible_answer_and_a_valid_bound(seed, limit):
     _assert_answer(sol, leads, partners, edges)
     assert sol.objective <= best + 1e-6 <= sol.bound + 2e-6
     assert (sol.status == "optimal") == (sol.gap == 0)
+
+
+def test_solves_in_several_threads_take_turns_in_highs():
+    # two matching jobs of one web server: highspy refuses a second solve while one runs in the process
+    import threading
+    leads, partners, edges, _members = _shapes().capped(2_000)
+    found, errors = [], []
+
+    def one():
+        try:
+            found.append(solve(leads, partners, edges, time_limit=30).objective)
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(found) == 3 and max(found) - min(found) < 1e-6

@@ -10,6 +10,7 @@ HiGHS' own ``time_limit`` is set as well, for the phases without a callback.
 from __future__ import annotations
 
 import atexit
+import threading
 import time
 from dataclasses import dataclass
 
@@ -82,7 +83,8 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
         lp.integrality_ = [highspy.HighsVarType.kInteger] * A.shape[1]
     h.passModel(lp)
     if deadline is None:
-        h.run()
+        with _SOLVING:
+            h.run()
     elif not _run_until(h, deadline):
         return HighsResult("limit", None, None, None, None, None)
     status = h.getModelStatus()
@@ -119,19 +121,39 @@ def _finish_abandoned():
         h.wait()
 
 
+_SOLVING = threading.Lock()
+"""highspy runs one solve per process at a time ("Solver is already running" for a second one, even on
+another Highs object): two matching jobs of one web server take turns, each within its own deadline."""
+
+
 def _run_until(h, deadline):
     """Run ``h`` in highspy's solver thread; False when it is still running at the deadline.
 
     HiGHS reaches its first interrupt check only after its setup (1.3 s for a 100k-lead LP on a
     quiet machine, more under load); a solve that has not stopped by ``deadline + GRACE`` is left
-    to stop by itself and the caller answers without it.
+    to stop by itself and the caller answers without it. Waiting for another thread's solve counts
+    against the deadline too.
     """
+    if not _SOLVING.acquire(timeout=max(deadline - time.perf_counter(), 0.0)):
+        return False
     _ABANDONED[:] = [a for a in _ABANDONED if a.is_solver_running()]
-    h.startSolve()
+    try:
+        h.startSolve()
+    except BaseException:
+        _SOLVING.release()
+        raise
     done, _status = h.wait(timeout=max(deadline - time.perf_counter(), 0.0) + GRACE)
-    if not done:
+    if done:
+        _SOLVING.release()
+    else:
         _ABANDONED.append(h)
+        threading.Thread(target=_release_when_done, args=(h,), name="highs-abandoned", daemon=True).start()
     return done
+
+
+def _release_when_done(h):
+    h.wait()
+    _SOLVING.release()
 
 
 def _interrupt(kind, message, data_out, data_in, deadline):
