@@ -89,8 +89,8 @@ MESSAGES = {
                 "Product applied for (10-digit 세부품명번호 or 16-digit 물품목록번호)"),
     "partner_detail": ("협력기업 정보", "Partner details"),
     "lead_detail": ("주관기업 정보", "Lead details"),
-    "not_in_pool": ("이 기업은 이 회차·과제의 신청 기업이 아니어서 점수를 매기지 않았습니다.",
-                    "This firm did not apply in this round and track, so it is not scored."),
+    "not_in_pool": ("이 기업은 이 과제의 디렉터리 목록에 없어 점수를 매기지 않았습니다.",
+                    "This firm is not in the track's directory list, so it is not scored."),
     "components": ("점수 구성", "Score components"),
     "weight": ("가중치", "Weight"),
     "value": ("값", "Value"),
@@ -201,6 +201,21 @@ MESSAGES = {
     "leads_per_partner": ("곳의 주관기업과 협약", "leads per partner"),
     "graph_one_track": ("짝이 많아 첫 과제만 그렸습니다. 위에서 다른 과제나 모든 과제를 고르세요.",
                         "Too many pairs for one picture: the first track is shown. Pick another track or all tracks above."),
+    # SME directory (issue 11)
+    "firms_found": ("{n}곳 찾음", "{n} found"),
+    "page_of": ("{page}/{pages} 쪽", "page {page} of {pages}"),
+    "prev_page": ("이전", "Previous"),
+    "next_page": ("다음", "Next"),
+    "match_fuzzy": ("비슷한 이름", "similar name"),
+    "applicants_only": ("이번 회차 신청 기업만", "Only firms that applied in this round"),
+    "directory_pool": ("디렉터리: 참여 자격이 있는 기업 {n}곳 (이번 회차 신청 {applied}곳)",
+                       "Directory: {n} firms that could take part ({applied} applied in this round)"),
+    "why_empty": ("결과가 없는 이유", "Why nothing is shown"),
+    "widen_hint": ("넓혀 보기", "To widen the search"),
+    "interest_not_offered": ("관심 표시 불가", "Interest not available"),
+    "pick_firm": ("여러 기업이 해당합니다. 하나를 고르세요:", "Several firms match; pick one:"),
+    "no_such_firm": ("해당하는 기업이 없습니다.", "No firm matches."),
+    "planned_product": ("신청할 물품 (선택)", "Product you mean to apply for (optional)"),
 }
 
 

@@ -1,0 +1,199 @@
+"""The stored search index: in the database (two tables), versioned with the data it was built from.
+
+``search_indexes`` holds one row per stored index (data version, format, text method, counts,
+build time); ``search_index_chunks`` its pickled :class:`~matcher.directory.index.SearchIndex`
+in chunks of :data:`CHUNK_BYTES` (SQLite and PostgreSQL alike). The tables are created on first
+use when missing, so an existing database needs no step of its own.
+
+:func:`current_index` is what a query calls: it compares the database's data version (counts,
+largest ids and last change of firms, certificates and applications: a handful of aggregates)
+with the index in memory, then with the stored one; when the data changed since, the stored
+model *transforms* the new data (nothing is re-fitted) and the result is stored again. Only a
+database without any index fits the text model once; ``matcher index build`` does that on purpose.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from datetime import datetime, timezone
+
+import pandas as pd
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, LargeBinary, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .. import db
+from ..errors import MatcherError
+from ..scoring import default_text_method
+from .index import APP_COLUMNS, CERT_COLUMNS, FIRM_COLUMNS, FORMAT, build_index
+
+CHUNK_BYTES = 32 * 1024 * 1024
+_CACHE = {}
+_LOCKS = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class SearchIndexRow(db.Base):
+    """A stored search index (its bytes are in :class:`SearchIndexChunkRow`)."""
+
+    __tablename__ = "search_indexes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(300))
+    format: Mapped[int] = mapped_column(Integer, default=FORMAT)
+    method: Mapped[str] = mapped_column(String(10), default="char")
+    firms: Mapped[int] = mapped_column(Integer, default=0)
+    applications: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    fitted: Mapped[str] = mapped_column(String(20), default="fit")  # fit / transform (updated with a stored model)
+    built_at: Mapped[datetime] = mapped_column(DateTime, default=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+
+
+class SearchIndexChunkRow(db.Base):
+    __tablename__ = "search_index_chunks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("search_indexes.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+TABLES = [SearchIndexRow.__table__, SearchIndexChunkRow.__table__]
+
+
+def ensure_tables(bind):
+    """Create the index tables when they are missing (idempotent)."""
+    db.Base.metadata.create_all(bind, tables=TABLES)
+
+
+def data_version(session, method=None):
+    """The version of the data an index is built from: a short string that changes on every import.
+
+    Firms (count, largest id, last ``updated_at``), certificates (count, largest id: an import
+    replaces a firm's certificates), applications (count, largest id, total text length: an
+    import updates texts in place), the index format and the text method.
+    """
+    f = db.FirmRow
+    c = db.CertificateRow
+    a = db.ApplicationRow
+    firms = session.execute(select(func.count(f.id), func.max(f.id), func.max(f.updated_at))).one()
+    certs = session.execute(select(func.count(c.id), func.max(c.id))).one()
+    apps = session.execute(select(func.count(a.id), func.max(a.id),
+                                  func.sum(func.length(a.text) + func.length(a.product_code)))).one()
+    stamp = str(firms[2]) if firms[2] is not None else "-"
+    return (f"v{FORMAT}:{method or default_text_method()}:f{firms[0]}/{firms[1]}/{stamp}:c{certs[0]}/{certs[1]}:"
+            f"a{apps[0]}/{apps[1]}/{apps[2]}")
+
+
+def load_frames(session):
+    """Firms, certificates and applications as plain frames (see :func:`~.index.build_index`)."""
+    f, c, a = db.FirmRow.__table__, db.CertificateRow.__table__, db.ApplicationRow.__table__
+    firms = pd.DataFrame(session.execute(select(*[f.c[n] for n in FIRM_COLUMNS])).all(), columns=FIRM_COLUMNS)
+    certs = pd.DataFrame(session.execute(select(*[c.c[n] for n in CERT_COLUMNS])).all(), columns=CERT_COLUMNS)
+    apps = pd.DataFrame(session.execute(select(*[a.c[n] for n in APP_COLUMNS])).all(), columns=APP_COLUMNS)
+    for column in ("ksic_codes", "g2b_codes", "licences"):
+        firms[column] = [v or [] for v in firms[column]]
+    return firms, certs, apps
+
+
+def build(session, method=None, model=None):
+    """Build the index of the database in ``session`` (fit the text model unless ``model`` is given)."""
+    version = data_version(session, method)
+    frames = load_frames(session)
+    return build_index(*frames, version=version, method=method or default_text_method(), model=model)
+
+
+def save(bind, index, seconds=0.0, fitted="fit"):
+    """Store ``index`` (replacing any older one) in one transaction; returns its row id."""
+    ensure_tables(bind)
+    payload = pickle.dumps(index, protocol=5)
+    with Session(bind) as s, s.begin():
+        row = SearchIndexRow(version=index.version, format=index.format, method=index.method, firms=index.n_firms,
+                             applications=len(index.app_id), size_bytes=len(payload), seconds=seconds,
+                             fitted=fitted)
+        s.add(row)
+        s.flush()
+        for seq, start in enumerate(range(0, max(len(payload), 1), CHUNK_BYTES)):
+            s.add(SearchIndexChunkRow(index_id=row.id, seq=seq, data=payload[start:start + CHUNK_BYTES]))
+        s.execute(delete(SearchIndexChunkRow).where(SearchIndexChunkRow.index_id != row.id))
+        s.execute(delete(SearchIndexRow).where(SearchIndexRow.id != row.id))
+        return row.id
+
+
+def stored_info(bind):
+    """The stored index's row (version, counts, build time), or None."""
+    ensure_tables(bind)
+    with Session(bind) as s:
+        row = s.scalars(select(SearchIndexRow).order_by(SearchIndexRow.id.desc())).first()
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+def load(bind, row_id):
+    with Session(bind) as s:
+        chunks = s.scalars(select(SearchIndexChunkRow.data).where(SearchIndexChunkRow.index_id == row_id)
+                           .order_by(SearchIndexChunkRow.seq)).all()
+    try:
+        return pickle.loads(b"".join(chunks))
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        raise MatcherError(f"the stored search index {row_id} cannot be read ({exc}); rebuild it with "
+                           "`matcher index build`") from None
+
+
+def build_and_save(session, method=None):
+    """``matcher index build``: fit the text model on the whole directory, store it; returns (index, seconds)."""
+    start = time.perf_counter()
+    index = build(session, method)
+    seconds = time.perf_counter() - start
+    save(session.get_bind(), index, seconds, "fit")
+    _CACHE[_key(session)] = index
+    return index, seconds
+
+
+def _key(session):
+    return session.get_bind().url.render_as_string(hide_password=False)
+
+
+def _lock(key):
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+def current_index(session):
+    """The search index in step with the database of ``session`` (see the module docstring)."""
+    key = _key(session)
+    version = data_version(session)
+    cached = _CACHE.get(key)
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock(key):
+        cached = _CACHE.get(key)
+        if cached is not None and cached.version == version:
+            return cached
+        bind = session.get_bind()
+        info = stored_info(bind)
+        usable = info is not None and info.format == FORMAT and info.method == default_text_method()
+        stored = load(bind, info.id) if usable and (cached is None or cached.version != info.version) else cached
+        if usable and stored is not None and stored.version == version:
+            index = stored
+        elif stored is not None and getattr(stored, "format", None) == FORMAT:
+            start = time.perf_counter()
+            index = build(session, model=stored.model)  # new data, the stored model: transform only
+            save(bind, index, time.perf_counter() - start, "transform")
+        else:
+            start = time.perf_counter()
+            index = build(session)
+            save(bind, index, time.perf_counter() - start, "fit")
+        _CACHE[key] = index
+        return index
+
+
+def forget(session=None):
+    """Drop the in-memory copies (all, or the one of ``session``'s database)."""
+    if session is None:
+        _CACHE.clear()
+    else:
+        _CACHE.pop(_key(session), None)
