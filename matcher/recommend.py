@@ -177,7 +177,7 @@ def text_values(model, lead_text, texts):
     """Cosine of ``lead_text`` with each of ``texts`` under a fitted text ``model``; shape (len(texts),)."""
     if not texts:
         return np.zeros(0)
-    x = model.transform([lead_text] + list(texts))
+    x = model.transform([lead_text] + list(texts)).astype(np.float64)
     return np.clip(np.asarray((x[1:] @ x[0].T).todense()).ravel(), 0.0, 1.0)
 
 

@@ -49,11 +49,19 @@ def _sentence(q, counts, population, side_ko, side_en):
     return ko, en
 
 
+def _others(q, fails):
+    """The asking firm left out of the counts."""
+    others = np.ones(len(fails), dtype=bool)
+    if q.asker is not None and q.asker.pos >= 0:
+        others[q.asker.pos] = False
+    return others
+
+
 def _counts(fails, checks, extra):
     counts = {}
     for code, name in enumerate(checks):
         n = int((fails == code).sum())
-        if n and name != "same_firm":
+        if n:
             counts[name] = n
     counts.update({k: v for k, v in extra.items() if v})
     return counts
@@ -68,8 +76,9 @@ def partners(q, fails, app_of, eligible, shown, applicants_only, wanted):
         extra["filtered"] = int((filtered & (app_of >= 0)).sum())
     else:
         extra["filtered"] = int(filtered.sum())
-    counts = _counts(fails, PARTNER_CHECKS, extra)
-    population = int((fails != PARTNER_CHECKS.index("same_firm")).sum())
+    others = _others(q, fails)
+    counts = _counts(fails[others], PARTNER_CHECKS, extra)
+    population = int(others.sum())
     ko, en = _sentence(q, counts, population, "협력기업", "partner")
     widen = nearest_products(q, fails) + other_tracks(q, q.asker)
     return {"code": "no_partner", "ko": ko, "en": en, "population": population, "counts": counts, "widen": widen}
@@ -80,8 +89,9 @@ def leads(q, fails, app_of, eligible, shown, applicants_only, wanted):
     filtered = eligible & ~shown
     extra = {"not_applicant": int((filtered & (app_of < 0)).sum()) if applicants_only else 0,
              "filtered": int((filtered & (app_of >= 0)).sum()) if applicants_only else int(filtered.sum())}
-    counts = _counts(fails, LEAD_CHECKS, extra)
-    population = int((fails != LEAD_CHECKS.index("same_firm")).sum())
+    others = _others(q, fails)
+    counts = _counts(fails[others], LEAD_CHECKS, extra)
+    population = int(others.sum())
     ko, en = _sentence(q, counts, population, "주관기업", "lead")
     return {"code": "no_lead", "ko": ko, "en": en, "population": population, "counts": counts, "widen": []}
 
