@@ -9,8 +9,10 @@ The web views and ``matcher recommend`` call these and nothing else.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import select
@@ -153,8 +155,21 @@ def rules_and_day(round_row):
     Without a round: the shipped rules, judged today.
     """
     if round_row is None:
-        return load_rules(), date.today()
-    return round_rules(round_row), round_row.reference_date
+        return _shipped_rules(), date.today()
+    key = (round_row.id, json.dumps(round_row.rule_overrides or {}, sort_keys=True, ensure_ascii=False),
+           tuple(round_row.open_tracks or ()))
+    rules = _ROUND_RULES.get(key)
+    if rules is None:
+        rules = _ROUND_RULES[key] = round_rules(round_row)
+    return rules, round_row.reference_date
+
+
+_ROUND_RULES = {}
+
+
+@lru_cache(maxsize=1)
+def _shipped_rules():
+    return load_rules()
 
 
 def own_application(session, firm_row, round_row):

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, LargeBinary, String, delete, func, select
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, LargeBinary, String, delete, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import db
@@ -29,9 +29,33 @@ from ..scoring import default_text_method
 from .index import APP_COLUMNS, CERT_COLUMNS, FIRM_COLUMNS, FORMAT, build_index
 
 CHUNK_BYTES = 32 * 1024 * 1024
+RECHECK_SECONDS = 2.0
+"""How long an index in memory is trusted without asking the database for its data version, unless
+this process committed a change to firms, certificates or applications meanwhile (then at once)."""
 _CACHE = {}
+_CHECKED = {}
+_GENERATION = {}
 _LOCKS = {}
 _LOCKS_GUARD = threading.Lock()
+_WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_directory_change(session, _context):
+    if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["directory_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_generation(session):
+    if session.info.pop("directory_changed", False) and session.bind is not None:
+        key = session.bind.url.render_as_string(hide_password=False)
+        _GENERATION[key] = _GENERATION.get(key, 0) + 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_change(session):
+    session.info.pop("directory_changed", None)
 
 
 class SearchIndexRow(db.Base):
@@ -165,9 +189,14 @@ def _lock(key):
 def current_index(session):
     """The search index in step with the database of ``session`` (see the module docstring)."""
     key = _key(session)
-    version = data_version(session)
     cached = _CACHE.get(key)
+    stamp = (_GENERATION.get(key, 0), time.monotonic())
+    last = _CHECKED.get(key)
+    if cached is not None and last is not None and last[0] == stamp[0] and stamp[1] - last[1] < RECHECK_SECONDS:
+        return cached
+    version = data_version(session)
     if cached is not None and cached.version == version:
+        _CHECKED[key] = stamp
         return cached
     with _lock(key):
         cached = _CACHE.get(key)
@@ -188,6 +217,7 @@ def current_index(session):
             index = build(session)
             save(bind, index, time.perf_counter() - start, "fit")
         _CACHE[key] = index
+        _CHECKED[key] = stamp
         return index
 
 
@@ -195,5 +225,7 @@ def forget(session=None):
     """Drop the in-memory copies (all, or the one of ``session``'s database)."""
     if session is None:
         _CACHE.clear()
+        _CHECKED.clear()
     else:
         _CACHE.pop(_key(session), None)
+        _CHECKED.pop(_key(session), None)
