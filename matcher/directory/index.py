@@ -23,10 +23,10 @@ from scipy import sparse
 from ..features import (CAPABILITY_LEVELS, EVIDENCE_KINDS, G2B_LEVELS, KSIC_LEVELS, MATERIALS_KINDS,
                         TextVectorizer, level_keys, pairs_level_value, pairs_region_value, partner_keys,
                         region_index)
-from ..firms import LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
+from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the layout of :class:`SearchIndex` changes (a stored index of another format is rebuilt)."""
 NO_DAY_LOW, NO_DAY_HIGH = -(2 ** 30), 2 ** 30
 _PAD_LEAD, _PAD_PARTNER = -1, -2
@@ -35,6 +35,7 @@ G2B_VALUES = [lvl[1] for lvl in G2B_LEVELS]
 KSIC_LENGTHS = [lvl[0] for lvl in KSIC_LEVELS]
 KSIC_VALUES = [lvl[1] for lvl in KSIC_LEVELS]
 ROLES = ("lead", "partner")
+KIND_IDS = {kind: i for i, kind in enumerate(CERTIFICATE_KINDS)}
 
 FIRM_COLUMNS = ["id", "brn", "name", "size_class", "region", "founded", "ksic_codes", "g2b_codes",
                 "description", "licences", "debarred_from", "debarred_to", "affiliate_group"]
@@ -136,6 +137,7 @@ class SearchIndex:
     ksic: np.ndarray
     cert_firm: np.ndarray
     cert_kind: np.ndarray
+    cert_kind_id: np.ndarray
     cert_code: np.ndarray
     cert_code10: np.ndarray
     cert_code8: np.ndarray
@@ -239,6 +241,7 @@ def build_index(firms, certificates, applications, version="", method="char", mo
         ksic=level_keys([list(c or []) for c in firms["ksic_codes"]], KSIC_LENGTHS, section=True),
         cert_firm=np.array([pos_of[int(i)] for i in certs["firm_id"]], dtype=np.int64),
         cert_kind=certs["kind"].to_numpy(dtype=object), cert_code=np.array(codes, dtype=object),
+        cert_kind_id=np.array([KIND_IDS.get(k, len(KIND_IDS)) for k in certs["kind"]], dtype=np.int64),
         cert_code10=np.array([_code_int(c, 10) if len(c) == 10 else -9 for c in codes], dtype=np.int64),
         cert_code8=np.array([_code_int(c, 8) for c in codes], dtype=np.int64),
         cert_len=np.array([len(c) for c in codes], dtype=np.int64),
@@ -324,10 +327,17 @@ def _size_ok(index, sizes):
     return table[index.size]
 
 
+def kind_mask(index, kinds):
+    """Certificates whose kind is one of ``kinds`` (a lookup on integer kind ids)."""
+    table = np.zeros(len(KIND_IDS) + 1, dtype=bool)
+    table[[KIND_IDS[k] for k in kinds if k in KIND_IDS]] = True
+    return table[index.cert_kind_id]
+
+
 def valid_certs(index, day, kinds=None):
     ok = (index.cert_from <= day) & (day <= index.cert_to)
     if kinds is not None:
-        ok &= np.isin(index.cert_kind, list(kinds))
+        ok &= kind_mask(index, kinds)
     return ok
 
 
@@ -365,7 +375,7 @@ def partner_failures(index, rule, day, product="", asker=None):
     checks.append(~index.licensed if rule.partner_licence else None)
     missing = expired = None
     if rule.partner_certificates_any:
-        held = np.isin(index.cert_kind, list(rule.partner_certificates_any))
+        held = kind_mask(index, rule.partner_certificates_any)
         if rule.certificate_covers_product and product:
             held = covering(index, product, held)
         valid = held & valid_certs(index, day)
@@ -424,12 +434,16 @@ def _pair_checks(index, asker):
     return [same, group]
 
 
+_FIRST_BIT = np.array([-1] + [(v & -v).bit_length() - 1 for v in range(1, 256)], dtype=np.int8)
+
+
 def _first(checks, n):
-    out = np.full(n, -1, dtype=np.int8)
-    for code, failed in reversed(list(enumerate(checks))):
+    """Index of the first failed check per firm (-1: none), from at most 8 boolean masks."""
+    bits = np.zeros(n, dtype=np.uint8)
+    for code, failed in enumerate(checks):
         if failed is not None:
-            out[failed] = code
-    return out
+            bits |= failed.view(np.uint8) << np.uint8(code)
+    return _FIRST_BIT[bits]
 
 
 def partner_scores(index, asker, rule, day, weights, rows, app_rows):
@@ -440,8 +454,7 @@ def partner_scores(index, asker, rule, day, weights, rows, app_rows):
     """
     text, g2b = _docs_values(index, asker, rows, app_rows, lead_side=False)
     values = {"text": text, "product_code": g2b,
-              "industry": pairs_level_value(asker.ksic, partner_keys(index.ksic[rows]), np.zeros(len(rows), np.int64),
-                                            np.arange(len(rows)), KSIC_VALUES),
+              "industry": one_vs_many(asker.ksic[0], index.ksic[rows], KSIC_VALUES),
               "region": pairs_region_value(np.full(len(rows), asker.region_idx), index.region_idx[rows]),
               "capability": _partner_capability(index, asker, rule, day, rows)}
     values["score"] = combine(values, weights)
@@ -452,8 +465,7 @@ def lead_scores(index, asker, rule, day, weights, rows, app_rows):
     """Score components of the pairs (firm ``rows[j]`` as lead, asker as partner)."""
     text, g2b = _docs_values(index, asker, rows, app_rows, lead_side=True)
     values = {"text": text, "product_code": g2b,
-              "industry": pairs_level_value(index.ksic[rows], partner_keys(asker.ksic), np.arange(len(rows)),
-                                            np.zeros(len(rows), np.int64), KSIC_VALUES),
+              "industry": one_vs_many(asker.ksic[0], index.ksic[rows], KSIC_VALUES),
               "region": pairs_region_value(index.region_idx[rows], np.full(len(rows), asker.region_idx)),
               "capability": _lead_capability(index, asker, rule, day, rows, app_rows)}
     values["score"] = combine(values, weights)
@@ -471,10 +483,24 @@ def _docs_values(index, asker, rows, app_rows, lead_side):
         sel = doc_rows[mask]
         text[mask] = np.clip(_cosine_rows(asker, docs, sel), 0.0, 1.0)
         if lead_side:
-            g2b[mask] = pairs_level_value(docs.lead_g2b, asker.partner_g2b, sel, zeros[mask], G2B_VALUES)
+            g2b[mask] = one_vs_many(asker.partner_g2b[0], docs.lead_g2b[sel], G2B_VALUES)
         else:
-            g2b[mask] = pairs_level_value(asker.lead_g2b, docs.partner_g2b, zeros[mask], sel, G2B_VALUES)
+            g2b[mask] = one_vs_many(asker.lead_g2b[0], docs.partner_g2b[sel], G2B_VALUES)
     return text, g2b
+
+
+def one_vs_many(keys, many, values):
+    """:func:`matcher.features.pairs_level_value` of one firm's level keys against many firms' at once.
+
+    ``keys`` shape (n_levels, m1), ``many`` (n, n_levels, m2); padding never matches (negative keys).
+    """
+    out = np.zeros(len(many), dtype=np.float32)
+    for level in range(len(values) - 1, -1, -1):  # shallow first; deeper levels overwrite
+        wanted = keys[level][keys[level] >= 0]
+        if len(wanted):
+            hit = np.isin(many[:, level, :], wanted).any(axis=1)
+            out[hit] = values[level]
+    return out
 
 
 def _cosine_rows(asker, docs, sel):
@@ -493,11 +519,10 @@ def _partner_capability(index, asker, rule, day, rows):
     p8 = set(asker.p8[0][asker.p8[0] >= 0].tolist())
     valid = valid_certs(index, day)
     value = np.zeros(len(valid), dtype=np.float32)
-    kind = index.cert_kind
-    dp = kind == "direct_production"
-    evidence = np.isin(kind, EVIDENCE_KINDS)
+    dp = kind_mask(index, ["direct_production"])
+    evidence = kind_mask(index, EVIDENCE_KINDS)
     in8 = np.isin(index.cert_code8, list(p8)) & (index.cert_code8 >= 0)
-    value = np.where(evidence, np.where(np.isin(kind, MATERIALS_KINDS), CAPABILITY_LEVELS["materials_any"],
+    value = np.where(evidence, np.where(kind_mask(index, MATERIALS_KINDS), CAPABILITY_LEVELS["materials_any"],
                                         CAPABILITY_LEVELS["evidence_any"]), value)
     value = np.where(evidence & in8, CAPABILITY_LEVELS["evidence_class"], value)
     value = np.where(dp & in8 & (index.cert_len > 0), CAPABILITY_LEVELS["dp_class"], value)
