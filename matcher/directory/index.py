@@ -26,7 +26,7 @@ from ..features import (CAPABILITY_LEVELS, EVIDENCE_KINDS, G2B_LEVELS, KSIC_LEVE
 from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
 
-FORMAT = 2
+FORMAT = 3
 """Bump when the layout of :class:`SearchIndex` changes (a stored index of another format is rebuilt)."""
 NO_DAY_LOW, NO_DAY_HIGH = -(2 ** 30), 2 ** 30
 _PAD_LEAD, _PAD_PARTNER = -1, -2
@@ -150,6 +150,7 @@ class SearchIndex:
     app_firm: np.ndarray
     app_role: np.ndarray
     app_track: np.ndarray
+    app_text: np.ndarray
     app_docs: Side
     work_ids: dict = field(default_factory=dict)
     group_ids: dict = field(default_factory=dict)
@@ -251,6 +252,7 @@ def build_index(firms, certificates, applications, version="", method="char", mo
         app_firm=app_firm, app_role=np.array([ROLES.index(r) if r in ROLES else -1 for r in apps["role"]],
                                              dtype=np.int8),
         app_track=apps["track"].to_numpy(dtype=object),
+        app_text=np.array([_str(t) for t in apps["text"]], dtype=object),
         app_docs=Side(product=np.array(products, dtype=object), **app_side),
         work_ids=work_ids, group_ids=groups,
     )

@@ -441,19 +441,17 @@ def _load_firms(session, firm_ids):
     return {row.id: row for row in session.scalars(stmt)}
 
 
-def _load_apps(session, app_ids):
-    if not len(app_ids):
-        return {}
-    stmt = select(db.ApplicationRow).where(db.ApplicationRow.id.in_([int(i) for i in app_ids])).options(
-        selectinload(db.ApplicationRow.round), selectinload(db.ApplicationRow.firm))
-    return {row.id: row for row in session.scalars(stmt)}
+def _index_application(q, firm, app_row, role):
+    """The round application of ``firm`` at index row ``app_row``, as the index holds it."""
+    index = q.index
+    return Application(q.round_row.name, firm.brn, role, q.rule.key, index.app_docs.product[app_row] or "",
+                       index.app_text[app_row] or "")
 
 
 def _explained(session, q, positions, app_rows, texts, weights, lead_side):
     """The recommendations at index ``positions`` as dicts, each with its explanation and interest check."""
     index = q.index
     rows = _load_firms(session, index.firm_id[positions])
-    apps = _load_apps(session, [index.app_id[r] for r in app_rows if r >= 0])
     own_app = db.application_from_row(q.own) if q.own is not None else None
     if own_app is not None and q.role == "lead" and q.product and q.product != own_app.product_code:
         own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
@@ -463,7 +461,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
     for rank, (pos, app_row, text) in enumerate(zip(positions, app_rows, texts), start=1):
         row = rows[int(index.firm_id[pos])]
         other = db.firm_from_row(row)
-        app = db.application_from_row(apps[int(index.app_id[app_row])]) if app_row >= 0 else None
+        app = _index_application(q, other, app_row, "lead" if lead_side else "partner") if app_row >= 0 else None
         if lead_side:
             expl = explain(other, app, q.firm, own_app, q.rule, q.on, weights, text_value=float(text))
         else:
