@@ -177,6 +177,54 @@ class DecisionRow(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
 
 
+class DecisionEventRow(Base):
+    """One staff decision as it was taken (approve/reject/lock/forbid/clear, who, when, note): the history.
+
+    :class:`DecisionRow` holds the latest decision of each pair (the one that counts); a ``clear``
+    deletes it there and is kept here.
+    """
+
+    __tablename__ = "decision_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    track: Mapped[str] = mapped_column(String(20), default="")
+    kind: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class JobRow(Base):
+    """Background work (a matching run) with its progress, kept in the database.
+
+    ``status``: queued, running, done, failed, cancelled; a running job whose ``heartbeat_at`` is
+    old is shown as interrupted (its worker died). ``fingerprint`` identifies the inputs, so an
+    identical request joins the job already running.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="match")
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    fraction: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    error_ko: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class InterestRow(Base):
     """An SME's request to pair with a partner (usable by the solver as a preference)."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .errors import NotFoundError
+from .errors import UnknownTrackError
 from .tracks import lead_reasons, pair_reasons, partner_reasons
 
 
@@ -48,7 +48,9 @@ def rule_for(track, rules):
     try:
         return rules[track]
     except KeyError:
-        raise NotFoundError(f"track {track!r} not found (known: {', '.join(rules)})") from None
+        raise UnknownTrackError(f"track {track!r} not found (known: {', '.join(rules)})",
+                                ko=f"과제 {track!r}이(가) 없습니다 (가능한 과제: {', '.join(rules)})",
+                                code="unknown_track", track=str(track)) from None
 
 
 def product_of(application):

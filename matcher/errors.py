@@ -8,7 +8,33 @@ from dataclasses import dataclass
 
 
 class MatcherError(Exception):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose.
+
+    ``str(exc)`` is the English message; an error may also carry the Korean one (``ko``) and a
+    ``code`` with its parameters, so a front end shows it in the reader's language with
+    :meth:`text` instead of parsing the English.
+    """
+
+    def __init__(self, message="", ko=None, code=None, **params):
+        super().__init__(message)
+        self.ko = ko
+        self.code = code
+        self.params = params
+
+    def text(self, lang="ko"):
+        """The message in ``lang`` (``"ko"`` or ``"en"``); English when no Korean text was given."""
+        return self.ko if lang == "ko" and self.ko else str(self)
+
+
+class InvalidValueError(MatcherError, ValueError):
+    """A value that is not what it claims to be (a 사업자등록번호, a code, a date, a track name).
+
+    Also a :class:`ValueError`, so validators can catch either.
+    """
+
+
+class UnknownTrackError(InvalidValueError):
+    """A track key or name that is not one of the program's tracks (or not open in the round)."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +65,7 @@ class Problem:
 class ValidationError(MatcherError):
     """Input refused, with every problem found (not only the first)."""
 
-    def __init__(self, problems, source=None):
+    def __init__(self, problems, source=None, ko=None):
         self.problems = list(problems)
         self.source = source
         prefix = f"{source}: " if source else ""
@@ -47,19 +73,39 @@ class ValidationError(MatcherError):
         lines += [f"  {p}" for p in self.problems[:50]]
         if len(self.problems) > 50:
             lines.append(f"  … and {len(self.problems) - 50} more")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), ko=ko)
 
 
 class NotFoundError(MatcherError):
     """A firm, round, run or other record that was asked for does not exist."""
 
 
+class RefusedError(MatcherError):
+    """A request the program's rules refuse (a decision on a pair the round does not allow, say)."""
+
+
 class InfeasibleError(MatcherError):
     """Constraints (e.g. staff locks) that cannot all hold; ``reasons`` says why."""
 
-    def __init__(self, reasons):
+    def __init__(self, reasons, ko=None):
         self.reasons = list(reasons)
-        super().__init__("; ".join(self.reasons))
+        super().__init__("; ".join(self.reasons), ko=ko)
+
+
+class ConflictError(InfeasibleError):
+    """Staff decisions that make a re-solve impossible, found before it starts.
+
+    ``conflicts`` holds :class:`matcher.conflicts.Conflict` items (each names the firms, the
+    decisions that cause it and what would fix it).
+    """
+
+    def __init__(self, conflicts):
+        self.conflicts = list(conflicts)
+        super().__init__([c.text("en") for c in self.conflicts], ko="; ".join(c.text("ko") for c in self.conflicts))
+
+
+class CancelledError(MatcherError):
+    """Work stopped because someone cancelled it."""
 
 
 class ConfigError(MatcherError):

@@ -1,10 +1,13 @@
-"""Round matching: a round's applications → scored graph → solve → a stored match run.
+"""Round matching as pure functions: a round's pools and decisions → scored graph → solved pairs.
 
 One instance for all open tracks of a round, so that a lead gets one partner across
 tracks: lead node = the lead's 사업자등록번호, partner node = ``track:BRN`` (a firm may
 partner in several tracks, with that track's capacity in each). Staff decisions
 belong to the round and are kept on every re-solve: ``lock``/``approve`` → the pair
 must be chosen, ``forbid``/``reject`` → never.
+
+Nothing here touches the database: :mod:`matcher.rounds` loads a :class:`RoundInput`,
+calls :func:`match_round` and stores the :class:`MatchResult`.
 """
 
 from __future__ import annotations
@@ -13,22 +16,24 @@ import hashlib
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
 
 import networkx as nx
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from . import db
 from .assignment import solve
 from .candidates import EXHAUSTIVE_LIMIT, candidate_edges, explain_pair
 from .eligibility import eligibility_table
-from .errors import InfeasibleError, MatcherError
+from .errors import CancelledError, InfeasibleError, UnknownTrackError
 from .korean import with_particle
 from .scoring import COMPONENTS, load_weights
-from .tracks import round_rules
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
+KEEP_KINDS = ("approve", "lock")
+"""Decisions that keep a pair in every re-solve."""
+DROP_KINDS = ("reject", "forbid")
+"""Decisions that keep a pair out of every re-solve."""
 MODES = ("optimal", "stable")
 LEAD_K = 50
 """Partners kept per lead when a track's pool is too large to keep every eligible pair."""
@@ -37,96 +42,181 @@ PARTNER_K = 50
 LARGE_SIZES = ("중견기업", "대기업")
 
 
-def run_match(session, round_name, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
-    """Match round ``round_name`` and store the run with its proposals (in the caller's transaction).
+@dataclass(frozen=True)
+class Decision:
+    """A staff decision on a pair of a round, as the matching sees it (BRNs, not database ids)."""
+
+    lead: str
+    partner: str
+    kind: str
+    track: str = ""
+
+
+@dataclass
+class Pool:
+    """The applications of one track of a round: ``(Firm, Application)`` pairs per side."""
+
+    track: str
+    leads: list = field(default_factory=list)
+    partners: list = field(default_factory=list)
+
+
+@dataclass
+class RoundInput:
+    """Everything a match needs, as plain values.
+
+    ``pools`` maps each track key to its :class:`Pool`; ``rules`` the round's
+    :class:`~matcher.tracks.TrackRule` by key; ``decisions`` the round's current
+    :class:`Decision` items.
+    """
+
+    name: str
+    reference_date: date
+    rules: dict
+    pools: dict
+    decisions: list = field(default_factory=list)
+
+    def application(self, track, role, brn):
+        """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
+        return self.index().get((track, role, brn))
+
+    def index(self):
+        if not hasattr(self, "_index"):
+            self._index = {(pool.track, role, firm.brn): (firm, app)
+                           for pool in self.pools.values()
+                           for role, side in (("lead", pool.leads), ("partner", pool.partners))
+                           for firm, app in side}
+        return self._index
+
+    def firm(self, brn):
+        """The :class:`~matcher.firms.Firm` of ``brn`` in any pool, or None."""
+        found = next((fa for key, fa in self.index().items() if key[2] == brn), None)
+        return found[0] if found else None
+
+
+@dataclass
+class RoundGraph:
+    """The round's scored bipartite graph and what was learnt building it."""
+
+    graph: nx.Graph
+    inp: RoundInput
+    pruning: dict = field(default_factory=dict)
+    excluded_leads: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProposedPair:
+    """A pair a match proposes: its track, BRNs, score, explanation (JSON-able) and whether staff fixed it."""
+
+    track: str
+    lead: str
+    partner: str
+    score: float
+    explanation: dict
+    locked: bool = False
+
+
+@dataclass
+class MatchResult:
+    """The outcome of :func:`match_round`, ready to be stored as a run."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    pairs: list
+    diagnostics: dict
+    params: dict
+    fingerprint: str
+
+
+def _no_progress(fraction, message=""):
+    return None
+
+
+def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None):
+    """Match a round: score every track's eligible pairs, solve, explain.
 
     Parameters
     ----------
-    session : sqlalchemy.orm.Session
-    round_name : str
-        Round name or id.
+    inp : RoundInput
     track : str, optional
-        Only this track (default: every open track of the round).
+        Only this track (default: every track in ``inp.pools``).
     mode : {"optimal", "stable"}
         Maximum total score (default), or deferred acceptance (:mod:`matcher.stable`).
     time_limit : float, optional
         Seconds for the solver.
-    actor : str
     progress : callable, optional
-        ``progress(fraction, message)``, called as the work advances.
+        ``progress(fraction, message)``, called as the work advances; it may raise
+        :class:`~matcher.errors.CancelledError` to stop the work.
 
     Returns
     -------
-    int
-        The new :class:`~matcher.db.MatchRunRow` id.
+    MatchResult
 
     Raises
     ------
-    MatcherError
-        Unknown track or mode; InfeasibleError when the staff locks cannot all hold.
+    UnknownTrackError
+        ``track`` is not among the round's pools.
+    InfeasibleError
+        The staff locks cannot all hold.
     """
-    report = progress or (lambda fraction, message="": None)
+    report = progress or _no_progress
     if mode not in MODES:
-        raise MatcherError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-    round_row = db.get_round(session, round_name)
-    rules = round_rules(round_row)
-    tracks = _tracks(round_row, rules, track)
+        raise InfeasibleError([f"mode {mode!r} is not one of {', '.join(MODES)}"])
+    tracks = _tracks(inp, track)
     start = time.perf_counter()
-    graph = build_graph(session, round_row, rules, tracks, report)
+    rg = build_graph(inp, tracks, report)
     if track is not None:
-        _exclude_locked_elsewhere(session, round_row, graph, track)
-    locks, forbid = _decision_pairs(session, round_row, graph, rules)
-    report(0.7, f"solving {graph.number_of_edges()} pairs ({mode})")
-    chosen, summary = _solve(graph, locks, forbid, mode, time_limit)
-    report(0.85, f"storing {len(chosen)} proposals")
-    run = _store(session, round_row, track, mode, time_limit, actor, graph, chosen, summary, locks, forbid)
-    run.seconds = time.perf_counter() - start
-    db.audit(session, actor, "run.create", round=round_row.name, run=run.id, status=run.status)
-    report(1.0, f"run {run.id}: {run.status}, {len(chosen)} pairs")
-    return run.id
+        _exclude_locked_elsewhere(rg, track)
+    locks, forbid = _decision_pairs(rg)
+    report(0.7, f"solving {rg.graph.number_of_edges()} pairs ({mode})")
+    chosen, summary = _solve(rg, locks, forbid, mode, time_limit)
+    report(0.85, f"explaining {len(chosen)} proposals")
+    params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
+    locked = set(locks)
+    pairs = [_proposed(rg, lead, node, score, (lead, node) in locked) for lead, node, score in chosen]
+    diagnostics = diagnose(rg, chosen, forbid)
+    diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
+    diagnostics["counts"] = _counts(rg)
+    return MatchResult(seconds=time.perf_counter() - start, pairs=pairs, diagnostics=diagnostics, params=params,
+                       fingerprint=fingerprint(rg.graph, locks, forbid, params), **summary)
 
 
-def _tracks(round_row, rules, track):
-    tracks = [t for t in round_row.open_tracks if t in rules]
+def _tracks(inp, track):
+    tracks = [t for t in inp.pools if t in inp.rules]
     if track is None:
         return tracks
     if track not in tracks:
-        raise MatcherError(f"track {track!r} is not open in round {round_row.name!r} (open: {', '.join(tracks)})")
+        raise UnknownTrackError(f"track {track!r} is not open in round {inp.name!r} (open: {', '.join(tracks)})",
+                                ko=f"과제 {track!r}은(는) {inp.name} 회차에 열려 있지 않습니다 "
+                                   f"(열린 과제: {', '.join(tracks) or '없음'})",
+                                code="track_not_open", track=track)
     return [track]
 
 
 # --- the graph --------------------------------------------------------------------------------
 
 
-def build_graph(session, round_row, rules, tracks, progress=None):
-    """The round's bipartite graph of eligible scored pairs (networkx).
+def build_graph(inp, tracks, progress=None):
+    """The round's bipartite graph of eligible scored pairs (:class:`RoundGraph`).
 
     Lead nodes (``bipartite=0``) are BRNs; partner nodes (``bipartite=1``) are ``track:BRN``
     with ``track, brn, min_leads, max_leads`` (max None = unbounded). Edges carry ``score``,
     ``track`` and the score components.
     """
-    report = progress or (lambda fraction, message="": None)
-    graph = nx.Graph()
-    apps = _applications(session, round_row)
+    report = progress or _no_progress
+    rg = RoundGraph(nx.Graph(), inp)
     for i, track in enumerate(tracks):
-        report(0.05 + 0.6 * i / max(len(tracks), 1), f"scoring {rules[track].name_ko} ({track})")
-        leads = [a for a in apps if a[1].track == track and a[1].role == "lead"]
-        partners = [a for a in apps if a[1].track == track and a[1].role == "partner"]
-        _add_track(graph, rules[track], round_row.reference_date, leads, partners)
-    graph.graph["firms"] = {firm.brn: (firm, app) for firm, app in apps}
-    graph.graph["apps"] = {(app.track, app.role, firm.brn): (firm, app) for firm, app in apps}
-    return graph
+        report(0.05 + 0.6 * i / max(len(tracks), 1), f"scoring {inp.rules[track].name_ko} ({track})")
+        pool = inp.pools[track]
+        _add_track(rg, inp.rules[track], inp.reference_date, pool.leads, pool.partners)
+    return rg
 
 
-def _applications(session, round_row):
-    stmt = (select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id)
-            .options(selectinload(db.ApplicationRow.firm).selectinload(db.FirmRow.certificates),
-                     selectinload(db.ApplicationRow.round))
-            .order_by(db.ApplicationRow.id))
-    return [(db.firm_from_row(row.firm), db.application_from_row(row)) for row in session.scalars(stmt)]
-
-
-def _add_track(graph, rule, on, leads, partners):
+def _add_track(rg, rule, on, leads, partners):
+    graph = rg.graph
     for firm, app in leads:
         graph.add_node(firm.brn, bipartite=0, name=firm.name)
     for firm, app in partners:
@@ -140,7 +230,7 @@ def _add_track(graph, rule, on, leads, partners):
     table = eligibility_table(leads, partners, rule, on)
     _record_eligible(graph, rule, leads, partners, table)
     edges, pruning = _track_edges(leads, partners, rule, on, table)
-    graph.graph.setdefault("pruning", {})[rule.key] = pruning
+    rg.pruning[rule.key] = pruning
     for row in edges.itertuples(index=False):
         node = f"{rule.key}:{row.partner_brn}"
         if node in graph and not graph.has_edge(row.lead_brn, node):
@@ -185,68 +275,63 @@ def _record_eligible(graph, rule, leads, partners, table):
             graph.nodes[node]["eligible_leads"] = frozenset(b for b, yes in zip(lead_brns, ok) if yes)
 
 
-def _decision_pairs(session, round_row, graph, rules):
+def _decision_pairs(rg):
     """Locks and forbids (lead BRN, partner node) from the round's staff decisions."""
-    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id)
-    locks, forbid = [], []
-    for d in session.scalars(stmt):
-        lead = session.get(db.FirmRow, d.lead_id).brn
-        partner = session.get(db.FirmRow, d.partner_id).brn
-        nodes = [n for n in graph.adj.get(lead, {}) if graph.nodes[n]["brn"] == partner
+    graph, locks, forbid = rg.graph, [], []
+    for d in rg.inp.decisions:
+        nodes = [n for n in graph.adj.get(d.lead, {}) if graph.nodes[n]["brn"] == d.partner
                  and (not d.track or graph.nodes[n]["track"] == d.track)]
-        if d.kind in ("reject", "forbid"):
-            forbid += [(lead, n) for n in nodes]
-        elif d.kind in ("lock", "approve"):
-            nodes = nodes or _add_locked_edge(graph, rules, round_row, lead, partner, d.track)
-            locks += [(lead, n) for n in nodes[:1]]
+        if d.kind in DROP_KINDS:
+            forbid += [(d.lead, n) for n in nodes]
+        elif d.kind in KEEP_KINDS:
+            nodes = nodes or _add_locked_edge(rg, d.lead, d.partner, d.track)
+            locks += [(d.lead, n) for n in nodes[:1]]
     return locks, forbid
 
 
-def _exclude_locked_elsewhere(session, round_row, graph, track):
+def _exclude_locked_elsewhere(rg, track):
     """A one-track run leaves out the leads that staff locked or approved with a partner in another track.
 
     A lead signs with one partner across tracks. A decision without a track counts for
     ``track`` when both firms applied in it (lead and partner), otherwise elsewhere.
-    The excluded leads are listed in ``graph.graph["excluded_leads"]`` (lead BRN → (partner BRN, track)).
+    The excluded leads are kept in ``rg.excluded_leads`` (lead BRN → (partner BRN, track)).
     """
-    apps = graph.graph["apps"]
+    inp, graph = rg.inp, rg.graph
     here, elsewhere = {}, {}
-    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id,
-                                        db.DecisionRow.kind.in_(("lock", "approve")))
-    for d in session.scalars(stmt):
-        lead, partner = session.get(db.FirmRow, d.lead_id).brn, session.get(db.FirmRow, d.partner_id).brn
-        in_track = d.track == track or (not d.track and (track, "lead", lead) in apps
-                                        and (track, "partner", partner) in apps)
-        (here if in_track else elsewhere).setdefault(lead, []).append((partner, d.track or "?"))
+    for d in inp.decisions:
+        if d.kind not in KEEP_KINDS:
+            continue
+        in_track = d.track == track or (not d.track and inp.application(track, "lead", d.lead)
+                                        and inp.application(track, "partner", d.partner))
+        (here if in_track else elsewhere).setdefault(d.lead, []).append((d.partner, d.track or "?"))
     both = sorted(lead for lead in elsewhere if lead in here and lead in graph)
     if both:
         raise InfeasibleError([f"lead {lead} locked with {len(here[lead]) + len(elsewhere[lead])} partners "
                                f"({', '.join(p for p, _ in here[lead] + elsewhere[lead])}) but takes one"
                                for lead in both])
-    excluded = {lead: elsewhere[lead][0] for lead in sorted(elsewhere) if lead in graph}
-    graph.remove_nodes_from(excluded)
-    graph.graph["excluded_leads"] = excluded
+    rg.excluded_leads = {lead: elsewhere[lead][0] for lead in sorted(elsewhere) if lead in graph}
+    graph.remove_nodes_from(rg.excluded_leads)
 
 
-def _add_locked_edge(graph, rules, round_row, lead, partner, track):
+def _add_locked_edge(rg, lead, partner, track):
     """A locked pair the candidate list left out: score it, or say why it is not eligible.
 
     Returns ``[partner node]``, or ``[]`` when the pair belongs to a track not in this run.
     """
+    inp, graph = rg.inp, rg.graph
     in_run = {d["track"] for _n, d in graph.nodes(data=True) if d["bipartite"] == 1}
-    tracks = [t for t in ([track] if track else rules) if t in in_run
-              and (t, "partner", partner) in graph.graph["apps"] and (t, "lead", lead) in graph.graph["apps"]]
+    tracks = [t for t in ([track] if track else inp.rules) if t in in_run
+              and inp.application(t, "partner", partner) and inp.application(t, "lead", lead)]
     if not tracks:
         return []
     reasons = []
     for t in tracks:
         node = f"{t}:{partner}"
-        lead_fa = graph.graph["apps"][(t, "lead", lead)]
-        partner_fa = graph.graph["apps"][(t, "partner", partner)]
         if lead not in graph or node not in graph:
             reasons.append(f"locked pair {lead}–{partner} in {t}: the partner's size may not join this track")
             continue
-        found = explain_pair(*lead_fa, *partner_fa, rules[t], round_row.reference_date)
+        found = explain_pair(*inp.application(t, "lead", lead), *inp.application(t, "partner", partner),
+                             inp.rules[t], inp.reference_date)
         if isinstance(found, list):
             reasons += [f"locked pair {lead}–{partner} in {t}: {r.en}" for r in found]
             continue
@@ -267,16 +352,33 @@ def edge_list(graph, digits=None):
             for u, v, d in graph.edges(data=True)]
 
 
-def _solve(graph, locks, forbid, mode, time_limit):
+def _solve(rg, locks, forbid, mode, time_limit):
+    graph = rg.graph
     leads = [n for n, d in graph.nodes(data=True) if d["bipartite"] == 0]
     partners = [(n, d["min_leads"], d["max_leads"]) for n, d in graph.nodes(data=True) if d["bipartite"] == 1]
     edges = pd.DataFrame(edge_list(graph), columns=["lead_id", "partner_id", "score"])
     if mode == "stable":
         from .stable import stable_assignment
-        return stable_assignment(graph, leads, partners, edges, locks, forbid)
+        return stable_assignment(stated_preferences(rg), leads, partners, edges, locks, forbid)
     sol = solve(leads, partners, edges, locks=locks, forbid=forbid, time_limit=time_limit)
     chosen = list(sol.pairs.itertuples(index=False, name=None))
     return chosen, {"status": sol.status, "objective": sol.objective, "bound": sol.bound, "gap": sol.gap}
+
+
+def stated_preferences(rg):
+    """The applications' stated preferences (partner BRNs for a lead, lead BRNs for a partner) as node names."""
+    stated, nodes_by_brn = {}, {}
+    for node, d in rg.graph.nodes(data=True):
+        if d["bipartite"] == 1:
+            nodes_by_brn.setdefault(d["brn"], []).append(node)
+    for (track, role, brn), (_firm, app) in rg.inp.index().items():
+        if not app.preferences:
+            continue
+        if role == "lead":
+            stated.setdefault(brn, []).extend(n for b in app.preferences for n in nodes_by_brn.get(b, []))
+        else:
+            stated[f"{track}:{brn}"] = list(app.preferences)
+    return stated
 
 
 def fingerprint(graph, locks, forbid, params):
@@ -287,55 +389,50 @@ def fingerprint(graph, locks, forbid, params):
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _store(session, round_row, track, mode, time_limit, actor, graph, chosen, summary, locks, forbid):
-    params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": graph.graph.get("pruning", {})}
-    run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "",
-                         fingerprint=fingerprint(graph, locks, forbid, params), params=params, **summary)
-    run.diagnostics = diagnose(graph, chosen, forbid)
-    run.diagnostics["blocking_pairs"] = _blocking(graph, chosen, forbid)
-    session.add(run)
-    firm_ids = _firm_ids(session, graph)
-    locked = set(locks)
-    rules = round_rules(round_row)
-    for lead, node, score in chosen:
-        t = graph.nodes[node]["track"]
-        run.proposals.append(db.ProposalRow(
-            track=t, lead_id=firm_ids[lead], partner_id=firm_ids[graph.nodes[node]["brn"]], score=float(score),
-            explanation=_explanation(graph, round_row, rules[t], lead, node),
-            status="approved" if (lead, node) in locked else "proposed"))
-    session.flush()
-    return run
+def _proposed(rg, lead, node, score, locked):
+    d = rg.graph.nodes[node]
+    return ProposedPair(track=d["track"], lead=lead, partner=d["brn"], score=float(score),
+                        explanation=_explanation(rg, lead, node), locked=locked)
 
 
-def _blocking(graph, chosen, forbid=()):
+def _counts(rg):
+    """Per track: leads and partners in the graph, eligible pairs kept (for the round overview)."""
+    out = {}
+    for node, d in rg.graph.nodes(data=True):
+        if d["bipartite"] == 1:
+            entry = out.setdefault(d["track"], {"partners": 0, "partners_with_pairs": 0, "leads_with_pairs": 0})
+            entry["partners"] += 1
+            entry["partners_with_pairs"] += bool(rg.graph[node])
+    for track in out:
+        out[track]["leads_with_pairs"] = len({lead for lead, node, _s in edge_list(rg.graph)
+                                              if rg.graph.nodes[node]["track"] == track})
+    return out
+
+
+def _blocking(rg, chosen, forbid=()):
     """Blocking pairs of the chosen assignment, by scores and stated preferences (first 50 and the count).
 
     A pair staff forbade cannot block: it is not acceptable.
     """
-    from .stable import stated_preferences, blocking_pairs, preferences
+    from .stable import blocking_pairs, preferences
+    graph = rg.graph if isinstance(rg, RoundGraph) else rg
+    stated = stated_preferences(rg) if isinstance(rg, RoundGraph) else {}
     forbidden = set(forbid)
     edges = [e for e in edge_list(graph) if e[:2] not in forbidden]
-    lead_prefs, partner_rank = preferences(edges, stated_preferences(graph))
+    lead_prefs, partner_rank = preferences(edges, stated)
     n_leads = sum(1 for _, d in graph.nodes(data=True) if d["bipartite"] == 0)
     capacity = {n: d["max_leads"] or n_leads for n, d in graph.nodes(data=True) if d["bipartite"] == 1}
     found = blocking_pairs({lead: node for lead, node, _ in chosen}, lead_prefs, partner_rank, capacity)
     return {"count": len(found), "pairs": [[lead, node] for lead, node in found[:50]]}
 
 
-def _firm_ids(session, graph):
-    brns = list(graph.graph["firms"])
-    rows = session.execute(select(db.FirmRow.brn, db.FirmRow.id).where(db.FirmRow.brn.in_(brns)))
-    return dict(rows.all())
-
-
-def _explanation(graph, round_row, rule, lead, node):
-    lead_fa = graph.graph["apps"][(rule.key, "lead", lead)]
-    partner_fa = graph.graph["apps"][(rule.key, "partner", graph.nodes[node]["brn"])]
-    weights = graph.graph.setdefault("weights", {})
-    if rule.key not in weights:
-        weights[rule.key] = load_weights(rule.key)
-    found = explain_pair(*lead_fa, *partner_fa, rule, round_row.reference_date, weights=weights[rule.key],
-                         text_value=graph[lead][node].get("text"))
+def _explanation(rg, lead, node):
+    inp, graph = rg.inp, rg.graph
+    track = graph.nodes[node]["track"]
+    rule = inp.rules[track]
+    weights = _weights(rg, track)
+    found = explain_pair(*inp.application(track, "lead", lead), *inp.application(track, "partner", graph.nodes[node]["brn"]),
+                         rule, inp.reference_date, weights=weights, text_value=graph[lead][node].get("text"))
     if isinstance(found, list):  # a locked pair the rules no longer allow
         return {"components": [], "reasons": [{"code": r.code, "ko": r.ko, "en": r.en} for r in found]}
     out = found.to_dict()
@@ -343,10 +440,17 @@ def _explanation(graph, round_row, rule, lead, node):
     return out
 
 
+def _weights(rg, track):
+    cache = rg.__dict__.setdefault("_weights", {})
+    if track not in cache:
+        cache[track] = load_weights(track)
+    return cache[track]
+
+
 # --- diagnostics ------------------------------------------------------------------------------
 
 
-def diagnose(graph, chosen, forbid=()):
+def diagnose(rg, chosen, forbid=()):
     """Why each large partner is unused and why each lead is unmatched, with the numbers.
 
     Large partners are 중견기업/대기업 (a construction partner's minimum is 1) and any
@@ -361,6 +465,9 @@ def diagnose(graph, chosen, forbid=()):
         ``{"unused_partners": [...], "unmatched_leads": [...]}``; each item
         ``{"name", "brn", "track", "reasons": [{"code", "ko", "en"}]}``.
     """
+    graph = rg.graph if isinstance(rg, RoundGraph) else rg
+    excluded = rg.excluded_leads if isinstance(rg, RoundGraph) else {}
+    firm = rg.inp.firm if isinstance(rg, RoundGraph) else (lambda brn: None)
     graph = nx.restricted_view(graph, [], list(forbid)) if forbid else graph
     assigned = {lead: (node, score) for lead, node, score in chosen}
     load = Counter(node for _, node, _ in chosen)
@@ -372,8 +479,7 @@ def diagnose(graph, chosen, forbid=()):
               if d["bipartite"] == 1 and (d.get("large") or (d["min_leads"] or 0) > 1) and not load[node]]
     unmatched = [_unmatched_lead(graph, node, assigned) for node, d in graph.nodes(data=True)
                  if d["bipartite"] == 0 and node not in assigned]
-    unmatched += [_locked_elsewhere(graph, lead, partner, track)
-                  for lead, (partner, track) in graph.graph.get("excluded_leads", {}).items()]
+    unmatched += [_locked_elsewhere(firm, lead, partner, track) for lead, (partner, track) in excluded.items()]
     return {"unused_partners": unused, "unmatched_leads": unmatched}
 
 
@@ -407,10 +513,9 @@ def _unused_partner(graph, node, d, assigned, forbidden):
               f"{elsewhere:.3f} in their chosen pairs, worth more overall"})
 
 
-def _locked_elsewhere(graph, lead, partner, track):
-    firms = graph.graph.get("firms", {})
-    name = firms[lead][0].name if lead in firms else ""
-    partner_name = firms[partner][0].name if partner in firms else partner
+def _locked_elsewhere(firm, lead, partner, track):
+    name = firm(lead).name if firm(lead) else ""
+    partner_name = firm(partner).name if firm(partner) else partner
     return {"name": name, "brn": lead, "track": "", "reasons": [{
         "code": "locked_in_other_track",
         "ko": f"다른 과제({track})에서 {with_particle(partner_name, '과')} 확정된 짝이 있어 이번 실행에서 제외",
@@ -437,43 +542,3 @@ def _unmatched_lead(graph, lead, assigned):
               f"(score {takers[0][0]:.3f} or more)"})
 
 
-# --- staff decisions --------------------------------------------------------------------------
-
-
-def decide(session, round_name, lead_brn, partner_brn, kind, note="", actor="", track=""):
-    """Record a staff decision on a pair (upsert) and update the round's current proposals.
-
-    ``approve``/``lock`` keep the pair in every re-solve, ``reject``/``forbid`` keep it out.
-    Writes an audit row; the caller commits.
-
-    Returns
-    -------
-    DecisionRow
-    """
-    if kind not in DECISION_KINDS:
-        raise MatcherError(f"decision kind {kind!r} is not one of {', '.join(DECISION_KINDS)}")
-    round_row = db.get_round(session, round_name)
-    lead, partner = db.get_firm(session, lead_brn), db.get_firm(session, partner_brn)
-    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id,
-                                        db.DecisionRow.lead_id == lead.id, db.DecisionRow.partner_id == partner.id)
-    row = session.scalars(stmt).first()
-    if row is None:
-        row = db.DecisionRow(round_id=round_row.id, lead_id=lead.id, partner_id=partner.id)
-        session.add(row)
-    row.kind, row.note, row.decided_by, row.track = kind, note or "", actor or "", track or ""
-    status = "approved" if kind in ("approve", "lock") else "rejected"
-    runs = select(db.MatchRunRow.id).where(db.MatchRunRow.round_id == round_row.id)
-    for proposal in session.scalars(select(db.ProposalRow).where(
-            db.ProposalRow.run_id.in_(runs), db.ProposalRow.lead_id == lead.id,
-            db.ProposalRow.partner_id == partner.id)):
-        proposal.status = status
-    db.audit(session, actor, f"decision.{kind}", round=round_row.name, lead=lead.brn, partner=partner.brn, note=note)
-    session.flush()
-    return row
-
-
-def list_runs(session, round_name):
-    """The round's runs, newest first."""
-    round_row = db.get_round(session, round_name)
-    stmt = select(db.MatchRunRow).where(db.MatchRunRow.round_id == round_row.id).order_by(db.MatchRunRow.id.desc())
-    return list(session.scalars(stmt))

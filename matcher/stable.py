@@ -146,7 +146,7 @@ def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=())
         closed |= short
 
 
-def stable_assignment(graph, leads, partners, edges, locks, forbid):
+def stable_assignment(stated, leads, partners, edges, locks, forbid):
     """``--mode stable`` for round matching: (chosen pairs, run summary).
 
     Locks and forbids are checked as the solver checks them (same :class:`InfeasibleError`
@@ -156,7 +156,6 @@ def stable_assignment(graph, leads, partners, edges, locks, forbid):
     :func:`stable_with_minimums` (forbidden pairs unacceptable). The result is checked
     with :func:`matcher.assignment.check_feasible`.
     """
-    stated = stated_preferences(graph)
     problem, frame, names = prepare(leads, partners, edges, locks, forbid)
     rows = list(frame.itertuples(index=False, name=None))
     forbidden = set(forbid)
@@ -176,20 +175,3 @@ def stable_assignment(graph, leads, partners, edges, locks, forbid):
         raise MatcherError("stable mode produced an infeasible assignment: " + "; ".join(broken))
     total = float(sum(s for _, _, s in chosen))
     return chosen, {"status": "stable", "objective": total, "bound": None, "gap": None}
-
-
-def stated_preferences(graph):
-    """Stated preferences of the graph's nodes, translated to node names."""
-    stated = {}
-    nodes_by_brn = {}
-    for node, d in graph.nodes(data=True):
-        if d["bipartite"] == 1:
-            nodes_by_brn.setdefault(d["brn"], []).append(node)
-    for (track, role, brn), (_firm, app) in graph.graph.get("apps", {}).items():
-        if not app.preferences:
-            continue
-        if role == "lead":
-            stated.setdefault(brn, []).extend(n for b in app.preferences for n in nodes_by_brn.get(b, []))
-        else:
-            stated[f"{track}:{brn}"] = list(app.preferences)
-    return stated

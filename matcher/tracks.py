@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, UnknownTrackError
 from .firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, SMALL_SIZES
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -119,8 +119,8 @@ def track_key(text, rules=None):
 
     Raises
     ------
-    ValueError
-        When ``text`` names no track; the message lists the known ones.
+    UnknownTrackError
+        When ``text`` names no track; the message lists the known ones (also a ValueError).
 
     Examples
     --------
@@ -133,7 +133,8 @@ def track_key(text, rules=None):
         if wanted in (key, rule.name_ko.casefold(), rule.name_en.casefold()):
             return key
     known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
-    raise ValueError(f"is not a track (known: {known})")
+    raise UnknownTrackError(f"is not a track (known: {known})",
+                            ko=f"과제가 아닙니다 (가능한 과제: {known})", code="unknown_track", track=str(text))
 
 
 def round_rules(round_row, path=None):

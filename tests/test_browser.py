@@ -134,6 +134,7 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.click("#run-form button[type=submit]")
     page.wait_for_url("**/staff/jobs/*")
     page.locator("#job-result").wait_for(state="visible", timeout=60_000)
+    assert "완료" in page.locator("#job-status").inner_text()
     page.click("#job-result")
     page.wait_for_url("**/staff/runs/*")
 
@@ -145,8 +146,32 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     first.locator("input[name=note]").fill("현장평가 통과")
     first.locator("form.decide button").click()
     page.wait_for_load_state()
-    assert page.locator(".decision-approve").count() == 1
+    assert page.locator("#proposals .decision-approve").count() == 1
     assert "현장평가 통과" in page.content()
+    first = page.locator("tbody.proposal").first  # still open: the page came back to its row
+    first.locator("select[name=kind]").select_option("clear")  # a decision can be taken back
+    first.locator("form.decide button").click()
+    page.wait_for_load_state()
+    assert page.locator("#proposals .decision-approve").count() == 0
+    page.locator("tbody.proposal").first.locator("select[name=kind]").select_option("approve")
+    page.locator("tbody.proposal").first.locator("input[name=note]").fill("현장평가 통과")
+    page.locator("tbody.proposal").first.locator("form.decide button").click()
+    page.wait_for_load_state()
+    run_url = page.url.split("#")[0]
+
+    for lead in (make_brn(301), make_brn(302)):  # two leads locked with one SME partner (max 1): a conflict
+        page.fill("#manual-pair input[name=lead]", lead)
+        page.fill("#manual-pair input[name=partner]", make_brn(311))
+        page.click("#manual-pair button[type=submit]")
+        page.wait_for_load_state()
+    page.click("#resolve")
+    page.wait_for_load_state()
+    conflict = page.locator("#conflicts")
+    assert "최대 1곳까지입니다" in conflict.inner_text() and "누리전자" in conflict.inner_text()
+    conflict.locator("button.fix").first.click()  # the one-click fix clears a lock
+    page.wait_for_load_state()
+    assert page.locator("#conflicts").count() == 0
+    page.goto(run_url)
 
     page.locator("th[data-sort=number]").click()  # sort by score, ascending
     scores = [float(s) for s in page.locator("tbody.proposal td[data-value]").evaluate_all(

@@ -139,8 +139,9 @@ def test_bad_columns_file_is_a_clear_problem_in_check_and_import(runner, db_url,
     assert imported.exception is None or isinstance(imported.exception, SystemExit)
 
 
-@pytest.mark.parametrize("name, says", [("", "round name is empty"), ("   ", "round name is empty"),
-                                        ("123", "round name '123' is all digits")])
+@pytest.mark.parametrize("name, says", [("", "round name: is empty"), ("   ", "round name: is empty"),
+                                        ("123", "round name: '123' is all digits"),
+                                        ("1\x00차", r"round name: '1\x00차' contains a control character")])
 def test_round_names_must_be_words(runner, db_url, name, says):
     result = runner.invoke(main, ["round", "create", name, "--reference-date", "2026-10-01"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
@@ -159,7 +160,7 @@ def test_tracks_by_korean_or_english_name(runner, db_url):
     result = runner.invoke(main, ["round", "create", "1차", "--reference-date", "2026-10-01",
                                   "--tracks", "소재부품, Materials & parts,innovation"])
     assert result.exit_code == 0, result.output
-    assert "tracks: materials, innovation" in result.output
+    assert "tracks: innovation, materials" in result.output  # program order
     unknown = runner.invoke(main, ["round", "create", "2차", "--reference-date", "2026-10-01", "--tracks", "소재"])
     assert unknown.exit_code == 2
     assert "--tracks '소재': unknown track (known: innovation (혁신성장), materials (소재부품)" in unknown.output

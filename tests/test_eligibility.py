@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.eligibility import eligibility_table, rule_for, why_not
-from matcher.errors import NotFoundError
+from matcher.errors import UnknownTrackError
 from matcher.firms import Application, Certificate, Firm, Licence
 from matcher.tracks import load_rules, pair_reasons
 
@@ -65,7 +65,7 @@ def test_eligible_pair_has_no_reasons(rules, make_firm):
 
 
 def test_unknown_track(rules):
-    with pytest.raises(NotFoundError, match="track 'nope'"):
+    with pytest.raises(UnknownTrackError, match="track 'nope'"):
         rule_for("nope", rules)
 
 

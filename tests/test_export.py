@@ -10,7 +10,15 @@ from matcher import db
 from matcher.errors import MatcherError, NotFoundError
 from matcher.export import HEADERS, export_run, safe_cell
 from tests.test_matching import brn, make_round
-from matcher.matching import decide, run_match
+from matcher import rounds
+
+
+def run_match(s, name, **kw):
+    return rounds.run_match(s, rounds.find_round(s, name).id, **kw)
+
+
+def decide(s, name, *args):
+    return rounds.decide(s, rounds.find_round(s, name).id, *args)
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])

@@ -7,11 +7,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from matcher import db
+from matcher import db, rounds
 from matcher.cli import main
-from matcher.errors import InfeasibleError
+from matcher.errors import ConflictError, InfeasibleError, RefusedError
 from matcher.firms import brn_check_digit
-from matcher.matching import decide, diagnose, run_match
+from matcher.matching import diagnose
 
 REF = date(2026, 3, 19)
 
@@ -46,9 +46,17 @@ def make_round(url, n_leads, large=True, sme_partners=1, lead_name=None):
                                     product_code="4617161012345678", text="센서 모듈 공동 개발"))
 
 
+def decide(s, name, *args, **kw):
+    return rounds.decide(s, rounds.find_round(s, name).id, *args, **kw)
+
+
+def round_input(s, name="R1"):
+    return rounds.round_input(s, rounds.find_round(s, name))
+
+
 def run(url, **kw):
     with db.transaction(url) as s:
-        run_id = run_match(s, "R1", **kw)
+        run_id = rounds.run_match(s, rounds.find_round(s, "R1").id, **kw)
     with db.transaction(url) as s:
         row = s.get(db.MatchRunRow, run_id)
         pairs = [(p.lead.brn, p.partner.brn, p.status) for p in row.proposals]
@@ -84,8 +92,8 @@ def test_decisions_are_kept_on_resolve(db_url):
     loser = brn(1) if winner == brn(0) else brn(0)
     with db.transaction(db_url) as s:
         decide(s, "R1", winner, brn(60), "forbid", note="서류 미비", actor="staff1")
-    with db.transaction(db_url) as s:
-        assert s.scalars(select(db.ProposalRow)).first().status == "rejected"
+    with db.transaction(db_url) as s:  # a stored run is a record: the decision does not change it
+        assert s.scalars(select(db.ProposalRow)).first().status == "proposed"
         assert s.scalars(select(db.AuditRow).where(db.AuditRow.action == "decision.forbid")).first() is not None
     _row, pairs = run(db_url)
     assert pairs == [(loser, brn(60), "proposed")]
@@ -99,8 +107,10 @@ def test_lock_that_cannot_hold_is_infeasible(db_url):
     make_round(db_url, 4)
     with db.transaction(db_url) as s:
         decide(s, "R1", brn(0), brn(50), "lock", actor="staff1")
-    with pytest.raises(InfeasibleError, match="needs at least 5 and has only 4 eligible"):
+    with pytest.raises(ConflictError, match="is locked with 1 lead.s. but needs at least 5, and only 4 eligible") as exc:
         run(db_url)
+    assert [c.code for c in exc.value.conflicts] == ["below_min"]
+    assert "최소 5곳이 필요하고" in exc.value.text("ko") and "대형(" in exc.value.text("ko")
 
 
 def test_stable_mode_run(db_url):
@@ -150,22 +160,26 @@ def test_lock_on_ineligible_pair_gives_the_rules_reasons(db_url):
     with db.transaction(db_url) as s:
         firm = add_firm(s, 70, size="중기업", name="무인증")  # no certificate: may not partner in 소재부품
         s.flush()
-        rnd = db.get_round(s, "R1")
+        rnd = rounds.find_round(s, "R1")
         s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firm.id, role="partner", track="materials",
                                 product_code="4617161012345678"))
+    with db.transaction(db_url) as s, pytest.raises(RefusedError, match="holds none of"):
+        decide(s, "R1", brn(0), brn(70), "lock", actor="staff1")  # refused at once
     with db.transaction(db_url) as s:
-        decide(s, "R1", brn(0), brn(70), "lock", actor="staff1")
-    with pytest.raises(InfeasibleError, match=f"locked pair {brn(0)}–{brn(70)} in materials: partner holds none of"):
+        decide(s, "R1", brn(0), brn(60), "lock", actor="staff1")
+    with db.transaction(db_url) as s:  # the partner's certificate is then withdrawn: the lock cannot hold
+        partner = db.get_firm(s, brn(60))
+        partner.certificates.clear()
+    with pytest.raises(ConflictError, match="breaks the rules of Materials & parts: partner holds none of") as exc:
         run(db_url)
+    assert exc.value.conflicts[0].code == "ineligible"
 
 
 def test_edges_carry_score_components(db_url):
     from matcher.matching import build_graph
-    from matcher.tracks import round_rules
     make_round(db_url, 2, large=False, sme_partners=1)
     with db.transaction(db_url) as s:
-        rnd = db.get_round(s, "R1")
-        graph = build_graph(s, rnd, round_rules(rnd), ["materials"])
+        graph = build_graph(round_input(s), ["materials"]).graph
     data = graph.edges[brn(0), f"materials:{brn(60)}"]
     assert set(data) >= {"score", "track", "text", "product_code", "industry", "region", "capability"}
     assert graph.nodes[f"materials:{brn(60)}"]["bipartite"] == 1 and graph.nodes[brn(0)]["bipartite"] == 0
@@ -207,15 +221,14 @@ def test_small_pool_keeps_every_eligible_pair(db_url):
 
 def test_large_pool_keeps_best_leads_of_partners_with_a_minimum(db_url, monkeypatch):
     from matcher import matching
-    from matcher.tracks import round_rules
     monkeypatch.setattr(matching, "EXHAUSTIVE_LIMIT", 0)
     monkeypatch.setattr(matching, "LEAD_K", 1)
     make_round(db_url, 6, sme_partners=3)
     with db.transaction(db_url) as s:
-        rnd = db.get_round(s, "R1")
-        graph = matching.build_graph(s, rnd, round_rules(rnd), ["materials"])
+        rg = matching.build_graph(round_input(s), ["materials"])
+    graph = rg.graph
     assert all(graph.has_edge(brn(i), f"materials:{brn(50)}") for i in range(6))
-    assert graph.graph["pruning"]["materials"] == {"exhaustive": False, "k": 1, "partner_k": 50,
+    assert rg.pruning["materials"] == {"exhaustive": False, "k": 1, "partner_k": 50,
                                                    "edges": graph.number_of_edges()}
     assert graph.number_of_edges() < 6 * 4  # the SME partners were pruned to one per lead
 
@@ -271,6 +284,8 @@ def test_lead_locked_in_two_tracks_is_refused_in_a_track_run(db_url):
     with db.transaction(db_url) as s:
         decide(s, "R1", brn(0), brn(60), "lock", actor="staff1", track="materials")
         decide(s, "R1", brn(0), brn(61), "lock", actor="staff1", track="convergence")
+    with pytest.raises(ConflictError, match=r"lead 기업0 \(.*\) is locked with 2 partners \(기업60, 기업61\)"):
+        run(db_url)  # one instance of both tracks
     with pytest.raises(InfeasibleError, match=f"lead {brn(0)} locked with 2 partners"):
         run(db_url, track="convergence")
 

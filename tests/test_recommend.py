@@ -260,7 +260,7 @@ def _components(rec):
 
 
 def test_filters_only_remove_rows_and_components_agree_with_round_matching(db_url):
-    from matcher.matching import run_match
+    from matcher import rounds
     _seed_round(db_url)
     with db.transaction(db_url) as s:
         everyone = _scores(recommend_for_brn(s, _firm_brn(0), k=10))
@@ -274,7 +274,7 @@ def test_filters_only_remove_rows_and_components_agree_with_round_matching(db_ur
         assert _scores(daejeon) == {b: v for b, v in _scores(leads).items() if b in _scores(daejeon)}
         # the directory: the five lead applicants and the four other SME partners, which could lead too
         assert len(_scores(leads)) == len(LEAD_TEXTS) + 4 and leads["applicants"] == len(LEAD_TEXTS)
-        run_id = run_match(s, "R1", track="materials")
+        run_id = rounds.run_match(s, rounds.find_round(s, "R1").id, track="materials")
         proposals = s.get(db.MatchRunRow, run_id).proposals
         assert len(proposals) == len(LEAD_TEXTS)
         for p in proposals:

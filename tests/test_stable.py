@@ -88,18 +88,9 @@ def test_stated_preferences_come_first():
     assert lead_prefs["a"] == ["P", "Q"]
 
 
-def _graph(leads, partners):
-    import networkx as nx
-    g = nx.Graph()
-    g.add_nodes_from(leads, bipartite=0)
-    for p, lo, hi in partners:
-        g.add_node(p, bipartite=1, brn=p, min_leads=lo, max_leads=hi)
-    return g
-
-
 def _stable(leads, partners, edges, locks=(), forbid=()):
     frame = pd.DataFrame(edges, columns=["lead_id", "partner_id", "score"])
-    return stable_assignment(_graph(leads, partners), leads, partners, frame, list(locks), list(forbid))
+    return stable_assignment({}, leads, partners, frame, list(locks), list(forbid))
 
 
 def test_partner_forced_open_by_a_lock_reaches_its_minimum():

@@ -39,9 +39,9 @@ def test_api_refuses_approving_or_locking_an_ineligible_pair_with_the_rule_reaso
     for track in ({}, {"track": "materials"}):
         response = _decide_api(staff, round_id, 1, 11, kind, **track)
         assert response.status_code == 400
-        message = response.get_json()["error"]["message"]
-        assert kind in message and make_brn(11)[:3] in message and ROUND in message, message
-        assert "부정당" in message or "debar" in message, message
+        error = response.get_json()["error"]
+        assert kind in error["message_en"] and make_brn(11)[:3] in error["message_en"] and ROUND in error["message"]
+        assert "부정당" in error["message"] and "debar" in error["message_en"], error
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert s.query(db.DecisionRow).count() == 0
     assert _decide_api(staff, round_id, 1, 12, kind).status_code == 201  # an eligible pair still passes
@@ -56,9 +56,10 @@ def test_api_still_allows_rejecting_or_forbidding_an_ineligible_pair(app, staff,
 def test_form_refuses_approving_an_ineligible_pair(app, staff, round_id, bare_run):
     _debar(app, 11)
     form = dict(lead=make_brn(1), partner=make_brn(11), track="materials", note="")
-    response = staff.post(f"/staff/runs/{bare_run}/decide", data=dict(form, kind="lock"))
-    assert response.status_code == 400
-    assert make_brn(11)[:3] in response.get_data(as_text=True)
+    response = staff.post(f"/staff/runs/{bare_run}/decide", data=dict(form, kind="lock"), follow_redirects=True)
+    page = response.get_data(as_text=True)  # back on the workbench, the refusal shown, the page intact
+    assert response.status_code == 200 and 'class="flash error"' in page and "111-81-00110" in page
+    assert "부정당업자 제재" in page
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert s.query(db.DecisionRow).count() == 0
     response = staff.post(f"/staff/runs/{bare_run}/decide", data=dict(form, kind="forbid"))

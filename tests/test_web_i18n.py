@@ -151,7 +151,7 @@ def _run(client, round_id):
     assert response.status_code == 302
     url = response.headers["Location"] + ".json"
     deadline = time.monotonic() + 60
-    while (job := client.get(url).get_json())["status"] == "running" and time.monotonic() < deadline:
+    while (job := client.get(url).get_json())["status"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert job["status"] == "done", job
     return job, client.get(response.headers["Location"]).get_data(as_text=True)

@@ -110,20 +110,21 @@ def _runs(app):
 
 
 def test_run_parameters_are_refused_at_once_by_the_api(app, staff, round_id):
-    for body, message in ((dict(track="materials", time_limit=-3), "time limit -3 must be between 1 and 600"),
-                          (dict(track="materials", time_limit=0), "time limit 0 must be between"),
+    for body, message in ((dict(track="materials", time_limit=-3), "time_limit: '-3' must be between 1 and 600"),
+                          (dict(track="materials", time_limit=0), "time_limit: '0' must be between"),
                           (dict(track="materials", time_limit=99999), "between 1 and 600 seconds"),
-                          (dict(track="construction"), "track 'construction' is not open in round")):
+                          (dict(track="construction"), "track: 'construction' is not open in round")):
         response = staff.post(f"/api/v1/rounds/{round_id}/runs", json=body)
         assert response.status_code == 400, body
-        assert message in response.get_json()["error"]["message"], body
+        assert message in response.get_json()["error"]["message_en"], body
+        assert response.get_json()["error"]["message"] == response.get_json()["error"]["message_ko"]
     assert _runs(app) == 0
 
 
 def test_run_form_redisplays_with_the_problems_and_the_values(app, staff, round_id):
-    for form, message in ((dict(track="materials", time_limit="0"), "time limit &#39;0&#39; must be between"),
-                          (dict(track="materials", time_limit="99999"), "must be between 1 and 600"),
-                          (dict(track="construction", time_limit="10"), "is not open in round")):
+    for form, message in ((dict(track="materials", time_limit="0"), "시간 제한은 1초에서 600초 사이여야 합니다 (0)"),
+                          (dict(track="materials", time_limit="99999"), "600초 사이여야"),
+                          (dict(track="construction", time_limit="10"), "회차에 열려 있지 않습니다")):
         response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(mode="stable", **form))
         page = response.get_data(as_text=True)
         assert response.status_code == 400, form
@@ -146,10 +147,11 @@ def test_decisions_on_pairs_that_cannot_exist_are_refused(app, staff, round_id):
     for (lead, partner), why in cases:
         response = _decide(staff, round_id, lead, partner)
         assert response.status_code == 400, (lead, partner)
-        message = response.get_json()["error"]["message"]
+        message = response.get_json()["error"]["message_en"]
         assert why in message and make_brn(lead)[:3] in message and ROUND in message, message
+        assert ROUND in response.get_json()["error"]["message"]  # Korean, the page's language
     response = _decide(staff, round_id, 1, 11, track="innovation")
-    assert response.status_code == 400 and "in track innovation" in response.get_json()["error"]["message"]
+    assert response.status_code == 400 and "in track innovation" in response.get_json()["error"]["message_en"]
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert s.query(db.DecisionRow).count() == 0
     assert _decide(staff, round_id, 1, 11, track="materials").status_code == 201

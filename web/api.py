@@ -8,11 +8,12 @@ query parameters are checked here and a bad one is a 400 naming it and its value
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
-from matcher import db, directory
+from matcher import directory, rounds
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import parse_brn
 from matcher.matching import DECISION_KINDS
@@ -21,9 +22,8 @@ from matcher.tracks import TRACKS
 
 from . import proposals as views
 from .auth import actor, authenticate, login_user, staff_required
-from .jobs import get_job
-from .rounds import application_counts, round_or_404
-from .runs import refuse_ineligible, run_or_404, start_job
+from .jobs import start
+from .runs import job_json
 from .search import filters_of, firm_or_404, page_round, search_form
 from .store import db_session
 
@@ -66,18 +66,25 @@ def logout():
 
 
 @bp.get("/rounds")
-def rounds():
+def rounds_index():
     """Every round with its open tracks and application counts per track and role."""
     s = db_session()
-    counts = application_counts(s)
-    return jsonify(rounds=[_round_json(r, counts) for r in s.scalars(select(db.RoundRow).order_by(db.RoundRow.id))])
+    counts = rounds.application_counts(s)
+    return jsonify(rounds=[_round_json(r, counts) for r in sorted(rounds.list_rounds(s), key=lambda r: r.id)])
 
 
 @bp.get("/rounds/<int:round_id>")
 def round_detail(round_id):
     """One round with its open tracks and application counts."""
     s = db_session()
-    return jsonify(_round_json(round_or_404(s, round_id), application_counts(s, round_id)))
+    return jsonify(_round_json(rounds.get_round(s, round_id), rounds.application_counts(s, round_id)))
+
+
+@bp.get("/rounds/<int:round_id>/overview")
+@staff_required
+def round_overview(round_id):
+    """Where each track of a round stands: applications, eligible, proposed, approved, rejected, pending… (staff)."""
+    return jsonify(tracks=[asdict(o) for o in rounds.round_overview(db_session(), round_id)])
 
 
 @bp.get("/firms/<brn>/recommendations")
@@ -130,72 +137,110 @@ def why_not_api(brn):
 @staff_required
 def runs(round_id):
     """The runs of a round (staff)."""
-    s = db_session()
-    row = round_or_404(s, round_id)
-    stmt = select(db.MatchRunRow).where(db.MatchRunRow.round_id == row.id).order_by(db.MatchRunRow.id)
-    return jsonify(runs=[_run_json(r) for r in s.scalars(stmt)])
+    return jsonify(runs=[_run_json(r, n) for r, n in reversed(rounds.list_runs(db_session(), round_id))])
 
 
 @bp.post("/rounds/<int:round_id>/runs")
 @staff_required
 def start_run(round_id):
-    """Start batch matching of a round in the background (staff); 202 with the job."""
+    """Start batch matching of a round in the background (staff): 202 with the job (200 with the job already
+    running on the same inputs); 409 with ``conflicts`` when decisions make it impossible."""
     body = _json_body()
-    row = round_or_404(db_session(), round_id)
-    job = start_job(row, str(body.get("track") or ""), str(body.get("mode") or "optimal"), body.get("time_limit"))
-    return jsonify(job.to_dict()), 202, {"Location": url_for("api.job", job_id=job.id)}
+    s = db_session()
+    job, new = rounds.submit_match(s, round_id, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
+                                   body.get("time_limit"), actor(), default_limit=current_app.config["RUN_TIME_LIMIT"])
+    s.commit()
+    if new:
+        start(job)
+    return jsonify(job_json(job)), 202 if new else 200, {"Location": url_for("api.job", job_id=job.id)}
 
 
 @bp.get("/jobs/<job_id>")
 @staff_required
 def job(job_id):
-    """A background job's progress (staff)."""
-    found = get_job(job_id)
-    if found is None:
-        abort(404, f"job {job_id!r} not found")
-    return jsonify(found.to_dict())
+    """A background job's progress (staff): status queued/running/done/failed/cancelled/interrupted."""
+    return jsonify(job_json(rounds.get_job(db_session(), job_id)))
+
+
+@bp.post("/jobs/<job_id>/cancel")
+@staff_required
+def cancel_job(job_id):
+    """Ask a queued or running job to stop (staff)."""
+    s = db_session()
+    view = rounds.cancel_job(s, job_id, actor())
+    s.commit()
+    return jsonify(job_json(view))
+
+
+@bp.post("/jobs/<job_id>/retry")
+@staff_required
+def retry_job(job_id):
+    """Start again a job that failed, was cancelled or was interrupted (staff); 202 with the new job."""
+    s = db_session()
+    job, new = rounds.retry_job(s, job_id, actor())
+    s.commit()
+    if new:
+        start(job)
+    return jsonify(job_json(job)), 202 if new else 200
 
 
 @bp.get("/runs/<int:run_id>")
 @staff_required
 def run(run_id):
-    """One run with its status, objective, bound, gap, time and diagnostics (staff)."""
-    return jsonify(_run_json(run_or_404(db_session(), run_id), diagnostics=True))
+    """One stored run with its status, objective, bound, gap, time and diagnostics (staff)."""
+    s = db_session()
+    row = rounds.get_run(s, run_id)
+    n = dict((r.id, c) for r, c in rounds.list_runs(s, row.round_id))[row.id]
+    return jsonify(_run_json(row, n, diagnostics=True))
 
 
 @bp.get("/runs/<int:run_id>/proposals")
 @staff_required
 def run_proposals(run_id):
-    """The proposals of a run, filterable by track, status, partner_brn and decision (staff)."""
+    """The stored proposals of a run with the decision that counts now (``current``), filterable by track,
+    status, partner_brn, decision, q, score_min, score_max (staff)."""
     s = db_session()
-    rows = views.proposal_rows(s, run_or_404(s, run_id))
-    for field, value in _proposal_filters(request.args).items():
-        rows = [r for r in rows if r[field] == value]
+    rows = rounds.proposal_rows(s, rounds.get_run(s, run_id))
+    filters = _proposal_filters(request.args)
+    brn = filters.pop("partner_brn", None)
+    rows, _params = rounds.runs.filter_rows(rows, filters)
+    if brn:
+        rows = [r for r in rows if r["partner_brn"] == brn]
     return jsonify(run=run_id, proposals=[views.as_json(r) for r in rows])
 
 
 @bp.get("/rounds/<int:round_id>/decisions")
 @staff_required
 def decisions(round_id):
-    """The staff decisions of a round (staff)."""
+    """The staff decisions that count in a round; ``?history=1`` for every decision ever taken (staff)."""
     s = db_session()
-    row = round_or_404(s, round_id)
-    firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
-    return jsonify(decisions=[_decision_json(d, firms) for d in views.decisions_of(s, row.id).values()])
+    found = (rounds.decision_history(s, round_id) if request.args.get("history") in ("1", "true")
+             else rounds.list_decisions(s, round_id))
+    return jsonify(decisions=[d.to_dict() for d in found])
 
 
 @bp.post("/rounds/<int:round_id>/decisions")
 @staff_required
 def decide(round_id):
-    """Record a decision ``{"lead", "partner", "kind", "note", "track"}`` (staff); 201 with all decisions."""
+    """Record a decision ``{"lead", "partner", "kind", "note", "track"}`` (staff); kind is approve, reject, lock,
+    forbid or clear; 201 with the decision that now counts (``null`` after clear)."""
     s = db_session()
-    row = round_or_404(s, round_id)
     body = _json_body()
-    refuse_ineligible(s, row, body)
-    views.record_decision(s, row, body, actor())
+    found = rounds.decide(s, round_id, str(body.get("lead", "")), str(body.get("partner", "")),
+                          str(body.get("kind", "")), str(body.get("note", "") or ""), actor(),
+                          str(body.get("track", "") or ""))
     s.commit()
-    firms = {f.id: f.brn for f in s.scalars(select(db.FirmRow))}
-    return jsonify(decisions=[_decision_json(d, firms) for d in views.decisions_of(s, row.id).values()]), 201
+    return jsonify(decision=found.to_dict() if found else None), 201
+
+
+@bp.delete("/rounds/<int:round_id>/decisions/<lead>/<partner>")
+@staff_required
+def clear_decision(round_id, lead, partner):
+    """Clear the decision on the pair lead–partner (staff); 200 also when it had none."""
+    s = db_session()
+    rounds.decide(s, round_id, lead, partner, "clear", request.args.get("note", ""), actor())
+    s.commit()
+    return jsonify(decision=None)
 
 
 PROPOSAL_STATUSES = ("proposed", "approved", "rejected")
@@ -203,8 +248,9 @@ PROPOSAL_STATUSES = ("proposed", "approved", "rejected")
 
 def _proposal_filters(args):
     """The proposals filters given, checked (400 naming every bad one) and normalised."""
-    allowed = dict(track=TRACKS, status=PROPOSAL_STATUSES, decision=DECISION_KINDS)
-    filters, problems = {}, []
+    allowed = dict(track=TRACKS, status=PROPOSAL_STATUSES, decision=(*DECISION_KINDS, "none"))
+    filters = {key: args[key].strip() for key in ("q", "score_min", "score_max") if args.get(key, "").strip()}
+    problems = []
     for field in ("track", "status", "partner_brn", "decision"):
         value = args.get(field, "").strip()
         if not value:
@@ -264,17 +310,11 @@ def _round_json(row, counts):
                 open_tracks=list(row.open_tracks or []), applications=apps)
 
 
-def _run_json(row, diagnostics=False):
+def _run_json(row, n_proposals, diagnostics=False):
     data = dict(id=row.id, round_id=row.round_id, track=row.track, status=row.status, objective=row.objective,
                 bound=row.bound, gap=row.gap, seconds=row.seconds, created_by=row.created_by,
                 created_at=row.created_at.isoformat() if row.created_at else None, params=row.params,
-                proposals=len(row.proposals))
+                proposals=n_proposals)
     if diagnostics:
         data["diagnostics"] = row.diagnostics
     return data
-
-
-def _decision_json(d, firms):
-    return dict(lead=firms.get(d.lead_id), partner=firms.get(d.partner_id), track=d.track, kind=d.kind,
-                note=d.note, decided_by=d.decided_by,
-                decided_at=d.decided_at.isoformat() if d.decided_at else None)

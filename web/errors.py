@@ -1,8 +1,9 @@
 """Friendly error pages (HTML) and JSON errors under ``/api``.
 
-JSON errors look like ``{"error": {"status": 404, "message": "round '9' not found"}}``. Engine errors
-map to status codes: :class:`~matcher.errors.NotFoundError` → 404,
-:class:`~matcher.errors.ValidationError` and other :class:`~matcher.errors.MatcherError` → 400.
+JSON errors look like ``{"error": {"status": 404, "code": "round_not_found", "message": "…"}}`` with the
+message in the page's language (``message_en`` and ``message_ko`` beside it). Engine errors map to status
+codes: :class:`~matcher.errors.NotFoundError` → 404, :class:`~matcher.errors.ConflictError` → 409 (with
+``conflicts``), :class:`~matcher.errors.ValidationError` and other :class:`~matcher.errors.MatcherError` → 400.
 """
 
 from __future__ import annotations
@@ -13,18 +14,25 @@ from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from matcher.errors import MatcherError, NotFoundError, ValidationError
+from matcher.errors import ConflictError, MatcherError, NotFoundError, ValidationError
+
+from .i18n import current_lang
 
 
 log = logging.getLogger(__name__)
 
 
-def error_response(status, message, problems=None):
+def error_response(status, message, problems=None, exc=None):
     """The response for an error: JSON under /api, else the HTML error page."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
         body = {"status": status, "message": message}
+        if exc is not None:
+            body.update(code=exc.code, message_en=str(exc), message_ko=exc.text("ko"))
         if problems:
             body["problems"] = [p.__dict__ for p in problems]
+        if isinstance(exc, ConflictError):
+            body["conflicts"] = [dict(code=c.code, message=c.text(current_lang()), firms=[list(f) for f in c.firms],
+                                      decisions=[d.__dict__ for d in c.decisions]) for c in exc.conflicts]
         return jsonify(error=body), status
     return render_template("error.html", status=status, message=message), status
 
@@ -39,11 +47,15 @@ def _csrf_error(exc):
 
 
 def _matcher_error(exc):
+    message = exc.text(current_lang())
     if isinstance(exc, NotFoundError):
-        return error_response(404, str(exc))
+        return error_response(404, message, exc=exc)
+    if isinstance(exc, ConflictError):
+        return error_response(409, message, exc=exc)
     if isinstance(exc, ValidationError):
-        return error_response(400, str(exc).splitlines()[0], exc.problems)
-    return error_response(400, str(exc))
+        shown = exc.ko if current_lang() == "ko" and exc.ko else str(exc).splitlines()[0]
+        return error_response(400, shown, exc.problems, exc=exc)
+    return error_response(400, message, exc=exc)
 
 
 def _unexpected(exc):

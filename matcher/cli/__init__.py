@@ -1,6 +1,6 @@
 """The ``matcher`` command line.
 
-One module per area: ``data`` (database, rounds, import, demo), ``recommend``
+One module per area: ``data`` (database, import, demo), ``rounds`` (rounds, decisions, matching runs), ``recommend``
 (partner recommendations), ``solve`` (assignment solver, round matching, export).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
 exit code 2; never a traceback for a user mistake.
@@ -18,6 +18,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except MatcherError as exc:
+            if exc.text("ko") != str(exc):
+                click.echo(f"오류: {exc.text('ko')}", err=True)
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -29,8 +31,8 @@ def main():
 
 
 def _register():
-    from . import data, recommend, solve
-    for module in (data, recommend, solve):
+    from . import data, recommend, rounds, solve
+    for module in (data, recommend, rounds, solve):
         for command in module.COMMANDS:
             main.add_command(command)
 

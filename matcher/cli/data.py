@@ -21,54 +21,6 @@ def init_db_command(database_url):
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
-@click.group("round")
-def round_group():
-    """Create and list intake rounds (회차)."""
-
-
-@round_group.command("create")
-@click.argument("name")
-@click.option("--reference-date", "reference_date", required=True, help="YYYY-MM-DD: the day rules are judged on.")
-@click.option("--tracks", default=None,
-              help="Comma-separated open tracks, by key, Korean or English name "
-                   "(default: those open in data/tracks.toml).")
-@click.option("--database-url", envvar="DATABASE_URL")
-def round_create(name, reference_date, tracks, database_url):
-    """Create round NAME."""
-    name = _round_name(name)
-    try:
-        ref = date.fromisoformat(reference_date)
-    except ValueError:
-        raise MatcherError(f"--reference-date {reference_date!r} is not a date (YYYY-MM-DD)") from None
-    rules = load_rules()
-    if tracks is None:
-        chosen = [k for k, r in rules.items() if r.open]
-    else:
-        named = [t.strip() for t in tracks.split(",") if t.strip()]
-        if not named:
-            raise MatcherError(f"--tracks {tracks!r}: name at least one track "
-                               "(or leave the option out for the default open tracks)")
-        chosen = list(dict.fromkeys(resolve_track(t, "--tracks", rules) for t in named))
-    db.init_db(database_url)
-    with db.transaction(database_url) as session:
-        if session.scalars(select(db.RoundRow).where(db.RoundRow.name == name)).first():
-            raise MatcherError(f"round {name!r} already exists")
-        session.add(db.RoundRow(name=name, reference_date=ref, open_tracks=chosen))
-        db.audit(session, "cli", "round.create", round=name)
-    click.echo(f"round {name!r} created ({ref}, tracks: {', '.join(chosen)})")
-
-
-def _round_name(name):
-    """A round name that is not blank and cannot be taken for a round or run id."""
-    name = name.strip()
-    if not name:
-        raise MatcherError("round name is empty; give one such as '2026년 2차'")
-    if name.isdigit():
-        raise MatcherError(f"round name {name!r} is all digits and would be read as a round id; "
-                           f"add words, such as '{name}차'")
-    return name
-
-
 def resolve_track(text, option, rules=None):
     """The track key for ``text`` (key, Korean or English name); a MatcherError naming ``option`` if unknown."""
     try:
@@ -77,17 +29,6 @@ def resolve_track(text, option, rules=None):
         rules = rules or load_rules()
         known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
         raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
-
-
-@round_group.command("list")
-@click.option("--database-url", envvar="DATABASE_URL")
-def round_list(database_url):
-    """List rounds with their application counts."""
-    db.init_db(database_url)
-    with db.transaction(database_url) as session:
-        for row in session.scalars(select(db.RoundRow).order_by(db.RoundRow.id)):
-            n = session.scalar(select(func.count()).where(db.ApplicationRow.round_id == row.id))
-            click.echo(f"{row.id}\t{row.name}\t{row.reference_date}\t{','.join(row.open_tracks)}\t{n} applications")
 
 
 # --- import and check -------------------------------------------------------------------------
@@ -225,4 +166,4 @@ def summary_command(round_name, database_url):
         click.echo(summary.format_summary(summary.round_summary(session, round_name)))
 
 
-COMMANDS = [init_db_command, round_group, import_group, check_command, demo_group, summary_command]
+COMMANDS = [init_db_command, import_group, check_command, demo_group, summary_command]

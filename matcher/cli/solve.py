@@ -52,28 +52,6 @@ def _check_output(path):
         raise MatcherError(f"--output {path}: not writable")
 
 
-@click.command("match")
-@click.argument("round_name", metavar="ROUND")
-@click.option("--track", help="Only this track (default: every open track).")
-@click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds for the solver.")
-@click.option("--mode", type=click.Choice(["optimal", "stable"]), default="optimal", show_default=True)
-@click.option("--database-url", envvar="DATABASE_URL")
-def match_command(round_name, track, time_limit, mode, database_url):
-    """Match round ROUND: score, solve, store a run with its proposals and diagnostics."""
-    from .. import db
-    from ..matching import run_match
-    from .data import resolve_track
-    track = resolve_track(track, "--track") if track is not None else None
-    db.init_db(database_url)
-    with db.transaction(database_url) as session:
-        run_id = run_match(session, round_name, track=track, mode=mode, time_limit=time_limit,
-                           progress=lambda fraction, message="": click.echo(f"[{fraction:4.0%}] {message}", err=True))
-        run = session.get(db.MatchRunRow, run_id)
-        click.echo(json.dumps({"run": run.id, "status": run.status, "objective": run.objective,
-                               "bound": run.bound, "gap": run.gap, "proposals": len(run.proposals),
-                               "seconds": round(run.seconds or 0, 3)}, ensure_ascii=False))
-
-
 @click.command("export")
 @click.argument("run_id", metavar="RUN")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
@@ -97,19 +75,4 @@ def export_command(run_id, fmt, output, database_url):
     click.echo(f"wrote {path}")
 
 
-@click.command("runs")
-@click.argument("round_name", metavar="ROUND")
-@click.option("--database-url", envvar="DATABASE_URL")
-def runs_command(round_name, database_url):
-    """List the match runs of ROUND, newest first."""
-    from .. import db
-    from ..matching import list_runs
-    db.init_db(database_url)
-    with db.transaction(database_url) as session:
-        for run in list_runs(session, round_name):
-            gap = "" if run.gap is None else f"{run.gap:.2e}"
-            click.echo(f"{run.id}\t{run.created_at:%Y-%m-%d %H:%M}\t{run.track or 'all'}\t{run.params.get('mode', '')}"
-                       f"\t{run.status}\t{run.objective}\t{gap}\t{len(run.proposals)} proposals")
-
-
-COMMANDS = [solve_command, match_command, export_command, runs_command]
+COMMANDS = [solve_command, export_command]

@@ -26,9 +26,10 @@
 
   function makeSortable(table, complete) {
     var heads = table.querySelectorAll("thead th[data-sort]");
-    heads.forEach(function (th, index) {
+    heads.forEach(function (th) {
       th.tabIndex = 0;
-      th.addEventListener("click", function () {
+      th.addEventListener("click", function (event) {
+        if (complete) { event.preventDefault(); }  // the header's link sorts on the server only when paged
         var numeric = th.dataset.sort === "number";
         var ascending = th.getAttribute("aria-sort") !== "ascending";
         if (!complete) { serverSort(th, ascending); return; }
@@ -36,7 +37,7 @@
         th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         var bodies = Array.prototype.slice.call(table.querySelectorAll("tbody.proposal"));
         bodies.sort(function (a, b) {
-          var x = cellValue(a, index), y = cellValue(b, index);
+          var x = cellValue(a, th.cellIndex), y = cellValue(b, th.cellIndex);
           var order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "ko");
           return ascending ? order : -order;
         });
@@ -68,8 +69,9 @@
       button.setAttribute("aria-expanded", String(!detail.hidden));
     });
     if (controls) {
-      controls.addEventListener("change", function () {
-        if (complete) { applyFilters(table, controls); } else { controls.submit(); }
+      controls.addEventListener("change", function (event) {
+        if (complete && event.target.matches("select[data-filter]")) { applyFilters(table, controls); }
+        else { controls.submit(); }
       });
     }
     if (location.hash && location.hash.indexOf("#p-") === 0) {
@@ -78,38 +80,41 @@
     }
   }
 
+  // Poll a job while it is queued or running; when its status changes, reload: the server renders the
+  // outcome (the run link, the error, retry for a failed or interrupted job).
   function pollJob() {
     var box = document.getElementById("job");
     if (!box) { return; }
     var bar = document.getElementById("job-progress");
     var message = document.getElementById("job-message");
-    var link = document.getElementById("job-result");
     function tick() {
       fetch(box.dataset.statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (job) {
-          bar.value = job.fraction;
-          if (job.status === "running") {
-            message.textContent = Math.round(job.fraction * 100) + "% " + job.message;
+          if (job.status !== box.dataset.status) { location.reload(); return; }
+          if (job.status === "queued" || job.status === "running") {
+            bar.value = job.fraction;
+            message.textContent = job.status_text + " " + Math.round(job.fraction * 100) + "% " + job.message;
             setTimeout(tick, 700);
-          } else if (job.status === "done") {
-            bar.value = 1;
-            message.textContent = box.dataset.done + " " + job.message;
-            link.href = box.dataset.runUrl.replace(/\/0$/, "/" + job.run_id);
-            link.hidden = false;
-            box.classList.add("done");
-          } else {
-            message.textContent = box.dataset.failed + ": " + job.error;
-            box.classList.add("failed");
           }
         })
         .catch(function () { setTimeout(tick, 2000); });
     }
-    tick();
+    if (box.dataset.status === "queued" || box.dataset.status === "running") { tick(); }
+  }
+
+  // Select every row of the bulk form at once.
+  function wireBulk() {
+    var all = document.getElementById("select-all");
+    if (!all) { return; }
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=pair]").forEach(function (box) { box.checked = all.checked; });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     wireProposals();
     pollJob();
+    wireBulk();
   });
 })();

@@ -1,0 +1,295 @@
+"""Staff decisions on pairs: approve, reject, lock, forbid and clear, with their history.
+
+The decision that counts is the latest of each pair (``decisions``, one row per pair, written by
+an upsert so two staff deciding at once never lose one); every decision ever taken is kept in
+``decision_events`` (who, when, note). A pair must exist in the round (the lead applied as lead
+and the partner as partner in a common track); approve and lock also need the pair eligible.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import db
+from ..eligibility import why_not
+from ..errors import InvalidValueError, NotFoundError, RefusedError, ValidationError, Problem
+from ..firms import format_brn, parse_brn
+from ..korean import with_particle
+from ..matching import DECISION_KINDS, KEEP_KINDS
+from ..tracks import TRACKS, round_rules
+from .records import get_round
+
+KINDS = (*DECISION_KINDS, "clear")
+BULK_KINDS = ("approve", "reject", "clear")
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A decision as people read it: both firms by 사업자등록번호 and name, kind, note, who and when."""
+
+    lead_brn: str
+    lead_name: str
+    partner_brn: str
+    partner_name: str
+    track: str
+    kind: str
+    note: str
+    decided_by: str
+    decided_at: datetime | None
+
+    def to_dict(self):
+        out = dict(lead=self.lead_brn, lead_name=self.lead_name, partner=self.partner_brn,
+                   partner_name=self.partner_name, track=self.track, kind=self.kind, note=self.note,
+                   decided_by=self.decided_by, decided_at=self.decided_at.isoformat() if self.decided_at else None)
+        return out
+
+
+def check_kind(kind, allowed=KINDS):
+    if kind not in allowed:
+        raise InvalidValueError(f"decision kind {kind!r} is not one of {', '.join(allowed)}",
+                                ko=f"결정 '{kind}'은(는) {', '.join(allowed)} 중 하나가 아닙니다.",
+                                code="unknown_kind", kind=str(kind))
+    return kind
+
+
+def _firm(session, field, text):
+    try:
+        brn = parse_brn(unicodedata.normalize("NFKC", str(text or "")))
+    except ValueError as exc:
+        raise InvalidValueError(f"{field} 사업자등록번호 {text!r} {exc}",
+                                ko=f"{'주관기업' if field == 'lead' else '협력기업'} 사업자등록번호 '{text}': {exc}",
+                                code="bad_brn", field=field, value=str(text)) from None
+    row = session.scalars(select(db.FirmRow).where(db.FirmRow.brn == brn)).first()
+    if row is None:
+        raise NotFoundError(f"{field} firm {format_brn(brn)} not found",
+                            ko=f"사업자등록번호 {format_brn(brn)} 기업이 없습니다.", code="firm_not_found", brn=brn)
+    return row
+
+
+def _check_note(note):
+    note = unicodedata.normalize("NFC", str(note or "")).strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError([Problem(None, "note", note[:40] + "…", f"has {len(note)} characters; at most {NOTE_MAX}")],
+                              ko=f"메모는 {NOTE_MAX}자까지입니다 ({len(note)}자).")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in note):
+        raise ValidationError([Problem(None, "note", "", "contains a control character")],
+                              ko="메모에 제어 문자가 있습니다.")
+    return note
+
+
+def _check_track(track):
+    track = str(track or "").strip()
+    if track and track not in TRACKS:
+        from ..errors import UnknownTrackError
+        raise UnknownTrackError(f"track {track!r} is not one of {', '.join(TRACKS)}",
+                                ko=f"과제 '{track}'은(는) {', '.join(TRACKS)} 중 하나가 아닙니다.",
+                                code="unknown_track", track=track)
+    return track
+
+
+def decide(session, round_id, lead, partner, kind, note="", actor="", track=""):
+    """Record a staff decision on a pair (the caller commits).
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+    round_id : int
+    lead, partner : str
+        사업자등록번호 (any separators).
+    kind : {"approve", "reject", "lock", "forbid", "clear"}
+        ``clear`` takes the pair's decision back (nothing happens when it has none).
+    note : str
+    actor : str
+    track : str, optional
+        The track the decision is about ('' for every track the pair shares).
+
+    Returns
+    -------
+    DecisionView or None
+        The decision that now counts (None after ``clear``).
+
+    Raises
+    ------
+    InvalidValueError, NotFoundError, UnknownTrackError, ValidationError
+        A bad kind, 사업자등록번호, track or note; an unknown firm.
+    RefusedError
+        The pair does not exist in the round, or approve/lock on a pair its rules refuse.
+    """
+    checked = _check(session, get_round(session, round_id), lead, partner, kind, note, track)
+    return _record(session, *checked, actor)
+
+
+def _check(session, round_row, lead, partner, kind, note, track, allowed=KINDS):
+    check_kind(kind, allowed)
+    lead_row, partner_row = _firm(session, "lead", lead), _firm(session, "partner", partner)
+    note, track = _check_note(note), _check_track(track)
+    if kind != "clear":
+        refuse_pair(session, round_row, lead_row, partner_row, track, kind)
+    return round_row, lead_row, partner_row, kind, note, track
+
+
+def decide_many(session, round_id, pairs, kind, note="", actor=""):
+    """The same decision on many pairs ``[(lead, partner, track)]``, all or none.
+
+    Raises
+    ------
+    ValidationError
+        Listing every pair refused (row = its place in ``pairs``, from 1); nothing is stored then.
+    """
+    round_row = get_round(session, round_id)
+    check_kind(kind, BULK_KINDS)
+    if not pairs:
+        raise ValidationError([Problem(None, "pairs", "", "no pair selected")], ko="선택한 쌍이 없습니다.")
+    checked, problems = [], []
+    for i, (lead, partner, track) in enumerate(pairs, start=1):
+        try:
+            checked.append(_check(session, round_row, lead, partner, kind, note, track, BULK_KINDS))
+        except (RefusedError, NotFoundError, InvalidValueError) as exc:
+            problems.append((i, lead, partner, exc))
+    if problems:
+        raise ValidationError([Problem(i, "pair", f"{l}–{p}", str(e)) for i, l, p, e in problems],
+                              ko="\n".join(f"{i}번째 쌍: {e.text('ko')}" for i, _l, _p, e in problems))
+    return [_record(session, *c, actor) for c in checked]
+
+
+def _record(session, round_row, lead_row, partner_row, kind, note, track, actor):
+    now = db._now()
+    key = dict(round_id=round_row.id, lead_id=lead_row.id, partner_id=partner_row.id)
+    if kind == "clear":
+        gone = session.execute(delete(db.DecisionRow).filter_by(**key)).rowcount
+        if not gone:
+            return None
+    else:
+        values = dict(key, kind=kind, note=note, decided_by=actor or "", track=track, decided_at=now)
+        session.execute(_upsert(session, values))
+    session.add(db.DecisionEventRow(**key, kind=kind, note=note, decided_by=actor or "", track=track, decided_at=now))
+    db.audit(session, actor, f"decision.{kind}", round=round_row.name, lead=lead_row.brn, partner=partner_row.brn,
+             track=track, note=note)
+    session.flush()
+    if kind == "clear":
+        return None
+    return DecisionView(lead_row.brn, lead_row.name, partner_row.brn, partner_row.name, track, kind, note,
+                        actor or "", now)
+
+
+def _upsert(session, values):
+    """INSERT … ON CONFLICT (round, lead, partner) DO UPDATE: the latest decision wins, none is lost."""
+    dialect = session.get_bind().dialect.name
+    module = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
+    if module is None:
+        raise RefusedError(f"decisions need SQLite or PostgreSQL, not {dialect}")
+    stmt = module.insert(db.DecisionRow).values(**values)
+    changed = {k: stmt.excluded[k] for k in ("kind", "note", "decided_by", "track", "decided_at")}
+    return stmt.on_conflict_do_update(index_elements=["round_id", "lead_id", "partner_id"], set_=changed)
+
+
+def refuse_pair(session, round_row, lead_row, partner_row, track="", kind="approve"):
+    """RefusedError when the pair cannot exist in the round, or (approve/lock) its rules refuse it."""
+    name = f"{lead_row.name} ({format_brn(lead_row.brn)}) – {partner_row.name} ({format_brn(partner_row.brn)})"
+    name_ko = f"{lead_row.name}({format_brn(lead_row.brn)}) – {partner_row.name}({format_brn(partner_row.brn)})"
+    en, ko = pair_problem(session, round_row, lead_row, partner_row, track)
+    if en:
+        raise RefusedError(f"{kind} refused: {name} in round {round_row.name}: {en}",
+                           ko=f"{name_ko}: {round_row.name} 회차에서 {ko}", code="pair_not_in_round")
+    if kind in KEEP_KINDS:
+        reasons = ineligibility(session, round_row, lead_row, partner_row, track)
+        if reasons:
+            raise RefusedError(f"{kind} refused: {name} is not eligible in round {round_row.name}: "
+                               + "; ".join(f"[{t}] {r.en}" for t, r in reasons),
+                               ko=f"{name_ko}은(는) {round_row.name} 회차의 규칙에 맞지 않아 확정할 수 없습니다: "
+                                  + "; ".join(f"[{t}] {r.ko}" for t, r in reasons),
+                               code="pair_ineligible")
+
+
+def _applications(session, round_row, firm_ids):
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id.in_(firm_ids))
+    return list(session.scalars(stmt))
+
+
+def pair_problem(session, round_row, lead_row, partner_row, track=""):
+    """Why the pair cannot exist in the round, as ``(en, ko)`` (``("", "")`` when it can)."""
+    if lead_row.id == partner_row.id:
+        return "a firm cannot pair with itself", "같은 기업끼리는 짝지을 수 없습니다"
+    applied = {(a.firm_id, a.role, a.track) for a in _applications(session, round_row, [lead_row.id, partner_row.id])
+               if not track or a.track == track}
+    leads = {t for f, r, t in applied if f == lead_row.id and r == "lead"}
+    partners = {t for f, r, t in applied if f == partner_row.id and r == "partner"}
+    if leads & partners:
+        return "", ""
+    where, where_ko = (f" in track {track}", f" {track} 과제에") if track else ("", "")
+    if not leads and not partners and any(f == lead_row.id and r == "partner" for f, r, _t in applied) and any(
+            f == partner_row.id and r == "lead" for f, r, _t in applied):
+        return (f"roles reversed: {lead_row.name} applied as partner and {partner_row.name} as lead{where}",
+                f"역할이 반대입니다:{where_ko} {lead_row.name}은(는) 협력기업, {partner_row.name}은(는) 주관기업으로 신청했습니다")
+    en, ko = [], []
+    if not leads:
+        en.append(f"{lead_row.name} has no lead application{where}")
+        ko.append(f"{with_particle(lead_row.name, '은')}{where_ko} 주관기업으로 신청하지 않았습니다")
+    if not partners:
+        en.append(f"{partner_row.name} has no partner application{where}")
+        ko.append(f"{with_particle(partner_row.name, '은')}{where_ko} 협력기업으로 신청하지 않았습니다")
+    if leads and partners:
+        en.append(f"no common track ({lead_row.name} leads in {', '.join(sorted(leads))}, "
+                  f"{partner_row.name} partners in {', '.join(sorted(partners))})")
+        ko.append(f"함께 신청한 과제가 없습니다 ({lead_row.name}: {', '.join(sorted(leads))}, "
+                  f"{partner_row.name}: {', '.join(sorted(partners))})")
+    return "; ".join(en), "; ".join(ko)
+
+
+def ineligibility(session, round_row, lead_row, partner_row, track=""):
+    """The rule reasons against the pair as ``[(track, Reason)]`` ([] when eligible in ``track``, or in
+    some track both applied in when ``track`` is '').
+
+    Judged with the round's rules on its reference date, for the product the lead applied for.
+    """
+    rules = round_rules(round_row)
+    apps = _applications(session, round_row, [lead_row.id, partner_row.id])
+    products = {a.track: a.product_code or "" for a in apps if a.firm_id == lead_row.id and a.role == "lead"}
+    partners = {a.track for a in apps if a.firm_id == partner_row.id and a.role == "partner"}
+    tracks = [track] if track else sorted(set(products) & partners)
+    tracks = [key for key in tracks if key in rules and key in products and key in partners]
+    lead, partner = db.firm_from_row(lead_row), db.firm_from_row(partner_row)
+    found = []
+    for key in tracks:
+        reasons = why_not(lead, partner, key, rules, round_row.reference_date, products[key])
+        if not reasons:
+            return []
+        found.extend((key, r) for r in reasons)
+    return found
+
+
+def _views(session, model, round_id, *where):
+    lead, partner = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner")
+    stmt = (select(lead.c.brn, lead.c.name, partner.c.brn, partner.c.name, model.track, model.kind, model.note,
+                   model.decided_by, model.decided_at)
+            .join(lead, lead.c.id == model.lead_id).join(partner, partner.c.id == model.partner_id)
+            .where(model.round_id == round_id, *where).order_by(model.id))
+    return [DecisionView(*row[:4], row[4] or "", row[5], row[6] or "", row[7] or "", row[8])
+            for row in session.execute(stmt)]
+
+
+def list_decisions(session, round_id):
+    """The decisions that count in a round (one per pair), oldest first."""
+    return _views(session, db.DecisionRow, get_round(session, round_id).id)
+
+
+def decision_history(session, round_id, lead=None, partner=None):
+    """Every decision taken in a round (of one pair when ``lead`` and ``partner`` are given), oldest first."""
+    round_row = get_round(session, round_id)
+    where = []
+    if lead is not None and partner is not None:
+        where = [db.DecisionEventRow.lead_id == _firm(session, "lead", lead).id,
+                 db.DecisionEventRow.partner_id == _firm(session, "partner", partner).id]
+    return _views(session, db.DecisionEventRow, round_row.id, *where)
+
+
+def decisions_by_pair(session, round_id):
+    """``{(lead_brn, partner_brn): DecisionView}`` of the decisions that count."""
+    return {(d.lead_brn, d.partner_brn): d for d in list_decisions(session, round_id)}

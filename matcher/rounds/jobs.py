@@ -1,0 +1,254 @@
+"""Background matching runs kept in the database: status, progress, heartbeat, cancel, retry.
+
+:func:`submit_match` checks a run's parameters and the round's decisions, then queues a job
+(or returns the job already running on the same inputs); :func:`work` does it, in any thread or
+process that can reach the database, beating every :data:`HEARTBEAT` seconds. A queued or running
+job whose heartbeat is older than :data:`STALE_AFTER` seconds lost its worker (a restart, a kill):
+it reads as ``interrupted`` and can be retried. Cancelling takes effect at the next step of the
+work (after the solver's phase, which its time limit bounds); a cancelled run stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+
+from .. import db
+from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError
+from ..matching import match_round
+from .records import get_round
+from .runs import check_run_params, prepare, store_run
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = 2.0
+STALE_AFTER = 30.0
+ACTIVE = ("queued", "running")
+FINAL = ("done", "failed", "cancelled")
+
+
+@dataclass
+class JobView:
+    """A job as pages and the API show it; ``status`` is ``interrupted`` for a job whose worker died."""
+
+    id: str
+    round_id: int
+    round_name: str
+    track: str | None
+    params: dict
+    status: str
+    fraction: float
+    message: str
+    error: str
+    error_ko: str
+    run_id: int | None
+    actor: str
+    created_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def active(self):
+        return self.status in ACTIVE
+
+    @property
+    def can_retry(self):
+        return self.status in ("failed", "cancelled", "interrupted")
+
+    def to_dict(self):
+        out = asdict(self)
+        for key in ("created_at", "finished_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+def _view(row, round_name, now=None):
+    now = now or db._now()
+    status = row.status
+    beat = row.heartbeat_at or row.created_at
+    if status in ACTIVE and beat is not None and (now - beat).total_seconds() > STALE_AFTER:
+        status = "interrupted"
+    return JobView(id=row.id, round_id=row.round_id, round_name=round_name, track=row.params.get("track"),
+                   params=dict(row.params or {}), status=status, fraction=row.fraction or 0.0,
+                   message=row.message or "", error=row.error or "", error_ko=row.error_ko or "",
+                   run_id=row.run_id, actor=row.actor or "", created_at=row.created_at, finished_at=row.finished_at)
+
+
+def data_version(session, round_id):
+    """What a run's result depends on, cheaply: the round's applications, firms and decisions as they stand."""
+    apps = session.execute(select(func.count(), func.max(db.ApplicationRow.id)).where(
+        db.ApplicationRow.round_id == round_id)).one()
+    firms = session.execute(select(func.count(), func.max(db.FirmRow.updated_at))).one()
+    events = session.scalar(select(func.max(db.DecisionEventRow.id)).where(db.DecisionEventRow.round_id == round_id))
+    round_row = session.get(db.RoundRow, round_id)
+    return [list(apps), [firms[0], str(firms[1])], events, round_row.open_tracks, round_row.rule_overrides,
+            str(round_row.reference_date)]
+
+
+def submit_match(session, round_id, track="", mode="optimal", time_limit=None, actor="", default_limit=20.0):
+    """Queue a matching run of a round (the caller commits, then starts :func:`work` on the job).
+
+    Returns
+    -------
+    (JobView, bool)
+        The job, and whether it is new (False: an identical run was already queued or running).
+
+    Raises
+    ------
+    ValidationError
+        Bad parameters.
+    ConflictError
+        Decisions that make the run impossible (nothing is queued).
+    """
+    round_row = get_round(session, round_id)
+    params = check_run_params(round_row, track, mode, time_limit, default_limit)
+    prepare(session, round_row, params["track"])
+    blob = json.dumps([round_row.id, params, data_version(session, round_row.id)], default=str, sort_keys=True)
+    fingerprint = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    for row in session.scalars(select(db.JobRow).where(db.JobRow.fingerprint == fingerprint,
+                                                       db.JobRow.status.in_(ACTIVE))):
+        view = _view(row, round_row.name)
+        if view.active:
+            return view, False
+    row = db.JobRow(id=uuid.uuid4().hex, kind="match", round_id=round_row.id, params=params, fingerprint=fingerprint,
+                    status="queued", actor=actor or "", heartbeat_at=db._now(), message="queued")
+    session.add(row)
+    db.audit(session, actor, "job.create", round=round_row.name, job=row.id, **params)
+    session.flush()
+    return _view(row, round_row.name), True
+
+
+def get_job(session, job_id):
+    """A job by id; NotFoundError naming it."""
+    row = session.get(db.JobRow, str(job_id))
+    if row is None:
+        raise NotFoundError(f"job {job_id!r} not found", ko=f"작업 '{job_id}'이(가) 없습니다.",
+                            code="job_not_found", job=str(job_id))
+    return _view(row, session.get(db.RoundRow, row.round_id).name)
+
+
+def jobs_for_round(session, round_id, limit=10):
+    """The round's latest jobs, newest first."""
+    round_row = get_round(session, round_id)
+    stmt = (select(db.JobRow).where(db.JobRow.round_id == round_row.id)
+            .order_by(db.JobRow.created_at.desc()).limit(limit))
+    return [_view(row, round_row.name) for row in session.scalars(stmt)]
+
+
+def cancel_job(session, job_id, actor=""):
+    """Ask a queued or running job to stop; a job that already ended is refused with its status."""
+    view = get_job(session, job_id)
+    if not view.active:
+        raise RefusedError(f"job {job_id} is {view.status}; only a queued or running job can be cancelled",
+                           ko=f"작업이 이미 끝났습니다 ({view.status}). 대기 중이거나 실행 중인 작업만 취소할 수 있습니다.",
+                           code="job_not_active", status=view.status)
+    row = session.get(db.JobRow, view.id)
+    row.cancel_requested = True
+    if row.status == "queued":
+        row.status, row.finished_at, row.message = "cancelled", db._now(), "cancelled"
+    db.audit(session, actor, "job.cancel", job=view.id)
+    session.flush()
+    return get_job(session, job_id)
+
+
+def retry_job(session, job_id, actor=""):
+    """Queue the same run again after it failed, was cancelled or was interrupted; returns ``(JobView, new)``."""
+    view = get_job(session, job_id)
+    if view.active:
+        return view, False
+    row = session.get(db.JobRow, view.id)
+    if view.status == "interrupted":
+        row.status, row.finished_at, row.error = "failed", db._now(), "interrupted: the worker stopped"
+    p = view.params
+    return submit_match(session, view.round_id, p.get("track") or "", p.get("mode", "optimal"),
+                        p.get("time_limit"), actor)
+
+
+# --- the worker --------------------------------------------------------------------------------
+
+
+class _Beat(threading.Thread):
+    """Writes the job's heartbeat every :data:`HEARTBEAT` seconds and notices a cancel request."""
+
+    def __init__(self, url, job_id):
+        super().__init__(name=f"beat-{job_id[:8]}", daemon=True)
+        self.url, self.job_id = url, job_id
+        self.stopped, self.cancelled = threading.Event(), threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(HEARTBEAT):
+            try:
+                with db.transaction(self.url) as s:
+                    s.execute(update(db.JobRow).where(db.JobRow.id == self.job_id).values(heartbeat_at=db._now()))
+                    if s.scalar(select(db.JobRow.cancel_requested).where(db.JobRow.id == self.job_id)):
+                        self.cancelled.set()
+            except OperationalError:  # the database is busy storing the run: beat again later
+                continue
+
+
+def _set(url, job_id, **values):
+    try:
+        with db.transaction(url) as s:
+            s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(heartbeat_at=db._now(), **values))
+    except OperationalError:
+        log.warning("job %s: could not record %s", job_id, sorted(values))
+
+
+def work(url, job_id):
+    """Do queued job ``job_id``: load the round, solve, store the run; every outcome is written to the job."""
+    beat = _Beat(url, job_id)
+    last = [0.0]
+
+    def progress(fraction, message=""):
+        if beat.cancelled.is_set():
+            raise CancelledError("cancelled", ko="취소됨")
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or fraction >= 1.0:
+            last[0] = now
+            _set(url, job_id, fraction=max(0.0, min(1.0, float(fraction))), message=str(message))
+
+    with db.transaction(url) as s:
+        row = s.get(db.JobRow, job_id)
+        if row is None or row.status != "queued":
+            return
+        row.status, row.heartbeat_at = "running", db._now()
+        round_id, params, actor = row.round_id, dict(row.params), row.actor
+    beat.start()
+    try:
+        with db.transaction(url) as s:
+            round_row = get_round(s, round_id)
+            progress(0.02, "loading applications")
+            inp = prepare(s, round_row, params.get("track"))
+        result = match_round(inp, progress=progress, **params)
+        progress(0.9, f"storing {len(result.pairs)} proposals")
+        with db.transaction(url) as s:
+            run = store_run(s, get_round(s, round_id), result, params.get("track"), actor)
+            s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(
+                status="done", run_id=run.id, fraction=1.0, finished_at=db._now(),
+                message=f"run {run.id}: {run.status}, {len(result.pairs)} pairs"))
+    except CancelledError:
+        _set(url, job_id, status="cancelled", finished_at=db._now(), message="cancelled")
+    except MatcherError as exc:
+        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc), error_ko=exc.text("ko"))
+    except Exception as exc:  # a worker thread has nobody above it to report to
+        log.exception("match job %s failed", job_id)
+        _set(url, job_id, status="failed", finished_at=db._now(),
+             error=f"unexpected error: {exc.__class__.__name__}: {exc}",
+             error_ko=f"예기치 못한 오류: {exc.__class__.__name__}: {exc}")
+    finally:
+        beat.stopped.set()
+
+
+def start_in_thread(url, job_id):
+    """Run :func:`work` in a daemon thread of this process (the web server's way)."""
+    worker = threading.Thread(target=work, args=(url, job_id), name=f"match-{job_id[:8]}", daemon=True)
+    worker.start()
+    return worker

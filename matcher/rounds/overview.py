@@ -1,0 +1,82 @@
+"""Where each track of a round stands: applications, eligible firms, proposals, decisions, what is left."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .. import db
+from ..eligibility import eligibility_table
+from ..matching import DROP_KINDS, KEEP_KINDS
+from ..tracks import TRACKS, round_rules
+from .pools import current_decisions, round_pools
+from .records import TrackOverview, get_round
+
+
+def round_overview(session, round_id):
+    """One :class:`~matcher.rounds.records.TrackOverview` per track that is open or has applications.
+
+    Eligible leads and partners are judged firm by firm on the reference date (a partner's
+    certificate is matched to each lead's product only when pairs are scored). Proposed, pending,
+    unmatched and unused count the latest run that covered the track; approved and rejected the
+    decisions that count now (approve/lock and reject/forbid); new interests are SMEs' requests
+    on pairs nobody has decided yet.
+    """
+    round_row = get_round(session, round_id)
+    rules = round_rules(round_row)
+    pools = round_pools(session, round_row, [t for t in TRACKS if t in rules])
+    decisions = current_decisions(session, round_row.id)
+    runs = list(session.scalars(select(db.MatchRunRow).where(db.MatchRunRow.round_id == round_row.id)
+                                .order_by(db.MatchRunRow.id.desc())))
+    interests = _interests(session, round_row.id)
+    decided = {(d.lead, d.partner) for d in decisions}
+    out = []
+    for track, pool in pools.items():
+        is_open = track in (round_row.open_tracks or [])
+        if not is_open and not (pool.leads or pool.partners):
+            continue
+        o = TrackOverview(track=track, open=is_open, leads=len(pool.leads), partners=len(pool.partners))
+        if pool.leads or pool.partners:
+            table = eligibility_table(pool.leads, pool.partners, rules[track], round_row.reference_date)
+            o.eligible_leads, o.eligible_partners = int(table.lead_ok.sum()), int(table.partner_ok.sum())
+        mine = [d for d in decisions if _track_of(d, pools) == track]
+        o.approved = sum(d.kind in KEEP_KINDS for d in mine)
+        o.rejected = sum(d.kind in DROP_KINDS for d in mine)
+        o.new_interests = sum(1 for t, pair in interests if t == track and pair not in decided)
+        run = next((r for r in runs if r.track in (None, track)), None)
+        if run is not None:
+            _from_run(session, o, run, pool, decided)
+        out.append(o)
+    return out
+
+
+def _track_of(d, pools):
+    if d.track:
+        return d.track
+    for track, pool in pools.items():
+        if any(f.brn == d.lead for f, _a in pool.leads) and any(f.brn == d.partner for f, _a in pool.partners):
+            return track
+    return ""
+
+
+def _from_run(session, o, run, pool, decided):
+    lead, partner = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner")
+    rows = session.execute(select(db.ProposalRow.track, lead.c.brn, partner.c.brn)
+                           .join(lead, lead.c.id == db.ProposalRow.lead_id)
+                           .join(partner, partner.c.id == db.ProposalRow.partner_id)
+                           .where(db.ProposalRow.run_id == run.id)).all()
+    here = [(l, p) for t, l, p in rows if t == o.track]
+    o.run_id = run.id
+    o.proposed = len(here)
+    o.pending = sum(1 for pair in here if pair not in decided)
+    matched = {l for _t, l, _p in rows}
+    o.unmatched_leads = sum(1 for f, _a in pool.leads if f.brn not in matched)
+    o.unused_large_partners = sum(1 for item in (run.diagnostics or {}).get("unused_partners", [])
+                                  if isinstance(item, dict) and item.get("track") == o.track)
+
+
+def _interests(session, round_id):
+    lead, partner = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner")
+    stmt = (select(db.InterestRow.track, lead.c.brn, partner.c.brn)
+            .join(lead, lead.c.id == db.InterestRow.lead_id).join(partner, partner.c.id == db.InterestRow.partner_id)
+            .where(db.InterestRow.round_id == round_id))
+    return [(t, (l, p)) for t, l, p in session.execute(stmt)]

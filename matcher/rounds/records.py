@@ -1,0 +1,162 @@
+"""Rounds: create, rename, open and close tracks, find one, and the per-track overview staff read first."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from .. import db
+from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..tracks import TRACKS, track_key
+
+NAME_MAX = 100
+
+
+def check_name(name):
+    """The round name as stored: NFC, trimmed; refused when blank, too long, all digits or with control characters.
+
+    One rule for the web, the API and the CLI. An all-digit name would be read as a round id.
+
+    Raises
+    ------
+    ValidationError
+        With one :class:`~matcher.errors.Problem` on column ``name`` (English) and the Korean text.
+
+    Examples
+    --------
+    >>> check_name("  2026년 2차 ")
+    '2026년 2차'
+    """
+    text = unicodedata.normalize("NFC", str(name or "")).strip()
+    if not text:
+        en, ko = "is empty; give a name such as '2026년 2차'", "회차 이름이 비어 있습니다. '2026년 2차'처럼 입력하세요."
+    elif len(text) > NAME_MAX:
+        en, ko = f"has {len(text)} characters; at most {NAME_MAX}", f"회차 이름은 {NAME_MAX}자까지입니다 ({len(text)}자)."
+    elif text.isdigit():
+        en = "is all digits and would be read as a round id; add a word, e.g. '12345차'"
+        ko = f"회차 이름 '{text}'은(는) 숫자뿐이라 회차 번호로 읽힙니다. '{text}차'처럼 글자를 더하세요."
+    elif any(unicodedata.category(ch)[0] == "C" for ch in text):
+        en, ko = "contains a control character", "회차 이름에 제어 문자가 있습니다."
+    else:
+        return text
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    raise ValidationError([Problem(None, "round name", shown, en)], ko=ko)
+
+
+def check_reference_date(value):
+    """A :class:`datetime.date` from a date or ``YYYY-MM-DD`` text; ValidationError naming the value otherwise."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ValidationError([Problem(None, "reference_date", str(value or ""), "is not a date (YYYY-MM-DD)")],
+                              ko=f"기준일 '{value or ''}'이(가) 날짜(YYYY-MM-DD)가 아닙니다.") from None
+
+
+def check_tracks(tracks):
+    """Track keys from keys or Korean/English names, in program order; UnknownTrackError naming a bad one."""
+    keys = set()
+    for text in tracks or ():
+        try:
+            keys.add(track_key(text))
+        except UnknownTrackError as exc:
+            raise UnknownTrackError(f"track {text!r} {exc}", ko=f"'{text}': {exc.text('ko')}",
+                                    code="unknown_track", track=str(text)) from None
+    return [key for key in TRACKS if key in keys]
+
+
+def create_round(session, name, reference_date, tracks=TRACKS, actor=""):
+    """Create a round; ValidationError for a bad or taken name or date, UnknownTrackError for a bad track."""
+    name, ref, open_tracks = check_name(name), check_reference_date(reference_date), check_tracks(tracks)
+    _refuse_taken(session, name)
+    row = db.RoundRow(name=name, reference_date=ref, open_tracks=open_tracks)
+    session.add(row)
+    session.flush()
+    db.audit(session, actor, "round.create", round=name, reference_date=ref.isoformat(), open_tracks=open_tracks)
+    return row
+
+
+def rename_round(session, round_id, name, actor=""):
+    """Give round ``round_id`` a new name (same rule as :func:`create_round`)."""
+    row = get_round(session, round_id)
+    name = check_name(name)
+    if name != row.name:
+        _refuse_taken(session, name)
+        db.audit(session, actor, "round.rename", round=row.name, name=name)
+        row.name = name
+    session.flush()
+    return row
+
+
+def set_tracks(session, round_id, tracks, actor=""):
+    """Open exactly ``tracks`` in the round (the others close)."""
+    row = get_round(session, round_id)
+    row.open_tracks = check_tracks(tracks)
+    db.audit(session, actor, "round.tracks", round=row.name, open_tracks=row.open_tracks)
+    session.flush()
+    return row
+
+
+def _refuse_taken(session, name):
+    if session.scalars(select(db.RoundRow.id).where(db.RoundRow.name == name)).first() is not None:
+        raise ValidationError([Problem(None, "round name", name, "is taken by another round")],
+                              ko=f"'{name}' 회차가 이미 있습니다.")
+
+
+def get_round(session, round_id):
+    """A round by its id (an int or digits); NotFoundError naming it."""
+    row = session.get(db.RoundRow, int(round_id)) if str(round_id).isdigit() else None
+    if row is None:
+        raise NotFoundError(f"round {round_id} not found", ko=f"{round_id}번 회차가 없습니다.",
+                            code="round_not_found", round=str(round_id))
+    return row
+
+
+def find_round(session, name_or_id):
+    """A round by name, else by id (a name is never all digits, so the two cannot clash)."""
+    text = unicodedata.normalize("NFC", str(name_or_id)).strip()
+    row = session.scalars(select(db.RoundRow).where(db.RoundRow.name == text)).first()
+    if row is None and text.isdigit():
+        row = session.get(db.RoundRow, int(text))
+    if row is None:
+        raise NotFoundError(f"round {name_or_id!r} not found", ko=f"'{name_or_id}' 회차가 없습니다.",
+                            code="round_not_found", round=str(name_or_id))
+    return row
+
+
+def list_rounds(session):
+    """Every round, newest first."""
+    return list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+
+
+def application_counts(session, round_id=None):
+    """``{(round_id, track, role): n}`` over the applications (of one round when given)."""
+    stmt = select(db.ApplicationRow.round_id, db.ApplicationRow.track, db.ApplicationRow.role, func.count())
+    if round_id is not None:
+        stmt = stmt.where(db.ApplicationRow.round_id == round_id)
+    stmt = stmt.group_by(db.ApplicationRow.round_id, db.ApplicationRow.track, db.ApplicationRow.role)
+    return {(r, tr, role): n for r, tr, role, n in session.execute(stmt)}
+
+
+@dataclass
+class TrackOverview:
+    """Where one track of a round stands (the numbers on the staff home and the round page)."""
+
+    track: str
+    open: bool
+    leads: int = 0
+    partners: int = 0
+    eligible_leads: int = 0
+    eligible_partners: int = 0
+    proposed: int = 0
+    approved: int = 0
+    rejected: int = 0
+    pending: int = 0
+    unmatched_leads: int = 0
+    unused_large_partners: int = 0
+    new_interests: int = 0
+    run_id: int | None = None

@@ -1,0 +1,289 @@
+"""Match runs: check the decisions, solve a round, store the run as a record that never changes, read it back.
+
+A stored run keeps the proposals, scores, explanations and diagnostics as they were when it ran;
+staff decisions taken later are shown beside it as the current state, never written into it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
+
+from .. import db
+from ..conflicts import find_conflicts
+from ..errors import ConflictError, NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..matching import MODES, match_round
+from ..tracks import TRACKS, round_rules
+from .decisions import decisions_by_pair, list_decisions
+from .pools import round_input
+from .records import get_round
+
+TIME_LIMIT = (1.0, 600.0)
+"""Seconds a run may be given."""
+DEFAULT_TIME_LIMIT = 20.0
+
+
+def check_run_params(round_row, track="", mode="optimal", time_limit=None, default_limit=DEFAULT_TIME_LIMIT):
+    """The run's parameters checked: ``{"track", "mode", "time_limit"}``.
+
+    Raises
+    ------
+    ValidationError
+        Naming every bad parameter (track not open, unknown mode, time limit not a number or outside
+        :data:`TIME_LIMIT`), in English and Korean.
+    """
+    problems, ko = [], []
+    rules = round_rules(round_row)
+    open_keys = [key for key in TRACKS if key in (round_row.open_tracks or []) and key in rules]
+    track = str(track or "").strip()
+    if track and track not in TRACKS:
+        problems.append(Problem(None, "track", track, f"is not one of {', '.join(TRACKS)}"))
+        ko.append(f"과제 '{track}'은(는) {', '.join(TRACKS)} 중 하나가 아닙니다.")
+    elif track and track not in open_keys:
+        problems.append(Problem(None, "track", track, f"is not open in round {round_row.name} "
+                                                      f"(open: {', '.join(open_keys) or 'none'})"))
+        ko.append(f"과제 '{track}'은(는) {round_row.name} 회차에 열려 있지 않습니다.")
+    elif not open_keys:
+        problems.append(Problem(None, "track", "", f"round {round_row.name} opens no track; open one first"))
+        ko.append(f"{round_row.name} 회차에 열린 과제가 없습니다. 먼저 과제를 여세요.")
+    mode = str(mode or "optimal")
+    if mode not in MODES:
+        problems.append(Problem(None, "mode", mode, f"is not one of {', '.join(MODES)}"))
+        ko.append(f"방식 '{mode}'은(는) {', '.join(MODES)} 중 하나가 아닙니다.")
+    limit = _time_limit(time_limit, default_limit, problems, ko)
+    if problems:
+        raise ValidationError(problems, ko="\n".join(ko))
+    return dict(track=track or None, mode=mode, time_limit=limit)
+
+
+def _time_limit(value, default, problems, ko):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        limit = float(value)
+    except (TypeError, ValueError):
+        problems.append(Problem(None, "time_limit", str(value), "is not a number of seconds"))
+        ko.append(f"시간 제한 '{value}'이(가) 초 단위 숫자가 아닙니다.")
+        return None
+    low, high = TIME_LIMIT
+    if not (math.isfinite(limit) and low <= limit <= high):
+        problems.append(Problem(None, "time_limit", str(value), f"must be between {low:g} and {high:g} seconds"))
+        ko.append(f"시간 제한은 {low:g}초에서 {high:g}초 사이여야 합니다 ({value}).")
+    return limit
+
+
+def prepare(session, round_row, track=None):
+    """The round's input for a run of ``track`` (or every open track), refused when its decisions conflict.
+
+    Raises
+    ------
+    ConflictError
+        Listing every :class:`~matcher.conflicts.Conflict` (the firms, the decisions, the fix).
+    """
+    inp = round_input(session, round_row)
+    if track is not None and track not in inp.pools:
+        raise UnknownTrackError(f"track {track!r} is not open in round {round_row.name!r}",
+                                ko=f"과제 '{track}'은(는) {round_row.name} 회차에 열려 있지 않습니다.",
+                                code="track_not_open", track=track)
+    conflicts = find_conflicts(inp, [track] if track else None)
+    if conflicts:
+        raise ConflictError(conflicts)
+    return inp
+
+
+def conflicts_of(session, round_row, track=None):
+    """The conflicts a run of ``track`` would meet now (empty when it may start)."""
+    return find_conflicts(round_input(session, round_row), [track] if track else None)
+
+
+def run_match(session, round_id, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
+    """Check, solve and store a run of round ``round_id`` in the caller's transaction; returns the run id.
+
+    Raises
+    ------
+    ValidationError, ConflictError, InfeasibleError, NotFoundError
+    """
+    round_row = get_round(session, round_id)
+    params = check_run_params(round_row, track or "", mode, time_limit, default_limit=time_limit)
+    inp = prepare(session, round_row, params["track"])
+    result = match_round(inp, progress=progress, **params)
+    run = store_run(session, round_row, result, params["track"], actor)
+    if progress:
+        progress(1.0, f"run {run.id}: {run.status}, {len(result.pairs)} pairs")
+    return run.id
+
+
+def store_run(session, round_row, result, track, actor):
+    """Write a :class:`~matcher.matching.MatchResult` as a run with its proposals (bulk insert)."""
+    run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "", fingerprint=result.fingerprint,
+                         params=result.params, status=result.status, objective=result.objective, bound=result.bound,
+                         gap=result.gap, seconds=result.seconds, diagnostics=result.diagnostics)
+    session.add(run)
+    session.flush()
+    ids = firm_ids(session, {b for p in result.pairs for b in (p.lead, p.partner)})
+    rows = [dict(run_id=run.id, track=p.track, lead_id=ids[p.lead], partner_id=ids[p.partner], score=p.score,
+                 explanation=p.explanation, status="approved" if p.locked else "proposed") for p in result.pairs]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(db.ProposalRow), rows[start:start + 5000])
+    db.audit(session, actor, "run.create", round=round_row.name, run=run.id, status=run.status)
+    session.flush()
+    return run
+
+
+def firm_ids(session, brns, chunk=900):
+    """``{brn: firm id}`` for many 사업자등록번호 (queried in chunks under SQLite's parameter limit)."""
+    brns, out = sorted(brns), {}
+    for start in range(0, len(brns), chunk):
+        stmt = select(db.FirmRow.brn, db.FirmRow.id).where(db.FirmRow.brn.in_(brns[start:start + chunk]))
+        out.update(dict(session.execute(stmt).all()))
+    return out
+
+
+def get_run(session, run_id):
+    """A run by id; NotFoundError naming it."""
+    row = session.get(db.MatchRunRow, int(run_id)) if str(run_id).isdigit() else None
+    if row is None:
+        raise NotFoundError(f"run {run_id} not found", ko=f"{run_id}번 실행 결과가 없습니다.",
+                            code="run_not_found", run=str(run_id))
+    return row
+
+
+def list_runs(session, round_id):
+    """The round's runs, newest first, each with its number of proposals (``(run, n)``)."""
+    round_row = get_round(session, round_id)
+    n = (select(db.ProposalRow.run_id, func.count().label("n")).group_by(db.ProposalRow.run_id).subquery())
+    stmt = (select(db.MatchRunRow, func.coalesce(n.c.n, 0)).outerjoin(n, n.c.run_id == db.MatchRunRow.id)
+            .where(db.MatchRunRow.round_id == round_row.id).order_by(db.MatchRunRow.id.desc()))
+    return [(run, count) for run, count in session.execute(stmt)]
+
+
+def proposal_rows(session, run):
+    """Every stored proposal of ``run`` as a dict, with the decision that counts now (``decision``…).
+
+    The stored fields (``score``, ``status``, ``components``, ``reasons``) are the run's record;
+    ``decision``, ``note``, ``decided_by``, ``decided_at`` are the current state, read fresh.
+    """
+    decisions = decisions_by_pair(session, run.round_id)
+    stmt = (select(db.ProposalRow).where(db.ProposalRow.run_id == run.id).order_by(db.ProposalRow.id)
+            .options(selectinload(db.ProposalRow.lead), selectinload(db.ProposalRow.partner)))
+    return [_row(p, decisions.get((p.lead.brn, p.partner.brn))) for p in session.scalars(stmt)]
+
+
+def _row(p, decision):
+    explanation = p.explanation or {}
+    return dict(
+        id=p.id, track=p.track, score=float(p.score), status=p.status,
+        lead_brn=p.lead.brn, lead_name=p.lead.name, lead_size=p.lead.size_class, lead_region=p.lead.region,
+        partner_brn=p.partner.brn, partner_name=p.partner.name, partner_size=p.partner.size_class,
+        partner_region=p.partner.region, partner_id=p.partner_id,
+        components=list(explanation.get("components", [])), reasons=list(explanation.get("reasons", [])),
+        decision=decision.kind if decision else "", note=decision.note if decision else "",
+        decided_by=decision.decided_by if decision else "",
+        decided_at=decision.decided_at if decision else None,
+    )
+
+
+@dataclass
+class Listing:
+    """One page of a run's proposals after filters and sorting."""
+
+    rows: list
+    page: int
+    pages: int
+    total: int
+    start: int
+    params: dict
+    complete: bool
+
+
+LISTING_SORTS = {"track": "track", "lead": "lead_name", "partner": "partner_name", "score": "score",
+                 "status": "status", "decision": "decision"}
+LISTING_KEYS = ("track", "partner", "status", "decision", "q", "score_min", "score_max", "sort", "order")
+PAGE_SIZE = 100
+
+
+def filter_rows(rows, args):
+    """``rows`` kept by the filters in ``args``: ``track``, ``partner`` (name or 사업자등록번호, part of it),
+    ``status``, ``decision`` (a kind, or ``none``), ``q`` (either firm's name or 사업자등록번호, part of it),
+    ``score_min``/``score_max``. Returns ``(rows, params)`` where params are the filters used.
+
+    Raises
+    ------
+    ValidationError
+        A score bound that is not a number.
+    """
+    params = {key: str(args.get(key, "") or "").strip() for key in LISTING_KEYS}
+    params = {key: value for key, value in params.items() if value}
+    bounds = {}
+    for key in ("score_min", "score_max"):
+        if key in params:
+            try:
+                bounds[key] = float(params[key])
+            except ValueError:
+                raise ValidationError([Problem(None, key, params[key], "is not a number")],
+                                      ko=f"점수 범위 '{params[key]}'이(가) 숫자가 아닙니다.") from None
+    q = _needle(params.get("q", ""))
+    partner = _needle(params.get("partner", ""))
+
+    def keep(r):
+        return ((not params.get("track") or r["track"] == params["track"])
+                and (not params.get("status") or r["status"] == params["status"])
+                and (not params.get("decision") or (r["decision"] or "none") == params["decision"])
+                and (not partner or partner in _hay(r, "partner"))
+                and (not q or q in _hay(r, "lead") or q in _hay(r, "partner"))
+                and r["score"] >= bounds.get("score_min", -math.inf) and r["score"] <= bounds.get("score_max", math.inf))
+    return [r for r in rows if keep(r)], params
+
+
+def _needle(text):
+    return "".join(text.split()).replace("-", "").casefold()
+
+
+def _hay(row, side):
+    return _needle(row[f"{side}_name"]) + "|" + row[f"{side}_brn"]
+
+
+def listing(rows, args, size=PAGE_SIZE):
+    """One page of ``rows`` filtered (:func:`filter_rows`), sorted (``sort``, ``order``) and paged (``page``)."""
+    shown, params = filter_rows(rows, args)
+    if params.get("sort") in LISTING_SORTS:
+        field = LISTING_SORTS[params["sort"]]
+        shown = sorted(shown, key=lambda r: r[field], reverse=params.get("order") == "desc")
+    pages = max(1, -(-len(shown) // size))
+    page = str(args.get("page", "1")).strip()
+    page = min(max(int(page), 1), pages) if page.isdigit() else 1
+    start = (page - 1) * size
+    return Listing(rows=shown[start:start + size], page=page, pages=pages, total=len(shown), start=start + 1,
+                   params=params, complete=pages == 1 and len(shown) == len(rows))
+
+
+def decisions_since(session, run):
+    """The decisions that count now and were taken after ``run`` was stored (the current state's news).
+
+    Each is a :class:`~matcher.rounds.decisions.DecisionView`; ``in_run`` says whether the pair is
+    among the run's proposals (False for a pair staff added by hand).
+    """
+    proposed = set(session.execute(
+        select(db.FirmRow.brn, db.ProposalRow.partner_id).join(db.FirmRow, db.FirmRow.id == db.ProposalRow.lead_id)
+        .where(db.ProposalRow.run_id == run.id)).all())
+    partner_ids = firm_ids(session, {d.partner_brn for d in list_decisions(session, run.round_id)})
+    return [(d, (d.lead_brn, partner_ids.get(d.partner_brn)) in proposed)
+            for d in list_decisions(session, run.round_id)
+            if d.decided_at is not None and run.created_at is not None and d.decided_at >= run.created_at]
+
+
+def firm_sizes(session, brns):
+    """``{brn: size class}`` of many firms (for the pictures of a run's unused partners)."""
+    brns, out = sorted(set(brns)), {}
+    for start in range(0, len(brns), 900):
+        stmt = select(db.FirmRow.brn, db.FirmRow.size_class).where(db.FirmRow.brn.in_(brns[start:start + 900]))
+        out.update(dict(session.execute(stmt).all()))
+    return out
+
+
+def log_export(session, run_id, fmt, actor=""):
+    """Record in the audit log that a run was exported."""
+    db.audit(session, actor, "run.export", run=int(run_id), format=fmt)
