@@ -2,6 +2,7 @@
 why-not, interest offers, the stored index in step with imports, and the index against the pure path."""
 
 import io
+import os
 import json
 from datetime import date
 
@@ -375,3 +376,27 @@ def test_partner_rules_alone_count_the_same_as_the_rules(rules, make_firm):
     assert PARTNER_CHECKS[fails[0]] == "partner_size"
     assert partner_failures(index, rules["materials"], REF.toordinal())[0] == -1
     assert Certificate("patent").valid_on(REF)
+
+
+@pytest.mark.skipif(not os.environ.get("MATCHER_TEST_POSTGRES_URL"),
+                    reason="set MATCHER_TEST_POSTGRES_URL to a scratch PostgreSQL database")
+def test_the_index_is_stored_and_read_the_same_on_postgresql(tmp_path):
+    url = os.environ["MATCHER_TEST_POSTGRES_URL"]
+    engine = db.init_db(url)
+    db.Base.metadata.drop_all(engine)
+    db.init_db(url)
+    sqlite = f"sqlite:///{tmp_path / 'same.sqlite'}"
+    db.init_db(sqlite)
+    answers = []
+    for where in (url, sqlite):
+        _random_directory(where, n=40, seed=3)
+        with db.transaction(where) as s:
+            directory.build_and_save(s)
+        store.forget()
+        with db.transaction(where) as s:
+            assert directory.current_index(s).version == directory.stored_info(s.get_bind()).version
+            rows = [directory.recommend(s, brn(i), track="materials", k=5)["recommendations"] for i in range(0, 40, 4)]
+            answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
+    assert answers[0] == answers[1]
+    db.Base.metadata.drop_all(engine)
+    db.dispose_engines()

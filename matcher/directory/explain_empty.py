@@ -44,8 +44,9 @@ def _sentence(q, counts, population, side_ko, side_en):
         ko, en = _TEXTS.get(code, (f"{{n}}곳: {code}", f"{{n}}: {code}"))
         parts_ko.append(ko.format(n=f"{n:,}", **fill))
         parts_en.append(en.format(n=f"{n:,}", **fill))
-    ko = f"{rule.name_ko} 과제의 {side_ko} 후보 {population:,}곳 중 " + ", ".join(parts_ko) + "."
-    en = f"of {population:,} firms that could {side_en} in {rule.name_en}, " + ", ".join(parts_en) + "."
+    ko = f"{rule.name_ko} 과제 {side_ko} 찾기 — 디렉터리의 기업 {population:,}곳 중 " + ", ".join(parts_ko) + "."
+    en = (f"looking for a {side_en} in {rule.name_en} — of the {population:,} firms in the directory, "
+          + ", ".join(parts_en) + ".")
     return ko, en
 
 

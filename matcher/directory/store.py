@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, LargeBinary, String, delete, event, func, select
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, LargeBinary, String, delete, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import db
@@ -69,7 +69,7 @@ class SearchIndexRow(db.Base):
     method: Mapped[str] = mapped_column(String(10), default="char")
     firms: Mapped[int] = mapped_column(Integer, default=0)
     applications: Mapped[int] = mapped_column(Integer, default=0)
-    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     fitted: Mapped[str] = mapped_column(String(20), default="fit")  # fit / transform (updated with a stored model)
     built_at: Mapped[datetime] = mapped_column(DateTime, default=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
