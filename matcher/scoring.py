@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -137,7 +137,9 @@ class Explanation:
 
     def to_dict(self):
         """A JSON-serialisable dict (the API's and the stored proposal's form)."""
-        out = asdict(self)
+        out = {"lead_brn": self.lead_brn, "partner_brn": self.partner_brn, "track": self.track, "score": self.score,
+               "components": [{"name": c.name, "value": c.value, "weight": c.weight, "contribution": c.contribution,
+                               "ko": c.ko, "en": c.en} for c in self.components]}  # asdict's deep copies cost
         for comp in out["components"]:
             comp["label_ko"], comp["label_en"] = COMPONENT_NAMES[comp["name"]]
         out["reasons_ko"] = self.reasons("ko")

@@ -56,7 +56,11 @@ def get_firm(session, brn):
         digits = parse_brn(digits)
     except ValueError as exc:
         raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
-    return db.get_firm(session, digits)
+    seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
+    row = seen.get(digits)
+    if row is None or row not in session:
+        row = seen[digits] = db.get_firm(session, digits)
+    return row
 
 
 @dataclass
