@@ -180,10 +180,11 @@ def own_application(session, firm_row, round_row):
     """``{"track", "as_partner"}`` of the firm's first application in the round ({} when it has none)."""
     if round_row is None:
         return {}
-    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
-                                           db.ApplicationRow.firm_id == firm_row.id).order_by(db.ApplicationRow.id)
-    row = session.scalars(stmt).first()
-    return dict(track=row.track, as_partner=row.role == "partner") if row else {}
+    index = current_index(session)
+    rows = _own_rows(index, index.position(firm_row.id), round_row)
+    if not rows:
+        return {}
+    return dict(track=index.app_track[rows[0]], as_partner=bool(index.app_role[rows[0]] == 1))
 
 
 def round_applications(session, round_row, **where):
@@ -202,18 +203,6 @@ def _application(session, round_row, firm_row, role, track):
                                            db.ApplicationRow.firm_id == firm_row.id,
                                            db.ApplicationRow.role == role, db.ApplicationRow.track == track)
     return session.scalars(stmt).first()
-
-
-def _default_role(session, round_row, firm_row, track):
-    """"partner" when the firm applied in the round (for ``track``, if given) only as partner, else "lead"."""
-    if round_row is None:
-        return "lead"
-    stmt = select(db.ApplicationRow.role).where(db.ApplicationRow.round_id == round_row.id,
-                                                db.ApplicationRow.firm_id == firm_row.id)
-    if track:
-        stmt = stmt.where(db.ApplicationRow.track == track)
-    roles = set(session.scalars(stmt))
-    return "partner" if roles == {"partner"} else "lead"
 
 
 def _first_track(rules, firm, role, on, round_row):
@@ -251,38 +240,45 @@ class Query:
 
 
 def _query(session, brn, track=None, as_partner=None, round_name=None, product=""):
+    """Resolve firm, round, rules, role, track and the firm's own application (from the index's arrays)."""
     firm_row = get_firm(session, brn)
     firm = db.firm_from_row(firm_row)
     round_row = resolve_round(session, firm_row, round_name)
     rules, on = rules_and_day(round_row)
+    index = current_index(session)
+    pos = index.position(firm_row.id)
+    mine = _own_rows(index, pos, round_row)
     if as_partner is None:
-        as_partner = _default_role(session, round_row, firm_row, track) == "partner"
+        roles = {int(index.app_role[r]) for r in mine if track is None or index.app_track[r] == track}
+        as_partner = roles == {1}
     role = "partner" if as_partner else "lead"
-    own = _application(session, round_row, firm_row, role, track) if track else None
-    if track is None and round_row is not None:
-        stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
-                                               db.ApplicationRow.firm_id == firm_row.id,
-                                               db.ApplicationRow.role == role).order_by(db.ApplicationRow.id)
-        own = session.scalars(stmt).first()
+    own_row = next((int(r) for r in mine if index.app_role[r] == (1 if as_partner else 0)
+                    and (track is None or index.app_track[r] == track)), None)
+    own = None
+    if own_row is not None:
+        own = Application(round_row.name, firm.brn, role, index.app_track[own_row],
+                          index.app_docs.product[own_row] or "", index.app_text[own_row] or "")
     track = track or (own.track if own else _first_track(rules, firm, role, on, round_row))
     rule = eligibility.rule_for(track, rules)
     product = product or (own.product_code if own is not None and role == "lead" else "") or ""
-    return Query(firm_row, firm, round_row, rules, on, role, rule, own, product=product)
-
-
-def _attach_index(session, q):
-    q.index = current_index(session)
-    pos = q.index.position(q.firm_row.id)
-    app_row = _app_row(q.index, q.own)
-    q.asker = asker_from_index(q.index, pos, app_row, product=q.product if q.role == "lead" else "")
+    q = Query(firm_row, firm, round_row, rules, on, role, rule, own, index=index, product=product)
+    q.own_row = own_row
     return q
 
 
-def _app_row(index, app):
-    if app is None:
-        return None
-    row = int(np.searchsorted(index.app_id, app.id))
-    return row if row < len(index.app_id) and index.app_id[row] == app.id else None
+def _own_rows(index, pos, round_row):
+    """Index rows of the firm's applications in the round, in application order."""
+    if round_row is None or pos < 0:
+        return []
+    return np.flatnonzero((index.app_firm == pos) & (index.app_round == round_row.id)).tolist()
+
+
+def _attach_index(session, q):
+    q.index = q.index or current_index(session)
+    pos = q.index.position(q.firm_row.id)
+    q.asker = asker_from_index(q.index, pos, getattr(q, "own_row", None),
+                               product=q.product if q.role == "lead" else "")
+    return q
 
 
 def _filter_mask(index, wanted, on_ord):
@@ -456,7 +452,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
     """The recommendations at index ``positions`` as dicts, each with its explanation and interest check."""
     index = q.index
     rows = _load_firms(session, index.firm_id[positions])
-    own_app = db.application_from_row(q.own) if q.own is not None else None
+    own_app = q.own
     if own_app is not None and q.role == "lead" and q.product and q.product != own_app.product_code:
         own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
     elif own_app is None and q.product and q.role == "lead":
