@@ -1,11 +1,11 @@
-# make run  — set up everything (venv, install, database, demo round) and start the web app
+# make run  — set up everything (venv, install, database migrated to the newest revision, demo round) and start the web app
 # make test — set up with the test extras and run the whole suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install install-test demo bench screenshots clean
+.PHONY: run test test-postgres install install-test demo bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,14 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
 	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(BIN)/matcher init-db
+	$(BIN)/matcher db upgrade
 	$(BIN)/matcher demo load
 
 run: demo
@@ -32,8 +32,15 @@ run: demo
 test: install-test
 	$(BIN)/python -m pytest
 
+# the database-backed tests on a throwaway PostgreSQL cluster (Debian's package; port PG_PORT, default 55432)
+test-postgres: install-test
+	d=$$(mktemp -d /tmp/matcher-pg.XXXXXX); \
+	url=$$(.ci/postgres start $$d $${PG_PORT:-55432}) && \
+	TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -m "db and not browser"; rc=$$?; \
+	.ci/postgres stop $$d; rm -rf $$d; exit $$rc
+
 screenshots: install-test
-	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
+	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_mobile.py -q
 
 bench: install
 	$(BIN)/python bench/bench_scoring.py

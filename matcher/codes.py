@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import Problem, ValidationError
+from .errors import InvalidValueError, Problem, ValidationError
+from .paths import DATA_DIR  # shipped as matcher.data
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EARTH_RADIUS_KM = 6371.0088
 
 # --- regions ----------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def normalize_region(text):
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         When ``text`` names none of the 17 시도.
 
     Examples
@@ -119,7 +119,7 @@ def normalize_region(text):
     if first in aliases:
         return aliases[first]
     names = ", ".join(regions())
-    raise ValueError(f"is not one of the 17 시도 ({names})")
+    raise InvalidValueError(f"is not one of the 17 시도 ({names})")
 
 
 def region_distance_km(a, b):
@@ -160,7 +160,7 @@ def ksic_section(code):
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         When ``code`` is not a KSIC code or its division belongs to no section.
 
     Examples
@@ -172,14 +172,14 @@ def ksic_section(code):
     """
     code = str(code).strip().upper()
     if not _KSIC_CODE.match(code):
-        raise ValueError("is not a KSIC code (a section letter or 2 to 5 digits)")
+        raise InvalidValueError("is not a KSIC code (a section letter or 2 to 5 digits)")
     if code.isalpha():
         return code
     division = int(code[:2])
     for (low, high), section in KSIC_DIVISION_SECTIONS:
         if low <= division <= high:
             return section
-    raise ValueError(f"has division {code[:2]}, which is in no KSIC section")
+    raise InvalidValueError(f"has division {code[:2]}, which is in no KSIC section")
 
 
 def ksic_table():
@@ -317,7 +317,7 @@ def _g2b_names():
 def _g2b_lookup(code, index):
     code = str(code).strip().replace("-", "")
     if not (code.isdigit() and 2 <= len(code) <= 16):
-        raise ValueError("is not a G2B product code (2 to 16 digits)")
+        raise InvalidValueError("is not a G2B product code (2 to 16 digits)")
     names = _g2b_names()
     products = sme_competition_products()
     for n in (10, 8, 6, 4, 2):
@@ -339,7 +339,7 @@ def g2b_name(code):
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         When ``code`` is not 2 to 16 digits.
 
     Examples

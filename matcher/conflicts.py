@@ -127,7 +127,8 @@ def _place(inp, d, tracks):
         return Conflict("not_in_round", _names(inp, d.lead, d.partner), (d,)), None
     first = None
     for t in common:
-        (lead, lead_app), (partner, _app) = inp.application(t, "lead", d.lead), inp.application(t, "partner", d.partner)
+        lead, lead_app = inp.application(t, "lead", d.lead)
+        partner = inp.application(t, "partner", d.partner)[0]
         reasons = why_not(lead, partner, t, inp.rules, inp.reference_date, lead_app.product_code)
         if not reasons:
             return None, t
@@ -161,7 +162,7 @@ def _capacity(inp, placed):
     out = []
     for (track, brn), ds in sorted(by_partner.items()):
         rule = inp.rules[track]
-        firm, _app = inp.application(track, "partner", brn)
+        firm = inp.application(track, "partner", brn)[0]
         cap = rule.capacity_for(firm.size_class)
         if cap is None:
             continue

@@ -1,8 +1,9 @@
 """Storage: the SQLAlchemy 2.x schema and sessions.
 
-SQLite file ``instance/matcher.sqlite`` by default; any ``DATABASE_URL`` (for example
+SQLite file ``matcher.sqlite`` in the instance folder by default (:func:`matcher.paths.instance_dir`); any ``DATABASE_URL`` (for example
 ``postgresql+psycopg://user:pw@host/db``) is accepted. Writes happen in transactions
-(:func:`transaction`); the schema is created by ``matcher init-db``.
+(:func:`transaction`); the schema is created and upgraded by Alembic migrations shipped in
+``matcher/migrations`` (``matcher db upgrade``, also run by :func:`init_db`).
 
 ORM rows convert to the engine's plain dataclasses with :func:`firm_from_row` and
 :func:`application_from_row`.
@@ -18,8 +19,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text,
-                        UniqueConstraint, create_engine, event, inspect, select)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary,
+                        String, Text, UniqueConstraint, create_engine, event, inspect, select, text)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (ArgumentError, InterfaceError, NoSuchModuleError,
                             OperationalError)
@@ -27,18 +28,23 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from .errors import MatcherError, NotFoundError
 from .firms import Application, Certificate, Firm, Licence
+from .paths import instance_dir
+from .text import ascii_digits
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_PATH = PROJECT_ROOT / "instance" / "matcher.sqlite"
+
+def default_db_path():
+    """``matcher.sqlite`` in the instance folder (:func:`matcher.paths.instance_dir`)."""
+    return instance_dir() / "matcher.sqlite"
 
 
 def database_url(url=None):
-    """The URL to use: ``url``, else ``$DATABASE_URL``, else the SQLite file in ``instance/``."""
+    """The URL to use: ``url``, else ``$DATABASE_URL``, else the SQLite file in the instance folder."""
     url = url or os.environ.get("DATABASE_URL")
     if url:
         return url
-    DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_DB_PATH}"
+    path = default_db_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
 
 
 def _now():
@@ -65,7 +71,7 @@ class FirmRow(Base):
     debarred_from: Mapped[date | None] = mapped_column(Date)
     debarred_to: Mapped[date | None] = mapped_column(Date)
     affiliate_group: Mapped[str | None] = mapped_column(String(50))
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now, index=True)
 
     certificates: Mapped[list["CertificateRow"]] = relationship(
         back_populates="firm", cascade="all, delete-orphan", order_by="CertificateRow.id")
@@ -198,7 +204,8 @@ class DecisionEventRow(Base):
 
 
 class JobRow(Base):
-    """Background work (a matching run) with its progress, kept in the database.
+    """Background work (a matching run, ``kind="match"``, or an upload, ``kind="import"``) with its progress,
+    kept in the database.
 
     ``status``: queued, running, done, failed, cancelled; a running job whose ``heartbeat_at`` is
     old is shown as interrupted (its worker died). ``fingerprint`` identifies the inputs, so an
@@ -218,6 +225,7 @@ class JobRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     error_ko: Mapped[str] = mapped_column(Text, default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
+    result: Mapped[dict] = mapped_column(JSON, default=dict)  # an import's counts, repairs or problems
     actor: Mapped[str] = mapped_column(String(100), default="")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
@@ -260,6 +268,32 @@ class AuditRow(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class SearchIndexRow(Base):
+    """The directory's stored search index (see :mod:`matcher.directory.store`); bytes in the chunks."""
+
+    __tablename__ = "search_indexes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(300))
+    format: Mapped[int] = mapped_column(Integer, default=1)
+    method: Mapped[str] = mapped_column(String(10), default="char")
+    firms: Mapped[int] = mapped_column(Integer, default=0)
+    applications: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    fitted: Mapped[str] = mapped_column(String(20), default="fit")  # fit / transform (a stored model reused)
+    built_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class SearchIndexChunkRow(Base):
+    __tablename__ = "search_index_chunks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("search_indexes.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 # --- engine and sessions ----------------------------------------------------------------------
 
 _engines = {}
@@ -276,14 +310,26 @@ def get_engine(url=None):
     """
     url = database_url(url)
     if url not in _engines:
+        sqlite = url.startswith("sqlite")
         try:
-            engine = create_engine(url, future=True)
+            engine = create_engine(url, future=True,
+                                   connect_args={"timeout": busy_timeout()} if sqlite else {})
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise MatcherError(f"cannot use DATABASE_URL {_shown(url)}: {exc}") from None
-        if url.startswith("sqlite"):
+        if sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         _engines[url] = engine
     return _engines[url]
+
+
+def busy_timeout():
+    """Seconds a SQLite writer waits for another one to finish: ``$MATCHER_DB_BUSY_TIMEOUT``, else 30."""
+    try:
+        return max(0.0, float(os.environ.get("MATCHER_DB_BUSY_TIMEOUT", "30")))
+    except ValueError:
+        raise MatcherError(f"MATCHER_DB_BUSY_TIMEOUT {os.environ['MATCHER_DB_BUSY_TIMEOUT']!r} is not "
+                           "a number of seconds") from None
 
 
 def _shown(url):
@@ -298,6 +344,14 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so a writer can take the lock up front.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn):
+    """``BEGIN IMMEDIATE`` for :func:`transaction` (writers queue on the busy timeout instead of
+    deadlocking when two readers both try to write); plain ``BEGIN`` otherwise."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
 
 def dispose_engines():
@@ -306,8 +360,44 @@ def dispose_engines():
     _engines.clear()
 
 
-def init_db(url=None):
-    """Create every table that does not exist yet; returns the engine.
+MIGRATIONS = "matcher:migrations"
+BASELINE_REVISION = "0001"  # the schema main had before migrations (commit 70aa25c)
+_ADVISORY_LOCK = 727_274_001  # PostgreSQL: one upgrade at a time
+
+
+def alembic_config(connection=None):
+    """An Alembic :class:`~alembic.config.Config` for the shipped migrations (``matcher/migrations``)."""
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["connection"] = connection
+    return config
+
+
+_heads = {}
+
+
+def head_revision():
+    """The newest revision of the shipped migrations."""
+    if "head" not in _heads:
+        from alembic.script import ScriptDirectory
+        _heads["head"] = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _heads["head"]
+
+
+def current_revision(connection):
+    """The database's revision (``alembic_version``), or None when it has none."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(url=None, revision="head"):
+    """Bring the schema up to ``revision`` (the newest by default); returns the engine.
+
+    An empty database gets every migration; one made by ``create_all`` before migrations existed
+    (tables but no ``alembic_version``) is first stamped at :data:`BASELINE_REVISION`, so its rows
+    are kept. Safe to run again and from several processes at once (PostgreSQL takes an advisory lock).
 
     Raises
     ------
@@ -315,14 +405,29 @@ def init_db(url=None):
         When the database cannot be reached or created (a missing folder, no permission,
         a server that does not answer); the message names the URL with its password hidden.
     """
+    from alembic import command
     engine = get_engine(url)
     try:
-        Base.metadata.create_all(engine)
+        with engine.connect() as conn:
+            if revision == "head" and current_revision(conn) == head_revision():
+                return engine
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+            config = alembic_config(conn)
+            if current_revision(conn) is None and inspect(conn).has_table("firms"):
+                command.stamp(config, BASELINE_REVISION)
+            command.upgrade(config, revision)
     except (OperationalError, InterfaceError) as exc:
         reason = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
         shown = engine.url.render_as_string(hide_password=True)
         raise MatcherError(f"cannot open the database {shown}: {reason}") from None
     return engine
+
+
+def init_db(url=None):
+    """Create or upgrade the schema to the newest migration (:func:`upgrade`); returns the engine."""
+    return upgrade(url)
 
 
 def session_factory(url=None):
@@ -334,13 +439,30 @@ def transaction(url=None):
     """A session whose work is committed together, or rolled back whole on any error."""
     session = session_factory(url)()
     try:
-        yield session
-        session.commit()
+        try:
+            session.connection(execution_options={"sqlite_write": True})
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            if "database is locked" in str(exc.orig):
+                raise BusyError(busy_timeout()) from None
+            raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+class BusyError(MatcherError):
+    """Another writer kept a SQLite database locked for longer than the busy timeout."""
+
+    def __init__(self, seconds):
+        super().__init__(
+            f"데이터베이스를 다른 작업(가져오기나 매칭)이 쓰고 있어 {seconds:g}초 기다린 뒤 멈췄습니다. 아무것도 "
+            f"저장하지 않았습니다. 끝난 뒤 다시 하세요 / the database is busy: another import or run kept it "
+            f"locked for more than {seconds:g} s; nothing was written; try again when it has finished "
+            "(MATCHER_DB_BUSY_TIMEOUT sets the wait)")
 
 
 @contextmanager
@@ -355,7 +477,7 @@ def read_only(url=None):
     NotFoundError
         When the database or its schema does not exist (``matcher init-db`` creates them).
     """
-    url = make_url(url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}")
+    url = make_url(url or os.environ.get("DATABASE_URL") or f"sqlite:///{default_db_path()}")
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or ":memory:")
@@ -426,7 +548,7 @@ def latest_round(session):
 
 def get_firm(session, brn):
     """A firm by 사업자등록번호 (with or without dashes); :class:`NotFoundError` when there is none."""
-    digits = str(brn).replace("-", "").strip()
+    digits = ascii_digits(brn).replace("-", "").strip()
     row = session.scalars(select(FirmRow).where(FirmRow.brn == digits)).first()
     if row is None:
         raise NotFoundError(f"firm {brn!r} not found")

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .firms import CERTIFICATE_KINDS, format_brn
+from .paths import DATA_DIR
 from .tracks import load_rules
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_DIR = DATA_DIR / "demo"
 
 FIRM_HEADERS = ("사업자등록번호", "회사명", "기업규모", "설립일", "지역", "업종코드", "물품분류번호", "제품기술",
                 "인증", "건설면허", "제재기간", "계열그룹")

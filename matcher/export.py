@@ -1,25 +1,69 @@
-"""Export a match run's proposals as XLSX or CSV, with the staff decision (kind and note) on each pair.
+"""Export proposals as XLSX or CSV: one row per pair, with its scores, reasons and the staff decision.
 
-Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return) are neutralised with a leading single quote.
+:func:`export_rows` is a pure function over plain rows (the dicts the proposals page shows, after its
+filters), so an export holds exactly what the page holds; :func:`export_run` reads one stored run.
+Korean headers and values by default, English with ``lang="en"``. Text cells that a spreadsheet would run
+as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are neutralised with a
+leading single quote.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
+from datetime import datetime, timezone
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from openpyxl.utils import get_column_letter
 
-from . import db
-from .errors import MatcherError, NotFoundError
-from .scoring import COMPONENTS
+from .errors import InvalidValueError
+from .firms import format_brn
+from .scoring import COMPONENT_NAMES, COMPONENTS
+from .tracks import load_rules
 
 FORMATS = ("xlsx", "csv")
-HEADERS = ["track", "lead_brn", "lead_name", "partner_brn", "partner_name", "score", *COMPONENTS,
-           "reasons", "status", "decision", "decision_note"]
+LANGS = ("ko", "en")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# (key, Korean header, English header), in the order of the proposals page.
+_FIRMS = [
+    ("track", "과제", "track"),
+    ("lead_brn", "주관기업 사업자등록번호", "lead 사업자등록번호 (BRN)"),
+    ("lead_name", "주관기업명", "lead name"),
+    ("partner_brn", "협력기업 사업자등록번호", "partner 사업자등록번호 (BRN)"),
+    ("partner_name", "협력기업명", "partner name"),
+    ("score", "점수", "score"),
+]
+_COMPONENT_COLUMNS = [(name, *COMPONENT_NAMES[name]) for name in COMPONENTS]
+_DECISION = [
+    ("status", "상태", "status"),
+    ("reasons", "추천 이유", "reasons"),
+    ("decision", "결정", "decision"),
+    ("note", "결정 메모", "decision note"),
+    ("decided_by", "결정한 사람", "decided by"),
+    ("decided_at", "결정 시각 (UTC)", "decided at (UTC)"),
+    ("history", "결정 이력", "decision history"),
+]
+COLUMNS = [*_FIRMS, *_COMPONENT_COLUMNS, *_DECISION]
+"""The export's columns in order: ``(key, Korean header, English header)``."""
+
+DIAGNOSTIC_COLUMNS = [("section", "구분", "section"), ("track", "과제", "track"), ("name", "기업명", "firm"),
+                      ("brn", "사업자등록번호", "사업자등록번호 (BRN)"), ("reasons", "이유", "reasons")]
+
+STATUS_NAMES = {"proposed": ("제안", "proposed"), "approved": ("승인됨", "approved"),
+                "rejected": ("반려됨", "rejected")}
+DECISION_NAMES = {"approve": ("승인", "approve"), "reject": ("반려", "reject"), "lock": ("고정", "lock"),
+                  "forbid": ("금지", "forbid"), "clear": ("해제", "cleared"), "": ("미결정", "undecided")}
+_SECTIONS = {"unused_partners": ("쓰이지 않은 대·중견 협력기업", "unused large partner"),
+             "unmatched_leads": ("짝을 못 찾은 주관기업", "unmatched lead"),
+             "blocking_pairs": ("불안정 쌍", "blocking pair")}
+_SHEETS = {"proposals": ("제안", "proposals"), "diagnostics": ("진단", "diagnostics"), "run": ("실행", "run")}
+_NONE = ("없음", "none")
+_BLOCKING_REASON = ("서로 지금 짝보다 상대를 더 원함", "both would rather have each other than their match")
+_REQUIRED = ("track", "score", "lead_brn", "lead_name", "partner_brn", "partner_name")
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 
 def safe_cell(value):
@@ -35,62 +79,262 @@ def safe_cell(value):
     return value
 
 
-def proposal_table(session, run_id):
-    """The run's proposals as rows of :data:`HEADERS` (already neutralised).
-
-    ``decision`` and ``decision_note`` are the round's staff decision on the pair (approve, reject,
-    lock or forbid, and its note; empty when none), as they stand at export time.
-    """
-    run = session.get(db.MatchRunRow, int(run_id)) if str(run_id).isdigit() else None
-    if run is None:
-        raise NotFoundError(f"run {run_id!r} not found")
-    decisions = _decisions(session, run.round_id)
-    rows = []
-    for p in run.proposals:
-        decision = decisions.get((p.lead_id, p.partner_id, p.track)) or decisions.get((p.lead_id, p.partner_id, ""))
-        explanation = p.explanation or {}
-        values = {c.get("name"): c.get("value") for c in explanation.get("components", [])}
-        reasons = "; ".join(r.get("ko", "") if isinstance(r, dict) else str(r) for r in explanation.get("reasons", []))
-        row = [p.track, p.lead.brn, p.lead.name, p.partner.brn, p.partner.name, round(float(p.score), 6),
-               *[values.get(name) for name in COMPONENTS], reasons, p.status,
-               decision.kind if decision else "", decision.note or "" if decision else ""]
-        rows.append([safe_cell(v) for v in row])
-    return rows
+def headers(lang="ko"):
+    """The column headers of the proposals table in ``lang``."""
+    return [_pick((ko, en), lang) for _key, ko, en in COLUMNS]
 
 
-def _decisions(session, round_id):
-    """``{(lead_id, partner_id, track): DecisionRow}`` of a round (track '' for a decision on every track)."""
-    stmt = select(db.DecisionRow).where(db.DecisionRow.round_id == round_id)
-    return {(d.lead_id, d.partner_id, d.track or ""): d for d in session.scalars(stmt)}
-
-
-def export_run(session, run_id, fmt):
-    """The proposals of run ``run_id`` as file bytes.
+def export_rows(rows, fmt, lang="ko", diagnostics=None, title=""):
+    """Proposal rows as XLSX or CSV file bytes.
 
     Parameters
     ----------
+    rows : list of dict
+        One per pair, as the proposals page shows them: ``track``, ``score``, ``status``, ``lead_brn``,
+        ``lead_name``, ``partner_brn``, ``partner_name``, ``components`` (``[{"name", "value"}]``),
+        ``reasons`` (``[{"ko", "en"}]``), ``decision`` (approve, reject, lock, forbid, clear or ''),
+        ``note``, ``decided_by``; optionally ``decided_at`` (datetime or ISO text, UTC) and ``history``
+        (``[{"kind", "note", "decided_by", "decided_at"}]``, oldest first).
     fmt : {"xlsx", "csv"}
-        CSV is UTF-8 with a byte-order mark (so Excel reads the Korean correctly).
+        CSV is UTF-8 with a byte-order mark (so Excel reads the Korean correctly) and holds the proposals
+        only; XLSX has a frozen header row, an autofilter and column widths fitted to the text.
+    lang : {"ko", "en"}
+        Language of the headers, track names, statuses, decisions and reasons.
+    diagnostics : dict, optional
+        The run's diagnostics as :func:`matcher.matching.diagnose` returns them (``unused_partners``,
+        ``unmatched_leads``, optionally ``blocking_pairs``); XLSX only, on a second sheet (진단/diagnostics).
+    title : str
+        Name of the proposals sheet (cut to Excel's 31 characters) and the workbook's title.
 
     Returns
     -------
     bytes
+
+    Raises
+    ------
+    InvalidValueError
+        Unknown format or language, or a row without one of the required keys or with a score that is
+        not a number (naming the row and the key; Korean in ``exc.ko``).
     """
     if fmt not in FORMATS:
-        raise MatcherError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
-    rows = proposal_table(session, run_id)
+        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
+                                ko=f"내보내기 형식은 {', '.join(FORMATS)} 중 하나여야 합니다 ({fmt!r})",
+                                code="export_format", value=str(fmt))
+    if lang not in LANGS:
+        raise InvalidValueError(f"export language {lang!r} is not one of {', '.join(LANGS)}",
+                                ko=f"내보내기 언어는 {', '.join(LANGS)} 중 하나여야 합니다 ({lang!r})",
+                                code="export_language", value=str(lang))
+    table = [_table_row(row, i, lang) for i, row in enumerate(rows, start=1)]
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(HEADERS)
-        writer.writerows(rows)
-        return buf.getvalue().encode("utf-8-sig")
+        return _csv_bytes(headers(lang), table)
     book = Workbook()
     sheet = book.active
-    sheet.title = f"run {run_id}"
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append(row)
+    sheet.title = _sheet_title(title) or _pick(_SHEETS["proposals"], lang)
+    book.properties.title = title or None
+    _fill_sheet(sheet, headers(lang), table)
+    _number_formats(sheet, len(table))
+    if diagnostics is not None:
+        extra = book.create_sheet(_pick(_SHEETS["diagnostics"], lang))
+        _fill_sheet(extra, [_pick((ko, en), lang) for _k, ko, en in DIAGNOSTIC_COLUMNS],
+                    diagnostic_table(diagnostics, lang, _names(rows)))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def diagnostic_table(diagnostics, lang="ko", names=None):
+    """The diagnostics as rows of :data:`DIAGNOSTIC_COLUMNS` (neutralised): each unused large partner and
+    unmatched lead with its reasons, then the blocking pairs (when the run counted any).
+
+    ``names`` maps 사업자등록번호 to firm names for the blocking pairs, which carry only numbers.
+    An empty section gets one row saying so (없음/none), so an empty sheet never reads as a failed export.
+    """
+    diagnostics = diagnostics or {}
+    out = []
+    for key in ("unused_partners", "unmatched_leads"):
+        section = _pick(_SECTIONS[key], lang)
+        items = [i for i in diagnostics.get(key) or [] if isinstance(i, dict)]
+        for item in items:
+            out.append([section, _track_name(item.get("track", ""), lang), item.get("name", ""),
+                        _brn_text(item.get("brn", "")), _reasons_text(item.get("reasons", []), lang)])
+        if not items:
+            out.append([section, "", _pick(_NONE, lang), "", ""])
+    out += _blocking_rows(diagnostics.get("blocking_pairs"), lang, names or {})
+    return [[safe_cell(v) for v in row] for row in out]
+
+
+def _blocking_rows(blocking, lang, names):
+    if not isinstance(blocking, dict) or not blocking.get("count"):
+        return []
+    section, rows = _pick(_SECTIONS["blocking_pairs"], lang), []
+    for lead, node in blocking.get("pairs", []):
+        track, _, partner = str(node).rpartition(":")
+        rows.append([section, _track_name(track, lang),
+                     f"{names.get(lead, '')} – {names.get(partner, '')}",
+                     f"{_brn_text(lead)} – {_brn_text(partner)}", _pick(_BLOCKING_REASON, lang)])
+    more = int(blocking["count"]) - len(rows)
+    if more > 0:
+        rows.append([section, "", "", "", f"외 {more}쌍" if lang == "ko" else f"and {more} more"])
+    return rows
+
+
+def _table_row(row, index, lang):
+    """One proposal as the export's cells (numbers as numbers, text neutralised)."""
+    missing = [key for key in _REQUIRED if key not in row]
+    if missing:
+        raise InvalidValueError(f"export row {index}: {', '.join(missing)} missing",
+                                ko=f"내보낼 {index}번째 행에 {', '.join(missing)} 값이 없습니다",
+                                code="export_row_missing", row=index, fields=missing)
+    score = _number(row["score"], index, "score")
+    values = {c.get("name"): c.get("value") for c in row.get("components") or [] if isinstance(c, dict)}
+    decided_at = _when(row.get("decided_at"))
+    cells = [_track_name(row["track"], lang), _brn_text(row["lead_brn"]), row["lead_name"],
+             _brn_text(row["partner_brn"]), row["partner_name"], round(score, 3),
+             *[_rounded(values.get(name), index, name) for name in COMPONENTS],
+             _status_name(row.get("status") or "", lang), _reasons_text(row.get("reasons") or [], lang),
+             _decision_name(row.get("decision") or "", lang),
+             row.get("note") or "", row.get("decided_by") or "", decided_at or "",
+             _history_text(row.get("history") or [], lang)]
+    return [safe_cell(v) for v in cells]
+
+
+def _number(value, index, key):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"export row {index}, {key}: {value!r} is not a number",
+                                ko=f"내보낼 {index}번째 행의 {key} 값이 숫자가 아닙니다 ({value!r})",
+                                code="export_not_a_number", row=index, field=key, value=repr(value)) from None
+
+
+def _rounded(value, index, key):
+    return None if value is None else round(_number(value, index, key), 3)
+
+
+def _status_name(status, lang):
+    return _pick(STATUS_NAMES.get(status, (status, status)), lang)
+
+
+def _decision_name(kind, lang):
+    return _pick(DECISION_NAMES.get(kind, (kind, kind)), lang)
+
+
+def _history_text(history, lang):
+    """Every decision on the pair, oldest first: ``2026-12-01 09:41 승인 (staff): note | …``."""
+    parts = []
+    for entry in history:
+        if not isinstance(entry, dict):
+            continue
+        when = _when(entry.get("decided_at"))
+        head = " ".join(x for x in (_when_text(when), _decision_name(entry.get("kind") or "", lang)) if x)
+        if entry.get("decided_by"):
+            head += f" ({entry['decided_by']})"
+        parts.append(f"{head}: {entry['note']}" if entry.get("note") else head)
+    return " | ".join(parts)
+
+
+def _when(value):
+    """A naive UTC datetime from a datetime or ISO text (text that is not a date is kept as it is)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _when_text(value):
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value or "")
+
+
+def _reasons_text(reasons, lang):
+    if isinstance(reasons, (str, dict)):
+        reasons = [reasons]
+    return "; ".join(_pick((r.get("ko") or r.get("en") or "", r.get("en") or r.get("ko") or ""), lang)
+                     if isinstance(r, dict) else str(r) for r in reasons)
+
+
+def _track_name(key, lang):
+    rule = _rules().get(key)
+    return _pick((rule.name_ko, rule.name_en), lang) if rule is not None else (key or "")
+
+
+_RULES = {}
+
+
+def _rules():
+    if not _RULES:
+        _RULES.update(load_rules())
+    return _RULES
+
+
+def _brn_text(brn):
+    brn = str(brn or "")
+    return format_brn(brn) if len(brn) == 10 and brn.isdigit() else brn
+
+
+def _names(rows):
+    """사업자등록번호 → firm name, from the rows (for the blocking pairs)."""
+    names = {}
+    for row in rows:
+        names.setdefault(str(row.get("lead_brn", "")), row.get("lead_name", ""))
+        names.setdefault(str(row.get("partner_brn", "")), row.get("partner_name", ""))
+    return names
+
+
+def _pick(pair, lang):
+    return pair[0] if lang == "ko" else pair[1]
+
+
+def _csv_bytes(head, table):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(head)
+    writer.writerows([_when_text(v) if isinstance(v, datetime) else v for v in row] for row in table)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _sheet_title(title):
+    """``title`` without the characters Excel refuses in a sheet name, cut to 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", " ", str(title or "")).strip()[:31]
+
+
+def _fill_sheet(sheet, head, table):
+    """Header and rows, the header frozen, an autofilter over the table and widths fitted to the text."""
+    sheet.append(head)
+    for row in table:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(head))}{len(table) + 1}"
+    for i, title in enumerate(head, start=1):
+        longest = max([_display_width(title)] + [_display_width(row[i - 1]) for row in table[:500]])
+        sheet.column_dimensions[get_column_letter(i)].width = min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)
+
+
+def _number_formats(sheet, n_rows):
+    """Scores with 3 decimals, decision times as dates."""
+    keys = [key for key, _ko, _en in COLUMNS]
+    score_columns = [keys.index("score") + 1] + [keys.index(name) + 1 for name in COMPONENTS]
+    when_column = keys.index("decided_at") + 1
+    for row in sheet.iter_rows(min_row=2, max_row=n_rows + 1):
+        for col in score_columns:
+            row[col - 1].number_format = "0.000"
+        row[when_column - 1].number_format = "yyyy-mm-dd hh:mm"
+
+
+def _display_width(value):
+    """Width of ``value`` as a spreadsheet shows it (Korean and other wide characters count twice)."""
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        return len(f"{value:.3f}")
+    if isinstance(value, datetime):
+        return 16
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+# --- a stored run -------------------------------------------------------------------------------

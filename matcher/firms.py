@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from .errors import InvalidValueError
+from .text import ascii_digits
+
 SIZE_CLASSES = ("소상공인", "소기업", "중기업", "중견기업", "대기업")
 """Size classes, smallest first. 소상공인, 소기업 and 중기업 together are 중소기업 (SMEs)."""
 
@@ -52,7 +55,8 @@ LICENCE_KINDS = {"general": ("종합", "general"), "specialty": ("전문", "spec
 LICENCE_ALIASES = {"종합": "general", "전문": "specialty", "general": "general", "specialty": "specialty"}
 
 BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
-_BRN_SHAPE = re.compile(r"^(\d{3})-?(\d{2})-?(\d{5})$")
+_DASHES = re.compile("[\u2010-\u2015\u2212\ufe63\uff0d]")
+_BRN_SHAPE = re.compile(r"^([0-9]{3})-?([0-9]{2})-?([0-9]{5})$")
 
 
 def brn_check_digit(first_nine):
@@ -81,11 +85,12 @@ def brn_check_digit(first_nine):
 def parse_brn(text):
     """Normalise a 사업자등록번호 to ten digits, verifying its check digit.
 
-    Accepts ``123-45-67890`` and ``1234567890`` (surrounding spaces ignored).
+    Accepts ``123-45-67890`` and ``1234567890`` (surrounding spaces ignored); full-width and other
+    Unicode digits and dashes are read as ASCII (NFKC: ``９００`` → ``900``), so one firm cannot be stored twice.
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         With a message saying what is wrong (shape or check digit).
 
     Examples
@@ -93,13 +98,13 @@ def parse_brn(text):
     >>> parse_brn("107-81-53660")
     '1078153660'
     """
-    raw = str(text).strip()
+    raw = _DASHES.sub("-", ascii_digits(text)).strip()
     m = _BRN_SHAPE.match(raw)
     if not m:
-        raise ValueError("is not a 사업자등록번호 (10 digits, as 123-45-67890 or 1234567890)")
+        raise InvalidValueError("is not a 사업자등록번호 (10 digits, as 123-45-67890 or 1234567890)")
     digits = "".join(m.groups())
     if brn_check_digit(digits[:9]) != int(digits[9]):
-        raise ValueError("fails its check digit")
+        raise InvalidValueError("fails its check digit")
     return digits
 
 

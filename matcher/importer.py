@@ -17,6 +17,7 @@ import io
 import re
 import sys
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from zipfile import BadZipFile
@@ -192,7 +193,7 @@ def _header_key(text):
 
 def _tidy(frame, extra, name=None):
     aliases = _header_aliases()
-    headers = [str(h).strip() for h in frame.columns]
+    headers = [unicodedata.normalize("NFC", str(h)).strip() for h in frame.columns]
     renamed = [extra.get(h) or aliases.get(_header_key(h), h) for h in headers]
     _refuse_ambiguous_columns(headers, renamed, name)
     frame = frame.set_axis(renamed, axis=1).fillna("")

@@ -25,7 +25,7 @@ import pandas as pd
 from .assignment import solve
 from .candidates import EXHAUSTIVE_LIMIT, candidate_edges, explain_pair
 from .eligibility import eligibility_table
-from .errors import CancelledError, InfeasibleError, UnknownTrackError
+from .errors import InfeasibleError, UnknownTrackError
 from .korean import with_particle
 from .scoring import COMPONENTS, load_weights
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import codes
 from .errors import ConfigError
+from .paths import DATA_DIR
 from .features import (capability_match, firm_text, g2b_match, ksic_match, lead_product_codes,
                        partner_product_codes, region_closeness, text_nouns, text_similarity)
 
@@ -29,7 +30,7 @@ COMPONENT_NAMES = {
     "region": ("지역", "region"),
     "capability": ("수행 역량", "capability"),
 }
-DEFAULT_WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "data" / "weights.toml"
+DEFAULT_WEIGHTS_PATH = DATA_DIR / "weights.toml"
 
 
 def load_weights(track=None, path=None):

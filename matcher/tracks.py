@@ -19,7 +19,7 @@ from pathlib import Path
 from .errors import ConfigError, UnknownTrackError
 from .firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, SMALL_SIZES
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from .paths import DATA_DIR
 DEFAULT_RULES_PATH = DATA_DIR / "tracks.toml"
 TRACKS = ("innovation", "materials", "convergence", "construction", "value")
 PRODUCT_KINDS = ("sme_competition", "catalogue", "detailed", "construction")

@@ -15,6 +15,7 @@ from . import codes
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import Problem
+from .text import MAX_TEXT, TextError, clean_text, shown
 from .tracks import load_rules, round_rules
 
 FIRM_COLUMNS = {
@@ -45,6 +46,14 @@ APPLICATION_COLUMNS = {
 }
 """Application columns: English name → Korean and other accepted headers."""
 APPLICATION_REQUIRED = ("brn", "role", "track")
+
+MAX_LENGTH = {"name": 200, "affiliate_group": 50, "round": 100, "region": 20, "size_class": 20,
+              "brn": 40, "role": 20, "track": 40, "founded": 40, "debarment": 80, "product_code": 40}
+"""The longest cell accepted per column: the database column's width (``matcher.db``) where the cell is
+stored as it is, else a bound well above any valid value; other columns take up to ``MAX_TEXT``."""
+SINGLE_LINE = frozenset({"brn", "name", "size_class", "founded", "region", "affiliate_group", "round", "role",
+                         "track", "product_code", "debarment"})
+"""Columns whose cells may not hold a line break or tab."""
 
 SIZE_ALIASES = {s: s for s in SIZE_CLASSES}
 SIZE_ALIASES.update({en: ko for ko, en in SIZE_NAMES_EN.items()})
@@ -179,6 +188,11 @@ class _Row:
             if required:
                 self.fail(column, value, "is empty")
             return default
+        try:
+            value = clean_text(value, MAX_LENGTH.get(column, MAX_TEXT), single_line=column in SINGLE_LINE)
+        except TextError as exc:
+            self.fail(column, shown(value), exc.reason)
+            return default
         if parser is None:
             return value
         try:
@@ -286,8 +300,11 @@ def check_applications(frame, rounds, known_brns, round_name=None):
 
 
 def _application_from_row(row, rules_of, known_brns, round_name, track_names, default):
-    name = row.cells.get("round", "") or round_name
-    if not name:
+    cell = row.cells.get("round", "")
+    name = (row.get("round") or "") if cell else round_name
+    if cell and not name:
+        pass  # refused by row.get (a control character, too long)
+    elif not name:
         row.fail("round", "", "is empty and no round was given (--round)")
     elif name not in rules_of:
         row.fail("round", name, f"is not a round; create it first: matcher round create '{name}' "

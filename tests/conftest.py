@@ -1,8 +1,19 @@
-"""Shared fixtures: a temporary database and tiny literal firms."""
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when asked) and tiny literal firms.
 
+The database-backed tests (every test using ``db_url``, marked ``db``) run on PostgreSQL when
+``TEST_DATABASE_URL`` (or ``DATABASE_URL``) is a ``postgresql+psycopg://`` URL of a server where the user may
+create databases: each test gets its own database, cloned from a migrated template, dropped afterwards.
+Otherwise each test gets a fresh SQLite file (a copy of one migrated once per session).
+"""
+
+import itertools
+import os
+import shutil
 from datetime import date
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from matcher import db
 from matcher.firms import Certificate, Firm, Licence
@@ -11,14 +22,105 @@ from matcher.tracks import load_rules
 REF = date(2026, 3, 19)
 
 
+def _postgres_url():
+    for name in ("TEST_DATABASE_URL", "DATABASE_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith("postgresql"):
+            return make_url(url)
+    return None
+
+
+POSTGRES = _postgres_url()
+_names = itertools.count()
+
+
+def pytest_report_header(config):
+    shown = POSTGRES.render_as_string(hide_password=True) if POSTGRES else "SQLite files"
+    return f"database-backed tests (marker db) on: {shown}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "db_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+class _Postgres:
+    """Creates and drops throwaway databases on the server of ``POSTGRES``."""
+
+    def __init__(self, url):
+        self.url = url
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def create(self, template=None):
+        name = f"matcher_test_{os.getpid()}_{next(_names)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        return name
+
+    def url_of(self, name):
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, name):
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory):
+    """A database migrated to the newest revision once per session (copied or cloned per test)."""
+    if POSTGRES is None:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite"
+        db.init_db(f"sqlite:///{path}")
+        db.dispose_engines()
+        yield None, path
+        return
+    server = _Postgres(POSTGRES)
+    name = server.create()
+    db.init_db(server.url_of(name))
+    db.dispose_engines()
+    yield server, name
+    server.drop(name)
+    server.admin.dispose()
+
+
 @pytest.fixture
-def db_url(tmp_path, monkeypatch):
-    """A fresh SQLite file with the schema; also set as $DATABASE_URL for the CLI."""
-    url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+def db_url(tmp_path, monkeypatch, _database_template):
+    """A fresh database with the schema (SQLite file or PostgreSQL database); also set as $DATABASE_URL."""
+    server, template = _database_template
+    if server is None:
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        name = server.create(template=template)
+        url = server.url_of(name)
     monkeypatch.setenv("DATABASE_URL", url)
     db.init_db(url)
     yield url
     db.dispose_engines()
+    if server is not None:
+        server.drop(name)
+
+
+@pytest.fixture
+def db_url_at_baseline(tmp_path, _database_template):
+    """An empty database brought to the baseline revision (0001) with its alembic_version dropped:
+    what ``create_all`` made on main before migrations existed."""
+    server, _ = _database_template
+    if server is None:
+        url = f"sqlite:///{tmp_path / 'baseline.sqlite'}"
+    else:
+        name = server.create()
+        url = server.url_of(name)
+    db.upgrade(url, db.BASELINE_REVISION)
+    with db.get_engine(url).begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    db.dispose_engines()
+    yield url
+    db.dispose_engines()
+    if server is not None:
+        server.drop(name)
 
 
 @pytest.fixture(scope="session")

@@ -205,3 +205,49 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.screenshot(path=str(screenshots / "partners.png"), full_page=True)
     for name in ("proposals.png", "graph.png", "partners.png"):
         assert (screenshots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_run_whose_server_was_killed_reads_interrupted_and_can_be_retried(page, tmp_path):
+    """kill -9 the server during a run of the demo round, start it again: the job says interrupted; retry runs it."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'restart.sqlite'}", MATCHER_STAFF_PASSWORD=PASSWORD,
+               MATCHER_SECRET_KEY="browser-test", MATCHER_JOB_STALE_SECONDS="15")
+    subprocess.run([sys.executable, "-c", "from matcher.cli import main; main()", "demo", "load"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    log = tmp_path / "server.log"
+    out = log.open("a", encoding="utf-8")
+
+    def serve():
+        proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        _wait_for_port(port, proc, log)
+        return proc
+
+    server, base = serve(), f"http://127.0.0.1:{port}"
+    try:
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "staff")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.card button[type=submit]")
+        page.goto(base + "/staff/rounds/1")
+        page.fill("#run-form input[name=time_limit]", "120")
+        page.click("#run-form button[type=submit]")
+        page.wait_for_url("**/staff/jobs/*")
+        job_url = page.url
+        server.kill()  # kill -9: the worker thread dies with it
+        server.wait(timeout=10)
+        server = serve()
+        time.sleep(16)  # no heartbeat for longer than MATCHER_JOB_STALE_SECONDS
+        page.goto(job_url)
+        assert "중단됨" in page.locator("#job-status").inner_text()
+        page.click("#job-retry")
+        page.wait_for_url("**/staff/jobs/*")
+        assert page.url != job_url
+        page.wait_for_function("() => !['queued', 'running'].includes(document.getElementById('job').dataset.status)",
+                               timeout=180_000)
+        assert "완료" in page.locator("#job-status").inner_text(), page.locator("#job").inner_text()
+        assert page.locator("#job-result").count() == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        out.close()

@@ -226,15 +226,16 @@ def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
     with db.transaction(round_db) as s:
         index, _seconds = directory.build_and_save(s)
         model = index.model
-        assert directory.stored_info(s.get_bind()).version == directory.data_version(s)
     store.forget()
     with db.transaction(round_db) as s:
+        assert directory.stored_info(s.get_bind()).version == directory.data_version(s)  # committed with it
         assert directory.current_index(s).version == index.version  # loaded from the database, not rebuilt
         new = brn(77)
         importer.import_firms(io.BytesIO(FIRMS_CSV.format(brn=new).encode()), s, filename="firms.csv")
     with db.transaction(round_db) as s:
         res = directory.recommend(s, brn(1), track="innovation")
         assert new in {r["brn"] for r in res["recommendations"]}
+    with db.transaction(round_db) as s:
         info = directory.stored_info(s.get_bind())
         assert info.version == directory.data_version(s) and info.fitted == "transform"
         fresh = directory.current_index(s)

@@ -150,7 +150,7 @@ def test_cli_match_runs_export(db_url, tmp_path):
     target = tmp_path / "run.csv"
     result = runner.invoke(main, ["export", str(out["run"]), "--format", "csv", "--output", str(target)])
     assert result.exit_code == 0, result.output
-    assert target.read_bytes().startswith(b"\xef\xbb\xbftrack,lead_brn")
+    assert target.read_bytes().startswith("\ufeff과제,주관기업 사업자등록번호,".encode())
     result = runner.invoke(main, ["match", "R1", "--track", "innovation"])
     assert result.exit_code == 2 and "not open in round" in result.stderr
 

@@ -21,7 +21,7 @@ def rid(s, name="R1"):
 
 
 @pytest.mark.parametrize("name, says", [("12345", "is all digits"), ("", "is empty"), ("   ", "is empty"),
-                                        ("a" * 101, "at most 100"), ("1차\x00", "control character")])
+                                        ("a" * 101, "at most 100"), ("1차\x00", "NUL at character 3")])
 def test_one_name_rule_for_every_front_door(db_url, name, says):
     with db.transaction(db_url) as s, pytest.raises(ValidationError, match=says) as exc:
         rounds.create_round(s, name, "2026-10-01")
@@ -35,7 +35,7 @@ def test_round_names_are_nfc_and_unique(db_url):
     with db.transaction(db_url) as s:
         row = rounds.create_round(s, nfd, "2026-10-01")
         assert row.name == "간 1차"
-    with db.transaction(db_url) as s, pytest.raises(ValidationError, match="taken"):
+    with db.transaction(db_url) as s, pytest.raises(ValidationError, match="already exists"):
         rounds.create_round(s, "간 1차", "2026-10-01")
     with db.transaction(db_url) as s:
         assert rounds.find_round(s, nfd).id == rounds.find_round(s, str(row.id)).id == row.id

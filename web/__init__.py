@@ -12,11 +12,14 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
 
 from matcher import db
 from matcher.firms import format_brn
+from matcher.paths import instance_dir
+from matcher.text import MAX_TEXT, TextError, char_name, clean_text, control_character, shown
 
 csrf = CSRFProtect()
 
@@ -35,7 +38,7 @@ def create_app(test_config=None):
     -------
     flask.Flask
     """
-    app = Flask(__name__, instance_path=str(db.PROJECT_ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(instance_dir().resolve()))
     app.config.from_mapping(_default_config(app))
     if test_config:
         app.config.update(test_config)
@@ -90,9 +93,53 @@ def _security_headers(response):
     return response
 
 
+def _clean_input():
+    """Every query and form value as NFC text; a control character (NUL …) or an over-long value is a 400.
+
+    Runs before the views, so no view stores or compares text the databases would treat differently
+    (PostgreSQL refuses NUL; SQLite keeps it). JSON bodies are checked for control characters.
+    """
+    from .i18n import bilingual
+    for where, values in (("args", request.args), ("form", request.form)):
+        cleaned, changed = [], False
+        for key, value in values.items(multi=True):
+            try:
+                text = clean_text(value, max_length=MAX_TEXT)
+                clean_text(key, max_length=200, single_line=True)
+            except TextError as exc:
+                abort(400, bilingual(f"{shown(key)}: {exc.reason_ko}", f"{shown(key)}: {exc.reason}"))
+            changed = changed or text != value
+            cleaned.append((key, text))
+        if changed:
+            setattr(request, where, ImmutableMultiDict(cleaned))
+    found = control_character(request.path)
+    if found:
+        abort(400, bilingual(f"주소에 제어 문자({char_name(found[1])})가 있습니다",
+                             f"the address contains the control character {char_name(found[1])}"))
+    if request.is_json:
+        for text in _strings(request.get_json(silent=True)):
+            found = control_character(text)
+            if found:
+                abort(400, bilingual(f"JSON 값에 제어 문자({char_name(found[1])})가 있습니다",
+                                     f"a JSON value contains the control character {char_name(found[1])}"))
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def _register(app):
     from . import api, auth, errors, i18n, rounds, runs, search, store
     app.after_request(_security_headers)
+    app.before_request(_clean_input)
     store.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

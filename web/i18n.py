@@ -367,7 +367,14 @@ def _context():
                 certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
                 bilingual=bilingual, ordered_sizes=ordered_sizes, region_name=region_name,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
-                job_message=job_message, audit_detail=audit_detail)
+                job_message=job_message, audit_detail=audit_detail, import_counts=import_counts)
+
+
+def import_counts(result):
+    """An import job's stored counts (``JobRow.result``) in the current language."""
+    from matcher.importer import ImportResult
+    fields = ("kind", "inserted", "updated", "unchanged", "rejected")
+    return import_summary(ImportResult(**{k: (result or {}).get(k, 0) for k in fields})) if result else ""
 
 
 def init_app(app):
@@ -440,6 +447,9 @@ _REASONS = [
     (r"cannot be read as a table \((?P<why>.*)\)", "표로 읽을 수 없습니다 ({why})"),
     (r"cannot decode the file \((?P<why>.*)\)", "파일을 해독할 수 없습니다 ({why})"),
     (r"encoding not recognised; pass --encoding", "문자 인코딩을 알 수 없습니다 (UTF-8 또는 CP949로 저장하세요)"),
+    (r"contains the control character (?P<char>.*) at character (?P<n>\d+)", "{n}번째 글자에 제어 문자({char})가 있습니다"),
+    (r"is (?P<n>[\d,]+) characters long; at most (?P<max>[\d,]+) are allowed",
+     "{n}자입니다. 최대 {max}자까지 허용됩니다"),
     (r"read as (?P<value>.*)", "→ {value}"),
     (r"read sheet (?P<sheet>.*?) \(the first with a 사업자등록번호 column; the workbook has (?P<sheets>.*)\)",
      "읽은 시트: {sheet} (사업자등록번호 열이 있는 첫 시트; 통합 문서의 시트: {sheets})"),
@@ -520,6 +530,11 @@ _JOB_MESSAGES = [
     (re.compile(r"scoring (?P<name>.*) \((?P<track>\w+)\)"), "{name} 과제 점수 계산 중"),
     (re.compile(r"solving (?P<n>\d+) pairs \((?P<mode>\w+)\)"), "후보 짝 {n}개로 풀이 중 ({mode})"),
     (re.compile(r"storing (?P<n>\d+) proposals"), "제안 {n}건 저장 중"),
+    (re.compile(r"explaining (?P<n>\d+) proposals"), "제안 {n}건 설명 작성 중"),
+    (re.compile(r"loading applications"), "신청서 읽는 중"),
+    (re.compile(r"queued"), "대기 중"),
+    (re.compile(r"cancelled"), "취소됨"),
+    (re.compile(r"importing (?P<name>.*)"), "{name} 가져오는 중"),
     (re.compile(r"run (?P<run>\d+): (?P<status>\w+), (?P<n>\d+) pairs"), "실행 {run}: {status}, {n}쌍"),
 ]
 

@@ -3,17 +3,19 @@ validation report, interest requests and the audit log."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from matcher import importer, rounds
-from matcher.errors import ValidationError
+from matcher.errors import Problem, ValidationError
 from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
 from .i18n import current_lang, import_summary, problem_reason, problem_text, t
+from .jobs import start
 from .store import db_session
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff")
@@ -96,10 +98,15 @@ def save_tracks(round_id):
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
+UPLOAD_WAIT = 3.0
+"""Seconds the request waits for its upload's job: a small file's outcome shows at once, a big one's
+on its job page, and the request thread is free again either way."""
+
+
 @bp.route("/rounds/<int:round_id>/import/<kind>", methods=["POST"])
 @staff_required
 def upload(round_id, kind):
-    """Import firms or applications; a bad file gets the full report and stores nothing."""
+    """Import firms or applications in a background job; a bad file gets the full report and stores nothing."""
     if kind not in ("firms", "applications"):
         abort(404, f"unknown import {kind!r} (firms or applications)")
     session = db_session()
@@ -110,19 +117,37 @@ def upload(round_id, kind):
     suffix = Path(file.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         abort(400, f"file {file.filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
-    try:
-        summary = rounds.import_file(session, row.id, kind, file.stream, file.filename, actor())
-    except ValidationError as exc:
-        session.rollback()
-        return render_template("staff/import_report.html", round=row, kind=kind, filename=file.filename,
-                               problems=exc.problems), 400
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as kept:
+        file.save(kept)
+    job = rounds.submit_import(session, row.id, kind, kept.name, file.filename, actor())
     session.commit()
-    flash(f"{t('upload_ok')}: {file.filename} — {import_summary(summary)}", "ok")
-    if summary.sheet_note:
-        flash(problem_reason(summary.sheet_note), "warning")
-    for note in summary.notes[:NOTES_SHOWN]:
-        flash(f"{t('repaired')}: {problem_text(note)}", "warning")
-    return redirect(url_for("rounds.detail", round_id=row.id))
+    start(job).join(UPLOAD_WAIT)
+    session.expire_all()
+    return upload_outcome(session, rounds.get_job(session, job.id), row)
+
+
+def upload_outcome(session, job, round_row):
+    """The page for an upload's job: the round with the counts and repairs, the report of every bad row
+    (400), or the job page while it is still being read."""
+    result = job.result or {}
+    if job.status == "done":
+        summary = importer.ImportResult(**{k: result[k] for k in ("kind", "inserted", "updated", "unchanged",
+                                                                  "rejected")})
+        flash(f"{t('upload_ok')}: {job.params.get('filename')} — {import_summary(summary)}", "ok")
+        if result.get("sheet_note"):
+            flash(problem_reason(result["sheet_note"]), "warning")
+        for note in result.get("notes", [])[:NOTES_SHOWN]:
+            flash(f"{t('repaired')}: {problem_text(Problem(**note))}", "warning")
+        return redirect(url_for("rounds.detail", round_id=round_row.id))
+    if job.status == "failed" and "problems" in result:
+        return render_template("staff/import_report.html", round=round_row, kind=job.params.get("kind"),
+                               filename=job.params.get("filename"), count=result.get("count"),
+                               problems=[Problem(**p) for p in result["problems"]]), 400
+    if job.status == "failed":
+        abort(400, job.error_ko if current_lang() == "ko" and job.error_ko else job.error)
+    return redirect(url_for("runs.job", job_id=job.id))
 
 
 @bp.route("/interests")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 
 from matcher import rounds
 from matcher.errors import ConflictError, MatcherError, ValidationError
-from matcher.export import FORMATS, export_run
+from matcher.export import FORMATS
 from matcher.matching import DECISION_KINDS
 from matcher.tracks import TRACKS, round_rules
 
@@ -263,8 +263,13 @@ def export(run_id, fmt):
         abort(404, f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     session = db_session()
     row = rounds.get_run(session, run_id)
-    data = export_run(session, row.id, fmt)
+    try:
+        data = rounds.export_run(session, row.id, fmt, current_lang(), request.args)
+    except ValidationError as exc:
+        flash(exc.text(current_lang()), "error")
+        return redirect(url_for("runs.run", run_id=row.id))
     rounds.log_export(session, row.id, fmt, actor())
     session.commit()
     return Response(data, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="run-{row.id}.{fmt}"'})
+

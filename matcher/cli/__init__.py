@@ -1,6 +1,7 @@
 """The ``matcher`` command line.
 
-One module per area: ``data`` (database, import, demo), ``rounds`` (rounds, decisions, matching runs), ``recommend``
+One module per area: ``admin`` (schema migrations), ``data`` (database, import, demo), ``rounds`` (rounds,
+decisions, matching runs), ``recommend``
 (partner recommendations), ``solve`` (assignment solver, round matching, export).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
 exit code 2; never a traceback for a user mistake.
@@ -31,8 +32,8 @@ def main():
 
 
 def _register():
-    from . import data, recommend, rounds, solve
-    for module in (data, recommend, rounds, solve):
+    from . import admin, data, recommend, rounds, solve
+    for module in (admin, data, recommend, rounds, solve):
         for command in module.COMMANDS:
             main.add_command(command)
 

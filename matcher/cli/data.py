@@ -2,11 +2,9 @@
 ``demo`` and ``summary``."""
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
@@ -16,7 +14,7 @@ from ..tracks import load_rules, track_key
 @click.command("init-db")
 @click.option("--database-url", envvar="DATABASE_URL", help="SQLAlchemy URL (default: instance/matcher.sqlite).")
 def init_db_command(database_url):
-    """Create the database schema (safe to run again)."""
+    """Create the database schema or upgrade it (same as ``matcher db upgrade``; safe to run again)."""
     engine = db.init_db(database_url)
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 

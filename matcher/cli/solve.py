@@ -60,7 +60,7 @@ def _check_output(path):
 def export_command(run_id, fmt, output, database_url):
     """Write the proposals of run RUN with scores, components and reasons."""
     from .. import db
-    from ..export import export_run
+    from ..rounds import export_run
     path = output or f"run-{run_id}.{fmt}"
     _check_output(path)
     db.init_db(database_url)

@@ -2,8 +2,8 @@
 
 ``search_indexes`` holds one row per stored index (data version, format, text method, counts,
 build time); ``search_index_chunks`` its pickled :class:`~matcher.directory.index.SearchIndex`
-in chunks of :data:`CHUNK_BYTES` (SQLite and PostgreSQL alike). The tables are created on first
-use when missing, so an existing database needs no step of its own.
+in chunks of :data:`CHUNK_BYTES` (SQLite and PostgreSQL alike). The tables are
+:class:`matcher.db.SearchIndexRow` and :class:`matcher.db.SearchIndexChunkRow` (migration 0003).
 
 :func:`current_index` is what a query calls: it compares the database's data version (counts,
 largest ids and last change of firms, certificates and applications: a handful of aggregates)
@@ -17,11 +17,10 @@ from __future__ import annotations
 import pickle
 import threading
 import time
-from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, LargeBinary, String, delete, event, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
 from .. import db
 from ..errors import MatcherError
@@ -30,8 +29,8 @@ from .index import APP_COLUMNS, CERT_COLUMNS, FIRM_COLUMNS, FORMAT, build_index
 
 CHUNK_BYTES = 32 * 1024 * 1024
 RECHECK_SECONDS = 2.0
-"""How long an index in memory is trusted without asking the database for its data version, unless
-this process committed a change to firms, certificates or applications meanwhile (then at once)."""
+"""How often a background thread asks the database for its data version (changes made by other
+processes); a change this process commits is seen at once."""
 _CACHE = {}
 _CHECKED = {}
 _GENERATION = {}
@@ -58,40 +57,7 @@ def _forget_change(session):
     session.info.pop("directory_changed", None)
 
 
-class SearchIndexRow(db.Base):
-    """A stored search index (its bytes are in :class:`SearchIndexChunkRow`)."""
-
-    __tablename__ = "search_indexes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[str] = mapped_column(String(300))
-    format: Mapped[int] = mapped_column(Integer, default=FORMAT)
-    method: Mapped[str] = mapped_column(String(10), default="char")
-    firms: Mapped[int] = mapped_column(Integer, default=0)
-    applications: Mapped[int] = mapped_column(Integer, default=0)
-    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    fitted: Mapped[str] = mapped_column(String(20), default="fit")  # fit / transform (updated with a stored model)
-    built_at: Mapped[datetime] = mapped_column(DateTime, default=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
-
-
-class SearchIndexChunkRow(db.Base):
-    __tablename__ = "search_index_chunks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    index_id: Mapped[int] = mapped_column(ForeignKey("search_indexes.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-TABLES = [SearchIndexRow.__table__, SearchIndexChunkRow.__table__]
-
-
-def ensure_tables(bind):
-    """Create the index tables when they are missing (idempotent)."""
-    db.Base.metadata.create_all(bind, tables=TABLES)
-
-
+SearchIndexRow, SearchIndexChunkRow = db.SearchIndexRow, db.SearchIndexChunkRow
 def data_version(session, method=None):
     """The version of the data an index is built from: a short string that changes on every import.
 
@@ -129,26 +95,45 @@ def build(session, method=None, model=None):
     return build_index(*frames, version=version, method=method or default_text_method(), model=model)
 
 
-def save(bind, index, seconds=0.0, fitted="fit"):
-    """Store ``index`` (replacing any older one) in one transaction; returns its row id."""
-    ensure_tables(bind)
+def save(session, index, seconds=0.0, fitted="fit"):
+    """Store ``index``, replacing any older one.
+
+    Inside a writing transaction (:func:`matcher.db.transaction`) the rows go into it and are
+    committed with it. From a read-only session (a web request) they are written by a background
+    thread in a transaction of its own, once the request has let go of the database (SQLite lets
+    one writer commit only when no reader holds it).
+    """
     payload = pickle.dumps(index, protocol=5)
-    with Session(bind) as s, s.begin():
-        row = SearchIndexRow(version=index.version, format=index.format, method=index.method, firms=index.n_firms,
-                             applications=len(index.app_id), size_bytes=len(payload), seconds=seconds,
-                             fitted=fitted)
-        s.add(row)
-        s.flush()
-        for seq, start in enumerate(range(0, max(len(payload), 1), CHUNK_BYTES)):
-            s.add(SearchIndexChunkRow(index_id=row.id, seq=seq, data=payload[start:start + CHUNK_BYTES]))
-        s.execute(delete(SearchIndexChunkRow).where(SearchIndexChunkRow.index_id != row.id))
-        s.execute(delete(SearchIndexRow).where(SearchIndexRow.id != row.id))
-        return row.id
+    writing = session.connection().get_execution_options().get("sqlite_write")
+    if writing:
+        _write(session, index, payload, seconds, fitted)
+        return
+    bind = session.get_bind()
+
+    def later():
+        try:
+            with Session(bind) as s, s.begin():
+                _write(s, index, payload, seconds, fitted)
+        except Exception:  # noqa: BLE001 - not stored this time: the next process transforms again
+            pass
+    threading.Thread(target=later, name="directory-index-save", daemon=False).start()
+
+
+def _write(s, index, payload, seconds, fitted):
+    row = SearchIndexRow(version=index.version, format=index.format, method=index.method, firms=index.n_firms,
+                         applications=len(index.app_id), size_bytes=len(payload), seconds=seconds, fitted=fitted)
+    s.add(row)
+    s.flush()
+    for seq, start in enumerate(range(0, max(len(payload), 1), CHUNK_BYTES)):
+        s.add(SearchIndexChunkRow(index_id=row.id, seq=seq, data=payload[start:start + CHUNK_BYTES]))
+    s.flush()
+    s.execute(delete(SearchIndexChunkRow).where(SearchIndexChunkRow.index_id != row.id))
+    s.execute(delete(SearchIndexRow).where(SearchIndexRow.id != row.id))
+    return row.id
 
 
 def stored_info(bind):
     """The stored index's row (version, counts, build time), or None."""
-    ensure_tables(bind)
     with Session(bind) as s:
         row = s.scalars(select(SearchIndexRow).order_by(SearchIndexRow.id.desc())).first()
         if row is not None:
@@ -172,7 +157,7 @@ def build_and_save(session, method=None):
     start = time.perf_counter()
     index = build(session, method)
     seconds = time.perf_counter() - start
-    save(session.get_bind(), index, seconds, "fit")
+    save(session, index, seconds, "fit")
     _CACHE[_key(session)] = index
     return index, seconds
 
@@ -187,14 +172,29 @@ def _lock(key):
 
 
 def current_index(session):
-    """The search index in step with the database of ``session`` (see the module docstring)."""
+    """The search index in step with the database of ``session`` (see the module docstring).
+
+    After this process committed a change to firms, certificates or applications, the data version
+    is compared at once. Otherwise the index in memory answers, and at most every
+    :data:`RECHECK_SECONDS` a background thread compares the version (changes made by another
+    process, such as ``matcher import`` beside a running server) and swaps in the updated index,
+    so no request waits for the check.
+    """
     key = _key(session)
     cached = _CACHE.get(key)
     stamp = (_GENERATION.get(key, 0), time.monotonic())
     last = _CHECKED.get(key)
-    if cached is not None and last is not None and last[0] == stamp[0] and stamp[1] - last[1] < RECHECK_SECONDS:
+    if cached is not None and last is not None and last[0] == stamp[0]:
+        if stamp[1] - last[1] >= RECHECK_SECONDS:
+            _CHECKED[key] = (stamp[0], stamp[1])  # one background check per period
+            _check_later(session.get_bind(), key, stamp[0])
         return cached
+    return _refresh(session, key, stamp)
+
+
+def _refresh(session, key, stamp):
     version = data_version(session)
+    cached = _CACHE.get(key)
     if cached is not None and cached.version == version:
         _CHECKED[key] = stamp
         return cached
@@ -211,14 +211,25 @@ def current_index(session):
         elif stored is not None and getattr(stored, "format", None) == FORMAT:
             start = time.perf_counter()
             index = build(session, model=stored.model)  # new data, the stored model: transform only
-            save(bind, index, time.perf_counter() - start, "transform")
+            save(session, index, time.perf_counter() - start, "transform")
         else:
             start = time.perf_counter()
             index = build(session)
-            save(bind, index, time.perf_counter() - start, "fit")
+            save(session, index, time.perf_counter() - start, "fit")
         _CACHE[key] = index
         _CHECKED[key] = stamp
         return index
+
+
+def _check_later(bind, key, generation):
+    """Compare the data version in a background thread and refresh the index in memory when it changed."""
+    def check():
+        try:
+            with Session(bind) as s:
+                _refresh(s, key, (generation, time.monotonic()))
+        except Exception:  # noqa: BLE001 - a failed background check leaves the index as it was
+            _CHECKED.pop(key, None)  # the next query checks again, in the request
+    threading.Thread(target=check, name="directory-index-check", daemon=True).start()
 
 
 def forget(session=None):

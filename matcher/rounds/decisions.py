@@ -8,7 +8,6 @@ and the partner as partner in a common track); approve and lock also need the pa
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,9 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import db
 from ..eligibility import why_not
-from ..errors import InvalidValueError, NotFoundError, RefusedError, ValidationError, Problem
+from ..errors import InvalidValueError, NotFoundError, Problem, RefusedError, ValidationError
 from ..firms import format_brn, parse_brn
 from ..korean import with_particle
+from ..text import TextError, ascii_digits, clean_text
 from ..matching import DECISION_KINDS, KEEP_KINDS
 from ..tracks import TRACKS, round_rules
 from .records import get_round
@@ -60,7 +60,7 @@ def check_kind(kind, allowed=KINDS):
 
 def _firm(session, field, text):
     try:
-        brn = parse_brn(unicodedata.normalize("NFKC", str(text or "")))
+        brn = parse_brn(ascii_digits(str(text or "")))
     except ValueError as exc:
         raise InvalidValueError(f"{field} 사업자등록번호 {text!r} {exc}",
                                 ko=f"{'주관기업' if field == 'lead' else '협력기업'} 사업자등록번호 '{text}': {exc}",
@@ -73,14 +73,10 @@ def _firm(session, field, text):
 
 
 def _check_note(note):
-    note = unicodedata.normalize("NFC", str(note or "")).strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationError([Problem(None, "note", note[:40] + "…", f"has {len(note)} characters; at most {NOTE_MAX}")],
-                              ko=f"메모는 {NOTE_MAX}자까지입니다 ({len(note)}자).")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in note):
-        raise ValidationError([Problem(None, "note", "", "contains a control character")],
-                              ko="메모에 제어 문자가 있습니다.")
-    return note
+    try:
+        return clean_text(str(note or ""), NOTE_MAX).strip()
+    except TextError as exc:
+        raise ValidationError([Problem(None, "note", str(note)[:40], exc.reason)], ko=f"메모: {exc.reason_ko}") from None
 
 
 def _check_track(track):

@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT = 2.0
 STALE_AFTER = 30.0
+"""Seconds without a heartbeat after which a job reads as interrupted (``MATCHER_JOB_STALE_SECONDS``)."""
 ACTIVE = ("queued", "running")
 FINAL = ("done", "failed", "cancelled")
 
@@ -54,6 +57,8 @@ class JobView:
     actor: str
     created_at: datetime | None
     finished_at: datetime | None
+    kind: str = "match"
+    result: dict | None = None
 
     @property
     def active(self):
@@ -70,16 +75,25 @@ class JobView:
         return out
 
 
+def stale_after():
+    """:data:`STALE_AFTER`, or ``$MATCHER_JOB_STALE_SECONDS`` when set (kept above the heartbeat)."""
+    try:
+        return max(float(os.environ.get("MATCHER_JOB_STALE_SECONDS", STALE_AFTER)), 2 * HEARTBEAT)
+    except ValueError:
+        return STALE_AFTER
+
+
 def _view(row, round_name, now=None):
     now = now or db._now()
     status = row.status
     beat = row.heartbeat_at or row.created_at
-    if status in ACTIVE and beat is not None and (now - beat).total_seconds() > STALE_AFTER:
+    if status in ACTIVE and beat is not None and (now - beat).total_seconds() > stale_after():
         status = "interrupted"
     return JobView(id=row.id, round_id=row.round_id, round_name=round_name, track=row.params.get("track"),
                    params=dict(row.params or {}), status=status, fraction=row.fraction or 0.0,
                    message=row.message or "", error=row.error or "", error_ko=row.error_ko or "",
-                   run_id=row.run_id, actor=row.actor or "", created_at=row.created_at, finished_at=row.finished_at)
+                   run_id=row.run_id, actor=row.actor or "", created_at=row.created_at, finished_at=row.finished_at,
+                   kind=row.kind or "match", result=dict(row.result or {}))
 
 
 def data_version(session, round_id):
@@ -126,6 +140,20 @@ def submit_match(session, round_id, track="", mode="optimal", time_limit=None, a
     return _view(row, round_row.name), True
 
 
+def submit_import(session, round_id, kind, path, filename, actor=""):
+    """Queue the import of an uploaded file kept at ``path`` (firms or applications of round ``round_id``).
+
+    The caller commits, then starts :func:`work`; the file is deleted once the job has read it.
+    """
+    round_row = get_round(session, round_id)
+    row = db.JobRow(id=uuid.uuid4().hex, kind="import", round_id=round_row.id,
+                    params=dict(kind=kind, path=str(path), filename=filename), status="queued", actor=actor or "",
+                    heartbeat_at=db._now(), message=f"importing {filename}")
+    session.add(row)
+    session.flush()
+    return _view(row, round_row.name)
+
+
 def get_job(session, job_id):
     """A job by id; NotFoundError naming it."""
     row = session.get(db.JobRow, str(job_id))
@@ -164,6 +192,9 @@ def retry_job(session, job_id, actor=""):
     view = get_job(session, job_id)
     if view.active:
         return view, False
+    if view.kind != "match":
+        raise RefusedError("an upload cannot be retried: upload the file again",
+                           ko="업로드는 다시 실행할 수 없습니다. 파일을 다시 올리세요.", code="retry_import")
     row = session.get(db.JobRow, view.id)
     if view.status == "interrupted":
         row.status, row.finished_at, row.error = "failed", db._now(), "interrupted: the worker stopped"
@@ -190,7 +221,7 @@ class _Beat(threading.Thread):
                     s.execute(update(db.JobRow).where(db.JobRow.id == self.job_id).values(heartbeat_at=db._now()))
                     if s.scalar(select(db.JobRow.cancel_requested).where(db.JobRow.id == self.job_id)):
                         self.cancelled.set()
-            except OperationalError:  # the database is busy storing the run: beat again later
+            except (OperationalError, db.BusyError):  # the database is busy storing the run: beat again later
                 continue
 
 
@@ -198,8 +229,18 @@ def _set(url, job_id, **values):
     try:
         with db.transaction(url) as s:
             s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(heartbeat_at=db._now(), **values))
-    except OperationalError:
+    except (OperationalError, db.BusyError):
         log.warning("job %s: could not record %s", job_id, sorted(values))
+
+
+def _load(url, round_id, track):
+    """The round's input, read without holding a write lock (progress and heartbeats write meanwhile)."""
+    session = db.session_factory(url)()
+    try:
+        return prepare(session, get_round(session, round_id), track)
+    finally:
+        session.rollback()
+        session.close()
 
 
 def work(url, job_id):
@@ -220,13 +261,13 @@ def work(url, job_id):
         if row is None or row.status != "queued":
             return
         row.status, row.heartbeat_at = "running", db._now()
-        round_id, params, actor = row.round_id, dict(row.params), row.actor
+        round_id, params, actor, kind = row.round_id, dict(row.params), row.actor, row.kind
+    if kind == "import":
+        return _work_import(url, job_id, round_id, params, actor)
     beat.start()
     try:
-        with db.transaction(url) as s:
-            round_row = get_round(s, round_id)
-            progress(0.02, "loading applications")
-            inp = prepare(s, round_row, params.get("track"))
+        progress(0.02, "loading applications")
+        inp = _load(url, round_id, params.get("track"))
         result = match_round(inp, progress=progress, **params)
         progress(0.9, f"storing {len(result.pairs)} proposals")
         with db.transaction(url) as s:
@@ -245,6 +286,44 @@ def work(url, job_id):
              error_ko=f"예기치 못한 오류: {exc.__class__.__name__}: {exc}")
     finally:
         beat.stopped.set()
+
+
+_IMPORTS = threading.Semaphore(1)
+"""One upload is read at a time: the others wait in their own threads, the request threads stay free."""
+PROBLEMS_KEPT = 1000
+
+
+def _work_import(url, job_id, round_id, params, actor):
+    from ..errors import ValidationError
+    from .activity import import_file
+    path = Path(params["path"])
+    beat = _Beat(url, job_id)
+    beat.start()
+    try:
+        with _IMPORTS:
+            _set(url, job_id, message=f"importing {params.get('filename', '')}", fraction=0.1)
+            with db.transaction(url) as s:
+                result = import_file(s, round_id, params["kind"], path, params.get("filename"), actor)
+                s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(
+                    status="done", fraction=1.0, finished_at=db._now(), message=str(result),
+                    result=dict(kind=result.kind, inserted=result.inserted, updated=result.updated,
+                                unchanged=result.unchanged, rejected=result.rejected,
+                                notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
+                                sheet_note=result.sheet_note)))
+    except ValidationError as exc:
+        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc).splitlines()[0],
+             error_ko=exc.text("ko").splitlines()[0],
+             result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]], count=len(exc.problems)))
+    except MatcherError as exc:
+        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc), error_ko=exc.text("ko"))
+    except Exception as exc:  # a worker thread has nobody above it to report to
+        log.exception("import job %s failed", job_id)
+        _set(url, job_id, status="failed", finished_at=db._now(),
+             error=f"unexpected error: {exc.__class__.__name__}: {exc}",
+             error_ko=f"예기치 못한 오류: {exc.__class__.__name__}: {exc}")
+    finally:
+        beat.stopped.set()
+        path.unlink(missing_ok=True)
 
 
 def start_in_thread(url, job_id):

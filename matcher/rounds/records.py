@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from .. import db
 from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..text import TextError, clean_text
 from ..tracks import TRACKS, track_key
 
 NAME_MAX = 100
@@ -30,20 +31,19 @@ def check_name(name):
     >>> check_name("  2026년 2차 ")
     '2026년 2차'
     """
-    text = unicodedata.normalize("NFC", str(name or "")).strip()
+    try:
+        text = clean_text(str(name or "").strip(), NAME_MAX, single_line=True)
+    except TextError as exc:
+        raise ValidationError([Problem(None, "round name", None, exc.reason)],
+                              ko=f"회차 이름: {exc.reason_ko}") from None
     if not text:
         en, ko = "is empty; give a name such as '2026년 2차'", "회차 이름이 비어 있습니다. '2026년 2차'처럼 입력하세요."
-    elif len(text) > NAME_MAX:
-        en, ko = f"has {len(text)} characters; at most {NAME_MAX}", f"회차 이름은 {NAME_MAX}자까지입니다 ({len(text)}자)."
     elif text.isdigit():
         en = "is all digits and would be read as a round id; add a word, e.g. '12345차'"
         ko = f"회차 이름 '{text}'은(는) 숫자뿐이라 회차 번호로 읽힙니다. '{text}차'처럼 글자를 더하세요."
-    elif any(unicodedata.category(ch)[0] == "C" for ch in text):
-        en, ko = "contains a control character", "회차 이름에 제어 문자가 있습니다."
     else:
         return text
-    shown = text if len(text) <= 40 else text[:40] + "…"
-    raise ValidationError([Problem(None, "round name", shown, en)], ko=ko)
+    raise ValidationError([Problem(None, "round name", text, en)], ko=ko)
 
 
 def check_reference_date(value):
@@ -103,7 +103,7 @@ def set_tracks(session, round_id, tracks, actor=""):
 
 def _refuse_taken(session, name):
     if session.scalars(select(db.RoundRow.id).where(db.RoundRow.name == name)).first() is not None:
-        raise ValidationError([Problem(None, "round name", name, "is taken by another round")],
+        raise ValidationError([Problem(None, "round name", name, "already exists")],
                               ko=f"'{name}' 회차가 이미 있습니다.")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..conflicts import find_conflicts
-from ..errors import ConflictError, NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..errors import ConflictError, InvalidValueError, NotFoundError, Problem, UnknownTrackError, ValidationError
 from ..matching import MODES, match_round
 from ..tracks import TRACKS, round_rules
 from .decisions import decisions_by_pair, list_decisions
@@ -287,3 +287,36 @@ def firm_sizes(session, brns):
 def log_export(session, run_id, fmt, actor=""):
     """Record in the audit log that a run was exported."""
     db.audit(session, actor, "run.export", run=int(run_id), format=fmt)
+
+
+def export_run(session, run_id, fmt, lang="ko", filters=None):
+    """The proposals of run ``run_id`` as XLSX or CSV bytes (:func:`matcher.export.export_rows`).
+
+    The stored proposals with the decisions as they stand now and each pair's history (oldest first),
+    kept by the proposals page's ``filters`` (:func:`filter_rows`; a ``track`` filter also limits the
+    diagnostics sheet), headers and names in ``lang``.
+
+    Raises
+    ------
+    NotFoundError, InvalidValueError, ValidationError
+    """
+    from ..export import FORMATS, export_rows
+    from .decisions import decision_history
+    if fmt not in FORMATS:
+        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
+                                ko=f"내보내기 형식 '{fmt}'은(는) {', '.join(FORMATS)} 중 하나가 아닙니다.",
+                                code="unknown_format", format=str(fmt))
+    run = get_run(session, run_id)
+    history = {}
+    for event in decision_history(session, run.round_id):
+        history.setdefault((event.lead_brn, event.partner_brn), []).append(dict(
+            kind=event.kind, note=event.note, decided_by=event.decided_by, decided_at=event.decided_at))
+    rows, params = filter_rows(proposal_rows(session, run), filters or {})
+    for row in rows:
+        row["history"] = history.get((row["lead_brn"], row["partner_brn"]), [])
+    diagnostics = dict(run.diagnostics or {})
+    if params.get("track"):
+        diagnostics = {key: [i for i in items if isinstance(i, dict) and i.get("track") == params["track"]]
+                       if isinstance(items, list) else items for key, items in diagnostics.items()}
+    title = f"{'실행' if lang == 'ko' else 'run'} {run.id}"
+    return export_rows(rows, fmt, lang, diagnostics=diagnostics, title=title)

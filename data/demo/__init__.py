@@ -1,0 +1,1 @@
+"""The demo round (installed as matcher.data.demo)."""

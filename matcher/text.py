@@ -1,0 +1,86 @@
+"""Text at the edge: one Unicode normal form, no control characters, bounded length.
+
+Every piece of text that comes in (an upload cell, a form field, a query, a command-line argument) goes
+through :func:`clean_text` before it is compared or stored: NFC (so NFD Hangul, as macOS file names and
+some IMEs produce, is stored and found as NFC), no NUL or other control character (PostgreSQL refuses NUL
+in text; the others are invisible and make look-alike names), and at most ``max_length`` characters (the
+column width, so both databases behave the same). Digits of identifiers go through :func:`ascii_digits`
+(NFKC: full-width ``９`` → ``9``; other scripts' decimal digits too).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import MatcherError
+
+MAX_TEXT = 10_000
+"""The longest free text accepted anywhere (a description, an application text, a note)."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class TextError(MatcherError, ValueError):
+    """Text refused at the edge; ``reason`` is the English reason, ``reason_ko`` the Korean one.
+
+    A :class:`ValueError` too, so the field parsers of :mod:`matcher.validate` report it as a problem of
+    its row and column.
+    """
+
+    def __init__(self, reason, reason_ko):
+        self.reason, self.reason_ko = reason, reason_ko
+        super().__init__(reason)
+
+
+def control_character(text, single_line=False):
+    """The first control character in ``text`` as ``(position, char)`` (1-based), or None.
+
+    Tab, line feed and carriage return are allowed unless ``single_line``.
+    """
+    m = (_CONTROL_OR_NEWLINE if single_line else _CONTROL).search(text)
+    return (m.start() + 1, m.group()) if m else None
+
+
+def char_name(char):
+    """``'\\x00'`` → ``'U+0000 NUL'``."""
+    names = {"\x00": "NUL", "\t": "TAB", "\n": "LF", "\r": "CR", "\x7f": "DEL"}
+    return f"U+{ord(char):04X}" + (f" {names[char]}" if char in names else "")
+
+
+def clean_text(value, max_length=MAX_TEXT, single_line=False):
+    """``value`` as NFC text, refusing control characters and text longer than ``max_length``.
+
+    Raises
+    ------
+    TextError
+        Naming the character and its position, or the length and the limit.
+
+    Examples
+    --------
+    >>> clean_text("\\u1100\\u1161 전자") == "가 전자"
+    True
+    """
+    text = unicodedata.normalize("NFC", str(value))
+    found = control_character(text, single_line)
+    if found:
+        position, char = found
+        raise TextError(f"contains the control character {char_name(char)} at character {position}",
+                        f"{position}번째 글자에 제어 문자({char_name(char)})가 있습니다")
+    if max_length is not None and len(text) > max_length:
+        raise TextError(f"is {len(text):,} characters long; at most {max_length:,} are allowed",
+                        f"{len(text):,}자입니다. 최대 {max_length:,}자까지 허용됩니다")
+    return text
+
+
+def ascii_digits(text):
+    """NFKC, then every decimal digit of any script as its ASCII digit (``'９٠'`` → ``'90'``)."""
+    text = unicodedata.normalize("NFKC", str(text))
+    return "".join(str(unicodedata.decimal(c)) if not c.isascii() and c.isdecimal() else c for c in text)
+
+
+def shown(value, limit=40):
+    """``value`` cut to ``limit`` characters for a message (a 100,000-character cell is not echoed whole)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
