@@ -128,7 +128,7 @@ def run_one(n, queries, baseline):
         index, _ = directory.build_and_save(s)
         out["build_s"] = round(time.perf_counter() - start, 1)
         out["build_peak_mb"] = round(_peak_mb())
-        out["index_mb"] = round(directory.stored_info(s.get_bind()).size_bytes / 2 ** 20, 1)
+        out["index_mb"] = round(directory.stored_info(s).size_bytes / 2 ** 20, 1)
         out["applications"] = len(index.app_id)
         rng = np.random.default_rng(7)
         brns = [index.brn[i] for i in rng.choice(index.n_firms, size=queries, replace=False)]

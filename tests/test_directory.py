@@ -228,7 +228,7 @@ def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
         model = index.model
     store.forget()
     with db.transaction(round_db) as s:
-        assert directory.stored_info(s.get_bind()).version == directory.data_version(s)  # committed with it
+        assert directory.stored_info(s).version == directory.data_version(s)  # committed with it
         assert directory.current_index(s).version == index.version  # loaded from the database, not rebuilt
         new = brn(77)
         importer.import_firms(io.BytesIO(FIRMS_CSV.format(brn=new).encode()), s, filename="firms.csv")
@@ -236,7 +236,7 @@ def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
         res = directory.recommend(s, brn(1), track="innovation")
         assert new in {r["brn"] for r in res["recommendations"]}
     with db.transaction(round_db) as s:
-        info = directory.stored_info(s.get_bind())
+        info = directory.stored_info(s)
         assert info.version == directory.data_version(s) and info.fitted == "transform"
         fresh = directory.current_index(s)
         assert fresh.model.tfidf_.vocabulary_ == model.tfidf_.vocabulary_  # the same fitted model
@@ -395,7 +395,7 @@ def test_the_index_is_stored_and_read_the_same_on_postgresql(tmp_path):
             directory.build_and_save(s)
         store.forget()
         with db.transaction(where) as s:
-            assert directory.current_index(s).version == directory.stored_info(s.get_bind()).version
+            assert directory.current_index(s).version == directory.stored_info(s).version
             rows = [directory.recommend(s, brn(i), track="materials", k=5)["recommendations"] for i in range(0, 40, 4)]
             answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
     assert answers[0] == answers[1]

@@ -132,7 +132,7 @@ def index_status(database_url):
     from .. import directory
     db.init_db(database_url)
     with db.transaction(database_url) as session:
-        info, version = directory.stored_info(session.get_bind()), directory.data_version(session)
+        info, version = directory.stored_info(session), directory.data_version(session)
     if info is None:
         click.echo("no index stored (built on the first search, or with: matcher index build)")
         return

@@ -132,19 +132,19 @@ def _write(s, index, payload, seconds, fitted):
     return row.id
 
 
-def stored_info(bind):
-    """The stored index's row (version, counts, build time), or None."""
-    with Session(bind) as s:
-        row = s.scalars(select(SearchIndexRow).order_by(SearchIndexRow.id.desc())).first()
-        if row is not None:
-            s.expunge(row)
-        return row
+def stored_info(session):
+    """The stored index's row (version, counts, build time), or None.
+
+    Read through ``session`` itself: on SQLite a second connection could wait forever on a writer
+    that waits for this session's own read lock.
+    """
+    return session.scalars(select(SearchIndexRow).order_by(SearchIndexRow.id.desc())).first()
 
 
-def load(bind, row_id):
-    with Session(bind) as s:
-        chunks = s.scalars(select(SearchIndexChunkRow.data).where(SearchIndexChunkRow.index_id == row_id)
-                           .order_by(SearchIndexChunkRow.seq)).all()
+def load(session, row_id):
+    """The stored :class:`~.index.SearchIndex` with row id ``row_id`` (read through ``session``)."""
+    chunks = session.scalars(select(SearchIndexChunkRow.data).where(SearchIndexChunkRow.index_id == row_id)
+                             .order_by(SearchIndexChunkRow.seq)).all()
     try:
         return pickle.loads(b"".join(chunks))
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
@@ -202,10 +202,9 @@ def _refresh(session, key, stamp):
         cached = _CACHE.get(key)
         if cached is not None and cached.version == version:
             return cached
-        bind = session.get_bind()
-        info = stored_info(bind)
+        info = stored_info(session)
         usable = info is not None and info.format == FORMAT and info.method == default_text_method()
-        stored = load(bind, info.id) if usable and (cached is None or cached.version != info.version) else cached
+        stored = load(session, info.id) if usable and (cached is None or cached.version != info.version) else cached
         if usable and stored is not None and stored.version == version:
             index = stored
         elif stored is not None and getattr(stored, "format", None) == FORMAT:
