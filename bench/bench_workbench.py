@@ -48,7 +48,7 @@ def build(url, extra):
 
 def measure(url, round_id, run_id):
     from web import create_app
-    from web.auth import ensure_user
+    from matcher.users import ensure_user
     from matcher import db
     app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
     with db.transaction(url) as s:

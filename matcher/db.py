@@ -256,6 +256,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20), default="staff")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A login session records this; logout and a password change increment it (matcher.users.end_sessions).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditRow(Base):
@@ -317,10 +319,28 @@ def get_engine(url=None):
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise MatcherError(f"cannot use DATABASE_URL {_shown(url)}: {exc}") from None
         if sqlite:
+            _private_file(engine.url.database)
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin)
         _engines[url] = engine
     return _engines[url]
+
+
+def _private_file(database):
+    """Create a new SQLite file readable by its owner only (0600: it holds password hashes).
+
+    SQLite gives its journal the database file's mode. An existing file is left as it is, except the
+    default one in the instance folder, which is tightened to 0600.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        if not path.exists() and path.parent.is_dir():
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        elif path.resolve() == default_db_path().resolve() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError:
+        pass  # a missing folder or no permission: reported when the database is opened
 
 
 def busy_timeout():
@@ -344,14 +364,6 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
-    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so a writer can take the lock up front.
-    dbapi_conn.isolation_level = None
-
-
-def _sqlite_begin(conn):
-    """``BEGIN IMMEDIATE`` for :func:`transaction` (writers queue on the busy timeout instead of
-    deadlocking when two readers both try to write); plain ``BEGIN`` otherwise."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
 
 def dispose_engines():
@@ -435,18 +447,20 @@ def session_factory(url=None):
 
 
 @contextmanager
-def transaction(url=None):
-    """A session whose work is committed together, or rolled back whole on any error."""
+def transaction(url=None, immediate=False):
+    """A session whose work is committed together, or rolled back whole on any error.
+
+    ``immediate`` (for a writer that reads first, such as an import): on SQLite the write lock is taken
+    at the start (``BEGIN IMMEDIATE``), so two such writers queue on the busy timeout instead of one of
+    them failing with "database is locked" when both try to write.
+    """
     session = session_factory(url)()
     try:
-        try:
-            session.connection(execution_options={"sqlite_write": True})
-            yield session
-            session.commit()
-        except OperationalError as exc:
-            if "database is locked" in str(exc.orig):
-                raise BusyError(busy_timeout()) from None
-            raise
+        if immediate and session.get_bind().dialect.name == "sqlite":
+            # pysqlite has not begun yet (it begins lazily before the first write): take the lock now
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        yield session
+        session.commit()
     except BaseException:
         session.rollback()
         raise
@@ -454,15 +468,20 @@ def transaction(url=None):
         session.close()
 
 
+def is_busy(exc):
+    """Whether ``exc`` is SQLite's "database is locked" (another writer outlasted the busy timeout)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
 class BusyError(MatcherError):
     """Another writer kept a SQLite database locked for longer than the busy timeout."""
 
     def __init__(self, seconds):
         super().__init__(
-            f"데이터베이스를 다른 작업(가져오기나 매칭)이 쓰고 있어 {seconds:g}초 기다린 뒤 멈췄습니다. 아무것도 "
-            f"저장하지 않았습니다. 끝난 뒤 다시 하세요 / the database is busy: another import or run kept it "
-            f"locked for more than {seconds:g} s; nothing was written; try again when it has finished "
-            "(MATCHER_DB_BUSY_TIMEOUT sets the wait)")
+            f"the database is busy: another import or run kept it locked for more than {seconds:g} s; "
+            "nothing was written; try again when it has finished (MATCHER_DB_BUSY_TIMEOUT sets the wait)",
+            ko=f"데이터베이스를 다른 작업(가져오기나 매칭)이 쓰고 있어 {seconds:g}초 기다린 뒤 멈췄습니다. 아무것도 "
+               "저장하지 않았습니다. 끝난 뒤 다시 하세요.", code="database_busy", seconds=seconds)
 
 
 @contextmanager

@@ -28,20 +28,26 @@ from tqdm import tqdm
 
 from . import db
 from .errors import Problem, ValidationError
-from .validate import (APPLICATION_COLUMNS, FIRM_COLUMNS, certificate_key, check_applications,
-                       check_firms)
+from .validate import (APPLICATION_COLUMNS, APPLICATION_REQUIRED, FIRM_COLUMNS, FIRM_REQUIRED, certificate_key,
+                       check_applications, check_firms)
 
 __all__ = ["read_table", "validate_firms", "validate_applications", "import_firms",
            "import_applications", "rejected_frame", "ImportResult", "FIRM_COLUMNS", "APPLICATION_COLUMNS"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+OLD_EXCEL_SUFFIXES = (".xls",)
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel (.xls) and other OLE2 compound files
 FALLBACK_ENCODINGS = ("utf-8-sig", "cp949")
+MAX_ROWS = 200_000
+"""The most data rows one file may have (the rest is never read: split a larger file)."""
+MAX_COLUMNS = 200
+"""The most columns one file may have."""
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 
-def read_table(source, encoding=None, columns=None, filename=None):
+def read_table(source, encoding=None, columns=None, filename=None, required=None, max_rows=None):
     """Read a CSV or XLSX file of firms or applications into a frame of strings.
 
     Parameters
@@ -56,6 +62,11 @@ def read_table(source, encoding=None, columns=None, filename=None):
         Extra header mapping ``{"업체명": "name"}``, or a TOML file with a ``[columns]`` table.
     filename : str, optional
         The name to detect the format from when ``source`` is a file-like object.
+    required : iterable of str, optional
+        Column names the file must have; checked on the header before any row is read.
+    max_rows : int, optional
+        The most data rows accepted (default :data:`MAX_ROWS`); reading stops as soon as there are more.
+        A file may have at most :data:`MAX_COLUMNS` columns.
 
     Returns
     -------
@@ -68,44 +79,114 @@ def read_table(source, encoding=None, columns=None, filename=None):
     Raises
     ------
     ValidationError
-        When the file cannot be read or decoded.
+        When the file cannot be read or decoded, is an old Excel file, lacks a ``required`` column, or has
+        too many rows or columns.
     """
     name = _source_name(source, filename)
     raw = _read_bytes(source, name)
     extra = _column_map(columns)
+    limit = MAX_ROWS if max_rows is None else max_rows
     sheet_note = None
+    if name.lower().endswith(OLD_EXCEL_SUFFIXES) or raw[:8] == OLE2_MAGIC:
+        raise ValidationError([Problem(None, None, None, OLD_EXCEL)], source=name)
     try:
         if name.lower().endswith(EXCEL_SUFFIXES):
-            frame, sheet_note = _read_workbook(raw, extra)
+            frame, sheet_note = _read_workbook(raw, extra, limit, required, name)
         else:
             text = _decode(raw, encoding, name)
+            header = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=0,
+                                 skipinitialspace=True)
+            _check_header(list(header.columns), extra, required, name)
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                                skip_blank_lines=False, skipinitialspace=True)
+                                skip_blank_lines=False, skipinitialspace=True, nrows=limit + 1)
     except (ValueError, KeyError, OSError, BadZipFile, pd.errors.ParserError) as exc:
         raise ValidationError([Problem(None, None, None, f"cannot be read as a table ({exc})")],
                               source=name) from exc
+    if len(frame) > limit:
+        raise ValidationError([Problem(None, None, None, f"has more than {limit:,} data rows; split the file "
+                                                         f"(at most {limit:,} rows per file)")], source=name)
     frame = _tidy(frame, extra, name)
     frame.attrs["sheet_note"] = sheet_note
     return frame
 
 
-def _read_workbook(raw, extra):
+OLD_EXCEL = ("is an old Excel file (.xls), which is not read; open it in Excel and save it as "
+             "Excel Workbook (.xlsx) or CSV UTF-8, then upload that")
+
+
+def _check_header(headers, extra, required, name):
+    """Refuse a file with too many columns or without a ``required`` column, from its header alone."""
+    if len(headers) > MAX_COLUMNS:
+        raise ValidationError([Problem(None, None, None, f"has {len(headers):,} columns; at most {MAX_COLUMNS} "
+                                                         "are read (remove the empty or extra columns)")],
+                              source=name)
+    if required:
+        aliases = _header_aliases()
+        present = {extra.get(_nfc(h)) or aliases.get(_header_key(_nfc(h))) for h in headers}
+        missing = [Problem(None, col, None, "column is missing") for col in required if col not in present]
+        if missing:
+            raise ValidationError(missing, source=name)
+
+
+def _nfc(text):
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
+def _read_workbook(raw, extra, limit, required, name):
     """The first sheet with a 사업자등록번호 (brn) column (else the first sheet), and a note naming it.
 
-    The note is None when the workbook has a single sheet.
+    Read in openpyxl's streaming (read-only) mode: the header of each sheet first, then at most
+    ``limit + 1`` rows of the chosen one. The note is None when the workbook has a single sheet.
     """
-    sheets = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl", sheet_name=None)
-    if not sheets:
-        raise ValueError("the workbook has no sheets")
-    names = list(sheets)
-    aliases = _header_aliases()
-    with_brn = [n for n in names if "brn" in {extra.get(str(h).strip()) or aliases.get(_header_key(h))
-                                              for h in sheets[n].columns}]
-    chosen = with_brn[0] if with_brn else names[0]
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    try:
+        names = book.sheetnames
+        if not names:
+            raise ValueError("the workbook has no sheets")
+        aliases = _header_aliases()
+        headers = {}
+        for sheet in names:
+            first = next(book[sheet].iter_rows(max_row=1, values_only=True), ())
+            headers[sheet] = list(first)[:MAX_COLUMNS + 1]
+        with_brn = [n for n in names if "brn" in {extra.get(_nfc(h)) or aliases.get(_header_key(_nfc(h)))
+                                                  for h in headers[n] if h is not None}]
+        chosen = with_brn[0] if with_brn else names[0]
+        header = _column_names(headers[chosen])
+        _check_header(header, extra, required, name)
+        rows = []
+        for values in book[chosen].iter_rows(min_row=2, values_only=True):
+            rows.append(["" if v is None else str(v) for v in values[:MAX_COLUMNS + 1]])
+            if len(rows) > limit:
+                break
+    finally:
+        book.close()
+    width = max([len(header), *map(len, rows)]) if rows else len(header)
+    if width > len(header):
+        header = _column_names(headers[chosen] + [None] * (width - len(header)))
+        _check_header(header, extra, None, name)
+    while header and header[-1].startswith("Unnamed: ") and all(len(r) < len(header) or r[len(header) - 1] == ""
+                                                               for r in rows):
+        header.pop()  # trailing empty columns (openpyxl reads the sheet's full width)
+    frame = pd.DataFrame([r[:len(header)] + [""] * (len(header) - len(r)) for r in rows], columns=header, dtype=str)
     if len(names) == 1:
-        return sheets[chosen], None
+        return frame, None
     why = "the first with a 사업자등록번호 column" if with_brn else "none has a 사업자등록번호 column"
-    return sheets[chosen], f"read sheet {chosen!r} ({why}; the workbook has {', '.join(map(repr, names))})"
+    return frame, f"read sheet {chosen!r} ({why}; the workbook has {', '.join(map(repr, names))})"
+
+
+def _column_names(cells):
+    """Header cells as pandas names them: empty → ``Unnamed: i``, a repeated name → ``name.1``."""
+    names, seen = [], {}
+    for i, cell in enumerate(cells):
+        text = f"Unnamed: {i}" if cell is None or str(cell).strip() == "" else str(cell)
+        if text in seen:
+            seen[text] += 1
+            text = f"{text}.{seen[text]}"
+        else:
+            seen[text] = 0
+        names.append(text)
+    return names
 
 
 def _read_bytes(source, name):
@@ -332,7 +413,7 @@ def import_firms(source, session, skip_invalid=False, encoding=None, columns=Non
         Listing every problem, when any row is invalid and ``skip_invalid`` is false.
     """
     name = _source_name(source, filename)
-    frame = read_table(source, encoding=encoding, columns=columns, filename=filename)
+    frame = read_table(source, encoding=encoding, columns=columns, filename=filename, required=FIRM_REQUIRED)
     result = ImportResult("firms", sheet_note=frame.attrs.get("sheet_note"))
     records, problems = check_firms(frame, result.notes)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
@@ -361,7 +442,8 @@ def import_applications(source, session, round_name=None, skip_invalid=False, en
         Listing every problem, when any row is invalid and ``skip_invalid`` is false.
     """
     name = _source_name(source, filename)
-    frame = read_table(source, encoding=encoding, columns=columns, filename=filename)
+    frame = read_table(source, encoding=encoding, columns=columns, filename=filename,
+                       required=APPLICATION_REQUIRED)
     result = ImportResult("applications", sheet_note=frame.attrs.get("sheet_note"))
     records, problems = validate_applications(frame, session, round_name, known_brns)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)

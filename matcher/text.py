@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .errors import MatcherError
+from .errors import InvalidValueError
 
 MAX_TEXT = 10_000
 """The longest free text accepted anywhere (a description, an application text, a note)."""
@@ -22,7 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-class TextError(MatcherError, ValueError):
+class TextError(InvalidValueError):
     """Text refused at the edge; ``reason`` is the English reason, ``reason_ko`` the Korean one.
 
     A :class:`ValueError` too, so the field parsers of :mod:`matcher.validate` report it as a problem of
@@ -31,7 +31,7 @@ class TextError(MatcherError, ValueError):
 
     def __init__(self, reason, reason_ko):
         self.reason, self.reason_ko = reason, reason_ko
-        super().__init__(reason)
+        super().__init__(reason, ko=reason_ko, code="bad_text")
 
 
 def control_character(text, single_line=False):

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from matcher import db
 from matcher.firms import brn_check_digit
+from matcher.users import ensure_user
 from web import create_app
-from web.auth import ensure_user
 
 ROUND = "테스트 1차"
 REF = date(2026, 3, 19)

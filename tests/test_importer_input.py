@@ -126,3 +126,83 @@ def test_validation_errors_from_python_name_the_cell(db_url):
     assert records == [] and [(p.row, p.column) for p in problems] == [(2, "name")]
     with db.transaction(db_url) as s, pytest.raises(ValidationError):
         importer.import_firms(io.BytesIO(data), s, filename="x.csv")
+
+
+# --- big and old files -------------------------------------------------------------------------------
+
+def _xlsx(path, header, rows):
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("firms")
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_too_many_rows_are_refused_without_reading_the_rest(db_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_ROWS", 1000)
+    rows = [[f"{100 + i % 800:03d}81{i:04d}", f"기업{i}", "소기업", "서울"] for i in range(1500)]
+    path = _xlsx(tmp_path / "big.xlsx", ["사업자등록번호", "회사명", "기업규모", "지역"], rows)
+    result = CliRunner().invoke(main, ["import", "firms", str(path)])
+    assert result.exit_code == 2
+    assert "has more than 1,000 data rows; split the file (at most 1,000 rows per file)" in result.output
+    checked = CliRunner().invoke(main, ["check", "firms", str(path)])
+    assert checked.exit_code == 1 and "has more than 1,000 data rows" in checked.output
+    csv = tmp_path / "big.csv"
+    csv.write_text("사업자등록번호,회사명,기업규모,지역\n" + "\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="has more than 1,000 data rows"):
+        importer.read_table(csv)
+    assert len(importer.read_table(csv, max_rows=1500)) == 1500
+
+
+def test_the_header_is_checked_before_the_rows(db_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_ROWS", 10)
+    path = _xlsx(tmp_path / "nobrn.xlsx", ["이름", "값"], [[f"x{i}", str(i)] for i in range(50)])
+    result = CliRunner().invoke(main, ["import", "firms", str(path)])
+    assert result.exit_code == 2
+    assert "brn: column is missing" in result.output and "data rows" not in result.output
+    checked = CliRunner().invoke(main, ["check", "firms", str(path)])
+    assert checked.exit_code == 1 and "brn: column is missing" in checked.output
+
+
+def test_too_many_columns_are_refused(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(["사업자등록번호", "회사명", "기업규모", "지역"] + [f"c{i}" for i in range(300)]) + "\n"
+                    + "107-81-53660,한빛테크,소기업,서울" + "," * 300 + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="has 304 columns; at most 200 are read"):
+        importer.read_table(path)
+    wide = _xlsx(tmp_path / "wide.xlsx", ["사업자등록번호"] + [f"c{i}" for i in range(300)], [["107-81-53660"]])
+    with pytest.raises(ValidationError, match="has 201 columns; at most 200 are read"):
+        importer.read_table(wide)
+
+
+def test_an_xlsx_reads_like_before(tmp_path):
+    path = _xlsx(tmp_path / "ok.xlsx", ["사업자등록번호", "회사명", "기업규모", "지역", None, "사업자등록번호"],
+                 [["107-81-53660", "한빛테크", "소기업", "서울"], [None, None, None, None],
+                  [2208162517, "대성건설", "대기업", "경기"]])
+    with pytest.raises(ValidationError, match="is given by 2 columns"):
+        importer.read_table(path)
+    path = _xlsx(tmp_path / "ok2.xlsx", ["사업자등록번호", "회사명", "기업규모", "지역", "설립일"],
+                 [["107-81-53660", "한빛테크", "소기업", "서울", __import__("datetime").datetime(2021, 3, 2)],
+                  [None, None, None, None, None], [2208162517, "대성건설", "대기업", "경기"]])
+    frame = importer.read_table(path)
+    assert list(frame.index) == [2, 4]
+    assert frame.loc[4, "brn"] == "2208162517" and frame.loc[4, "founded"] == ""
+    assert frame.loc[2, "founded"] == "2021-03-02 00:00:00"
+    records, problems = importer.validate_firms(frame)
+    assert problems == [] and records[0][1].founded.isoformat() == "2021-03-02"
+
+
+@pytest.mark.parametrize("name, data", [("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504),
+                                        ("renamed.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504),
+                                        ("empty.xls", b"")])
+def test_an_old_excel_file_is_named_and_explained(db_url, tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = CliRunner().invoke(main, ["import", "firms", str(path)])
+    assert result.exit_code == 2
+    assert "is an old Excel file (.xls), which is not read; open it in Excel and save it as Excel Workbook " \
+           "(.xlsx) or CSV UTF-8" in result.output
+    assert "encoding not recognised" not in result.output

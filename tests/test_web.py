@@ -1,6 +1,7 @@
 """Flask test client over the app's routes: access control, CSRF, escaping, language, errors, SME pages."""
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -43,8 +44,27 @@ def test_anonymous_refused_everywhere_staff(app, client, round_id):
             assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_user_without_staff_role_gets_403(app, client, round_id):
+def test_viewer_reads_the_workbench_but_changes_nothing(app, client, round_id):
     assert login(client, "viewer", "viewer password").status_code == 302
+    urls = list(_staff_urls(app, round_id))
+    assert {m for m, _u in urls} >= {"GET", "POST"}
+    for method, url in urls:
+        response = client.open(url, method=method)
+        if method == "GET":
+            assert response.status_code != 403, (method, url)
+        else:
+            assert response.status_code == 403, (method, url)
+            assert "열람 전용" in response.get_data(as_text=True), (method, url)
+    page = client.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+    for form in ('id="run-form"', 'id="rename-form"', 'id="upload-firms"', '>저장<'):
+        assert form not in page, form  # a viewer is not offered what would be refused
+    assert 'id="create-round"' not in client.get("/staff/").get_data(as_text=True)
+
+
+def test_user_without_a_staff_role_gets_403(app, client, round_id):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        ensure_user(s, "guest", "guest password", role="guest", method="pbkdf2:sha256:1000")
+    assert login(client, "guest", "guest password").status_code == 302
     for method, url in _staff_urls(app, round_id):
         assert client.open(url, method=method).status_code == 403, (method, url)
 
@@ -303,4 +323,5 @@ def test_any_search_or_firm_path_answers_without_server_error(client, round_id, 
     refused = control_character(query) is not None  # NUL and other control characters: a clear 400
     assert client.get("/", query_string={"q": query}).status_code in ((400,) if refused else (200, 302))
     response = client.get(f"/firms/{brn or 'x'}", query_string={"track": query, "k": query, "size_filter": query})
+    refused = refused or control_character(unquote(brn)) is not None
     assert response.status_code in ((400,) if refused else (200, 404, 308))

@@ -61,3 +61,10 @@ def test_an_nfd_search_finds_the_nfc_name(client, round_id):
     nfd = unicodedata.normalize("NFD", "주관1 영상")
     page = client.get("/", query_string={"q": nfd}).get_data(as_text=True)
     assert "주관1 영상" in page and make_brn(1)[:3] in page
+
+
+def test_an_old_excel_upload_is_explained(staff, app, round_id):
+    response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
+                          data={"file": (BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504), "old.xls")})
+    assert response.status_code == 400
+    assert "예전 Excel 파일(.xls)은 읽지 않습니다" in response.get_data(as_text=True)

@@ -20,9 +20,10 @@ def test_staff_account_created_once_with_printed_password(db_url, capsys):
     assert "existing account" in capsys.readouterr().out
 
 
-def test_password_from_environment_is_set(db_url, capsys):
+def test_password_from_environment_is_set_and_not_printed(db_url, capsys):
     announce_staff(db_url, "from-env-secret")
-    assert "from-env-secret" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "from-env-secret" not in printed and "password from MATCHER_STAFF_PASSWORD" in printed
     with db.transaction(db_url) as s:
         row = s.scalars(select(db.UserRow).where(db.UserRow.username == "staff")).one()
         assert check_password_hash(row.password_hash, "from-env-secret")

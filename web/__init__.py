@@ -71,9 +71,14 @@ def _instance_secret(instance):
     """A random key kept in ``instance/secret_key`` so sessions survive a restart."""
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="ascii")
-        path.chmod(0o600)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:  # created 0600 at once (never readable by others, not even for a moment)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32))
     return path.read_text(encoding="ascii").strip()
 
 

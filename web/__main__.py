@@ -7,9 +7,9 @@ import argparse
 import os
 
 from matcher import db
+from matcher.users import ensure_user
 
 from . import create_app
-from .auth import ensure_user
 
 STAFF_USERNAME = "staff"
 
@@ -29,11 +29,17 @@ def main(argv=None):
 
 
 def announce_staff(database_url, password=None):
-    """Create the ``staff`` account when missing and print its password once."""
+    """Create the ``staff`` account when missing and print its password once.
+
+    A password given (``MATCHER_STAFF_PASSWORD``) is never printed: whoever set it knows it, and a console
+    log should not keep it.
+    """
     with db.transaction(database_url) as session:
         created = ensure_user(session, STAFF_USERNAME, password)
-    if created:
+    if created and not password:
         print(f"staff login: username {STAFF_USERNAME!r}, password {created!r}", flush=True)
+    elif created:
+        print(f"staff login: username {STAFF_USERNAME!r}, password from MATCHER_STAFF_PASSWORD", flush=True)
     else:
         print(f"staff login: username {STAFF_USERNAME!r} (existing account; set MATCHER_STAFF_PASSWORD "
               "to reset its password)", flush=True)

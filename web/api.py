@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from matcher import directory, rounds
@@ -21,7 +21,7 @@ from matcher.recommend import normalize_filters
 from matcher.tracks import TRACKS
 
 from . import proposals as views
-from .auth import actor, authenticate, login_user, staff_required
+from .auth import actor, authenticate, login_user, logout_user, staff_required
 from .jobs import start
 from .runs import job_json
 from .search import filters_of, firm_or_404, page_round, search_form
@@ -61,7 +61,7 @@ def login():
 @bp.delete("/session")
 def logout():
     """Log out: the session no longer carries a staff role (needs the CSRF token like every POST)."""
-    session.pop("user_id", None)  # as the HTML logout does; the language and CSRF token stay
+    logout_user()  # as the HTML logout does: ends the session server-side; the language and CSRF token stay
     return jsonify(logged_out=True)
 
 

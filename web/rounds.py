@@ -20,7 +20,7 @@ from .store import db_session
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff")
 
-UPLOAD_SUFFIXES = (".csv", ".txt", *importer.EXCEL_SUFFIXES)
+UPLOAD_SUFFIXES = (".csv", ".txt", *importer.EXCEL_SUFFIXES, *importer.OLD_EXCEL_SUFFIXES)  # .xls: explained
 NOTES_SHOWN = 20
 
 

@@ -10,7 +10,9 @@ exit code 2; never a traceback for a user mistake.
 import sys
 
 import click
+from sqlalchemy.exc import OperationalError
 
+from .. import db
 from ..errors import MatcherError
 
 
@@ -18,11 +20,19 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except OperationalError as exc:
+            if not db.is_busy(exc):
+                raise
+            _fail(db.BusyError(db.busy_timeout()))
         except MatcherError as exc:
-            if exc.text("ko") != str(exc):
-                click.echo(f"오류: {exc.text('ko')}", err=True)
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            _fail(exc)
+
+
+def _fail(exc):
+    if exc.text("ko") != str(exc):
+        click.echo(f"오류: {exc.text('ko')}", err=True)
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
 
 
 @click.group(cls=_Group)

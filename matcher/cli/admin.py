@@ -1,8 +1,11 @@
-"""Commands for the database schema (``db upgrade``, ``db current``)."""
+"""Commands for the database schema (``db upgrade``, ``db current``, ``db revision``) and staff accounts
+(``user add``, ``user password``)."""
+
+import sys
 
 import click
 
-from .. import db
+from .. import db, users
 
 
 @click.group("db")
@@ -58,4 +61,43 @@ def db_revision(message, rev_id):
     click.echo(f"wrote {script.path} (revises {head})")
 
 
-COMMANDS = [db_group]
+@click.group("user")
+def user_group():
+    """Staff accounts: staff (may change things) and viewer (reads the workbench only)."""
+
+
+def _read_password(from_stdin):
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    return click.prompt("password / 비밀번호", hide_input=True, confirmation_prompt=True)
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "viewer"]), default="staff", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--database-url", envvar="DATABASE_URL")
+def user_add(name, role, password_stdin, database_url):
+    """Create account NAME (the password is prompted, or read with --password-stdin; never an argument)."""
+    password = _read_password(password_stdin)
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        row = users.add_user(session, name, password, role=role)
+    click.echo(f"user {row.username!r} created (role {role})")
+
+
+@user_group.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--database-url", envvar="DATABASE_URL")
+def user_password(name, password_stdin, database_url):
+    """Change NAME's password; every session of NAME ends (logged out everywhere)."""
+    password = _read_password(password_stdin)
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        row = users.set_password(session, name, password)
+    click.echo(f"password of {row.username!r} changed; its sessions have ended")
+
+
+COMMANDS = [db_group, user_group]

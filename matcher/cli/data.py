@@ -9,6 +9,7 @@ import click
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
 from ..tracks import load_rules, track_key
+from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
 
 
 @click.command("init-db")
@@ -57,7 +58,7 @@ def import_group():
 def import_firms_command(path, encoding, columns, skip_invalid, database_url):
     """Import (upsert by 사업자등록번호) the firms in PATH."""
     db.init_db(database_url)
-    with db.transaction(database_url) as session:
+    with db.transaction(database_url, immediate=True) as session:
         result = importer.import_firms(path, session, skip_invalid=skip_invalid, encoding=encoding,
                                        columns=columns)
         db.audit(session, "cli", "import.firms", file=str(path), inserted=result.inserted,
@@ -73,7 +74,7 @@ def import_firms_command(path, encoding, columns, skip_invalid, database_url):
 def import_applications_command(path, encoding, columns, round_name, skip_invalid, database_url):
     """Import (upsert by round, firm, role and track) the applications in PATH."""
     db.init_db(database_url)
-    with db.transaction(database_url) as session:
+    with db.transaction(database_url, immediate=True) as session:
         result = importer.import_applications(path, session, round_name=round_name, skip_invalid=skip_invalid,
                                               encoding=encoding, columns=columns)
         db.audit(session, "cli", "import.applications", file=str(path), inserted=result.inserted,
@@ -102,7 +103,8 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
     """Validate PATH without writing anything: exit 0 when clean, else 1 with every problem."""
     notes = []
     try:
-        frame = importer.read_table(path, encoding=encoding, columns=columns)
+        frame = importer.read_table(path, encoding=encoding, columns=columns,
+                                    required=FIRM_REQUIRED if kind == "firms" else APPLICATION_REQUIRED)
     except ValidationError as exc:
         click.echo(str(exc))
         sys.exit(1)

@@ -277,15 +277,21 @@ def work(url, job_id):
                 message=f"run {run.id}: {run.status}, {len(result.pairs)} pairs"))
     except CancelledError:
         _set(url, job_id, status="cancelled", finished_at=db._now(), message="cancelled")
-    except MatcherError as exc:
-        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc), error_ko=exc.text("ko"))
     except Exception as exc:  # a worker thread has nobody above it to report to
-        log.exception("match job %s failed", job_id)
-        _set(url, job_id, status="failed", finished_at=db._now(),
-             error=f"unexpected error: {exc.__class__.__name__}: {exc}",
-             error_ko=f"예기치 못한 오류: {exc.__class__.__name__}: {exc}")
+        _failed(url, job_id, exc)
     finally:
         beat.stopped.set()
+
+
+def _failed(url, job_id, exc, **values):
+    """Write a failed job's error in English and Korean (an unexpected one is logged with its traceback)."""
+    if isinstance(exc, MatcherError):
+        en, ko = str(exc), exc.text("ko")
+    else:
+        log.error("job %s failed", job_id, exc_info=exc)
+        en = f"unexpected error: {exc.__class__.__name__}: {exc}"
+        ko = f"예기치 못한 오류: {exc.__class__.__name__}: {exc}"
+    _set(url, job_id, status="failed", finished_at=db._now(), error=en, error_ko=ko, **values)
 
 
 _IMPORTS = threading.Semaphore(1)
@@ -311,16 +317,10 @@ def _work_import(url, job_id, round_id, params, actor):
                                 notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note)))
     except ValidationError as exc:
-        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc).splitlines()[0],
-             error_ko=exc.text("ko").splitlines()[0],
-             result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]], count=len(exc.problems)))
-    except MatcherError as exc:
-        _set(url, job_id, status="failed", finished_at=db._now(), error=str(exc), error_ko=exc.text("ko"))
+        _failed(url, job_id, exc, result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]],
+                                              count=len(exc.problems)))
     except Exception as exc:  # a worker thread has nobody above it to report to
-        log.exception("import job %s failed", job_id)
-        _set(url, job_id, status="failed", finished_at=db._now(),
-             error=f"unexpected error: {exc.__class__.__name__}: {exc}",
-             error_ko=f"예기치 못한 오류: {exc.__class__.__name__}: {exc}")
+        _failed(url, job_id, exc)
     finally:
         beat.stopped.set()
         path.unlink(missing_ok=True)

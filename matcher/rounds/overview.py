@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from .. import db
@@ -23,42 +25,73 @@ def round_overview(session, round_id):
     """
     round_row = get_round(session, round_id)
     rules = round_rules(round_row)
-    pools = round_pools(session, round_row, [t for t in TRACKS if t in rules])
+    applied = _applied(session, round_row.id)
+    eligible = _eligible_counts(session, round_row, rules)
     decisions = current_decisions(session, round_row.id)
     runs = list(session.scalars(select(db.MatchRunRow).where(db.MatchRunRow.round_id == round_row.id)
                                 .order_by(db.MatchRunRow.id.desc())))
     interests = _interests(session, round_row.id)
     decided = {(d.lead, d.partner) for d in decisions}
     out = []
-    for track, pool in pools.items():
+    for track in (t for t in TRACKS if t in rules):
+        leads, partners = applied.get((track, "lead"), set()), applied.get((track, "partner"), set())
         is_open = track in (round_row.open_tracks or [])
-        if not is_open and not (pool.leads or pool.partners):
+        if not is_open and not (leads or partners):
             continue
-        o = TrackOverview(track=track, open=is_open, leads=len(pool.leads), partners=len(pool.partners))
-        if pool.leads or pool.partners:
-            table = eligibility_table(pool.leads, pool.partners, rules[track], round_row.reference_date)
-            o.eligible_leads, o.eligible_partners = int(table.lead_ok.sum()), int(table.partner_ok.sum())
-        mine = [d for d in decisions if _track_of(d, pools) == track]
+        o = TrackOverview(track=track, open=is_open, leads=len(leads), partners=len(partners))
+        o.eligible_leads, o.eligible_partners = eligible.get(track, (0, 0))
+        mine = [d for d in decisions if _track_of(d, applied) == track]
         o.approved = sum(d.kind in KEEP_KINDS for d in mine)
         o.rejected = sum(d.kind in DROP_KINDS for d in mine)
         o.new_interests = sum(1 for t, pair in interests if t == track and pair not in decided)
         run = next((r for r in runs if r.track in (None, track)), None)
         if run is not None:
-            _from_run(session, o, run, pool, decided)
+            _from_run(session, o, run, leads, decided)
         out.append(o)
     return out
 
 
-def _track_of(d, pools):
+def _applied(session, round_id):
+    """``{(track, role): {brn}}`` of the round's applications (one light query, no firm profiles)."""
+    stmt = (select(db.ApplicationRow.track, db.ApplicationRow.role, db.FirmRow.brn)
+            .join(db.FirmRow, db.FirmRow.id == db.ApplicationRow.firm_id)
+            .where(db.ApplicationRow.round_id == round_id))
+    out = {}
+    for track, role, brn in session.execute(stmt):
+        out.setdefault((track, role), set()).add(brn)
+    return out
+
+
+_ELIGIBLE = {}
+"""Eligible (leads, partners) per track, by round and the data they were counted on (kept for 32 rounds)."""
+
+
+def _eligible_counts(session, round_row, rules):
+    from .jobs import data_version
+    key = (round_row.id, json.dumps(data_version(session, round_row.id), default=str))
+    if key not in _ELIGIBLE:
+        pools = round_pools(session, round_row, [t for t in TRACKS if t in rules])
+        counts = {}
+        for track, pool in pools.items():
+            if pool.leads or pool.partners:
+                table = eligibility_table(pool.leads, pool.partners, rules[track], round_row.reference_date)
+                counts[track] = (int(table.lead_ok.sum()), int(table.partner_ok.sum()))
+        while len(_ELIGIBLE) >= 32:
+            _ELIGIBLE.pop(next(iter(_ELIGIBLE)))
+        _ELIGIBLE[key] = counts
+    return _ELIGIBLE[key]
+
+
+def _track_of(d, applied):
     if d.track:
         return d.track
-    for track, pool in pools.items():
-        if any(f.brn == d.lead for f, _a in pool.leads) and any(f.brn == d.partner for f, _a in pool.partners):
+    for track in TRACKS:
+        if d.lead in applied.get((track, "lead"), ()) and d.partner in applied.get((track, "partner"), ()):
             return track
     return ""
 
 
-def _from_run(session, o, run, pool, decided):
+def _from_run(session, o, run, leads, decided):
     lead, partner = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner")
     rows = session.execute(select(db.ProposalRow.track, lead.c.brn, partner.c.brn)
                            .join(lead, lead.c.id == db.ProposalRow.lead_id)
@@ -69,7 +102,7 @@ def _from_run(session, o, run, pool, decided):
     o.proposed = len(here)
     o.pending = sum(1 for pair in here if pair not in decided)
     matched = {l for _t, l, _p in rows}
-    o.unmatched_leads = sum(1 for f, _a in pool.leads if f.brn not in matched)
+    o.unmatched_leads = len(leads - matched)
     o.unused_large_partners = sum(1 for item in (run.diagnostics or {}).get("unused_partners", [])
                                   if isinstance(item, dict) and item.get("track") == o.track)
 

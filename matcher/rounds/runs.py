@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..conflicts import find_conflicts
@@ -167,18 +166,24 @@ def proposal_rows(session, run):
     ``decision``, ``note``, ``decided_by``, ``decided_at`` are the current state, read fresh.
     """
     decisions = decisions_by_pair(session, run.round_id)
-    stmt = (select(db.ProposalRow).where(db.ProposalRow.run_id == run.id).order_by(db.ProposalRow.id)
-            .options(selectinload(db.ProposalRow.lead), selectinload(db.ProposalRow.partner)))
-    return [_row(p, decisions.get((p.lead.brn, p.partner.brn))) for p in session.scalars(stmt)]
+    lead, partner, p = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner"), db.ProposalRow
+    stmt = (select(p.id, p.track, p.score, p.status, p.explanation, p.partner_id, lead.c.brn, lead.c.name,
+                   lead.c.size_class, lead.c.region, partner.c.brn, partner.c.name, partner.c.size_class,
+                   partner.c.region)
+            .join(lead, lead.c.id == p.lead_id).join(partner, partner.c.id == p.partner_id)
+            .where(p.run_id == run.id).order_by(p.id))
+    return [_row(r, decisions.get((r[6], r[10]))) for r in session.execute(stmt)]
 
 
-def _row(p, decision):
-    explanation = p.explanation or {}
+def _row(r, decision):
+    (pid, track, score, status, explanation, partner_id, lead_brn, lead_name, lead_size, lead_region,
+     partner_brn, partner_name, partner_size, partner_region) = r
+    explanation = explanation or {}
     return dict(
-        id=p.id, track=p.track, score=float(p.score), status=p.status,
-        lead_brn=p.lead.brn, lead_name=p.lead.name, lead_size=p.lead.size_class, lead_region=p.lead.region,
-        partner_brn=p.partner.brn, partner_name=p.partner.name, partner_size=p.partner.size_class,
-        partner_region=p.partner.region, partner_id=p.partner_id,
+        id=pid, track=track, score=float(score), status=status,
+        lead_brn=lead_brn, lead_name=lead_name, lead_size=lead_size, lead_region=lead_region,
+        partner_brn=partner_brn, partner_name=partner_name, partner_size=partner_size,
+        partner_region=partner_region, partner_id=partner_id,
         components=list(explanation.get("components", [])), reasons=list(explanation.get("reasons", [])),
         decision=decision.kind if decision else "", note=decision.note if decision else "",
         decided_by=decision.decided_by if decision else "",
