@@ -384,7 +384,7 @@ def test_partner_rules_alone_count_the_same_as_the_rules(rules, make_firm):
 def test_the_index_is_stored_and_read_the_same_on_postgresql(tmp_path):
     url = os.environ["MATCHER_TEST_POSTGRES_URL"]
     engine = db.init_db(url)
-    db.Base.metadata.drop_all(engine)
+    _drop_everything(engine)
     db.init_db(url)
     sqlite = f"sqlite:///{tmp_path / 'same.sqlite'}"
     db.init_db(sqlite)
@@ -399,5 +399,12 @@ def test_the_index_is_stored_and_read_the_same_on_postgresql(tmp_path):
             rows = [directory.recommend(s, brn(i), track="materials", k=5)["recommendations"] for i in range(0, 40, 4)]
             answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
     assert answers[0] == answers[1]
-    db.Base.metadata.drop_all(engine)
+    _drop_everything(engine)
     db.dispose_engines()
+
+
+def _drop_everything(engine):
+    from sqlalchemy import text
+    db.Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

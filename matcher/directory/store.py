@@ -41,12 +41,14 @@ _WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
 
 @event.listens_for(Session, "after_flush")
 def _note_directory_change(session, _context):
+    session.info["directory_wrote"] = True
     if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["directory_changed"] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_generation(session):
+    session.info.pop("directory_wrote", None)
     if session.info.pop("directory_changed", False) and session.bind is not None:
         key = session.bind.url.render_as_string(hide_password=False)
         _GENERATION[key] = _GENERATION.get(key, 0) + 1
@@ -55,6 +57,7 @@ def _bump_generation(session):
 @event.listens_for(Session, "after_rollback")
 def _forget_change(session):
     session.info.pop("directory_changed", None)
+    session.info.pop("directory_wrote", None)
 
 
 SearchIndexRow, SearchIndexChunkRow = db.SearchIndexRow, db.SearchIndexChunkRow
@@ -98,25 +101,16 @@ def build(session, method=None, model=None):
 def save(session, index, seconds=0.0, fitted="fit"):
     """Store ``index``, replacing any older one.
 
-    Inside a writing transaction (:func:`matcher.db.transaction`) the rows go into it and are
-    committed with it. From a read-only session (a web request) they are written by a background
-    thread in a transaction of its own, once the request has let go of the database (SQLite lets
-    one writer commit only when no reader holds it).
+    When ``session`` has already written in its transaction, the rows go into that transaction (a
+    second connection would wait for its lock) and are committed with it; otherwise they are
+    committed at once in a transaction of their own (a read-only web request rolls its session back).
     """
     payload = pickle.dumps(index, protocol=5)
-    writing = session.connection().get_execution_options().get("sqlite_write")
-    if writing:
+    if session.info.get("directory_wrote"):
         _write(session, index, payload, seconds, fitted)
         return
-    bind = session.get_bind()
-
-    def later():
-        try:
-            with Session(bind) as s, s.begin():
-                _write(s, index, payload, seconds, fitted)
-        except Exception:  # noqa: BLE001 - not stored this time: the next process transforms again
-            pass
-    threading.Thread(target=later, name="directory-index-save", daemon=False).start()
+    with Session(session.get_bind()) as s, s.begin():
+        _write(s, index, payload, seconds, fitted)
 
 
 def _write(s, index, payload, seconds, fitted):
