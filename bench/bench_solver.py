@@ -1,11 +1,18 @@
-"""Benchmark of the assignment solver (``matcher.assignment.solve``).
+"""Benchmark of the assignment solver (``matcher.assignment.solve``) against HiGHS on the whole MILP.
 
-Generated instances with clustered eligibility (leads mostly eligible with partners
-of their own product cluster, some across clusters, so the graph has one giant
-component) and 5-SME minimums for large partners, plus the OR-Library ``assignp``
-instances when ``../shared/reference/orlib-assign`` is present.
+Instances:
 
-Run: ``.venv/bin/python bench/bench_solver.py [--sizes 2000,20000,100000] [--hard] [--orlib]``
+- ``capped-N``, ``coop-N``, ``hubs-N``: the shapes of ``bench/shapes.py`` (issue 9: large
+  partners 5..15; the same with 조합 leads; popular hubs 5..40 that were not designed for);
+- ``N`` and ``N-hard``: the older clustered shape (:func:`generate_instance`, large partners
+  unbounded; ``-hard`` with 25 % large partners);
+- ``assignpN``: OR-Library assignment instances when ``../shared/reference/orlib-assign`` exists.
+
+Each instance runs in its own process (peak memory is its own), first our solver, then with
+``--whole`` the same instance as one MILP in HiGHS (``highspy``, the same HiGHS version, all
+variables binary, the strong formulation, our deadline enforcement), and the ratio.
+
+Run: ``.venv/bin/python bench/bench_solver.py [--labels capped-20000,...] [--time-limit S] [--whole]``
 """
 
 from __future__ import annotations
@@ -101,50 +108,108 @@ def _peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(label, time_limit):
-    """Solve one instance in this process; print one table row."""
-    from matcher.assignment import solve
+def load(label):
+    """``(leads, partners, edges, members, cost)`` of a label (``cost`` only for OR-Library)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import shapes
 
     if label.startswith("assignp"):
         leads, partners, edges, cost = read_orlib(ORLIB / f"{label}.txt")
-    elif label.endswith("-hard"):
-        leads, partners, edges = generate_instance(*SIZES[int(label[:-5])], large_share=HARD_LARGE_SHARE)
-    else:
-        leads, partners, edges = generate_instance(*SIZES[int(label)])
+        return leads, partners, edges, None, cost
+    name, _, size = label.rpartition("-")
+    if name in shapes.SHAPES:
+        leads, partners, edges, members = shapes.SHAPES[name](int(size))
+        return leads, partners, edges, (members if members.max() > 1 else None), None
+    if label.endswith("-hard"):
+        return (*generate_instance(*SIZES[int(label[:-5])], large_share=HARD_LARGE_SHARE), None, None)
+    return (*generate_instance(*SIZES[int(label)]), None, None)
+
+
+def whole_milp(leads, partners, edges, members=None, time_limit=None):
+    """The whole instance as one MILP in HiGHS: ``(objective, bound, status, seconds)``."""
+    from matcher.assignment import highs
+    from matcher.assignment.instance import prepare
+    from matcher.assignment.model import build_model
     start = time.perf_counter()
-    sol = solve(leads, partners, edges, time_limit=time_limit)
+    problem, _edges, _names = prepare(leads, partners, edges, members=members)
+    model = build_model(problem)
+    deadline = None if time_limit is None else start + time_limit
+    res = highs.solve(model.c, model.A, model.b, np.zeros(model.n_vars), np.ones(model.n_vars), integer=True,
+                      deadline=deadline)
+    objective = None if res.x is None else -res.objective
+    bound = None if res.bound is None else -res.bound
+    return objective, bound, res.status, time.perf_counter() - start
+
+
+PHASES = ("t_lp", "t_region", "t_restricted", "t_round", "t_milp")
+
+
+def run_one(label, time_limit, whole=False):
+    """Solve one instance in this process; print one row (``whole``: the HiGHS whole-MILP row)."""
+    from matcher.assignment import solve
+
+    leads, partners, edges, members, cost = load(label)
+    size = f"{len(leads)}/{len(partners)}/{len(edges)}"
+    if whole:
+        objective, bound, status, seconds = whole_milp(leads, partners, edges, members, time_limit)
+        shown = "—" if objective is None else f"{objective:.2f}"
+        print(f"WHOLE\t{label}\t{status}\t{shown}\t{seconds:.2f}\t{_peak_mb():.0f}", flush=True)
+        return
+    start = time.perf_counter()
+    sol = solve(leads, partners, edges, time_limit=time_limit, members=members)
     seconds = time.perf_counter() - start
     extra = ""
     if label.startswith("assignp"):
         chosen = sol.edge_index
         extra = f"cost {int(cost[chosen].sum())} (known {orlib_optimum(label)})"
-    size = f"{len(leads)}/{len(partners)}/{len(edges)}"
-    print(f"| {label} | {size} | {sol.status} | {sol.objective:.2f} | {sol.bound:.2f} | {sol.gap:.2e} "
-          f"| {seconds:.2f} | {_peak_mb():.0f} | {extra} |", flush=True)
+    phases = " / ".join(f"{sol.stats.get(k, 0):.1f}" for k in PHASES)
+    print(f"OURS\t{label}\t{size}\t{sol.status}\t{sol.objective:.2f}\t{sol.bound:.2f}\t{sol.gap:.1e}"
+          f"\t{seconds:.2f}\t{_peak_mb():.0f}\t{phases}\t{extra}", flush=True)
+
+
+DEFAULT_LABELS = "capped-2000,capped-20000,coop-2000,hubs-20000,20000,20000-hard"
+
+
+def _child(label, time_limit, whole=False):
+    args = [sys.executable, __file__, "--one", label]
+    if time_limit is not None:
+        args += ["--time-limit", str(time_limit)]
+    if whole:
+        args.append("--whole")
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip().splitlines()
+    return out[-1].split("\t")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="2000,20000,100000")
+    parser.add_argument("--labels", default=DEFAULT_LABELS, help="comma-separated instance labels")
     parser.add_argument("--orlib", action="store_true", help="also run the OR-Library assignp instances")
-    parser.add_argument("--hard", action="store_true", help="also run 2000 and 20000 with 25%% large partners")
-    parser.add_argument("--time-limit", type=float, default=55.0)
+    parser.add_argument("--time-limit", type=float, default=None, help="seconds for our solver (default none)")
+    parser.add_argument("--whole", action="store_true", help="also solve each instance as one HiGHS MILP")
+    parser.add_argument("--whole-limit", type=float, default=600.0, help="seconds for the whole MILP")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        run_one(args.one, args.time_limit)
+        run_one(args.one, args.time_limit if not args.whole else args.time_limit, whole=args.whole)
         return
-    labels = [s for s in args.sizes.split(",") if s]
-    if args.hard:
-        labels += ["2000-hard", "20000-hard"]
+    labels = [s for s in args.labels.split(",") if s]
     if args.orlib and ORLIB.is_dir():
         labels += ["assignp800", "assignp1500", "assignp3000", "assignp5000"]
-    print("| instance | leads/partners/edges | status | objective | bound | gap | seconds | peak MB | note |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    limit = "none" if args.time_limit is None else f"{args.time_limit:g}"
+    print(f"time limit: {limit}; per phase: LP / region bound / restricted incumbent / rounding / MILP (s)")
+    print("| instance | leads/partners/edges | status | objective | bound | gap | seconds | peak MB | phases "
+          "| HiGHS whole MILP | ratio | note |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label in labels:
         # one process per instance so peak memory is that instance's own
-        subprocess.run([sys.executable, __file__, "--one", label, "--time-limit", str(args.time_limit)],
-                       check=True)
+        ours = _child(label, args.time_limit)
+        whole, ratio = "", ""
+        if args.whole:
+            w = _child(label, args.whole_limit, whole=True)
+            whole = f"{w[2]} {w[3]} in {w[4]} s ({w[5]} MB)"
+            ratio = f"{float(w[4]) / max(float(ours[7]), 1e-9):.1f}×"
+        print(f"| {' | '.join(ours[1:10])} | {whole} | {ratio} | {ours[10] if len(ours) > 10 else ''} |",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class FirmRow(Base):
     debarred_from: Mapped[date | None] = mapped_column(Date)
     debarred_to: Mapped[date | None] = mapped_column(Date)
     affiliate_group: Mapped[str | None] = mapped_column(String(50))
+    members: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)  # 조합원수 (1 unless a 조합)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now, index=True)
 
     certificates: Mapped[list["CertificateRow"]] = relationship(
@@ -533,7 +534,7 @@ def firm_from_row(row):
         certificates=[Certificate(c.kind, c.code or "", c.valid_from, c.valid_to) for c in row.certificates],
         licences=[Licence(l["kind"], l.get("work_type", "")) for l in (row.licences or [])],
         debarred_from=row.debarred_from, debarred_to=row.debarred_to,
-        affiliate_group=row.affiliate_group or None,
+        affiliate_group=row.affiliate_group or None, members=row.members or 1,
     )
 
 

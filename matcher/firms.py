@@ -165,6 +165,9 @@ class Firm:
     debarred_from: date | None = None
     debarred_to: date | None = None
     affiliate_group: str | None = None
+    members: int = 1
+    """SMEs the firm stands for: a 협동조합 or association of SMEs (조합) counts its members toward a
+    large partner's minimum and maximum (2021 notice: "5개 이상 중소기업(조합)"); 1 for any other firm."""
 
     @property
     def is_sme(self):

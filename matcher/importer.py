@@ -517,7 +517,7 @@ def _firm_values(firm):
         ksic_codes=list(firm.ksic_codes), g2b_codes=list(firm.g2b_codes), description=firm.description,
         licences=[{"kind": lic.kind, "work_type": lic.work_type} for lic in firm.licences],
         debarred_from=firm.debarred_from, debarred_to=firm.debarred_to,
-        affiliate_group=firm.affiliate_group,
+        affiliate_group=firm.affiliate_group, members=firm.members,
     )
 
 
@@ -525,6 +525,7 @@ _STORED_FIELDS = {
     "name": ("name",), "size_class": ("size_class",), "region": ("region",), "founded": ("founded",),
     "ksic": ("ksic_codes",), "g2b": ("g2b_codes",), "description": ("description",), "licences": ("licences",),
     "debarment": ("debarred_from", "debarred_to"), "affiliate_group": ("affiliate_group",),
+    "members": ("members",),
 }
 """File column → the stored fields it sets (certificates are handled on their own)."""
 

@@ -357,10 +357,13 @@ def _solve(rg, locks, forbid, mode, time_limit):
     leads = [n for n, d in graph.nodes(data=True) if d["bipartite"] == 0]
     partners = [(n, d["min_leads"], d["max_leads"]) for n, d in graph.nodes(data=True) if d["bipartite"] == 1]
     edges = pd.DataFrame(edge_list(graph), columns=["lead_id", "partner_id", "score"])
+    members = {brn: firm.members for (_t, role, brn), (firm, _a) in rg.inp.index().items()
+               if role == "lead" and brn in graph}  # 조합 leads count their members (issue 9)
     if mode == "stable":
         from .stable import stable_assignment
-        return stable_assignment(stated_preferences(rg), leads, partners, edges, locks, forbid)
-    sol = solve(leads, partners, edges, locks=locks, forbid=forbid, time_limit=time_limit)
+        return stable_assignment(stated_preferences(rg), leads, partners, edges, locks, forbid, members=members,
+                                 time_limit=time_limit)
+    sol = solve(leads, partners, edges, locks=locks, forbid=forbid, time_limit=time_limit, members=members)
     chosen = list(sol.pairs.itertuples(index=False, name=None))
     return chosen, {"status": sol.status, "objective": sol.objective, "bound": sol.bound, "gap": sol.gap}
 

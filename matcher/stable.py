@@ -10,11 +10,18 @@ large partner with 1–4 leads). We run deferred acceptance, close every partner
 below its minimum (its leads re-enter the market), and repeat until no partner is
 short. Staff locks are fixed first, and a partner a lock forces open is first given
 the leads it needs to reach its minimum (its best by its own preferences); it is never closed.
+
+조합 leads: a lead standing for N SMEs takes N places of a partner that takes several
+leads (as in the solver); a partner over its capacity rejects its worst-ranked leads
+until it fits. A time limit stops the closing rounds (and deferred acceptance itself)
+at the deadline: the partners still short are then closed, their pairs dropped, and the
+result is feasible but reported as ``"feasible"``, not ``"stable"``.
 """
 
 from __future__ import annotations
 
 import heapq
+import time
 from collections import deque
 
 import numpy as np
@@ -25,7 +32,11 @@ from .assignment.instance import prepare
 from .errors import MatcherError
 
 
-def deferred_acceptance(lead_prefs, partner_rank, capacity):
+POST_SECONDS_PER_LEAD = 3e-6
+"""Time kept back from a deadline per lead for the work after deferred acceptance stops (0.3 s at 100k)."""
+
+
+def deferred_acceptance(lead_prefs, partner_rank, capacity, weight=None, deadline=None):
     """Lead-proposing deferred acceptance with partner capacities.
 
     Parameters
@@ -35,6 +46,10 @@ def deferred_acceptance(lead_prefs, partner_rank, capacity):
     partner_rank : dict of partner -> dict of lead -> int
         Rank of each acceptable lead (0 = best); leads not listed are unacceptable.
     capacity : dict of partner -> int
+    weight : dict of (lead, partner) -> int, optional
+        Places the lead takes at the partner (a 조합's members; default 1).
+    deadline : float, optional
+        ``time.perf_counter()`` value; proposals stop there (what is held is returned).
 
     Returns
     -------
@@ -46,24 +61,36 @@ def deferred_acceptance(lead_prefs, partner_rank, capacity):
     >>> deferred_acceptance({"a": ["P"], "b": ["P"]}, {"P": {"a": 1, "b": 0}}, {"P": 1})
     {'b': 'P'}
     """
+    weight = weight or {}
     next_choice = {lead: 0 for lead in lead_prefs}
     held = {p: [] for p in partner_rank}  # max-heap on rank: worst held lead on top
+    load = dict.fromkeys(partner_rank, 0)
     free = deque(lead_prefs)
+    steps = 0
     while free:
+        steps += 1
+        if deadline is not None and steps % 256 == 0 and time.perf_counter() >= deadline:
+            break
         lead = free.popleft()
         prefs = lead_prefs[lead]
         while next_choice[lead] < len(prefs):
             p = prefs[next_choice[lead]]
             next_choice[lead] += 1
             rank = partner_rank.get(p, {}).get(lead)
-            if rank is None or capacity.get(p, 0) <= 0:
+            w = weight.get((lead, p), 1)
+            if rank is None or capacity.get(p, 0) < w:
                 continue
             heapq.heappush(held[p], (-rank, lead))
-            if len(held[p]) <= capacity[p]:
-                break
-            _, rejected = heapq.heappop(held[p])
-            if rejected != lead:
-                free.append(rejected)
+            load[p] += w
+            kept = True
+            while load[p] > capacity[p]:
+                _, rejected = heapq.heappop(held[p])
+                load[p] -= weight.get((rejected, p), 1)
+                if rejected == lead:
+                    kept = False
+                else:
+                    free.append(rejected)
+            if kept:
                 break
     return {lead: p for p, heap in held.items() for _, lead in heap}
 
@@ -124,29 +151,43 @@ def preferences(edges, stated=None):
     return lead_prefs, partner_rank
 
 
-def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=()):
+def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=(), weight=None, deadline=None):
     """Deferred acceptance, closing partners left below their minimum until none is.
+
+    Parameters
+    ----------
+    weight : dict of (lead, partner) -> int, optional
+        As for :func:`deferred_acceptance`; minimums count the same places.
+    deadline : float, optional
+        When it passes, the partners still short are closed and their pairs dropped.
 
     Returns
     -------
     assignment : dict of lead -> partner
     closed : set of partner
         Partners closed because they stayed below their minimum.
+    complete : bool
+        False when the deadline cut the rounds short (the assignment is feasible, not stable).
     """
+    weight = weight or {}
     closed = set()
+    # the work after deferred acceptance stops (loads, closing, the result) is linear in the leads
+    stop = None if deadline is None else deadline - POST_SECONDS_PER_LEAD * len(lead_prefs)
     while True:
         caps = {p: (0 if p in closed else c) for p, c in capacity.items()}
-        assignment = deferred_acceptance(lead_prefs, partner_rank, caps)
+        assignment = deferred_acceptance(lead_prefs, partner_rank, caps, weight, stop)
         load = {}
-        for p in assignment.values():
-            load[p] = load.get(p, 0) + 1
+        for lead, p in assignment.items():
+            load[p] = load.get(p, 0) + weight.get((lead, p), 1)
         short = {p for p, n in load.items() if minimum.get(p, 0) > 1 and n < minimum[p] and p not in forced}
         if not short:
-            return assignment, closed
+            return assignment, closed, True
         closed |= short
+        if stop is not None and time.perf_counter() >= stop:
+            return {lead: p for lead, p in assignment.items() if p not in closed}, closed, False
 
 
-def stable_assignment(stated, leads, partners, edges, locks, forbid):
+def stable_assignment(stated, leads, partners, edges, locks, forbid, members=None, time_limit=None):
     """``--mode stable`` for round matching: (chosen pairs, run summary).
 
     Locks and forbids are checked as the solver checks them (same :class:`InfeasibleError`
@@ -154,9 +195,12 @@ def stable_assignment(stated, leads, partners, edges, locks, forbid):
     leads it still needs to reach its minimum, best in its own preferences first
     (:func:`matcher.assignment.greedy.fill_forced`). The leads left then go through
     :func:`stable_with_minimums` (forbidden pairs unacceptable). The result is checked
-    with :func:`matcher.assignment.check_feasible`.
+    with :func:`matcher.assignment.check_feasible`. ``members`` (lead -> SMEs of a 조합)
+    and ``time_limit`` (seconds) as for :func:`matcher.assignment.solve`.
     """
-    problem, frame, names = prepare(leads, partners, edges, locks, forbid)
+    deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
+    problem, frame, names, (base, _ids) = prepare(leads, partners, edges, locks, forbid, members=members,
+                                                  with_base=True)
     rows = list(frame.itertuples(index=False, name=None))
     forbidden = set(forbid)
     _lead_prefs, partner_rank = preferences([r for r in rows if r[:2] not in forbidden], stated)
@@ -167,11 +211,19 @@ def stable_assignment(stated, leads, partners, edges, locks, forbid):
     capacity = {p: int(filled.cap_max[j]) for j, p in enumerate(part_ids)}
     minimum = {p: int(filled.cap_min[j]) for j, p in enumerate(part_ids)}
     forced = {p for j, p in enumerate(part_ids) if filled.must_open[j]}
-    assignment, _closed = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=forced)
+    weight = {rows[e][:2]: int(base.weight[e]) for e in np.flatnonzero(base.weight > 1)}
+    assignment, _closed, complete = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=forced,
+                                                         weight=weight, deadline=deadline)
     score = {(lead, p): s for lead, p, s in rows}
     chosen = [rows[e] for e in filled.fixed] + [(lead, p, score[(lead, p)]) for lead, p in sorted(assignment.items())]
-    broken = check_feasible(chosen, partners, rows, locks, forbid)
+    broken = check_feasible(chosen, partners, rows, locks, forbid, members=_member_map(leads, members))
     if broken:  # a bug, not bad input
         raise MatcherError("stable mode produced an infeasible assignment: " + "; ".join(broken))
     total = float(sum(s for _, _, s in chosen))
-    return chosen, {"status": "stable", "objective": total, "bound": None, "gap": None}
+    return chosen, {"status": "stable" if complete else "feasible", "objective": total, "bound": None, "gap": None}
+
+
+def _member_map(leads, members):
+    if members is None or isinstance(members, dict):
+        return members
+    return dict(zip(leads, members))

@@ -31,6 +31,7 @@ FIRM_COLUMNS = {
     "licences": ("건설면허", "면허", "licenses"),
     "debarment": ("제재기간", "부정당제재", "debarred"),
     "affiliate_group": ("계열그룹", "계열", "affiliate"),
+    "members": ("조합원수", "조합원", "member_count"),
 }
 """Firm columns: English name → Korean and other accepted headers."""
 FIRM_REQUIRED = ("brn", "name", "size_class", "region")
@@ -62,6 +63,18 @@ SIZE_ALIASES.update({"micro": "소상공인", "small": "소기업", "medium": "�
 
 _DATE = re.compile(r"^(\d{4})[-./]?(\d{1,2})[-./]?(\d{1,2})\.?(?:[ T]00:00(?::00)?)?$")
 _LIST_SEP = re.compile(r"[;,\n]")
+
+
+MAX_MEMBERS = 100_000
+
+
+def parse_members(text):
+    """조합원수: a whole number 1..100,000 (``7``, ``7.0``, ``1,200``); empty means 1 (set by the caller)."""
+    cleaned = text.replace(",", "").strip()
+    if not re.fullmatch(r"\d{1,6}(\.0*)?", cleaned) or not 1 <= int(float(cleaned)) <= MAX_MEMBERS:
+        raise ValueError(f"조합원수는 1 이상 {MAX_MEMBERS:,} 이하의 정수여야 합니다 "
+                         f"(members must be a whole number from 1 to {MAX_MEMBERS:,})")
+    return int(float(cleaned))
 
 
 def parse_date(text):
@@ -245,6 +258,7 @@ def _firm_from_row(row, notes):
         certificates=row.get("certificates", parse_certificates, default=[]),
         licences=row.get("licences", parse_licences, default=[]),
         affiliate_group=row.get("affiliate_group"),
+        members=row.get("members", parse_members, default=1),
     )
     firm.debarred_from, firm.debarred_to = debarment
     return firm if brn else None

@@ -68,9 +68,9 @@ def seed_round(url):
 
 
 @pytest.fixture
-def app(db_url):
+def app(db_url, tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-                      "RUN_TIME_LIMIT": 5.0})
+                      "RUN_TIME_LIMIT": 5.0, "UPLOAD_FOLDER": str(tmp_path / "uploads")})
     with db.transaction(db_url) as s:
         ensure_user(s, "staff", STAFF_PASSWORD, method=FAST_HASH)
         ensure_user(s, "viewer", "viewer password", role="viewer", method=FAST_HASH)

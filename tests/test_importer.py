@@ -481,3 +481,22 @@ def test_header_only_files_have_no_data_rows(session):
                               skip_invalid=True)
     apps = importer.read_table(io.BytesIO("회차,사업자등록번호,역할,과제\n".encode()), filename="a.csv")
     assert [str(p) for p in importer.validate_applications(apps, session)[1]] == ["has no data rows (only a header)"]
+
+
+def test_cooperative_member_count_is_read_validated_and_stored(tmp_path, session):
+    # 조합원수/members: default 1; a 협동조합 standing for 7 SMEs keeps 7 (issue 9)
+    records, problems = importer.validate_firms(_frame(members="7"))
+    assert problems == [] and records[0][1].members == 7
+    records, _problems = importer.validate_firms(_frame())
+    assert records[0][1].members == 1
+    for junk in ("0", "-2", "2.5", "많음"):
+        _records, problems = importer.validate_firms(_frame(members=junk))
+        assert [(p.row, p.column, p.value) for p in problems] == [(2, "members", junk)]
+        assert "조합원수" in problems[0].reason and "members" in problems[0].reason
+    path = tmp_path / "firms.csv"
+    path.write_text(HEADER_KO + ",조합원수\n" + GOOD_ROWS[0] + ",12\n" + GOOD_ROWS[1] + ",\n", encoding="utf-8")
+    importer.import_firms(path, session)
+    session.flush()
+    stored = {r.brn: r.members for r in session.scalars(select(db.FirmRow))}
+    assert stored == {"1078153660": 12, "2208162517": 1}
+    assert db.firm_from_row(session.scalars(select(db.FirmRow).where(db.FirmRow.brn == "1078153660")).one()).members == 12

@@ -286,3 +286,19 @@ def test_fill_forced_is_exact_where_greedy_is_not():
                 ones=np.delete(locks, 4))
     with pytest.raises(InfeasibleError, match="forced open by a lock still needs 2 more leads and can get only 1"):
         fill_forced(short)
+
+
+@pytest.mark.parametrize("n,seed", [(3000, 1), (5000, 2)])
+def test_issue9_shape_through_the_region_bound_equals_the_whole_milp(n, seed):
+    # large partners 5..15, SME partners 1, one giant component: the LP is fractional, so the answer
+    # comes through the region bound (its pieces, disputes, repair) and reduced-cost fixing
+    spec = importlib.util.spec_from_file_location("bench_shapes", ROOT / "bench" / "shapes.py")
+    shapes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shapes)
+    leads, partners, edges, _members = shapes.capped(n, seed=seed)
+    sol = solve(leads, partners, edges)
+    assert sol.stats["fractional"] > 0 and sol.stats["region"] > 0
+    part = list(partners.itertuples(index=False, name=None))
+    assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(_bench().whole_milp(leads, partners, edges)[0], rel=1e-9)

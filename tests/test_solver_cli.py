@@ -176,3 +176,50 @@ def test_match_track_by_korean_name_and_unknown_track(db_url):
     assert result.exit_code == 0, result.output
     with db.transaction(db_url) as session:
         assert session.get(db.MatchRunRow, json.loads(result.stdout)["run"]).track == "materials"
+
+
+@pytest.mark.parametrize("column,value", [("min_leads", "inf"), ("min_leads", "1e30"), ("max_leads", "inf"),
+                                          ("max_leads", "1e19"), ("min_leads", "5.5"), ("max_leads", "-1"),
+                                          ("max_leads", "2000000")])
+def test_capacities_that_are_not_plain_whole_numbers_are_refused(files, tmp_path, column, value):
+    row = {"min_leads": "5", "max_leads": ""}
+    row[column] = value
+    files["partners"] = write(tmp_path, "partners.csv",
+                              f"partner_id,min_leads,max_leads\nB0007,{row['min_leads']},{row['max_leads']}\nS1,1,1\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 2
+    assert f"row 2, {column}: '{value}' is not a whole number >= 0 (at most 1,000,000)" in result.stderr
+    assert "Traceback" not in result.output + result.stderr and "Warning" not in result.stderr
+
+
+def test_capacity_written_as_five_point_zero_is_read_as_five(files, tmp_path):
+    files["partners"] = write(tmp_path, "partners.csv", "partner_id,min_leads,max_leads\nB0007,5.0,15.0\nS1,1,1\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 0 and json.loads(result.stdout)["objective"] == 2.5
+
+
+def test_members_column_makes_a_cooperative_count_and_says_so(files, tmp_path):
+    files["leads"] = write(tmp_path, "leads.csv", "lead_id,members\nL1,2\nL2,\nL3,1\nL4,1\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["objective"] == 36  # L1 (2 SMEs) + L2..L4 = 5 toward B0007's minimum
+    assert "note: B0007: 주관기업 4곳(중소기업 5개사), 최소 5 / B0007: 4 leads standing for 5 SMEs, minimum 5" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "many", "1e3"])
+def test_bad_members_are_refused_with_row_and_value(files, tmp_path, value):
+    files["leads"] = write(tmp_path, "leads.csv", f"lead_id,members\nL1,1\nL2,{value}\nL3,1\nL4,1\n")
+    result = run(files, tmp_path)
+    assert result.exit_code == 2
+    assert f"row 3, members: '{value}' is not a whole number >= 1 (at most 1,000,000)" in result.stderr
+
+
+def test_an_edges_file_above_the_documented_size_is_refused_before_it_is_parsed(files, tmp_path, monkeypatch):
+    from matcher.assignment import files as instance_files
+    monkeypatch.setitem(instance_files.MAX_ROWS, "edges", 3)
+    real = instance_files.pd.read_csv
+    monkeypatch.setattr(instance_files.pd, "read_csv", lambda path, *a, **k: (
+        pytest.fail("edges.csv parsed anyway") if str(path).endswith("edges.csv") else real(path, *a, **k)))
+    result = run(files, tmp_path)  # edges.csv has 5 data rows
+    assert result.exit_code == 2
+    assert "edges.csv" in result.stderr and "has more than 3 rows, the most `matcher solve` reads" in result.stderr

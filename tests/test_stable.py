@@ -79,7 +79,8 @@ def test_partner_below_minimum_is_closed_and_its_leads_reenter():
     # L (min 5) gets only 3 proposals; closing it sends a, b, c to s (capacity 1): the best one stays
     edges = [(x, "L", 9) for x in "abc"] + [(x, "s", s) for x, s in zip("abc", (1, 2, 3))]
     lead_prefs, partner_rank = preferences(edges)
-    assignment, closed = stable_with_minimums(lead_prefs, partner_rank, {"L": 10, "s": 1}, {"L": 5, "s": 1})
+    assignment, closed, complete = stable_with_minimums(lead_prefs, partner_rank, {"L": 10, "s": 1}, {"L": 5, "s": 1})
+    assert complete
     assert closed == {"L"} and assignment == {"c": "s"}
 
 

@@ -127,4 +127,4 @@ def test_an_upload_runs_outside_the_request_and_its_job_page_gives_the_outcome(a
         assert wait_for_job(staff, location)["status"] == status
         page = staff.get(location).get_data(as_text=True)
         assert ("1건 추가" in page) if status == "done" else ("거대기업" in page and "class=\"list problems\"" in page)
-    assert not list((Path(app.instance_path) / "uploads").glob("*"))  # the kept files are gone
+    assert not list(Path(app.config["UPLOAD_FOLDER"]).glob("*"))  # the kept files are gone

@@ -57,6 +57,7 @@ def _default_config(app):
         DATABASE_URL=db.database_url(),
         SECRET_KEY=os.environ.get("MATCHER_SECRET_KEY") or os.environ.get("SECRET_KEY"),
         MAX_CONTENT_LENGTH=UPLOAD_LIMIT,
+        UPLOAD_FOLDER=None,  # where an upload waits for its import job (default: instance/uploads)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Secure cookies need https; plain http on localhost would then lose the session.

@@ -117,7 +117,7 @@ def upload(round_id, kind):
     suffix = Path(file.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         abort(400, f"file {file.filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
-    folder = Path(current_app.instance_path) / "uploads"
+    folder = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as kept:
         file.save(kept)

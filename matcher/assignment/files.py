@@ -1,8 +1,11 @@
 """The plain-file interface of ``matcher solve``: read and validate the CSV files.
 
-- ``leads.csv``: ``lead_id``
-- ``partners.csv``: ``partner_id,min_leads,max_leads`` (empty ``max_leads`` = no upper limit)
-- ``edges.csv``: ``lead_id,partner_id,score`` (0 <= score <= :data:`MAX_SCORE` = 1e12, higher is better)
+- ``leads.csv``: ``lead_id`` and optionally ``members`` (SMEs a 조합 lead stands for; empty = 1)
+- ``partners.csv``: ``partner_id,min_leads,max_leads`` (empty ``max_leads`` = no upper limit);
+  whole numbers 0..:data:`MAX_CAPACITY` written as digits (``5`` or ``5.0``; not ``inf``,
+  ``1e19`` or ``5.5``)
+- ``edges.csv``: ``lead_id,partner_id,score`` (0 <= score <= :data:`MAX_SCORE` = 1e12, higher is better),
+  at most :data:`MAX_EDGES` rows (counted before the file is parsed)
 - ``locks.csv`` / ``forbid.csv``: ``lead_id,partner_id``
 
 Every problem in every file is reported at once, naming the file, the row (the header is
@@ -25,8 +28,16 @@ COLUMNS = {
     "pairs": ["lead_id", "partner_id"],
 }
 
+OPTIONAL = {"leads": ["members"]}
+
 MAX_SCORE = 1e12
 """The largest score accepted: totals of larger scores lose float precision and the solver's answer."""
+MAX_CAPACITY = 1_000_000
+"""The largest ``min_leads``/``max_leads``/``members`` accepted (far above any round; refuses ``1e19``)."""
+MAX_EDGES = 2_000_000
+"""The most rows ``edges.csv`` may have: reading them peaks near 0.6 GB and solving stays under 2 GB;
+a larger file is refused before it is parsed (its lines are counted in 1 MB blocks)."""
+MAX_ROWS = {"edges": MAX_EDGES, "pairs": MAX_EDGES, "leads": MAX_EDGES, "partners": MAX_EDGES}
 
 
 @dataclass
@@ -38,6 +49,8 @@ class Instance:
     edges: pd.DataFrame
     locks: list
     forbid: list
+    members: list | None = None
+    """SMEs each lead stands for (``leads.csv`` ``members``), or None when the column is absent."""
 
 
 def read_instance(leads, partners, edges, locks=None, forbid=None):
@@ -61,8 +74,10 @@ def read_instance(leads, partners, edges, locks=None, forbid=None):
     found = {}
     lead_frame = _read_into(found, leads, "leads")
     part_frame = _read_into(found, partners, "partners")
+    members = None
     if lead_frame is not None:
         _add(found, leads, _check_ids(lead_frame, "lead_id"))
+        members = _check_members(lead_frame, found, leads)
     if part_frame is not None:
         _add(found, partners, _check_ids(part_frame, "partner_id"))
         part_frame = _check_capacities(part_frame, found, partners)
@@ -76,7 +91,7 @@ def read_instance(leads, partners, edges, locks=None, forbid=None):
         frame = _read_into(found, path, "pairs") if path else None
         pairs.append([] if frame is None else _check_pairs(frame, found, path, known))
     _raise(found)
-    return Instance(list(lead_frame["lead_id"]), part_frame, edge_frame, pairs[0], pairs[1])
+    return Instance(list(lead_frame["lead_id"]), part_frame, edge_frame, pairs[0], pairs[1], members)
 
 
 class InstanceError(ValidationError):
@@ -108,6 +123,7 @@ def _add(found, path, problems):
 
 
 def _read(path, kind):
+    _check_size(path, kind)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -120,7 +136,24 @@ def _read(path, kind):
         found = ", ".join(frame.columns) or "none"
         raise ValidationError([Problem(None, c, None, f"missing column (found: {found})") for c in missing],
                               source=str(path))
-    return frame[COLUMNS[kind]].apply(lambda col: col.str.strip())
+    keep = COLUMNS[kind] + [c for c in OPTIONAL.get(kind, []) if c in frame.columns]
+    return frame[keep].apply(lambda col: col.str.strip())
+
+
+def _check_size(path, kind):
+    """Refuse a file with more data rows than :data:`MAX_ROWS` before pandas reads it."""
+    limit = MAX_ROWS[kind]
+    lines = 0
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                lines += block.count(b"\n")
+                if lines > limit + 1:
+                    raise ValidationError([Problem(None, None, None,
+                                                   f"has more than {limit:,} rows, the most `matcher solve` reads "
+                                                   f"(split the instance, e.g. by track)")], source=str(path))
+    except OSError:
+        return  # pandas reports it
 
 
 def _read_cp949(path):
@@ -156,13 +189,30 @@ def _check_capacities(frame, found, path):
                          "max_leads": [None if m < 0 else int(m) for m in maxs]})
 
 
-def _integers(frame, column, problems, allow_empty):
+def _integers(frame, column, problems, allow_empty, minimum=0):
+    """Whole numbers ``minimum..MAX_CAPACITY`` written as digits (``5``, ``5.0``); -1 where empty or wrong.
+
+    ``inf``, ``1e30``, ``1e19``, ``5.5`` and ``-1`` are refused with the row and value
+    (pandas would read ``inf`` as a float and turn it into a garbage integer).
+    """
     text = frame[column]
-    values = pd.to_numeric(text, errors="coerce")
+    digits = text.str.fullmatch(r"\d{1,7}(\.0*)?")
+    values = pd.to_numeric(text.where(digits, ""), errors="coerce")
     empty = text == ""
-    wrong = (values.isna() | (values < 0) | (values != values.round())) & ~(empty & allow_empty)
-    problems += [Problem(r, column, text.iloc[r - 2], "is not a whole number >= 0") for r in _rows(wrong)]
-    return values.fillna(-1).to_numpy().astype(np.int64)
+    wrong = (~digits | (values < minimum) | (values > MAX_CAPACITY)) & ~(empty & allow_empty)
+    what = "a whole number >= 0" if minimum == 0 else f"a whole number >= {minimum}"
+    problems += [Problem(r, column, text.iloc[r - 2], f"is not {what} (at most {MAX_CAPACITY:,})")
+                 for r in _rows(wrong)]
+    return values.where(~wrong, -1).fillna(-1).to_numpy().astype(np.int64)
+
+
+def _check_members(frame, found, path):
+    if "members" not in frame.columns:
+        return None
+    problems = []
+    counts = _integers(frame, "members", problems, allow_empty=True, minimum=1)
+    _add(found, path, problems)
+    return [int(c) if c >= 1 else 1 for c in counts]
 
 
 def _check_edges(frame, found, path, known):

@@ -9,11 +9,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleError, Problem, ValidationError
+from .check import load_text
+from . import greedy
 from .greedy import fill_forced
 from .problem import fix, make_problem
 from .search import solve_problem
 
 OPTIMAL_GAP = 1e-9
+RESERVE_FACTOR = 3.0
+RESERVE_SHARE = 0.4
+"""Time kept back from a limit for the work after the search stops (mostly the greedy answer): three
+times what building the index form took (both are linear in the edges, so this follows the machine's
+load: 0.16 s quiet, 1.1 s loaded at 480k edges), at most 40 % of the limit."""
 
 
 @dataclass
@@ -44,6 +51,8 @@ class Solution:
     bound: float
     seconds: float
     stats: dict = field(default_factory=dict)
+    loads: pd.DataFrame | None = None
+    """Per partner with a 조합 lead chosen: ``partner_id, leads, smes, min_leads, max_leads``."""
 
     @property
     def gap(self):
@@ -55,13 +64,30 @@ class Solution:
     def matched(self):
         return len(self.pairs)
 
+    def cooperative_notes(self):
+        """One note per partner whose chosen leads include a 조합: Korean and English text.
+
+        ``{"partner_id": "P1", "ko": "P1: 주관기업 3곳(중소기업 7개사), 최소 5", "en": "P1: 3 leads standing
+        for 7 SMEs, minimum 5"}``
+        """
+        if self.loads is None:
+            return []
+        notes = []
+        for row in self.loads.itertuples(index=False):
+            limits_ko = f"최소 {row.min_leads}" + ("" if row.max_leads < 0 else f", 최대 {row.max_leads}")
+            limits_en = f"minimum {row.min_leads}" + ("" if row.max_leads < 0 else f", maximum {row.max_leads}")
+            notes.append({"partner_id": row.partner_id,
+                          "ko": f"{row.partner_id}: {load_text(row.leads, row.smes, 'ko')}, {limits_ko}",
+                          "en": f"{row.partner_id}: {load_text(row.leads, row.smes)}, {limits_en}"})
+        return notes
+
     def summary(self):
         """The JSON-ready dict ``matcher solve`` prints."""
         return {"status": self.status, "objective": round(self.objective, 6), "bound": round(self.bound, 6),
                 "gap": self.gap, "matched": self.matched, "seconds": round(self.seconds, 3)}
 
 
-def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
+def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=None):
     """Choose pairs maximising the total score under the partners' minimums and maximums.
 
     Parameters
@@ -77,7 +103,12 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
         Pairs that must / may not be chosen.
     time_limit : float, optional
         Seconds; when reached, the best solution found is returned with status
-        ``"feasible"`` and a valid upper bound.
+        ``"feasible"`` and a valid upper bound. Every phase holds it (the LP and MILP
+        are interrupted by us; see :mod:`.highs`).
+    members : mapping of lead_id -> int, or sequence aligned with ``leads``, optional
+        SMEs each lead stands for (a 조합, default 1). They count toward the minimum and
+        maximum of every partner that takes several leads (``min_leads > 1`` or
+        ``max_leads`` other than 1); a 1:1 partner takes one lead, cooperative or not.
 
     Returns
     -------
@@ -98,21 +129,46 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None):
     ('optimal', 1.0, ['s'])
     """
     start = time.perf_counter()
-    deadline = None if time_limit is None else start + float(time_limit)
-    problem, edges, names = prepare(leads, partners, edges, locks, forbid)
-    out = solve_problem(problem, deadline)
-    if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
-        bound = out.bound
-        out = solve_problem(fill_forced(problem, names=names), deadline)
-        out.bound = max(bound, out.value)
+    problem, edges, names, (base, part_ids) = prepare(leads, partners, edges, locks, forbid, members=members,
+                                                      with_base=True)
+    deadline = None
+    if time_limit is not None:  # keep time for the answer after the search stops (greedy, pairs frame)
+        gauge = time.perf_counter() - start  # how fast this machine is right now (prepare is linear too)
+        reserve = min(RESERVE_SHARE * float(time_limit), RESERVE_FACTOR * gauge + 0.05)
+        deadline = start + float(time_limit) - reserve
+    token = greedy.HARD_DEADLINE.set(None if time_limit is None else start + float(time_limit))
+    try:
+        out = solve_problem(problem, deadline)
+        if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
+            bound = out.bound
+            out = solve_problem(fill_forced(problem, names=names), deadline)
+            out.bound = max(bound, out.value)
+    finally:
+        greedy.HARD_DEADLINE.reset(token)
     chosen = np.sort(out.chosen)
     status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"
     pairs = edges.iloc[chosen][["lead_id", "partner_id", "score"]].reset_index(drop=True)
     return Solution(pairs=pairs, edge_index=chosen, status=status, objective=float(pairs["score"].sum()),
-                    bound=max(out.bound, out.value), seconds=time.perf_counter() - start, stats=out.stats)
+                    bound=max(out.bound, out.value), seconds=time.perf_counter() - start, stats=out.stats,
+                    loads=_cooperative_loads(base, chosen, part_ids))
 
 
-def prepare(leads, partners, edges, locks=(), forbid=()):
+def _cooperative_loads(base, chosen, part_ids):
+    """Partners whose chosen leads count more SMEs than leads (weights > 1), with both counts.
+
+    ``base`` is the problem before locks were fixed (``edge_id`` = input position).
+    """
+    if not len(chosen) or base.weight[chosen].max() <= 1:
+        return None
+    part = base.partner[chosen]
+    leads = np.bincount(part, minlength=base.n_partners)
+    smes = np.bincount(part, weights=base.weight[chosen], minlength=base.n_partners).astype(np.int64)
+    which = np.flatnonzero(smes > leads)
+    return pd.DataFrame({"partner_id": [part_ids[p] for p in which], "leads": leads[which], "smes": smes[which],
+                         "min_leads": base.cap_min[which], "max_leads": base.cap_max_given[which]})
+
+
+def prepare(leads, partners, edges, locks=(), forbid=(), members=None, with_base=False):
     """The index form of an instance with its locks and forbids fixed (arguments as for :func:`solve`).
 
     Returns
@@ -123,6 +179,8 @@ def prepare(leads, partners, edges, locks=(), forbid=()):
         ``lead_id, partner_id, score``, one row per input edge.
     names : callable
         ``names(kind, index) -> str``: the caller's ids for messages.
+    (base, partner ids) : (Problem, Index)
+        Only ``with_base``: the problem before locks and forbids were fixed, and the partner ids.
 
     Raises
     ------
@@ -136,13 +194,36 @@ def prepare(leads, partners, edges, locks=(), forbid=()):
     e_lead = lead_ids.get_indexer(edges["lead_id"])
     e_part = part_ids.get_indexer(edges["partner_id"])
     _check_known(edges, e_lead, e_part)
-    problem = make_problem(len(lead_ids), parts["min_leads"], parts["max_leads"], e_lead, e_part, edges["score"])
+    problem = make_problem(len(lead_ids), parts["min_leads"], parts["max_leads"], e_lead, e_part, edges["score"],
+                           members=_member_counts(members, lead_ids))
     names = _namer(lead_ids, part_ids)
     locked, not_eligible = _pair_masks(locks, edges)
     forbidden, _absent = _pair_masks(forbid, edges)
     if not_eligible:
         raise InfeasibleError(not_eligible)
-    return fix(problem, ones=locked, zeros=forbidden, names=names), edges, names
+    fixed = fix(problem, ones=locked, zeros=forbidden, names=names)
+    if with_base:
+        return fixed, edges, names, (problem, part_ids)
+    return fixed, edges, names
+
+
+def _member_counts(members, lead_ids):
+    """Member count per lead (in ``lead_ids`` order); refused unless a whole number >= 1."""
+    if members is None:
+        return None
+    if isinstance(members, (dict, pd.Series)):
+        values = [members.get(lead, 1) for lead in lead_ids]
+    else:
+        values = list(members)
+        if len(values) != len(lead_ids):
+            raise ValidationError([Problem(None, "members", str(len(values)),
+                                           f"gives {len(values)} counts for {len(lead_ids)} leads")], source="leads")
+    bad = [(i, v) for i, v in enumerate(values)
+           if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1]
+    if bad:
+        raise ValidationError([Problem(i + 2, "members", str(v), "is not a whole number >= 1") for i, v in bad[:50]],
+                              source="leads")
+    return np.asarray(values, dtype=np.int64)
 
 
 def _check_known(edges, e_lead, e_part):

@@ -4,13 +4,16 @@ Variables: ``x_e`` in [0, 1] per edge, and ``y_p`` in {0, 1} per *optional* bind
 partner (minimum > 1, not forced open). Rows (all ``<=``):
 
 - each lead: ``sum x <= 1``;
-- each partner: ``sum x <= U`` (``sum x - U y <= 0`` when optional);
-- optional partner: ``-sum x + L y <= 0`` and ``x_e - y_p <= 0`` for its edges (the
+- each partner: ``sum w x <= U`` (``sum w x - U y <= 0`` when optional);
+- optional partner: ``-sum w x + L y <= 0`` and ``x_e - y_p <= 0`` for its edges (the
   strong form: its LP relaxation is nearly always integral on intake-shaped data);
-- forced partner: ``-sum x <= -L``.
+- forced partner: ``-sum w x <= -L``.
 
-Without optional partners the matrix is totally unimodular, so a simplex vertex is
-integral and the LP answer is the exact optimum.
+``w`` is the edge's weight (a 조합 lead's member count, else 1). Without optional
+partners and with every weight 1 the matrix is totally unimodular, so a simplex vertex
+is integral and the LP answer is the exact optimum.
+
+LPs and MILPs run in HiGHS through :mod:`.highs`, which enforces the deadline itself.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from . import highs
 
 INTEGRAL_TOL = 1e-6
 
@@ -44,6 +48,8 @@ class LPResult:
     x: np.ndarray | None    # all variables
     reduced_lower: np.ndarray | None  # >= 0: objective loss per unit raised from 0
     reduced_upper: np.ndarray | None  # >= 0: objective loss per unit lowered from 1
+    row_dual: np.ndarray | None = None  # >= 0 per row (rows of build_model, leads first)
+    bound: float | None = None  # "limit": an upper bound from the interrupted duals (Lagrangian), if any
 
 
 def build_model(problem):
@@ -51,7 +57,8 @@ def build_model(problem):
     ne = problem.n_edges
     parts, prow = np.unique(problem.partner, return_inverse=True)
     leads, lrow = np.unique(problem.lead, return_inverse=True)
-    deg = np.bincount(prow, minlength=len(parts))
+    w = problem.weight.astype(float)
+    deg = np.bincount(prow, weights=w, minlength=len(parts))
     lo = problem.cap_min[parts]
     up = np.minimum(problem.cap_max[parts], deg).astype(float)
     optional = (lo > 1) & ~problem.must_open[parts]
@@ -63,8 +70,8 @@ def build_model(problem):
     e = np.arange(ne)
     blocks = [
         (sp.csr_matrix((ones, (lrow, e)), shape=(len(leads), n_vars)), np.ones(len(leads))),
-        _upper_rows(prow, ycol, up, optional, n_vars),
-        _lower_rows(prow, ycol, lo, optional, forced, n_vars),
+        _upper_rows(prow, ycol, up, optional, n_vars, w),
+        _lower_rows(prow, ycol, lo, optional, forced, n_vars, w),
         _link_rows(prow, ycol, optional, n_vars),
     ]
     A = sp.vstack([blk for blk, _ in blocks], format="csr")
@@ -73,16 +80,16 @@ def build_model(problem):
     return Model(c=c, A=A, b=b, n_x=ne, y_partner=parts[optional])
 
 
-def _upper_rows(prow, ycol, up, optional, n_vars):
+def _upper_rows(prow, ycol, up, optional, n_vars, w):
     ne = len(prow)
     rows = np.concatenate([prow, np.flatnonzero(optional)])
     cols = np.concatenate([np.arange(ne), ycol[optional]])
-    vals = np.concatenate([np.ones(ne), -up[optional]])
+    vals = np.concatenate([w, -up[optional]])
     A = sp.csr_matrix((vals, (rows, cols)), shape=(len(up), n_vars))
     return A, np.where(optional, 0.0, up)
 
 
-def _lower_rows(prow, ycol, lo, optional, forced, n_vars):
+def _lower_rows(prow, ycol, lo, optional, forced, n_vars, w):
     which = np.flatnonzero(optional | forced)
     index = np.full(len(lo), -1)
     index[which] = np.arange(len(which))
@@ -90,7 +97,7 @@ def _lower_rows(prow, ycol, lo, optional, forced, n_vars):
     opt = np.flatnonzero(optional)
     rows = np.concatenate([index[prow[e]], index[opt]])
     cols = np.concatenate([e, ycol[opt]])
-    vals = np.concatenate([-np.ones(len(e)), lo[opt].astype(float)])
+    vals = np.concatenate([-w[e], lo[opt].astype(float)])
     A = sp.csr_matrix((vals, (rows, cols)), shape=(len(which), n_vars))
     return A, np.where(forced[which], -lo[which], 0).astype(float)
 
@@ -103,21 +110,25 @@ def _link_rows(prow, ycol, optional, n_vars):
     return A, np.zeros(len(e))
 
 
-def solve_lp(model, lower=None, upper=None, time_limit=None):
-    """Solve the LP relaxation with HiGHS' dual simplex (a vertex, so integral when the matrix is TU)."""
+def solve_lp(model, lower=None, upper=None, deadline=None):
+    """Solve the LP relaxation with HiGHS' dual simplex (a vertex, so integral when the matrix is TU).
+
+    ``status`` is ``"limit"`` when the deadline (a ``time.perf_counter()`` value) stopped it.
+    """
     lower = np.zeros(model.n_vars) if lower is None else lower
     upper = np.ones(model.n_vars) if upper is None else upper
-    options = {"time_limit": max(time_limit, 0.01)} if time_limit is not None else {}
-    res = linprog(model.c, A_ub=model.A, b_ub=model.b, bounds=np.column_stack([lower, upper]),
-                  method="highs-ds", options=options)
-    if res.status == 2:
+    res = highs.solve(model.c, model.A, model.b, lower, upper, deadline=deadline)
+    if res.status == "infeasible":
         return LPResult("infeasible", None, None, None, None)
-    if res.status != 0:
-        return LPResult("limit", None, None, None, None)
-    return LPResult("optimal", -res.fun, res.x, res.lower.marginals, -res.upper.marginals)
+    if res.status != "optimal":
+        bound = None if res.row_dual is None else lagrangian_bound(model, res.row_dual, lower, upper)
+        return LPResult("limit", None, None, None, None, bound=bound)
+    rc = res.col_dual
+    return LPResult("optimal", -res.objective, res.x, np.maximum(rc, 0.0), np.maximum(-rc, 0.0),
+                    np.maximum(-res.row_dual, 0.0))
 
 
-def solve_milp(model, lower=None, upper=None, time_limit=None):
+def solve_milp(model, lower=None, upper=None, deadline=None):
     """Exact MILP, every variable binary.
 
     (``x`` continuous would do in theory — integral once ``y`` is — but HiGHS branches
@@ -126,7 +137,7 @@ def solve_milp(model, lower=None, upper=None, time_limit=None):
     Returns
     -------
     status : str
-        ``"optimal"``, ``"feasible"`` (limit hit with a solution), ``"limit"`` (none) or ``"infeasible"``.
+        ``"optimal"``, ``"feasible"`` (stopped with a solution), ``"limit"`` (none) or ``"infeasible"``.
     value : float or None
     x : ndarray or None
     bound : float or None
@@ -134,19 +145,25 @@ def solve_milp(model, lower=None, upper=None, time_limit=None):
     """
     lower = np.zeros(model.n_vars) if lower is None else lower
     upper = np.ones(model.n_vars) if upper is None else upper
-    integrality = np.ones(model.n_vars)
-    options = {"mip_rel_gap": 1e-10, "disp": False}
-    if time_limit is not None:
-        options["time_limit"] = max(time_limit, 0.01)
-    res = milp(model.c, constraints=LinearConstraint(model.A, -np.inf, model.b), bounds=Bounds(lower, upper),
-               integrality=integrality, options=options)
-    bound = -res.mip_dual_bound if getattr(res, "mip_dual_bound", None) is not None else None
-    if res.status == 2:
+    res = highs.solve(model.c, model.A, model.b, lower, upper, integer=True, deadline=deadline)
+    if res.status == "infeasible":
         return "infeasible", None, None, None
+    bound = None if res.bound is None else -res.bound
     if res.x is None:
         return "limit", None, None, bound
-    status = "optimal" if res.status == 0 else "feasible"
-    return status, -res.fun, res.x, bound
+    return ("optimal" if res.status == "optimal" else "feasible"), -res.objective, res.x, bound
+
+
+def lagrangian_bound(model, row_dual, lower, upper):
+    """Upper bound on the maximised score from any row prices (weak duality; valid whatever HiGHS' status).
+
+    With ``y = min(row_dual, 0)`` (HiGHS' sign for ``<=`` rows), ``min over the box of
+    (c - A'y) x + b'y`` is at most the LP minimum; its negation bounds the maximum.
+    """
+    y = np.minimum(np.nan_to_num(row_dual), 0.0)
+    reduced = model.c - model.A.T @ y
+    low = float(model.b @ y + np.minimum(reduced * lower, reduced * upper).sum())
+    return -low
 
 
 def is_integral(values):

@@ -6,6 +6,9 @@ private dummy slot (staying unmatched, score 0), so every lead can be matched an
 optimum. Much faster than simplex on the degenerate assignment LP (OR-Library
 assignp5000: 0.2 s against more than a minute) — unless partners take many leads each,
 when the slots multiply the edges; then the transportation LP is used.
+
+LAPJVsp cannot be interrupted, so under a deadline a large one runs in a child process
+that is killed when the deadline comes (the caller then answers greedily).
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 SLOT_RATIO = 2.0
 """Above this many partner-slot edges per edge, the LP beats LAPJVsp (100k leads: 9 s against 35 s)."""
+CHILD_SLOTS = 200_000
+"""Under a deadline, LAPJVsp on more partner-slot edges than this runs in a child process."""
 
 
-def solve_plain(problem):
-    """Optimal pairs of a problem whose partners have no binding minimum.
+def solve_plain(problem, deadline=None):
+    """Optimal pairs of a problem whose partners have no binding minimum (every weight 1).
+
+    With a ``deadline`` (``time.perf_counter()``) that comes first, the greedy answer
+    (:func:`.greedy.greedy_solution`) is returned instead: feasible, not optimal.
 
     Returns
     -------
@@ -31,16 +39,50 @@ def solve_plain(problem):
         return problem.edge_id[:0]
     slots = np.minimum(problem.cap_max[problem.partner], np.bincount(problem.partner)[problem.partner])
     if slots.sum() > SLOT_RATIO * problem.n_edges:
-        chosen = _by_lp(problem)
+        chosen = _by_lp(problem, deadline)
         if chosen is not None:
             return chosen
-    return _by_assignment(problem)
+    if deadline is not None and slots.sum() > CHILD_SLOTS:
+        chosen = _in_child(problem, deadline)
+    else:
+        chosen = _by_assignment(problem)
+    if chosen is None:
+        from .greedy import greedy_solution  # greedy builds on this module
+        return greedy_solution(problem)[0]
+    return chosen
 
 
-def _by_lp(problem):
+def _in_child(problem, deadline):
+    """:func:`_by_assignment` in a spawned process; None when the deadline comes first (it is killed)."""
+    import multiprocessing
+    import time
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child_main, args=(problem, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if receive.poll(max(deadline - time.perf_counter(), 0.0)):
+            return receive.recv()
+        return None
+    except EOFError:  # the child died (memory?): answer greedily
+        return None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+
+
+def _child_main(problem, send):
+    send.send(_by_assignment(problem))
+    send.close()
+
+
+def _by_lp(problem, deadline=None):
     """The transportation LP (totally unimodular, so the simplex vertex is integral)."""
     from .model import build_model, is_integral, solve_lp
-    lp = solve_lp(build_model(problem))
+    lp = solve_lp(build_model(problem), deadline=deadline)
     if lp.status != "optimal" or not is_integral(lp.x):
         return None
     return problem.edge_id[lp.x > 0.5]

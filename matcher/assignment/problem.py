@@ -6,6 +6,10 @@ three parallel arrays. A partner ``p`` takes at most ``cap_max[p]`` leads; when
 minimum of a large firm in 소재부품/기술융합); when ``must_open[p]`` it must take at
 least ``cap_min[p]`` (a partner with a locked pair). Fixed pairs are taken out of the
 arrays and remembered in ``fixed``, with the partners' capacities reduced.
+
+Weights (조합 leads): ``weight[e]`` is what edge ``e``'s lead counts toward its partner's
+minimum and maximum — the lead's member count when the partner takes several leads
+(``cap_max > 1`` or ``cap_min > 1``), else 1 (a 1:1 partner takes one lead, cooperative or not).
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import InfeasibleError
+from .check import load_text
+
+
+UNBOUNDED = 1 << 40
+"""Added to the capacity that stands for "no upper limit" (more than every lead's members), so it can be told apart."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class Problem:
         ``edge_id`` of the pairs already fixed in the assignment.
     fixed_score : float
         Their total score.
+    weight : ndarray of int, shape (n_edges,), optional
+        What each edge's lead counts toward its partner's capacities (default 1).
     """
 
     n_leads: int
@@ -47,10 +58,29 @@ class Problem:
     edge_id: np.ndarray
     fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     fixed_score: float = 0.0
+    weight: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.weight is None:
+            object.__setattr__(self, "weight", np.ones(len(self.score), dtype=np.int64))
 
     @property
     def n_edges(self):
         return len(self.score)
+
+    @property
+    def cap_max_given(self):
+        """``cap_max`` with "no upper limit" as -1 (for messages)."""
+        return np.where(self.cap_max >= UNBOUNDED, -1, self.cap_max)
+
+    @property
+    def weighted(self):
+        """True when some lead counts more than 1 toward a partner (the model is then not unimodular)."""
+        return bool(self.n_edges) and bool(self.weight.max() > 1)
+
+    def load(self, mask):
+        """Per partner, the total weight of the edges in ``mask``."""
+        return np.bincount(self.partner[mask], weights=self.weight[mask], minlength=self.n_partners).astype(np.int64)
 
     def binding(self):
         """Partners whose minimum still constrains them (optional with min > 1, or forced open)."""
@@ -59,19 +89,38 @@ class Problem:
     def keep(self, mask):
         """The same problem restricted to the edges where ``mask`` is true."""
         return replace(self, lead=self.lead[mask], partner=self.partner[mask],
-                       score=self.score[mask], edge_id=self.edge_id[mask])
+                       score=self.score[mask], edge_id=self.edge_id[mask], weight=self.weight[mask])
+
+    def part(self, mask):
+        """The edges in ``mask`` as a problem of their own: partners without an edge there lose their minimum.
+
+        (A component of the problem: a partner forced open elsewhere must not make it infeasible.)
+        """
+        sub = self.keep(mask)
+        present = np.zeros(self.n_partners, bool)
+        present[sub.partner] = True
+        return replace(sub, must_open=self.must_open & present, cap_min=np.where(present, self.cap_min, 0),
+                       fixed=self.fixed[:0], fixed_score=0.0)
 
 
-def make_problem(n_leads, cap_min, cap_max, lead, partner, score):
-    """A :class:`Problem` over all edges, with unbounded capacities (``cap_max < 0``) made finite."""
+def make_problem(n_leads, cap_min, cap_max, lead, partner, score, members=None):
+    """A :class:`Problem` over all edges, with unbounded capacities (``cap_max < 0``) made finite.
+
+    ``members`` (per lead, default 1) count toward the capacities of partners that take
+    several leads (see the module docstring).
+    """
     cap_min = np.asarray(cap_min, dtype=np.int64)
     cap_max = np.asarray(cap_max, dtype=np.int64).copy()
-    cap_max[cap_max < 0] = max(n_leads, 1)
     lead = np.asarray(lead, dtype=np.int64)
+    partner = np.asarray(partner, dtype=np.int64)
+    members = np.ones(n_leads, dtype=np.int64) if members is None else np.asarray(members, dtype=np.int64)
+    multi = (cap_max < 0) | (cap_max > 1) | (cap_min > 1)
+    weight = np.where(multi[partner], members[lead], 1).astype(np.int64)
+    cap_max[cap_max < 0] = max(int(members.sum()), 1) + UNBOUNDED
     return Problem(n_leads=n_leads, n_partners=len(cap_min), cap_min=cap_min, cap_max=cap_max,
                    must_open=np.zeros(len(cap_min), dtype=bool), lead=lead,
-                   partner=np.asarray(partner, dtype=np.int64), score=np.asarray(score, dtype=float),
-                   edge_id=np.arange(len(lead), dtype=np.int64))
+                   partner=partner, score=np.asarray(score, dtype=float),
+                   edge_id=np.arange(len(lead), dtype=np.int64), weight=weight)
 
 
 def fix(problem, ones=None, zeros=None, opened=None, closed=None, names=None):
@@ -104,20 +153,22 @@ def fix(problem, ones=None, zeros=None, opened=None, closed=None, names=None):
     reasons = _contradictions(problem, ones, zeros, names)
     taken = np.zeros(problem.n_leads, bool)
     taken[problem.lead[ones]] = True
-    k = np.bincount(problem.partner[ones], minlength=problem.n_partners)
+    k = problem.load(ones)
+    n_locked = np.bincount(problem.partner[ones], minlength=problem.n_partners)
     cap_max = problem.cap_max - k
     for p in np.flatnonzero(cap_max < 0):
-        reasons.append(f"{names('partner', p)} locked with {_leads(k[p])} but takes at most {problem.cap_max[p]}")
+        reasons.append(f"{names('partner', p)} locked with {load_text(n_locked[p], k[p])} "
+                       f"but takes at most {problem.cap_max[p]}")
     must_open = problem.must_open | (k > 0) | (np.zeros(problem.n_partners, bool) if opened is None else opened)
     cap_min = np.where(problem.cap_min > 1, np.maximum(problem.cap_min - k, 0), 0)
     cap_min = np.where(problem.must_open & (problem.cap_min > 0), np.maximum(problem.cap_min - k, 0), cap_min)
-    drop = ones | zeros | taken[problem.lead] | (cap_max[problem.partner] <= 0)
+    drop = ones | zeros | taken[problem.lead] | (problem.weight > np.maximum(cap_max, 0)[problem.partner])
     if closed is not None:
         drop |= closed[problem.partner]
     rest = replace(problem.keep(~drop), cap_min=cap_min, cap_max=cap_max, must_open=must_open,
                    fixed=np.concatenate([problem.fixed, problem.edge_id[ones]]),
                    fixed_score=problem.fixed_score + float(problem.score[ones].sum()))
-    rest, more = _drop_unreachable(rest, k, names)
+    rest, more = _drop_unreachable(rest, k, n_locked, names)
     reasons += more
     if reasons:
         raise InfeasibleError(reasons)
@@ -136,19 +187,24 @@ def _contradictions(problem, ones, zeros, names):
     return reasons
 
 
-def _drop_unreachable(problem, locked, names):
+def _drop_unreachable(problem, locked, n_locked, names):
     """Drop partners that cannot reach their minimum; a forced one is a contradiction."""
-    deg = np.bincount(problem.partner, minlength=problem.n_partners)
+    deg = problem.load(np.ones(problem.n_edges, bool))
+    n_deg = np.bincount(problem.partner, minlength=problem.n_partners)
     short = (problem.cap_min > 1) & ~problem.must_open & (deg < problem.cap_min)
     forced_short = problem.must_open & (deg < problem.cap_min)
     reasons = [
-        f"{names('partner', p)} locked with {_leads(locked[p])} but needs at least {locked[p] + problem.cap_min[p]} "
-        f"and has only {locked[p] + deg[p]} eligible"
+        f"{names('partner', p)} locked with {load_text(n_locked[p], locked[p])} but needs at least "
+        f"{locked[p] + problem.cap_min[p]} and has only {_eligible(n_locked[p] + n_deg[p], locked[p] + deg[p])} eligible"
         for p in np.flatnonzero(forced_short)
     ]
     if short.any():
         problem = problem.keep(~short[problem.partner])
     return problem, reasons
+
+
+def _eligible(count, weight):
+    return str(count) if count == weight else load_text(count, weight)
 
 
 def _leads(count):

@@ -14,7 +14,7 @@ _FILE = click.Path(dir_okay=False)
 
 
 @click.command("solve")
-@click.option("--leads", required=True, type=_FILE, help="CSV with lead_id.")
+@click.option("--leads", required=True, type=_FILE, help="CSV with lead_id (and optionally members: SMEs a 조합 stands for).")
 @click.option("--partners", required=True, type=_FILE, help="CSV with partner_id,min_leads,max_leads.")
 @click.option("--edges", required=True, type=_FILE, help="CSV with lead_id,partner_id,score.")
 @click.option("--locks", type=_FILE, help="CSV with lead_id,partner_id: pairs that must be chosen.")
@@ -29,7 +29,8 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, output):
     _check_output(output)
     inst = read_instance(leads, partners, edges, locks, forbid)
     try:
-        sol = solve(inst.leads, inst.partners, inst.edges, inst.locks, inst.forbid, time_limit=time_limit)
+        sol = solve(inst.leads, inst.partners, inst.edges, inst.locks, inst.forbid, time_limit=time_limit,
+                    members=inst.members)
     except InfeasibleError as exc:
         click.echo(json.dumps({"status": "infeasible", "objective": None, "bound": None, "gap": None,
                                "matched": 0, "seconds": None}))
@@ -41,6 +42,8 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, output):
     except OSError as exc:
         raise MatcherError(f"--output {output}: cannot write ({exc.strerror})") from None
     click.echo(json.dumps(sol.summary(), ensure_ascii=False))
+    for note in sol.cooperative_notes():
+        click.echo(f"note: {note['ko']} / {note['en']}", err=True)
 
 
 def _check_output(path):

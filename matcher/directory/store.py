@@ -3,7 +3,7 @@
 ``search_indexes`` holds one row per stored index (data version, format, text method, counts,
 build time); ``search_index_chunks`` its pickled :class:`~matcher.directory.index.SearchIndex`
 in chunks of :data:`CHUNK_BYTES` (SQLite and PostgreSQL alike). The tables are
-:class:`matcher.db.SearchIndexRow` and :class:`matcher.db.SearchIndexChunkRow` (migration 0004).
+:class:`matcher.db.SearchIndexRow` and :class:`matcher.db.SearchIndexChunkRow` (migration 0005).
 
 :func:`current_index` is what a query calls: it compares the database's data version (counts,
 largest ids and last change of firms, certificates and applications: a handful of aggregates)

@@ -1,0 +1,118 @@
+"""Time limits hold in every phase (LP, MILP, region bound, greedy fallback, stable mode), measured
+on instances that need far more time than the limit; answers stay feasible with valid bounds."""
+
+import functools
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.assignment import check_feasible, highs, solve
+from matcher.assignment.instance import prepare
+from matcher.assignment.model import build_model
+from matcher.stable import preferences, stable_with_minimums
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+TOLERANCE = 0.10
+"""A limit holds when the call returns within 10 % of it (the issue's goal)."""
+SLACK = 0.25
+"""Seconds more for a test machine busy with other work (the benchmark reports the times themselves)."""
+
+
+def _shapes():
+    spec = importlib.util.spec_from_file_location("bench_shapes", BENCH / "shapes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def national():
+    # 100,000 leads / 33,000 partners / 480,000 edges of the issue-9 shape: proving it takes
+    # 60–120 s, its first LP alone about 10 s
+    return _shapes().capped(100_000)
+
+
+@pytest.fixture(scope="module")
+def regional():
+    return _shapes().capped(20_000)
+
+
+def _assert_answer(sol, leads, partners, edges):
+    part = list(partners.itertuples(index=False, name=None))
+    assert check_feasible(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
+    assert sol.bound >= sol.objective
+
+
+@pytest.mark.parametrize("limit", [4.0, 8.0])
+def test_limit_holds_at_national_scale_while_the_lp_runs(national, limit):
+    leads, partners, edges, _members = national
+    start = time.perf_counter()
+    sol = solve(leads, partners, edges, time_limit=limit)
+    elapsed = time.perf_counter() - start
+    assert elapsed <= limit * (1 + TOLERANCE) + SLACK, elapsed
+    assert sol.status == "feasible" and sol.stats["greedy"] == 1
+    _assert_answer(sol, leads, partners, edges)
+
+
+def test_limit_holds_when_it_falls_in_the_region_and_milp_phases(regional):
+    # the LP of the 20k instance takes about 1–2 s, the region bound and its MILPs 1–3 s more
+    leads, partners, edges, _members = regional
+    for limit in (2.5, 3.5):
+        start = time.perf_counter()
+        sol = solve(leads, partners, edges, time_limit=limit)
+        assert time.perf_counter() - start <= limit * (1 + TOLERANCE) + SLACK
+        _assert_answer(sol, leads, partners, edges)
+
+
+def test_a_whole_milp_is_interrupted_by_us(regional):
+    # the whole 20k MILP needs about a minute in HiGHS; our callback stops it at the deadline
+    leads, partners, edges, _members = regional
+    problem, _edges, _names = prepare(leads, partners, edges)
+    model = build_model(problem)
+    start = time.perf_counter()
+    res = highs.solve(model.c, model.A, model.b, np.zeros(model.n_vars), np.ones(model.n_vars), integer=True,
+                      deadline=start + 3.0)
+    assert time.perf_counter() - start <= 3.0 * (1 + TOLERANCE) + SLACK
+    assert res.status == "limit"
+
+
+def test_stable_mode_stops_at_its_deadline(national):
+    # deferred acceptance with closing rounds on 480,000 pairs takes well over the second it gets
+    leads, partners, edges, _members = national
+    rows = list(edges.itertuples(index=False, name=None))
+    lead_prefs, partner_rank = preferences(rows)
+    capacity = dict(zip(partners.partner_id, partners.max_leads.fillna(10**9).astype(int)))
+    minimum = dict(zip(partners.partner_id, partners.min_leads))
+    start = time.perf_counter()
+    assignment, _closed, complete = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum,
+                                                         deadline=start + 1.0)
+    assert time.perf_counter() - start <= 1.0 * (1 + TOLERANCE) + SLACK
+    assert not complete
+    chosen = [(lead, p) for lead, p in assignment.items()]
+    part = list(partners.itertuples(index=False, name=None))
+    assert check_feasible(chosen, part, rows) == []
+
+
+@functools.lru_cache(maxsize=None)
+def _optimum(seed):
+    leads, partners, edges, _members = _shapes().capped(1500, seed=seed)
+    return solve(leads, partners, edges).objective
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2), st.sampled_from([0.0, 0.001, 0.01, 0.05, 0.15, 0.4]))
+def test_any_limit_gives_a_feasible_answer_and_a_valid_bound(seed, limit):
+    leads, partners, edges, _members = _shapes().capped(1500, seed=seed)
+    best = _optimum(seed)
+    start = time.perf_counter()
+    sol = solve(leads, partners, edges, time_limit=limit)
+    # the floor: building the index form and the greedy answer (0.1–0.2 s here, 1.1 s at 480k edges)
+    assert time.perf_counter() - start <= limit * (1 + TOLERANCE) + SLACK + 0.3
+    _assert_answer(sol, leads, partners, edges)
+    assert sol.objective <= best + 1e-6 <= sol.bound + 2e-6
+    assert (sol.status == "optimal") == (sol.gap == 0)
