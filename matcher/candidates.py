@@ -238,6 +238,27 @@ def _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi, region
     }
 
 
+def pair_components(leads, partners, rule, on, li, pi):
+    """Every non-text score component of the pairs (``leads[li[j]]``, ``partners[pi[j]]``), vectorised.
+
+    Parameters
+    ----------
+    leads, partners : list of (Firm, Application or None)
+    rule : TrackRule
+    on : date
+    li, pi : ndarray of int, shape (n_pairs,)
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n_pairs,)
+        ``product_code``, ``industry``, ``region``, ``capability``.
+    """
+    lead_ids, partner_ids = np.arange(len(leads)), np.arange(len(partners))
+    regions = (region_index([f.region for f, _ in leads]), region_index([f.region for f, _ in partners]))
+    return _components(leads, partners, rule, on, lead_ids, partner_ids, np.asarray(li, np.int64),
+                       np.asarray(pi, np.int64), regions)
+
+
 def explain_pair(lead, lead_app, partner, partner_app, rule, on, weights=None, text_value=None):
     """The :class:`~matcher.scoring.Explanation` of one pair, or its eligibility reasons.
 
@@ -252,4 +273,4 @@ def explain_pair(lead, lead_app, partner, partner_app, rule, on, weights=None, t
     return explain(lead, lead_app, partner, partner_app, rule, on, weights, text_value)
 
 
-__all__ = ["candidate_edges", "explain_pair"]
+__all__ = ["candidate_edges", "explain_pair", "pair_components"]

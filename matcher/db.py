@@ -19,8 +19,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, create_engine, event, inspect, select, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary,
+                        String, Text, UniqueConstraint, create_engine, event, inspect, select, text)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (ArgumentError, InterfaceError, NoSuchModuleError,
                             OperationalError)
@@ -72,7 +72,7 @@ class FirmRow(Base):
     debarred_to: Mapped[date | None] = mapped_column(Date)
     affiliate_group: Mapped[str | None] = mapped_column(String(50))
     members: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)  # 조합원수 (1 unless a 조합)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now, index=True)
 
     certificates: Mapped[list["CertificateRow"]] = relationship(
         back_populates="firm", cascade="all, delete-orphan", order_by="CertificateRow.id")
@@ -269,6 +269,32 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(100), default="")
     action: Mapped[str] = mapped_column(String(50))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SearchIndexRow(Base):
+    """The directory's stored search index (see :mod:`matcher.directory.store`); bytes in the chunks."""
+
+    __tablename__ = "search_indexes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(300))
+    format: Mapped[int] = mapped_column(Integer, default=1)
+    method: Mapped[str] = mapped_column(String(10), default="char")
+    firms: Mapped[int] = mapped_column(Integer, default=0)
+    applications: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    fitted: Mapped[str] = mapped_column(String(20), default="fit")  # fit / transform (a stored model reused)
+    built_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class SearchIndexChunkRow(Base):
+    __tablename__ = "search_index_chunks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("search_indexes.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --- engine and sessions ----------------------------------------------------------------------

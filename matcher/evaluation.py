@@ -21,7 +21,7 @@ import numpy as np
 from . import db
 from .candidates import candidate_edges
 from .errors import NotFoundError
-from .recommend import round_applications
+from .directory.service import round_applications
 from .scoring import COMPONENTS, load_weights
 from .tracks import round_rules
 

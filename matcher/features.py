@@ -77,6 +77,12 @@ def noun_tokens(texts):
     return [[tok.form.lower() for tok in toks if tok.tag in KIWI_TAGS] for toks in kiwi().tokenize(texts)]
 
 
+@lru_cache(maxsize=65536)
+def text_nouns(text):
+    """:func:`noun_tokens` of one text, remembered (a partner's text is explained again and again)."""
+    return tuple(noun_tokens([text])[0]) if text else ()
+
+
 def _tokens_as_is(tokens):
     return tokens
 

@@ -1,29 +1,27 @@
 """Recommendations: the best partners for a lead, and the SMEs a partner should invite.
 
-Engine functions (:func:`recommend_partners`, :func:`recommend_leads`) take plain firms;
-:func:`recommend_for_brn` does the database part (firm, round, application, the pool of
-firms on the other side) and returns plain dicts, so the CLI and the web view are a
-few lines each. Only eligible firms are ever recommended: the ranking comes from
-:func:`matcher.candidates.candidate_edges`, which drops every pair the rules forbid.
+Pure functions over plain inputs (no session): :func:`recommend_partners` and
+:func:`recommend_leads` take a firm, a pool of plain firms (with their applications) and the
+track rules, and return :class:`Recommendation` dataclasses. Only eligible firms are ever
+recommended (:func:`matcher.eligibility.eligibility_table` drops every pair the rules forbid).
+The database side (which firms, which round, the stored search index) is
+:mod:`matcher.directory`, which scores the whole directory the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from . import db
-from .candidates import candidate_edges
-from .eligibility import eligibility_table, rule_for
+from .candidates import pair_components
 from .codes import normalize_region
+from .eligibility import eligibility_table, rule_for
 from .errors import MatcherError
-from .firms import CERTIFICATE_ALIASES, CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, Firm, format_brn, parse_brn
-from .scoring import explain
-from .tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
+from .features import TextVectorizer, firm_text
+from .firms import CERTIFICATE_ALIASES, CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, Firm, format_brn
+from .scoring import check_weights, combine, default_text_method, explain, load_weights
+from .tracks import lead_reasons, partner_reasons
 
 FILTERS = ("region", "size_class", "certificate")
 
@@ -36,6 +34,7 @@ class Recommendation:
     firm: Firm
     explanation: object
     application: object = None
+    applied: bool = False
 
     @property
     def score(self):
@@ -46,7 +45,7 @@ class Recommendation:
         return {"rank": self.rank, "brn": f.brn, "brn_display": format_brn(f.brn), "name": f.name,
                 "size_class": f.size_class, "region": f.region, "score": round(self.score, 4),
                 "product_code": self.application.product_code if self.application else "",
-                "explanation": self.explanation.to_dict()}
+                "applied": self.applied, "explanation": self.explanation.to_dict()}
 
 
 @dataclass
@@ -174,22 +173,32 @@ def _passes(wanted, on):
     return passes
 
 
-def _with_own(pool, firm, application):
-    """``pool`` with ``firm`` (and its ``application``) in it, and the firm's index."""
-    pool = _as_pairs(pool or [])
-    for i, (other, _app) in enumerate(pool):
-        if other.brn == firm.brn:
-            pool[i] = (firm, application)
-            return pool, i
-    return [*pool, (firm, application)], len(pool)
+def text_values(model, lead_text, texts):
+    """Cosine of ``lead_text`` with each of ``texts`` under a fitted text ``model``; shape (len(texts),)."""
+    if not texts:
+        return np.zeros(0)
+    x = model.transform([lead_text] + list(texts)).astype(np.float64)
+    return np.clip(np.asarray((x[1:] @ x[0].T).todense()).ravel(), 0.0, 1.0)
+
+
+def _fitted(text_model, texts):
+    if text_model is not None:
+        return text_model
+    return TextVectorizer(method=default_text_method()).fit(texts)
+
+
+def _ranked(rows, scores, k, passes):
+    order = sorted(range(len(rows)), key=lambda i: (-round(float(scores[i]), 12), rows[i][0].brn))
+    return [i for i in order if passes(rows[i][0])][:k]
 
 
 def recommend_partners(lead, track, k=10, filters=None, *, partners, rules, on, lead_application=None,
-                       weights=None, text_method=None, leads=None):
+                       weights=None, text_model=None, applied=()):
     """The ``k`` best eligible partners for ``lead`` in ``track``, best first.
 
     Every eligible partner of the pool is scored, then the filters remove rows: a filter
-    never changes a score.
+    never changes a score. Pure: a pool of plain firms in, plain recommendations out (the
+    database directory does the same over its stored index, :mod:`matcher.directory`).
 
     Parameters
     ----------
@@ -199,19 +208,19 @@ def recommend_partners(lead, track, k=10, filters=None, *, partners, rules, on, 
     filters : dict, optional
         See :func:`normalize_filters`.
     partners : list of Firm or of (Firm, Application or None)
-        The pool to choose from (e.g. the round's partner applications for the track).
+        The pool to choose from (e.g. every firm of the directory, applicants with their application).
     rules : dict of str to TrackRule
     on : date
         The round's reference date.
     lead_application : Application, optional
         The lead's application (product applied for and text); without one the lead is
         scored on its description and G2B codes.
-    weights, text_method
-        Passed to :func:`~matcher.candidates.candidate_edges`.
-    leads : list of Firm or of (Firm, Application or None), optional
-        The other leads of the pool (the round's lead applications for the track). The text
-        model is fitted on both sides, as round matching does, so a pair scores the same here
-        and in :func:`matcher.matching.run_match`.
+    weights : dict, optional
+        Component weights (default: the track's in ``data/weights.toml``).
+    text_model : TextVectorizer, optional
+        A fitted text model (the directory's); by default one is fitted on this pool.
+    applied : collection of str
+        사업자등록번호 of the partners that applied in the round (marked on their rows).
 
     Returns
     -------
@@ -224,63 +233,70 @@ def recommend_partners(lead, track, k=10, filters=None, *, partners, rules, on, 
         For an unknown filter name or value.
     """
     rule = rule_for(track, rules)
-    wanted = normalize_filters(filters)
+    passes = _passes(normalize_filters(filters), on)
     pool = _as_pairs(partners)
-    if not pool:
+    weights = check_weights(weights) if weights is not None else load_weights(rule.key)
+    if not pool or lead_reasons(rule, lead, on):
         return []
-    everyone, me = _with_own(leads, lead, lead_application)
-    edges = candidate_edges(everyone, pool, rule, on, k=len(pool), weights=weights, text_method=text_method,
-                            lead_subset=[me])
-    passes = _passes(wanted, on)
+    table = eligibility_table([(lead, lead_application)], pool, rule, on)
+    ok = np.flatnonzero(table.pair_ok(np.zeros(len(pool), np.int64), np.arange(len(pool))))
+    rows = [pool[j] for j in ok]
+    lead_text = firm_text(lead, lead_application)
+    texts = [firm_text(*row) for row in rows]
+    model = _fitted(text_model, [lead_text] + [firm_text(*row) for row in pool])
+    values = pair_components([(lead, lead_application)], rows, rule, on, np.zeros(len(rows), np.int64),
+                             np.arange(len(rows)))
+    values["text"] = text_values(model, lead_text, texts)
+    scores = combine(values, weights)
     out = []
-    for row in edges.itertuples(index=False):
-        partner, app = pool[row.partner_index]
-        if not passes(partner):
-            continue
-        expl = explain(lead, lead_application, partner, app, rule, on, weights, text_value=row.text)
-        out.append(Recommendation(len(out) + 1, partner, expl, app))
-        if len(out) == k:
-            break
+    for i in _ranked(rows, scores, k, passes):
+        partner, app = rows[i]
+        expl = explain(lead, lead_application, partner, app, rule, on, weights, text_value=float(values["text"][i]))
+        out.append(Recommendation(len(out) + 1, partner, expl, app, applied=partner.brn in applied))
     return out
 
 
 def recommend_leads(partner, track, k=10, filters=None, *, leads, rules, on, partner_application=None,
-                    weights=None, text_method=None, partners=None):
+                    weights=None, text_model=None, applied=()):
     """The SMEs ``partner`` should invite in ``track``, best first, with its pairing requirement.
 
-    Parameters are as for :func:`recommend_partners`, with the roles swapped
-    (``leads`` is the pool; ``filters`` apply to the leads; ``partners`` are the other
-    partners of the pool, for the text model).
+    Parameters are as for :func:`recommend_partners`, with the roles swapped (``leads`` is the
+    pool, with their applications where they applied; ``filters`` apply to the leads).
 
     Returns
     -------
     LeadInvitations
     """
     rule = rule_for(track, rules)
-    wanted = normalize_filters(filters)
+    passes = _passes(normalize_filters(filters), on)
+    weights = check_weights(weights) if weights is not None else load_weights(rule.key)
     cap = rule.capacity_for(partner.size_class)
-    everyone = _as_pairs(leads)
-    others, me = _with_own(partners, partner, partner_application)
-    table = eligibility_table(everyone, others, rule, on)
+    pool = _as_pairs(leads)
     result = LeadInvitations(partner, rule.key, min_leads=cap.min if cap else 0, max_leads=cap.max if cap else 0,
-                             reasons=table.partner_reasons[me])
+                             reasons=partner_reasons(rule, partner, on))
+    table = eligibility_table(pool, [(partner, partner_application)], rule, on)
+    ok = np.flatnonzero(table.pair_ok(np.arange(len(pool)), np.zeros(len(pool), np.int64))) if pool else []
     # Whether the partner can reach its minimum depends on the whole pool, not on k or the filters.
-    result.eligible_leads = int(table.pair_ok(np.arange(len(everyone)), np.full(len(everyone), me, np.int64)).sum())
-    if everyone and not result.reasons:
-        edges = candidate_edges(everyone, others, rule, on, k=1, weights=weights, text_method=text_method,
-                                table=table, partner_subset=[me])
-        passes = _passes(wanted, on)
-        edges = edges[np.array([passes(everyone[i][0]) for i in edges["lead_index"]], dtype=bool)]
-        edges = edges.sort_values(["score", "lead_brn"], ascending=[False, True]).head(k)
-        for rank, row in enumerate(edges.itertuples(index=False), start=1):
-            lead, app = everyone[row.lead_index]
-            expl = explain(lead, app, partner, partner_application, rule, on, weights, text_value=row.text)
-            result.recommendations.append(Recommendation(rank, lead, expl, app))
-    result.note_ko, result.note_en = _capacity_note(rule, partner, cap, result.eligible_leads)
+    result.eligible_leads = len(ok)
+    if len(ok) and not result.reasons:
+        rows = [pool[i] for i in ok]
+        own_text = firm_text(partner, partner_application)
+        model = _fitted(text_model, [own_text] + [firm_text(*row) for row in pool])
+        values = pair_components(rows, [(partner, partner_application)], rule, on, np.arange(len(rows)),
+                                 np.zeros(len(rows), np.int64))
+        values["text"] = text_values(model, own_text, [firm_text(*row) for row in rows])
+        scores = combine(values, weights)
+        for i in _ranked(rows, scores, k, passes):
+            lead, app = rows[i]
+            expl = explain(lead, app, partner, partner_application, rule, on, weights,
+                           text_value=float(values["text"][i]))
+            result.recommendations.append(Recommendation(len(result.recommendations) + 1, lead, expl, app,
+                                                         applied=lead.brn in applied))
+    result.note_ko, result.note_en = capacity_note(rule, partner, cap, result.eligible_leads)
     return result
 
 
-def _capacity_note(rule, partner, cap, found):
+def capacity_note(rule, partner, cap, found):
     """The partner's pairing requirement in words (Korean, English)."""
     if cap is None:
         return (f"{partner.size_class}는 {rule.name_ko} 과제의 협력기업이 될 수 없음",
@@ -300,164 +316,3 @@ def _capacity_note(rule, partner, cap, found):
         ko += f" (최소 {cap.min}곳 필요; 적격 후보 {found}곳뿐이라 참여 불가)"
         en += f" (needs at least {cap.min}; only {found} eligible candidates, so it cannot take part)"
     return ko, en
-
-
-# --- database helpers -----------------------------------------------------------------------
-
-
-def round_applications(session, round_row, **where):
-    """The round's application rows (firms and certificates loaded) matching ``where`` (column=value)."""
-    stmt = (select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id)
-            .options(selectinload(db.ApplicationRow.firm).selectinload(db.FirmRow.certificates)))
-    for name, value in where.items():
-        stmt = stmt.where(getattr(db.ApplicationRow, name) == value)
-    return list(session.scalars(stmt))
-
-
-def _all_firms(session):
-    stmt = select(db.FirmRow).options(selectinload(db.FirmRow.certificates)).order_by(db.FirmRow.id)
-    return [(db.firm_from_row(row), None) for row in session.scalars(stmt)]
-
-
-def recommend_for_brn(session, brn, track=None, k=10, as_partner=None, filters=None, round_name=None):
-    """Recommendations for the firm with 사업자등록번호 ``brn``, as plain dicts.
-
-    Parameters
-    ----------
-    session : sqlalchemy.orm.Session
-    brn : str
-        With or without dashes.
-    track : str, optional
-        Default: the track of the firm's application in the round, else the first
-        track in which the firm may take the role.
-    k : int
-    as_partner : bool, optional
-        False: partners for the firm as lead. True: leads the firm (as partner) should invite.
-        None (default): as the firm's own application in the round says (partner only when
-        it applied only as partner there), else lead.
-    filters : dict, optional
-        See :func:`normalize_filters` (applied to the recommended side, after scoring).
-    round_name : str, optional
-        Default: the latest round in which the firm has an application, else the latest
-        round; with no round at all, every firm is a candidate and rules are judged on
-        today's date.
-
-    Returns
-    -------
-    dict
-        ``firm``, ``role``, ``track``, ``track_name``, ``round``, ``on``, ``reasons`` (why the
-        firm itself may not take the role, as ``{code, ko, en}``), ``recommendations``
-        (list of :meth:`Recommendation.to_dict`), ``note_ko``/``note_en``, ``pool_size``; as a
-        partner also ``min_leads``, ``max_leads`` and ``eligible_leads``.
-
-    Raises
-    ------
-    NotFoundError
-        Unknown firm, round or track.
-    MatcherError
-        A malformed ``brn``; an unknown filter value; no ``track`` given and no track open
-        in the round.
-    """
-    try:
-        digits = parse_brn(brn)
-    except ValueError as exc:
-        raise MatcherError(f"{str(brn)!r} {exc}") from None
-    normalize_filters(filters)  # refuse a bad filter before any work
-    firm_row = db.get_firm(session, digits)
-    firm = db.firm_from_row(firm_row)
-    round_row = db.get_round(session, round_name) if round_name else _latest_round_of(session, firm_row)
-    rules = round_rules(round_row) if round_row else load_rules()
-    on = round_row.reference_date if round_row else date.today()
-    if as_partner is None:
-        as_partner = _default_role(session, round_row, firm_row, track) == "partner"
-    role, other = ("partner", "lead") if as_partner else ("lead", "partner")
-    own = _own_application(session, round_row, firm_row, role, track)
-    track = track or (own.track if own else _first_track(rules, firm, role, on, round_row))
-    rule = rule_for(track, rules)
-    base = {"firm": {"brn": firm.brn, "name": firm.name, "size_class": firm.size_class, "region": firm.region},
-            "role": role, "track": rule.key, "track_name": rule.label, "round": round_row.name if round_row else None,
-            "on": on.isoformat(), "pool_size": 0, "note_ko": "", "note_en": ""}
-    if round_row is not None and not rule.open:
-        return _closed_track(base, rule, firm, on, round_row, rules)
-    # Both sides of the round's pool, as round matching scores them (the text model is fitted on both).
-    pools = {other: _pool(session, round_row, rule.key, other), role: _side(session, round_row, rule.key, role)}
-    base["pool_size"] = len(pools[other])
-    own_app = db.application_from_row(own) if own else None
-    if as_partner:
-        res = recommend_leads(firm, rule, k, filters, leads=pools["lead"], rules=rules, on=on,
-                              partner_application=own_app, partners=pools["partner"])
-        recs, reasons = res.recommendations, res.reasons
-        base.update(note_ko=res.note_ko, note_en=res.note_en, min_leads=res.min_leads, max_leads=res.max_leads,
-                    eligible_leads=res.eligible_leads)
-    else:
-        reasons = lead_reasons(rule, firm, on)
-        recs = [] if reasons else recommend_partners(firm, rule, k, filters, partners=pools["partner"],
-                                                     rules=rules, on=on, lead_application=own_app,
-                                                     leads=pools["lead"])
-    base["reasons"] = [{"code": r.code, "ko": r.ko, "en": r.en} for r in reasons]
-    base["recommendations"] = [r.to_dict() for r in recs]
-    return base
-
-
-def _closed_track(base, rule, firm, on, round_row, rules):
-    """The answer for a track the round did not open: the reasons, and no pool at all."""
-    check = lead_reasons if base["role"] == "lead" else partner_reasons
-    open_keys = ", ".join(key for key in TRACKS if key in rules and rules[key].open) or "none"
-    base.update(note_ko=f"{rule.name_ko} 과제는 {round_row.name} 회차에 열리지 않음 (열린 과제: {open_keys})",
-                note_en=f"track {rule.key} ({rule.name_en}) is not open in round {round_row.name} "
-                        f"(open: {open_keys})",
-                reasons=[{"code": r.code, "ko": r.ko, "en": r.en} for r in check(rule, firm, on)],
-                recommendations=[])
-    return base
-
-
-def _latest_round_of(session, firm_row):
-    """The latest round in which the firm has an application, else :func:`db.latest_round`."""
-    stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
-            .where(db.ApplicationRow.firm_id == firm_row.id)
-            .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
-    return session.scalars(stmt).first() or db.latest_round(session)
-
-
-def _default_role(session, round_row, firm_row, track):
-    """"partner" when the firm applied in the round (for ``track``, if given) only as partner, else "lead"."""
-    if round_row is None:
-        return "lead"
-    where = {"firm_id": firm_row.id, **({"track": track} if track else {})}
-    roles = {app.role for app in round_applications(session, round_row, **where)}
-    return "partner" if roles == {"partner"} else "lead"
-
-
-def _own_application(session, round_row, firm_row, role, track):
-    if round_row is None:
-        return None
-    where = {"role": role, "firm_id": firm_row.id, **({"track": track} if track else {})}
-    apps = round_applications(session, round_row, **where)
-    return apps[0] if apps else None
-
-
-def _first_track(rules, firm, role, on, round_row):
-    """The first track where ``firm`` may take ``role``, else the first open one (to show why not)."""
-    check = lead_reasons if role == "lead" else partner_reasons
-    for key in TRACKS:
-        if key in rules and not check(rules[key], firm, on):
-            return key
-    for key in TRACKS:
-        if key in rules and rules[key].open:
-            return key
-    where = f"round {round_row.name}" if round_row is not None else "the track rules"
-    raise MatcherError(f"{where}: no open track for firm {format_brn(firm.brn)} ({firm.name}) as {role}; "
-                       "open a track for the round or name one")
-
-
-def _pool(session, round_row, track, role):
-    """The other side: the round's applications for the track, else every firm (without applications)."""
-    return _side(session, round_row, track, role) or _all_firms(session)
-
-
-def _side(session, round_row, track, role):
-    """The round's ``role`` applications for the track as (Firm, Application); [] without a round."""
-    if round_row is None:
-        return []
-    apps = round_applications(session, round_row, role=role, track=track)
-    return [(db.firm_from_row(a.firm), db.application_from_row(a)) for a in apps]

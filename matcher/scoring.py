@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from . import codes
 from .errors import ConfigError
 from .paths import DATA_DIR
 from .features import (capability_match, firm_text, g2b_match, ksic_match, lead_product_codes,
-                       noun_tokens, partner_product_codes, region_closeness, text_similarity)
+                       partner_product_codes, region_closeness, text_nouns, text_similarity)
 
 COMPONENTS = ("text", "product_code", "industry", "region", "capability")
 COMPONENT_NAMES = {
@@ -138,7 +138,9 @@ class Explanation:
 
     def to_dict(self):
         """A JSON-serialisable dict (the API's and the stored proposal's form)."""
-        out = asdict(self)
+        out = {"lead_brn": self.lead_brn, "partner_brn": self.partner_brn, "track": self.track, "score": self.score,
+               "components": [{"name": c.name, "value": c.value, "weight": c.weight, "contribution": c.contribution,
+                               "ko": c.ko, "en": c.en} for c in self.components]}  # asdict's deep copies cost
         for comp in out["components"]:
             comp["label_ko"], comp["label_en"] = COMPONENT_NAMES[comp["name"]]
         out["reasons_ko"] = self.reasons("ko")
@@ -228,7 +230,7 @@ def _region_reason(a, b, value):
 def _text_reason(lead_text, partner_text, value):
     if value <= 0:
         return ("", "")
-    lead_words, partner_words = noun_tokens([lead_text, partner_text])
+    lead_words, partner_words = text_nouns(lead_text), text_nouns(partner_text)
     shared = [w for w in dict.fromkeys(lead_words) if w in set(partner_words) and len(w) > 1][:3]
     if not shared:
         return (f"설명 유사도 {value:.2f}", f"descriptions similar ({value:.2f})")

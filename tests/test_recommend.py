@@ -13,7 +13,8 @@ from matcher import db
 from matcher.cli import main
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import Application, Certificate, Licence
-from matcher.recommend import recommend_for_brn, recommend_leads, recommend_partners
+from matcher.directory import recommend as recommend_for_brn
+from matcher.recommend import recommend_leads, recommend_partners
 from matcher.tracks import load_rules, pair_reasons
 
 REF = date(2026, 3, 19)
@@ -108,7 +109,10 @@ def test_recommend_for_brn_uses_the_round_and_application(db_url):
         top = res["recommendations"][0]["explanation"]
         assert "같은 물품분류 (46171610 감시카메라)" in top["reasons_ko"]
         inv = recommend_for_brn(s, "1208147521", as_partner=True)
-        assert inv["role"] == "partner" and inv["min_leads"] == 5 and inv["eligible_leads"] == 1
+        # the directory: the lead applicant and the 중기업 that could lead too (not an applicant)
+        assert inv["role"] == "partner" and inv["min_leads"] == 5 and inv["eligible_leads"] == 2
+        assert [r["brn"] for r in inv["recommendations"] if r["applied"]] == ["1078153660"]
+        inv = recommend_for_brn(s, "1208147521", as_partner=True, applicants_only=True)
         assert [r["brn"] for r in inv["recommendations"]] == ["1078153660"]
         closed = recommend_for_brn(s, "1078153660", track="innovation")
         assert closed["recommendations"] == [] and "track_closed" in [r["code"] for r in closed["reasons"]]
@@ -251,7 +255,11 @@ def _scores(res):
     return {r["brn"]: r["score"] for r in res["recommendations"]}
 
 
-def test_filters_only_remove_rows_and_scores_agree_with_round_matching(db_url):
+def _components(rec):
+    return {c["name"]: round(c["value"], 4) for c in rec["explanation"]["components"] if c["name"] != "text"}
+
+
+def test_filters_only_remove_rows_and_components_agree_with_round_matching(db_url):
     from matcher import rounds
     _seed_round(db_url)
     with db.transaction(db_url) as s:
@@ -262,14 +270,19 @@ def test_filters_only_remove_rows_and_scores_agree_with_round_matching(db_url):
             some = _scores(recommend_for_brn(s, _firm_brn(0), k=10, filters=filters))
             assert some and some == {brn: everyone[brn] for brn in some}, filters
         leads = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10)
-        seoul = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10, filters={"region": "대전"})
-        assert _scores(seoul) == _scores(leads) and len(_scores(leads)) == len(LEAD_TEXTS)
+        daejeon = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10, filters={"region": "대전"})
+        assert _scores(daejeon) == {b: v for b, v in _scores(leads).items() if b in _scores(daejeon)}
+        # the directory: the five lead applicants and the four other SME partners, which could lead too
+        assert len(_scores(leads)) == len(LEAD_TEXTS) + 4 and leads["applicants"] == len(LEAD_TEXTS)
         run_id = rounds.run_match(s, rounds.find_round(s, "R1").id, track="materials")
         proposals = s.get(db.MatchRunRow, run_id).proposals
         assert len(proposals) == len(LEAD_TEXTS)
         for p in proposals:
-            assert _scores(recommend_for_brn(s, p.lead.brn, k=10))[p.partner.brn] == round(p.score, 4)
-            assert _scores(recommend_for_brn(s, p.partner.brn, k=10, as_partner=True))[p.lead.brn] == round(p.score, 4)
+            # Round matching fits its own text model on the round; the directory uses the stored one,
+            # so only the other components must agree exactly.
+            rec = next(r for r in recommend_for_brn(s, p.lead.brn, k=10)["recommendations"] if r["brn"] == p.partner.brn)
+            stored = {c["name"]: round(c["value"], 4) for c in p.explanation["components"] if c["name"] != "text"}
+            assert _components(rec) == stored
 
 
 @pytest.mark.parametrize("filters, expected", [

@@ -186,11 +186,16 @@ def test_why_not_gives_the_rule_reasons(client, round_id):
     assert "대기업" in page and "혁신성장" in page
     by_name = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other=대기업 테크윈").get_data(as_text=True)
     assert "may not join" not in by_name and "대기업 테크윈" in by_name and "대기업" in by_name
-    assert client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other=협력").status_code == 404
+    ambiguous = client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other=협력")
+    assert ambiguous.status_code == 200  # several firms match: the candidates to pick from, not a 404
+    page = ambiguous.get_data(as_text=True)
+    assert "하나를 고르세요" in page and page.count('<li><a href="/firms/') >= 2
+    assert client.get(f"/firms/{make_brn(1)}/why-not?track=innovation&other=없는회사이름").status_code == 404
     data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(20)}").get_json()
     assert data["eligible"] is False and "partner_size" in {r["code"] for r in data["reasons"]}
     data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=materials&other={make_brn(11)}").get_json()
-    assert data == {"firm": make_brn(1), "other": make_brn(11), "eligible": True, "reasons": []}
+    assert {k: data[k] for k in ("firm", "other", "eligible", "reasons", "in_pool")} == {
+        "firm": make_brn(1), "other": make_brn(11), "eligible": True, "reasons": [], "in_pool": True}
     data = client.get(f"/api/v1/firms/{make_brn(1)}/why-not?track=convergence&other={make_brn(11)}").get_json()
     assert "track_closed" in {r["code"] for r in data["reasons"]}  # the round did not open 기술융합
 

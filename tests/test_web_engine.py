@@ -66,13 +66,19 @@ def test_recommendation_filters_and_api(client, round_id):
     assert [r["name"] for r in data["recommendations"]] == ["대기업 테크윈"]
     rec = data["recommendations"][0]
     assert abs(sum(c["contribution"] for c in rec["components"]) - rec["score"]) < 1e-3
-    data = client.get(f"/api/v1/firms/{make_brn(20)}/recommendations?track=materials&as_partner=1").get_json()
+    url = f"/api/v1/firms/{make_brn(20)}/recommendations?track=materials&as_partner=1"
+    data = client.get(url + "&applicants_only=1").get_json()
     assert len(data["recommendations"]) == 6 and "5" in data["note"]["ko"]
+    assert all(r["applied"] for r in data["recommendations"])
+    everyone = client.get(url).get_json()  # the directory: every firm that could lead, applicants marked
+    assert {r["brn"] for r in data["recommendations"]} < {r["brn"] for r in everyone["recommendations"]}
+    assert everyone["applicants"] == 6 and everyone["pool_size"] == len(everyone["recommendations"])
 
 
 def test_firm_page_starts_from_its_own_application(client, round_id):
     page = client.get(f"/firms/{make_brn(20)}").get_data(as_text=True)  # applied as partner in materials
-    assert "추천 주관기업" in page and page.count('class="result"') == 6
+    assert "추천 주관기업" in page and page.count('class="result"') == 9  # the directory of leads
+    assert page.count('class="badge applied"') == 6  # the round's lead applicants are marked
     assert 'class="result"' not in client.get(f"/firms/{make_brn(99)}").get_data(as_text=True)  # no application
 
 

@@ -13,19 +13,18 @@ from dataclasses import asdict
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from matcher import rounds
-from matcher.errors import MatcherError
+from matcher import directory, rounds
+from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import parse_brn
 from matcher.matching import DECISION_KINDS
 from matcher.recommend import normalize_filters
 from matcher.tracks import TRACKS
 
 from . import proposals as views
-from . import recommendations as recs
 from .auth import actor, authenticate, login_user, logout_user, staff_required
 from .jobs import start
 from .runs import job_json
-from .search import _firm_or_404, _page_round, _search_form, why_not
+from .search import filters_of, firm_or_404, page_round, search_form
 from .store import db_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -90,19 +89,33 @@ def round_overview(round_id):
 
 @bp.get("/firms/<brn>/recommendations")
 def recommendations(brn):
-    """Ranked partners (or, with ``as_partner=1``, leads) for a firm in a track, with explanations."""
+    """Ranked partners (or, with ``as_partner=1``, leads) from the track's directory, with explanations.
+
+    ``applicants_only=1`` keeps the round's applicants; ``product=`` the product a lead means to apply
+    for. An empty list comes with ``empty_reason`` (counts by reason code, and what would widen it).
+    """
     s = db_session()
-    firm = _firm_or_404(s, brn)
+    firm = firm_or_404(s, brn)
     form = _checked_form(request.args)
-    _page_round(s, firm, form)
-    result = recs.recommend(s, firm.brn, form)
+    page_round(s, firm, form)
+    try:
+        result = directory.recommend(s, firm.brn, track=form["track"], k=form["k"], as_partner=form["as_partner"],
+                                     filters=filters_of(form), round_name=form["round"] or None,
+                                     applicants_only=form["applicants_only"], product=form["product"])
+    except NotFoundError as exc:
+        abort(404, str(exc))
+    except MatcherError as exc:
+        abort(400, str(exc))
     return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"], round=form["round"] or None,
-                   reasons=result["reasons"], note=result["note"], recommendations=result["rows"])
+                   reasons=result["reasons"], note={"ko": result["note_ko"], "en": result["note_en"]},
+                   pool_size=result["pool_size"], applicants=result["applicants"],
+                   applicants_only=form["applicants_only"], product=result["product"] or None,
+                   empty_reason=result["empty_reason"], recommendations=result["recommendations"])
 
 
 @bp.get("/firms/<brn>/why-not")
 def why_not_api(brn):
-    """Every eligibility reason against the pair (firm, ``other``) in a track."""
+    """Every eligibility reason against the pair (firm, ``other``) in a track, and whether it is in the pool."""
     s = db_session()
     form = _checked_form(request.args)
     other_brn = request.args.get("other", "").strip()
@@ -112,10 +125,12 @@ def why_not_api(brn):
         parse_brn(other_brn)
     except ValueError as exc:
         abort(400, f"query parameter 'other' {other_brn!r}: 사업자등록번호 {exc}")
-    firm, other = _firm_or_404(s, brn), _firm_or_404(s, other_brn)
-    reasons = why_not(s, firm, other, form, _page_round(s, firm, form))
-    return jsonify(firm=firm.brn, other=other.brn, eligible=not reasons,
-                   reasons=[dict(code=r.code, ko=r.ko, en=r.en) for r in reasons])
+    firm, other = firm_or_404(s, brn), firm_or_404(s, other_brn)
+    page_round(s, firm, form)
+    why = directory.why_not(s, firm.brn, other.brn, form["track"], form["as_partner"], form["round"] or None,
+                            filters_of(form), form["applicants_only"], form["product"])
+    return jsonify(firm=firm.brn, other=other.brn, eligible=why["eligible"], reasons=why["reasons"],
+                   in_pool=why["in_pool"], applied=why.get("applied", False), pool_note=why["pool_note"])
 
 
 @bp.get("/rounds/<int:round_id>/runs")
@@ -279,7 +294,7 @@ def _checked_form(args):
         abort(400, "; ".join(problems))
     values = dict(args.items())
     values.update({"size_filter" if key == "size_class" else key: next(iter(v)) for key, v in wanted.items()})
-    return _search_form(values)
+    return search_form(values)
 
 
 def _json_body():

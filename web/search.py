@@ -1,4 +1,5 @@
-"""The SME side: find my firm (or describe one), ranked partners with explained scores, why-not, interest.
+"""The SME side: find my firm (or describe one), the directory of partners with explained scores,
+why-not, interest. Views parse the request, call :mod:`matcher.directory`, render.
 
 Nothing here needs a login. An unregistered firm is scored transiently and never stored.
 """
@@ -8,116 +9,119 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
 
-from matcher import db, eligibility
+from matcher import directory
 from matcher.codes import normalize_region
-from matcher.errors import NotFoundError
-from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm, parse_brn
+from matcher.errors import MatcherError, NotFoundError
+from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm
 from matcher.tracks import TRACKS
+from matcher.validate import parse_g2b, parse_ksic
 
-from . import recommendations as recs
 from .i18n import reason_text, t
 from .store import db_session
 
 bp = Blueprint("search", __name__)
 
-SEARCH_LIMIT = 50
-
 
 @bp.route("/")
 def index():
-    """Find a firm by 사업자등록번호 (straight to its page) or by name."""
+    """Find a firm by 사업자등록번호 (straight to its page) or by name, with a count and pages."""
     query = request.args.get("q", "").strip()
-    exact = _exact_firm(db_session(), query)
-    if exact is not None:
-        return redirect(url_for("search.firm", brn=exact.brn))
-    firms = find_firms(db_session(), query) if query else []
-    return render_template("search.html", query=query, firms=firms)
-
-
-def _exact_firm(session, query):
-    try:
-        return db.get_firm(session, parse_brn(query))
-    except (ValueError, NotFoundError):
-        return None
-
-
-def find_firms(session, query):
-    """Firms whose name contains ``query`` or whose 사업자등록번호 starts with it (at most 50)."""
-    digits = query.replace("-", "")
-    stmt = select(db.FirmRow).where(or_(db.FirmRow.name.contains(query, autoescape=True), db.FirmRow.brn.startswith(digits)
-                                        if digits.isdigit() else False))
-    return list(session.scalars(stmt.order_by(db.FirmRow.name).limit(SEARCH_LIMIT)))
+    found = directory.find_firms(db_session(), query, page=_int(request.args.get("page"), 1, 1, 10 ** 6))
+    if found.exact is not None:
+        return redirect(url_for("search.firm", brn=found.exact.brn))
+    return render_template("search.html", query=query, found=found)
 
 
 @bp.route("/tracks")
 def tracks():
     """The track rules (of the latest round, with its overrides) in the current language."""
     round_row = _round_or_none(db_session(), request.args.get("round", ""))
-    rules, _on = recs.round_rules_and_day(round_row)
+    rules, _on = directory.rules_and_day(round_row)
     return render_template("tracks.html", rules=rules, round=round_row)
 
 
 @bp.route("/firms/<brn>")
 def firm(brn):
-    """A firm and, once a track is chosen, its recommendations.
+    """A firm and, once a track is chosen, its recommendations from the directory of the track.
 
     The round control shows the round the results come from (the firm's own latest round unless one
     is chosen), and the links carry it.
     """
     session = db_session()
-    row = _firm_or_404(session, brn)
-    form = _search_form(request.args)
-    round_row = _page_round(session, row, form)
+    row = firm_or_404(session, brn)
+    form = search_form(request.args)
+    page_round(session, row, form)
     if not form["track"] and "track" not in request.args:
-        form.update(recs.own_application(session, row, round_row))
-    results = recs.recommend(session, row.brn, form) if form["track"] else None
+        form.update(directory.own_application(session, row, _round_or_none(session, form["round"])))
+    results = _recommend(session, row.brn, form) if form["track"] else None
     return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
+
+
+def _recommend(session, brn, form):
+    try:
+        return directory.recommend(session, brn, track=form["track"], k=form["k"], as_partner=form["as_partner"],
+                                   filters=filters_of(form), round_name=form["round"] or None,
+                                   applicants_only=form["applicants_only"], product=form["product"])
+    except NotFoundError as exc:
+        abort(404, str(exc))
+    except MatcherError as exc:
+        abort(400, str(exc))
 
 
 @bp.route("/firms/<brn>/partners/<other>")
 def partner(brn, other):
     """A recommended firm in detail: eligibility and the score explanation, as the ranked list scores it."""
     session = db_session()
-    me, them = _firm_or_404(session, brn), _firm_or_404(session, other)
-    form = _search_form(request.args)
-    round_row = _page_round(session, me, form)
-    reasons = why_not(session, me, them, form, round_row)
-    explanation = None if reasons else recs.pair_row(session, me.brn, them.brn, form)
+    me, them = firm_or_404(session, brn), firm_or_404(session, other)
+    form = search_form(request.args)
+    page_round(session, me, form)
+    why = _why_not(session, me.brn, them.brn, form)
+    explanation = None
+    if why["eligible"]:
+        explanation = directory.pair_detail(session, me.brn, them.brn, form["track"] or None, form["as_partner"],
+                                            form["round"] or None, form["product"])
     return render_template("partner.html", firm=me, partner=them, form=form, explanation=explanation,
-                           reasons=reasons, **_choices(session))
+                           reasons=why["reasons"], why=why, **_choices(session))
 
 
 @bp.route("/firms/<brn>/why-not")
 def why_not_view(brn):
-    """Every eligibility reason against a pair."""
+    """Every eligibility reason against a pair; an ambiguous name lists the firms to pick from."""
     session = db_session()
-    row = _firm_or_404(session, brn)
-    form = _search_form(request.args)
-    round_row = _page_round(session, row, form)
-    other = _other_firm(session, request.args.get("other", "").strip())
-    reasons = why_not(session, row, other, form, round_row) if other is not None else None
-    return render_template("why_not.html", firm=row, other=other, reasons=reasons, form=form,
-                           **_choices(session))
+    row = firm_or_404(session, brn)
+    form = search_form(request.args)
+    page_round(session, row, form)
+    why = _why_not(session, row.brn, request.args.get("other", "").strip(), form)
+    status = 404 if why["query"] and why["other"] is None and not why["candidates"] else 200
+    return render_template("why_not.html", firm=row, other=why["other"], reasons=why["reasons"], why=why,
+                           form=form, **_choices(session)), status
+
+
+def _why_not(session, brn, other, form):
+    try:
+        return directory.why_not(session, brn, other, form["track"] or None, form["as_partner"],
+                                 form["round"] or None, filters_of(form), form["applicants_only"], form["product"])
+    except MatcherError as exc:
+        abort(400, str(exc))
 
 
 @bp.route("/firms/<brn>/interest", methods=["POST"])
 def interest(brn):
-    """Record an SME's interest in a partner."""
+    """Record an SME's interest in a partner (refused with the round's reasons, the note kept)."""
     session = db_session()
-    lead = _firm_or_404(session, brn)
-    partner_row = _firm_or_404(session, request.form.get("partner", ""))
+    lead = firm_or_404(session, brn)
+    partner_row = firm_or_404(session, request.form.get("partner", ""))
     track = request.form.get("track", "")
     if track not in TRACKS:
         abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
     round_row = _round_or_none(session, request.form.get("round", ""))
     note = request.form.get("note", "")
-    problems = recs.interest_problems(session, round_row, lead, partner_row, track, note)
+    _row, problems = directory.express_interest(session, lead.brn, partner_row.brn, track,
+                                                round_row.name if round_row else None, note)
     for problem in problems:
         flash(f"{t('interest_refused')}: {reason_text(problem)}", "error")
     if not problems:
-        recs.record_interest(session, round_row, lead, partner_row, track, note)
         session.commit()
         flash(t("interest_sent"), "ok")
     return redirect(url_for("search.firm", brn=lead.brn, track=track, round=round_row.name if round_row else ""))
@@ -130,12 +134,13 @@ def describe():
     A form with mistakes comes back (status 400) with every field's error beside it and the values kept.
     """
     session = db_session()
-    form = _search_form(request.form if request.method == "POST" else request.args)
+    form = search_form(request.form if request.method == "POST" else request.args)
     results, firm_obj, errors = None, None, {}
     if request.method == "POST":
         firm_obj, errors = described_firm(request.form)
         if firm_obj is not None and form["track"]:
-            results = recs.recommend_described(session, firm_obj, form)
+            results = directory.recommend_described(session, firm_obj, form["track"], form["k"], filters_of(form),
+                                                    form["round"] or None, form["product"])
     return render_template("describe.html", form=form, results=results, described=firm_obj, errors=errors,
                            values=request.form, **_choices(session)), 400 if errors else 200
 
@@ -167,49 +172,42 @@ def described_firm(values):
         except ValueError:
             errors["firm_region"] = {"ko": f"지역 {region!r}는 17개 시도 중 하나가 아닙니다.",
                                      "en": f"region {region!r} is not one of the 17 시도."}
+    ksic, g2b = _codes(values, "ksic", parse_ksic, errors), _codes(values, "g2b", parse_g2b, errors)
     product = values.get("product", "").strip()
     if product and not (product.isdigit() and len(product) in (10, 16)):
         errors["product"] = {"ko": f"신청 물품 {product!r}는 숫자 10자리 또는 16자리여야 합니다.",
                              "en": f"product {product!r} must have 10 or 16 digits."}
     if errors:
         return None, errors
-    return Firm(
-        brn="0000000000", name=values.get("name", "").strip()[:200] or "(unnamed)", size_class=size,
-        region=region, founded=founded_date,
-        ksic_codes=_codes(values.get("ksic", "")), g2b_codes=_codes(values.get("g2b", "")),
-        description=values.get("description", "").strip()[:5000],
-    ), {}
+    return Firm(brn="0000000000", name=values.get("name", "").strip()[:200] or "(unnamed)", size_class=size,
+                region=region, founded=founded_date, ksic_codes=ksic, g2b_codes=g2b,
+                description=values.get("description", "").strip()[:5000]), {}
 
 
-def why_not(session, lead_row, partner_row, form, round_row):
-    """Every eligibility reason against the pair in the chosen track ([] when eligible).
-
-    Judged on ``round_row``'s reference date with its rule overrides, for the product the lead applied
-    for in that round (when it did).
-    """
-    rules, on = recs.round_rules_and_day(round_row)
-    if form["as_partner"]:
-        lead_row, partner_row = partner_row, lead_row
-    track = form["track"] or "materials"
-    product = form.get("product") or _applied_product(session, round_row, lead_row, track)
-    return eligibility.why_not(db.firm_from_row(lead_row), db.firm_from_row(partner_row), track, rules, on,
-                               product)
+_CODE_FIELDS = {"ksic": ("업종코드(KSIC)", "KSIC code", "5자리 숫자", "5 digits"),
+                "g2b": ("물품분류번호", "G2B code", "8자리 숫자", "8 digits")}
 
 
-def _applied_product(session, round_row, lead_row, track):
-    if round_row is None:
-        return ""
-    stmt = select(db.ApplicationRow.product_code).where(
-        db.ApplicationRow.round_id == round_row.id, db.ApplicationRow.firm_id == lead_row.id,
-        db.ApplicationRow.role == "lead", db.ApplicationRow.track == track)
-    return session.scalars(stmt).first() or ""
+def _codes(values, name, parse, errors):
+    """The codes of a describe field (``;`` or ``,`` separated), or [] with the error set beside it."""
+    text = values.get(name, "").replace(",", ";")
+    try:
+        return parse(text)
+    except (ValueError, LookupError) as exc:
+        ko, en, digits_ko, digits_en = _CODE_FIELDS[name]
+        errors[name] = {"ko": f"{ko} {text.strip()!r}: {digits_ko}의 올바른 코드여야 합니다 ({exc}).",
+                        "en": f"{en} {text.strip()!r} must be valid codes of {digits_en} ({exc})."}
+        return []
 
 
-def _codes(text):
-    return [c.strip() for c in text.replace(";", ",").split(",") if c.strip()]
+def filters_of(form):
+    """The recommendation filters of a search form (region, size class, certificate), or None."""
+    filters = {"region": form.get("region"), "size_class": form.get("size"), "certificate": form.get("certificate")}
+    return {k: v for k, v in filters.items() if v} or None
 
 
-def _search_form(values):
+def search_form(values):
+    """The search parameters of a page (unknown values fall back to defaults)."""
     track = values.get("track", "")
     return dict(
         track=track if track in TRACKS else "",
@@ -218,9 +216,15 @@ def _search_form(values):
         size=values.get("size_filter", "") if values.get("size_filter", "") in SIZE_CLASSES else "",
         certificate=values.get("certificate", "") if values.get("certificate", "") in CERTIFICATE_KINDS else "",
         as_partner=values.get("as_partner", "") in ("1", "on", "true"),
-        product=values.get("product", "").strip(),
+        applicants_only=values.get("applicants_only", "") in ("1", "on", "true"),
+        product=_product(values.get("product", "")),
         k=_int(values.get("k"), 10, 1, 50),
     )
+
+
+def _product(text):
+    text = "".join(str(text or "").split())
+    return text if text.isdigit() and len(text) in (10, 16) else ""
 
 
 def _int(text, default, low, high):
@@ -231,38 +235,22 @@ def _int(text, default, low, high):
 
 
 def _choices(session):
-    rounds = list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
-    return dict(tracks=TRACKS, rounds=rounds, sizes=SIZE_CLASSES, certificate_kinds=list(CERTIFICATE_KINDS),
-                regions=recs.region_names())
+    return dict(tracks=TRACKS, rounds=directory.list_rounds(session), sizes=SIZE_CLASSES,
+                certificate_kinds=list(CERTIFICATE_KINDS), regions=directory.region_names())
 
 
-def _other_firm(session, text):
-    """The firm a why-not question names: by 사업자등록번호, or by a name that matches one firm."""
-    if not text:
-        return None
-    found = _exact_firm(session, text)
-    if found is None:
-        matches = find_firms(session, text)
-        exact = [f for f in matches if f.name == text]
-        if len(exact) == 1 or len(matches) == 1:
-            return (exact or matches)[0]
-        abort(404, f"no single firm matches {text!r} ({len(matches)} found); give its 사업자등록번호")
-    return found
-
-
-def _firm_or_404(session, brn):
+def firm_or_404(session, brn):
+    """The stored firm for a 사업자등록번호 in the path (404 naming it when malformed or unknown)."""
     try:
-        return db.get_firm(session, parse_brn(brn))
-    except ValueError as exc:
-        abort(404, f"사업자등록번호 {brn!r} {exc}")
-    except NotFoundError as exc:
+        return directory.get_firm(session, brn)
+    except MatcherError as exc:
         abort(404, str(exc))
 
 
-def _page_round(session, firm_row, form):
-    """The round of a firm's page (see :func:`recs.resolve_round`); ``form["round"]`` is set to its name."""
+def page_round(session, firm_row, form):
+    """The round of a firm's page (:func:`matcher.directory.resolve_round`); ``form["round"]`` gets its name."""
     try:
-        round_row = recs.resolve_round(session, firm_row, form["round"])
+        round_row = directory.resolve_round(session, firm_row, form["round"])
     except NotFoundError as exc:
         abort(404, str(exc))
     form["round"] = round_row.name if round_row is not None else ""
@@ -270,9 +258,7 @@ def _page_round(session, firm_row, form):
 
 
 def _round_or_none(session, name):
-    if not name:
-        return db.latest_round(session)
     try:
-        return db.get_round(session, name)
+        return directory.round_named(session, name)
     except NotFoundError as exc:
         abort(404, str(exc))

@@ -1,0 +1,286 @@
+"""Benchmark: the SME directory — index build, and a lead's top 10 with explanations — at scale.
+
+For each size a synthetic directory is written to a SQLite file (firms with Korean product phrases
+from the shipped G2B classes, sizes, 시도 by firm share, certificates; one round with applications
+from 20 % of the firms), then a fresh subprocess builds the index (time, peak memory) and asks
+for the top 10 of random firms (as lead, and as partner), through the service, the web page and
+the JSON API (Flask test client). ``--baseline`` also times the pure path that fits TF-IDF over the
+pool on every query (what ``matcher recommend`` did before the index), for the ratio.
+``--load`` runs a bounded loopback load test of the recommendations page against ``python -m web``
+(waitress, 4 threads) on the demo database.
+
+Usage::
+
+    .venv/bin/python bench/bench_directory.py                          # 10k, 100k, 500k firms
+    .venv/bin/python bench/bench_directory.py --sizes 10000 --baseline
+    .venv/bin/python bench/bench_directory.py --load --port 5103       # demo database, 4 threads
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+REF = date(2026, 10, 1)
+TECH = ["AI", "IoT", "지능형", "스마트", "친환경", "고효율", "저전력", "자동화", "원격제어", "클라우드",
+        "빅데이터", "영상분석", "센서", "무선통신", "고강도", "경량", "방수", "내열", "정밀가공", "모듈형"]
+VERBS = ["제조", "개발", "생산", "설계", "납품", "유지보수", "시공", "가공", "조립", "공급"]
+SYLLABLES = list("가나다라마바사아자차카타파하한국대신동서남북성진영우태광명")
+KSIC_POOL = ["26421", "26429", "26511", "27192", "28111", "28903", "29131", "29199", "30399",
+             "31201", "32021", "33401", "58221", "62010", "63112", "71531", "72121", "41221", "42121"]
+SIZES = ["소상공인", "소기업", "중기업", "중견기업", "대기업"]
+TRACKS = ["innovation", "materials", "convergence"]
+CACHE = Path(tempfile.gettempdir()) / "matcher-bench-directory"
+
+
+def _brn(i):
+    from matcher.firms import brn_check_digit
+    first = f"{100 + i // 1_000_000:03d}{(i // 10000) % 100:02d}{i % 10000:04d}"
+    return first + str(brn_check_digit(first))
+
+
+def generate(n, path, seed=20261201):
+    """Write a synthetic directory of ``n`` firms (and one round with applications) to SQLite ``path``."""
+    from sqlalchemy import insert
+
+    from matcher import codes, db
+    rng = np.random.default_rng(seed)
+    table = codes.g2b_table()
+    classes = table[table["code"].str.len() == 8]
+    class_codes, class_names = list(classes["code"]), list(classes["name_ko"])
+    products = list(codes.sme_competition_products())
+    regions = list(codes.regions())
+    share = np.array([codes.regions()[r].firm_share for r in regions])
+    url = f"sqlite:///{path}"
+    engine = db.init_db(url)
+    theme = rng.integers(len(class_codes), size=n)
+    region = rng.choice(len(regions), size=n, p=share / share.sum())
+    size = rng.choice(5, size=n, p=[0.25, 0.4, 0.28, 0.05, 0.02])
+    firms, certs, apps = [], [], []
+    for i in range(n):
+        t = theme[i]
+        words = rng.choice(TECH, size=2, replace=False)
+        name = "".join(rng.choice(SYLLABLES, size=2)) + str(rng.choice(["테크", "산업", "전자", "에너지", "시스템"]))
+        firms.append(dict(id=i + 1, brn=_brn(i), name=f"주식회사 {name}" if i % 3 == 0 else name,
+                          size_class=SIZES[size[i]], region=regions[region[i]],
+                          founded=date(int(rng.integers(1995, 2025)), int(rng.integers(1, 13)), 1),
+                          ksic_codes=[str(rng.choice(KSIC_POOL))], g2b_codes=[class_codes[t]],
+                          description=f"{words[0]} {class_names[t]} {rng.choice(VERBS)}, {words[1]} 부품 {rng.choice(VERBS)}",
+                          licences=[], affiliate_group=f"G{i % 500}" if rng.random() < 0.02 else None))
+        r = rng.random()
+        if r < 0.3:
+            certs.append(dict(firm_id=i + 1, kind="direct_production", code=str(rng.choice(products)),
+                              valid_from=date(2024, 1, 1), valid_to=date(2027, 12, 31)))
+        if rng.random() < 0.25:
+            certs.append(dict(firm_id=i + 1, kind=str(rng.choice(["patent", "rnd_product", "materials_parts"])),
+                              code=class_codes[t], valid_from=date(2023, 1, 1), valid_to=date(2028, 12, 31)))
+    with engine.begin() as conn:
+        conn.execute(insert(db.RoundRow.__table__), [dict(id=1, name="벤치 1차", reference_date=REF,
+                                                          open_tracks=TRACKS, rule_overrides={})])
+        for start in range(0, n, 50_000):
+            conn.execute(insert(db.FirmRow.__table__), firms[start:start + 50_000])
+        if certs:
+            conn.execute(insert(db.CertificateRow.__table__), certs)
+        applicants = rng.choice(n, size=n // 5, replace=False)
+        for j, i in enumerate(applicants):
+            role = "lead" if rng.random() < 0.6 else "partner"
+            track = str(rng.choice(TRACKS))
+            product = str(rng.choice(products)) if role == "lead" and track == "innovation" else ""
+            apps.append(dict(round_id=1, firm_id=int(i) + 1, role=role, track=track, product_code=product,
+                             text=f"{rng.choice(TECH)} {class_names[theme[i]]} 협력", preferences=[]))
+        conn.execute(insert(db.ApplicationRow.__table__), apps)
+    db.dispose_engines()
+
+
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentiles(times):
+    ms = np.array(times) * 1000
+    return round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 95)), 1)
+
+
+def run_one(n, queries, baseline):
+    """In a child process: build the index of the size-``n`` directory and time queries; prints JSON."""
+    from sqlalchemy import select
+
+    from matcher import db, directory
+    path = CACHE / f"directory-{n}.sqlite"
+    url = f"sqlite:///{path}"
+    os.environ["DATABASE_URL"] = url
+    db.init_db(url)  # the newest migration
+    out = {"firms": n}
+    with db.transaction(url) as s:
+        start = time.perf_counter()
+        index, _ = directory.build_and_save(s)
+        out["build_s"] = round(time.perf_counter() - start, 1)
+        out["build_peak_mb"] = round(_peak_mb())
+        out["index_mb"] = round(directory.stored_info(s).size_bytes / 2 ** 20, 1)
+        out["applications"] = len(index.app_id)
+        rng = np.random.default_rng(7)
+        brns = [index.brn[i] for i in rng.choice(index.n_firms, size=queries, replace=False)]
+        directory.recommend(s, brns[0], k=10)  # warm up (Kiwi model for the text reasons)
+        lead_times, partner_times = [], []
+        for brn in brns:
+            for as_partner, bucket in ((False, lead_times), (True, partner_times)):
+                t = time.perf_counter()
+                directory.recommend(s, brn, track="materials", k=10, as_partner=as_partner)
+                bucket.append(time.perf_counter() - t)
+        out["lead_p50_ms"], out["lead_p95_ms"] = _percentiles(lead_times)
+        out["partner_p50_ms"], out["partner_p95_ms"] = _percentiles(partner_times)
+        out["query_peak_mb"] = round(_peak_mb())
+        if baseline:
+            out["baseline_s"] = round(_baseline(s, brns[:3]), 2)
+    out.update(_web_times(url, brns))
+    print(json.dumps(out), flush=True)
+
+
+def _baseline(session, brns):
+    """Seconds per query of the pure path fitting TF-IDF over the loaded pool (the old way), mean of ``brns``."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from matcher import db, directory
+    from matcher.recommend import recommend_partners
+    times = []
+    for brn in brns:
+        t = time.perf_counter()
+        rows = session.scalars(select(db.FirmRow).options(selectinload(db.FirmRow.certificates))).all()
+        pool = [(db.firm_from_row(r), None) for r in rows]
+        firm = db.firm_from_row(db.get_firm(session, brn))
+        rules, on = directory.rules_and_day(db.latest_round(session))
+        recommend_partners(firm, "materials", 10, partners=pool, rules=rules, on=on)
+        times.append(time.perf_counter() - t)
+        session.expunge_all()
+    return float(np.mean(times))
+
+
+def _web_times(url, brns):
+    from web import create_app
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+    client = app.test_client()
+    client.get(f"/firms/{brns[0]}?track=materials")
+    page, api = [], []
+    for brn in brns:
+        t = time.perf_counter()
+        assert client.get(f"/firms/{brn}?track=materials").status_code == 200
+        page.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        assert client.get(f"/api/v1/firms/{brn}/recommendations?track=materials").status_code == 200
+        api.append(time.perf_counter() - t)
+    (p50, p95), (a50, a95) = _percentiles(page), _percentiles(api)
+    return {"page_p50_ms": p50, "page_p95_ms": p95, "api_p50_ms": a50, "api_p95_ms": a95}
+
+
+def load_test(port, seconds, clients, database_url):
+    """Bounded loopback load test: ``clients`` threads request firms' recommendation pages for ``seconds``."""
+    from sqlalchemy import select
+
+    from matcher import db
+    with db.transaction(database_url) as s:
+        brns = [b for b, in s.execute(select(db.FirmRow.brn).join(db.ApplicationRow,
+                                                                   db.ApplicationRow.firm_id == db.FirmRow.id))]
+    env = dict(os.environ, DATABASE_URL=database_url, MATCHER_STAFF_PASSWORD="bench-password")
+    server = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port), "--threads", "4"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/tracks", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        urllib.request.urlopen(f"{base}/firms/{brns[0]}", timeout=60).read()  # warm: index, Kiwi
+        times, errors, lock = [], [], threading.Lock()
+        deadline = time.perf_counter() + seconds
+
+        def worker(seed):
+            rng = np.random.default_rng(seed)
+            while time.perf_counter() < deadline:
+                brn = brns[int(rng.integers(len(brns)))]
+                t = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(f"{base}/firms/{brn}", timeout=30) as response:
+                        response.read()
+                    with lock:
+                        times.append(time.perf_counter() - t)
+                except OSError as exc:
+                    with lock:
+                        errors.append(str(exc))
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+        p50, p95 = _percentiles(times)
+        return {"requests": len(times), "errors": len(errors), "seconds": round(elapsed, 1),
+                "req_per_s": round(len(times) / elapsed, 1), "p50_ms": p50, "p95_ms": p95, "clients": clients,
+                "server_threads": 4}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,500000")
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--load", action="store_true")
+    parser.add_argument("--port", type=int, default=5103)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args(argv)
+    if args.generate:
+        generate(args.generate, CACHE / f"directory-{args.generate}.sqlite")
+        return
+    if args.one:
+        run_one(args.one, args.queries, args.baseline)
+        return
+    if args.load:
+        print(json.dumps(load_test(args.port, args.seconds, args.clients, args.database_url)))
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        path = CACHE / f"directory-{n}.sqlite"
+        if not path.exists():
+            subprocess.run([sys.executable, __file__, "--generate", str(n)], check=True)
+        extra = ["--baseline"] if args.baseline else []
+        res = subprocess.run([sys.executable, __file__, "--one", str(n), "--queries", str(args.queries), *extra],
+                             check=True, capture_output=True, text=True)
+        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    head = ["firms", "applications", "build_s", "build_peak_mb", "index_mb", "lead_p50_ms", "lead_p95_ms",
+            "partner_p50_ms", "partner_p95_ms", "page_p95_ms", "api_p95_ms", "query_peak_mb"]
+    if args.baseline:
+        head.append("baseline_s")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---:|" * len(head))
+    for row in rows:
+        print("| " + " | ".join(f"{row.get(h, ''):,}" if isinstance(row.get(h), int) else str(row.get(h, ""))
+                                for h in head) + " |")
+
+
+if __name__ == "__main__":
+    main()

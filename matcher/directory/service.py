@@ -1,0 +1,725 @@
+"""The SME side's use cases: each one function taking a session and plain values.
+
+Find one's own firm, which round a firm's page uses, the directory of a track (every firm that
+could partner — or lead — by the track's rules and certificates on the round's reference date,
+round applicants marked), recommendations with explanations, every empty result explained with
+counts by reason, why-not, and expressing interest with the same checks the round applies.
+The web views and ``matcher recommend`` call these and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import codes, db, eligibility
+from ..errors import MatcherError, NotFoundError
+from ..firms import Application, format_brn, parse_brn
+from ..recommend import capacity_note, normalize_filters
+from ..scoring import explain, load_weights
+from ..tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
+from . import explain_empty
+from .index import (LEAD_CHECKS, PARTNER_CHECKS, asker_from_firm, asker_from_index, lead_failures, lead_scores,
+                    partner_failures, partner_scores, top_k, valid_certs)
+from .lookup import NameKeys, brn_digits, rank_names
+from .store import current_index
+
+NOTE_MAX = 500
+PER_PAGE = 20
+
+
+def _reason(r):
+    return {"code": r.code, "ko": r.ko, "en": r.en}
+
+
+# --- firms and rounds ------------------------------------------------------------------------------
+
+
+def get_firm(session, brn):
+    """The stored firm with 사업자등록번호 ``brn`` (any separators, full-width digits).
+
+    Raises
+    ------
+    MatcherError
+        A malformed number (its shape or check digit), naming it.
+    NotFoundError
+        No such firm.
+    """
+    digits = brn_digits(brn) or str(brn).strip()
+    try:
+        digits = parse_brn(digits)
+    except ValueError as exc:
+        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+    seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
+    row = seen.get(digits)
+    if row is None or row not in session:
+        row = seen[digits] = db.get_firm(session, digits)
+    return row
+
+
+@dataclass
+class Lookup:
+    """A page of firms found for a query, with the total count."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    firms: list = field(default_factory=list)
+    exact: object = None
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def find_firms(session, query, page=1, per_page=PER_PAGE):
+    """Firms matching ``query``: a 사업자등록번호 (any separators; a prefix lists its firms) or a name.
+
+    Names: company-form words (주식회사, (주), ㈜ …), spaces and punctuation ignored; exact,
+    prefix and substring matches first, then typo-tolerant ones (see :mod:`.lookup`).
+
+    Returns
+    -------
+    Lookup
+        ``exact`` is the firm when the query is its complete 사업자등록번호.
+    """
+    query = (query or "").strip()
+    page, per_page = max(1, int(page)), max(1, int(per_page))
+    if not query:
+        return Lookup(query, 0, page, per_page)
+    digits = brn_digits(query)
+    if digits is not None:
+        stmt = select(db.FirmRow).where(db.FirmRow.brn.startswith(digits)).order_by(db.FirmRow.brn)
+        rows = list(session.scalars(stmt))
+        exact = rows[0] if len(digits) == 10 and len(rows) == 1 else None
+        hits = [(row, "brn") for row in rows]
+    else:
+        index = current_index(session)
+        keys = _name_keys(index)
+        ranked = rank_names(query, keys)
+        ids = [int(index.firm_id[pos]) for pos, _kind, _score in ranked]
+        by_id = {}
+        chunk = ids[(page - 1) * per_page:page * per_page]
+        if chunk:
+            by_id = {r.id: r for r in session.scalars(select(db.FirmRow).where(db.FirmRow.id.in_(chunk)))}
+        hits = [(by_id.get(i), kind) for i, (_pos, kind, _score) in zip(ids, ranked)]
+        exact = None
+        rows = hits
+    total = len(hits)
+    shown = hits[(page - 1) * per_page:page * per_page]
+    return Lookup(query, total, page, per_page, [dict(firm=row, match=kind) for row, kind in shown if row is not None],
+                  exact)
+
+
+def _name_keys(index):
+    keys = getattr(index, "_name_keys", None)
+    if keys is None:
+        keys = NameKeys.of(list(index.name))
+        index._name_keys = keys
+    return keys
+
+
+def resolve_round(session, firm_row, name=None):
+    """The round a firm's page uses: the one named, else the latest round in which the firm applied,
+    else :func:`matcher.db.latest_round` (None when there is no round).
+
+    Raises
+    ------
+    NotFoundError
+        For an unknown round name.
+    """
+    if name:
+        return db.get_round(session, name)
+    stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
+            .where(db.ApplicationRow.firm_id == firm_row.id)
+            .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
+    return session.scalars(stmt).first() or db.latest_round(session)
+
+
+def list_rounds(session):
+    """Every round, newest first."""
+    return list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+
+
+def round_named(session, name=None):
+    """The round named (or numbered) ``name``, else the latest (None without rounds); NotFoundError if unknown."""
+    return db.get_round(session, name) if name else db.latest_round(session)
+
+
+def rules_and_day(round_row):
+    """The rules of ``round_row`` (its overrides; tracks it did not open are closed) and its reference date.
+
+    Without a round: the shipped rules, judged today.
+    """
+    if round_row is None:
+        return _shipped_rules(), date.today()
+    key = (round_row.id, json.dumps(round_row.rule_overrides or {}, sort_keys=True, ensure_ascii=False),
+           tuple(round_row.open_tracks or ()))
+    rules = _ROUND_RULES.get(key)
+    if rules is None:
+        rules = _ROUND_RULES[key] = round_rules(round_row)
+    return rules, round_row.reference_date
+
+
+_ROUND_RULES = {}
+
+
+@lru_cache(maxsize=1)
+def _shipped_rules():
+    return load_rules()
+
+
+def own_application(session, firm_row, round_row):
+    """``{"track", "as_partner"}`` of the firm's first application in the round ({} when it has none)."""
+    if round_row is None:
+        return {}
+    index = current_index(session)
+    rows = _own_rows(index, index.position(firm_row.id), round_row)
+    if not rows:
+        return {}
+    return dict(track=index.app_track[rows[0]], as_partner=bool(index.app_role[rows[0]] == 1))
+
+
+def round_applications(session, round_row, **where):
+    """The round's application rows (firms and certificates loaded) matching ``where`` (column=value)."""
+    stmt = (select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id)
+            .options(selectinload(db.ApplicationRow.firm).selectinload(db.FirmRow.certificates)))
+    for name, value in where.items():
+        stmt = stmt.where(getattr(db.ApplicationRow, name) == value)
+    return list(session.scalars(stmt))
+
+
+def _application(session, round_row, firm_row, role, track):
+    if round_row is None or firm_row is None:
+        return None
+    stmt = select(db.ApplicationRow).where(db.ApplicationRow.round_id == round_row.id,
+                                           db.ApplicationRow.firm_id == firm_row.id,
+                                           db.ApplicationRow.role == role, db.ApplicationRow.track == track)
+    return session.scalars(stmt).first()
+
+
+def _first_track(rules, firm, role, on, round_row):
+    """The first track where ``firm`` may take ``role``, else the first open one (to show why not)."""
+    check = lead_reasons if role == "lead" else partner_reasons
+    for key in TRACKS:
+        if key in rules and not check(rules[key], firm, on):
+            return key
+    for key in TRACKS:
+        if key in rules and rules[key].open:
+            return key
+    where = f"round {round_row.name}" if round_row is not None else "the track rules"
+    raise MatcherError(f"{where}: no open track for firm {format_brn(firm.brn)} ({firm.name}) as {role}; "
+                       "open a track for the round or name one")
+
+
+# --- the directory of a track --------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    """Everything one directory query is about, resolved once (firm, round, rules, role, track, asker)."""
+
+    firm_row: object
+    firm: object
+    round_row: object
+    rules: dict
+    on: date
+    role: str
+    rule: object
+    own: object
+    index: object = None
+    asker: object = None
+    product: str = ""
+
+
+def _query(session, brn, track=None, as_partner=None, round_name=None, product=""):
+    """Resolve firm, round, rules, role, track and the firm's own application (from the index's arrays)."""
+    firm_row = get_firm(session, brn)
+    firm = db.firm_from_row(firm_row)
+    round_row = resolve_round(session, firm_row, round_name)
+    rules, on = rules_and_day(round_row)
+    index = current_index(session)
+    pos = index.position(firm_row.id)
+    mine = _own_rows(index, pos, round_row)
+    if as_partner is None:
+        roles = {int(index.app_role[r]) for r in mine if track is None or index.app_track[r] == track}
+        as_partner = roles == {1}
+    role = "partner" if as_partner else "lead"
+    own_row = next((int(r) for r in mine if index.app_role[r] == (1 if as_partner else 0)
+                    and (track is None or index.app_track[r] == track)), None)
+    own = None
+    if own_row is not None:
+        own = Application(round_row.name, firm.brn, role, index.app_track[own_row],
+                          index.app_docs.product[own_row] or "", index.app_text[own_row] or "")
+    track = track or (own.track if own else _first_track(rules, firm, role, on, round_row))
+    rule = eligibility.rule_for(track, rules)
+    product = product or (own.product_code if own is not None and role == "lead" else "") or ""
+    q = Query(firm_row, firm, round_row, rules, on, role, rule, own, index=index, product=product)
+    q.own_row = own_row
+    return q
+
+
+def _own_rows(index, pos, round_row):
+    """Index rows of the firm's applications in the round, in application order."""
+    if round_row is None or pos < 0:
+        return []
+    return np.flatnonzero((index.app_firm == pos) & (index.app_round == round_row.id)).tolist()
+
+
+def _attach_index(session, q):
+    q.index = q.index or current_index(session)
+    pos = q.index.position(q.firm_row.id)
+    q.asker = asker_from_index(q.index, pos, getattr(q, "own_row", None),
+                               product=q.product if q.role == "lead" else "")
+    return q
+
+
+def _filter_mask(index, wanted, on_ord):
+    ok = np.ones(index.n_firms, dtype=bool)
+    if "region" in wanted:
+        ok &= np.isin(index.region, list(wanted["region"]))
+    if "size_class" in wanted:
+        from ..firms import SIZE_CLASSES
+        ok &= np.isin(index.size, [SIZE_CLASSES.index(s) for s in wanted["size_class"]])
+    if "certificate" in wanted:
+        certs = valid_certs(index, on_ord, wanted["certificate"])
+        held = np.zeros(index.n_firms, dtype=bool)
+        held[index.cert_firm[certs]] = True
+        ok &= held
+    return ok
+
+
+def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, round_name=None,
+              applicants_only=False, product=""):
+    """Recommendations for a stored firm from the whole directory of the track, as a plain dict.
+
+    Parameters
+    ----------
+    session : Session
+    brn : str
+        The firm's 사업자등록번호 (any separators).
+    track : str, optional
+        Default: the track of the firm's application in the round, else the first track in which
+        the firm may take the role.
+    k : int
+    as_partner : bool, optional
+        False: partners for the firm as lead; True: leads the firm (as partner) should invite;
+        None: as the firm applied in the round (partner only when it applied only as partner).
+    filters : dict, optional
+        See :func:`matcher.recommend.normalize_filters` (applied after scoring: they only remove rows).
+    round_name : str, optional
+        Default: the latest round the firm applied in, else the latest round; without any round the
+        rules are judged today.
+    applicants_only : bool
+        Only firms that applied in the round (on the other side, in the track).
+    product : str, optional
+        The product a lead means to apply for (default: the one it applied for), which decides the
+        certificate a 혁신성장 partner must hold.
+
+    Returns
+    -------
+    dict
+        ``firm``, ``role``, ``track``, ``track_name``, ``round``, ``on``, ``product``, ``reasons``
+        (why the firm itself may not take the role), ``recommendations`` (each with ``applied`` and
+        ``interest``: whether the round would take an interest request, and why not), ``pool_size``
+        (the directory: every firm that could pair with it), ``applicants`` (how many of those
+        applied in the round), ``note_ko``/``note_en``, ``empty_reason`` (None, or counts by reason
+        code and what would widen the search); as a partner also ``min_leads``, ``max_leads``,
+        ``eligible_leads``.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown firm, round or track.
+    MatcherError
+        A malformed ``brn``, an unknown filter value, no open track.
+    """
+    wanted = normalize_filters(filters)
+    q = _query(session, brn, track, as_partner, round_name, product)
+    base = {"firm": {"brn": q.firm.brn, "name": q.firm.name, "size_class": q.firm.size_class,
+                     "region": q.firm.region},
+            "role": q.role, "track": q.rule.key, "track_name": q.rule.label,
+            "round": q.round_row.name if q.round_row else None, "on": q.on.isoformat(), "product": q.product,
+            "pool_size": 0, "applicants": 0, "note_ko": "", "note_en": "", "recommendations": [],
+            "applicants_only": bool(applicants_only), "empty_reason": None}
+    if q.round_row is not None and not q.rule.open:
+        return _closed_track(base, q)
+    _attach_index(session, q)
+    if q.role == "lead":
+        _recommend_partners(session, q, base, k, wanted, applicants_only)
+    else:
+        _recommend_leads(session, q, base, k, wanted, applicants_only)
+    return base
+
+
+def _closed_track(base, q):
+    check = lead_reasons if q.role == "lead" else partner_reasons
+    open_keys = ", ".join(key for key in TRACKS if key in q.rules and q.rules[key].open) or "none"
+    ko = f"{q.rule.name_ko} 과제는 {q.round_row.name} 회차에 열리지 않음 (열린 과제: {open_keys})"
+    en = f"track {q.rule.key} ({q.rule.name_en}) is not open in round {q.round_row.name} (open: {open_keys})"
+    base.update(note_ko=ko, note_en=en, reasons=[_reason(r) for r in check(q.rule, q.firm, q.on)])
+    base["empty_reason"] = {"code": "track_closed", "ko": ko, "en": en, "population": 0, "counts": {},
+                            "widen": explain_empty.other_tracks(q, None)}
+    return base
+
+
+def _side_apps(q, role):
+    """Firm position → application row of the round's ``role`` applications in the track (-1: none)."""
+    app_of = np.full(q.index.n_firms, -1, dtype=np.int64)
+    if q.round_row is not None:
+        firms, rows = q.index.applications(q.round_row.id, q.rule.key, role)
+        app_of[firms] = rows
+    return app_of
+
+
+def _recommend_partners(session, q, base, k, wanted, applicants_only):
+    reasons = lead_reasons(q.rule, q.firm, q.on)
+    base["reasons"] = [_reason(r) for r in reasons]
+    on_ord = q.on.toordinal()
+    fails = partner_failures(q.index, q.rule, on_ord, q.product, q.asker)
+    app_of = _side_apps(q, "partner")
+    eligible = fails < 0
+    base["pool_size"] = int(eligible.sum())
+    base["applicants"] = int((eligible & (app_of >= 0)).sum())
+    if reasons:
+        base["empty_reason"] = explain_empty.self_reasons(q, reasons)
+        return
+    shown = eligible & _filter_mask(q.index, wanted, on_ord)
+    if applicants_only:
+        shown &= app_of >= 0
+    rows = np.flatnonzero(shown)
+    weights = load_weights(q.rule.key)
+    values = partner_scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
+    best = top_k(values["score"], q.index.brn[rows], k)
+    base["recommendations"] = _explained(session, q, rows[best], app_of[rows[best]], values["text"][best],
+                                         weights, lead_side=False)
+    if not base["recommendations"]:
+        base["empty_reason"] = explain_empty.partners(q, fails, app_of, eligible, shown, applicants_only, wanted)
+
+
+def _recommend_leads(session, q, base, k, wanted, applicants_only):
+    cap = q.rule.capacity_for(q.firm.size_class)
+    reasons = partner_reasons(q.rule, q.firm, q.on)
+    base.update(reasons=[_reason(r) for r in reasons], min_leads=cap.min if cap else 0,
+                max_leads=cap.max if cap else 0)
+    on_ord = q.on.toordinal()
+    app_of = _side_apps(q, "lead")
+    products = np.array([""] * q.index.n_firms, dtype=object)
+    has = app_of >= 0
+    products[has] = q.index.app_docs.product[app_of[has]]
+    fails = lead_failures(q.index, q.rule, on_ord, products, q.asker, q.asker.certs)
+    eligible = fails < 0
+    base["pool_size"] = base["eligible_leads"] = int(eligible.sum())
+    base["applicants"] = int((eligible & has).sum())
+    base["note_ko"], base["note_en"] = capacity_note(q.rule, q.firm, cap, base["eligible_leads"])
+    if reasons:
+        base["empty_reason"] = explain_empty.self_reasons(q, reasons)
+        return
+    shown = eligible & _filter_mask(q.index, wanted, on_ord)
+    if applicants_only:
+        shown &= has
+    rows = np.flatnonzero(shown)
+    weights = load_weights(q.rule.key)
+    values = lead_scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
+    best = top_k(values["score"], q.index.brn[rows], k)
+    base["recommendations"] = _explained(session, q, rows[best], app_of[rows[best]], values["text"][best],
+                                         weights, lead_side=True)
+    if not base["recommendations"]:
+        base["empty_reason"] = explain_empty.leads(q, fails, app_of, eligible, shown, applicants_only, wanted)
+
+
+def _load_firms(session, firm_ids):
+    stmt = select(db.FirmRow).where(db.FirmRow.id.in_([int(i) for i in firm_ids])).options(
+        selectinload(db.FirmRow.certificates))
+    return {row.id: row for row in session.scalars(stmt)}
+
+
+def _index_application(q, firm, app_row, role):
+    """The round application of ``firm`` at index row ``app_row``, as the index holds it."""
+    index = q.index
+    return Application(q.round_row.name, firm.brn, role, q.rule.key, index.app_docs.product[app_row] or "",
+                       index.app_text[app_row] or "")
+
+
+def _explained(session, q, positions, app_rows, texts, weights, lead_side):
+    """The recommendations at index ``positions`` as dicts, each with its explanation and interest check."""
+    index = q.index
+    rows = _load_firms(session, index.firm_id[positions])
+    own_app = q.own
+    if own_app is not None and q.role == "lead" and q.product and q.product != own_app.product_code:
+        own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
+    elif own_app is None and q.product and q.role == "lead":
+        own_app = Application("", q.firm.brn, "lead", q.rule.key, q.product, "")
+    out = []
+    for rank, (pos, app_row, text) in enumerate(zip(positions, app_rows, texts), start=1):
+        row = rows[int(index.firm_id[pos])]
+        other = db.firm_from_row(row)
+        app = _index_application(q, other, app_row, "lead" if lead_side else "partner") if app_row >= 0 else None
+        if lead_side:
+            expl = explain(other, app, q.firm, own_app, q.rule, q.on, weights, text_value=float(text))
+        else:
+            expl = explain(q.firm, own_app, other, app, q.rule, q.on, weights, text_value=float(text))
+        item = {"rank": rank, "brn": other.brn, "brn_display": format_brn(other.brn), "name": other.name,
+                "size_class": other.size_class, "region": other.region, "score": round(expl.score, 4),
+                "product_code": app.product_code if app else "", "applied": app is not None,
+                "explanation": expl.to_dict()}
+        explanation = item["explanation"]
+        item["components"] = explanation["components"]
+        item["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(explanation["reasons_ko"], explanation["reasons_en"])]
+        item["applied_label"] = _applied_label(q, app)
+        item["interest"] = _interest_offer(q, app) if not lead_side else None
+        out.append(item)
+    return out
+
+
+def _applied_label(q, app):
+    if app is None:
+        return None
+    side_ko = "협력기업" if app.role == "partner" else "주관기업"
+    return {"ko": f"{q.round_row.name}에 {side_ko}로 신청", "en": f"applied in {q.round_row.name} as {app.role}"}
+
+
+def _interest_offer(q, partner_app):
+    """Whether the round would take this lead's interest in the partner (the pair is eligible already)."""
+    problems = []
+    if q.round_row is None:
+        problems.append({"ko": "열린 회차가 없습니다.", "en": "there is no round to apply in."})
+    else:
+        if q.own is None or q.own.role != "lead":
+            problems.append({"ko": f"{q.round_row.name} 회차 {q.rule.name_ko} 과제에 주관기업으로 신청하면 관심 표시를 할 수 있습니다.",
+                             "en": f"apply as lead in {q.rule.name_en} in {q.round_row.name} to express interest."})
+        if partner_app is None:
+            problems.append({"ko": "이 기업은 이번 회차에 협력기업으로 신청하지 않았습니다 (직접 연락하세요).",
+                             "en": "this firm has not applied as partner in this round (contact it directly)."})
+    return {"ok": not problems, "problems": problems}
+
+
+# --- one pair ------------------------------------------------------------------------------------------
+
+
+def pair_detail(session, brn, other_brn, track=None, as_partner=None, round_name=None, product=""):
+    """The score explanation of one pair exactly as the ranked list scores it (None when not eligible).
+
+    The same round, role, track, product and text vectors as :func:`recommend`; one pair is scored
+    instead of the whole directory.
+    """
+    q = _attach_index(session, _query(session, brn, track, as_partner, round_name, product))
+    other = get_firm(session, other_brn)
+    why = why_not(session, brn, other.brn, q.rule.key, q.role == "partner", round_name, product=product)
+    if why["reasons"]:
+        return None
+    pos = q.index.position(other.id)
+    if pos < 0:
+        return None
+    role = "lead" if q.role == "partner" else "partner"
+    app_row = _side_apps(q, role)[pos]
+    weights = load_weights(q.rule.key)
+    scores = lead_scores if q.role == "partner" else partner_scores
+    values = scores(q.index, q.asker, q.rule, q.on.toordinal(), weights, np.array([pos]), np.array([app_row]))
+    return _explained(session, q, np.array([pos]), np.array([app_row]), values["text"], weights,
+                      lead_side=q.role == "partner")[0]
+
+
+def why_not(session, brn, other, track=None, as_partner=False, round_name=None, filters=None,
+            applicants_only=False, product=""):
+    """Every reason against the pair, and whether the other firm is in the pool the list shows.
+
+    Parameters
+    ----------
+    other : str
+        The other firm: a 사업자등록번호 or a name (an ambiguous name gives the candidates).
+
+    Returns
+    -------
+    dict
+        ``other`` (the firm row or None), ``candidates`` (firm rows, when ``other`` names several or
+        none exactly), ``reasons`` (``{code, ko, en}``; [] when the rules allow the pair), ``eligible``,
+        ``in_pool`` (shown by the list with these filters), ``pool_note`` (``{ko, en}`` when eligible but
+        not shown: not an applicant of the round, or outside the filters), ``track``, ``round``.
+    """
+    me = get_firm(session, brn)
+    found = _other_firm(session, other)
+    out = {"other": found.get("firm"), "candidates": found.get("candidates", []), "reasons": [], "eligible": False,
+           "in_pool": False, "pool_note": None, "track": track, "round": None, "query": other}
+    if out["other"] is None:
+        return out
+    round_row = resolve_round(session, me, round_name)
+    rules, on = rules_and_day(round_row)
+    key = track or own_application(session, me, round_row).get("track") or "materials"
+    rule = eligibility.rule_for(key, rules)
+    lead_row, partner_row = (out["other"], me) if as_partner else (me, out["other"])
+    lead_app = _application(session, round_row, lead_row, "lead", rule.key)
+    code = product or (lead_app.product_code if lead_app is not None else "")
+    reasons = eligibility.why_not(db.firm_from_row(lead_row), db.firm_from_row(partner_row), rule, rules, on, code)
+    out.update(reasons=[_reason(r) for r in reasons], eligible=not reasons, track=rule.key,
+               round=round_row.name if round_row else None)
+    if reasons:
+        return out
+    other_role = "lead" if as_partner else "partner"
+    applied = _application(session, round_row, out["other"], other_role, rule.key) is not None
+    wanted = normalize_filters(filters)
+    outside = [key for key, values in wanted.items() if not _passes_one(out["other"], key, values, on)]
+    name = out["other"].name
+    if applicants_only and not applied:
+        side_ko = "주관기업" if other_role == "lead" else "협력기업"
+        out["pool_note"] = {"ko": f"{name}은(는) 자격이 있지만 {round_row.name if round_row else ''} 회차 "
+                                  f"{rule.name_ko} 과제에 {side_ko}로 신청하지 않아 '신청 기업만' 목록에 없습니다.",
+                            "en": f"{name} is eligible but did not apply as {other_role} in {rule.name_en} in "
+                                  f"{round_row.name if round_row else 'the round'}, so the applicants-only list "
+                                  "leaves it out."}
+    elif outside:
+        out["pool_note"] = {"ko": f"{name}은(는) 자격이 있지만 선택한 조건({', '.join(outside)}) 밖이라 목록에 없습니다.",
+                            "en": f"{name} is eligible but outside the filters ({', '.join(outside)})."}
+    else:
+        out["in_pool"] = True
+        if not applied and round_row is not None:
+            side_ko = "주관기업" if other_role == "lead" else "협력기업"
+            out["pool_note"] = {"ko": f"{name}은(는) 자격이 있고 디렉터리 목록에 있지만 {round_row.name} 회차에 "
+                                      f"{side_ko}로 신청하지는 않았습니다.",
+                                "en": f"{name} is eligible and in the directory, but has not applied as "
+                                      f"{other_role} in {round_row.name}."}
+    out["applied"] = applied
+    return out
+
+
+def _passes_one(firm_row, key, values, on):
+    if key == "region":
+        return firm_row.region in values
+    if key == "size_class":
+        return firm_row.size_class in values
+    return any(c.kind in values and (c.valid_from is None or c.valid_from <= on)
+               and (c.valid_to is None or on <= c.valid_to) for c in firm_row.certificates)
+
+
+def _other_firm(session, text):
+    """``{"firm": row}`` for a 사업자등록번호 or a name matching one firm, else ``{"candidates": [...]}``."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    digits = brn_digits(text)
+    if digits is not None and len(digits) == 10:
+        try:
+            return {"firm": get_firm(session, digits)}
+        except NotFoundError:
+            return {"candidates": []}
+    found = find_firms(session, text, per_page=20)
+    firms = [hit["firm"] for hit in found.firms]
+    exact = [hit["firm"] for hit in found.firms if hit["match"] in ("exact", "brn")]
+    if len(exact) == 1:
+        return {"firm": exact[0]}
+    if found.total == 1 and firms:
+        return {"firm": firms[0]}
+    return {"candidates": firms}
+
+
+# --- interest --------------------------------------------------------------------------------------------
+
+
+def interest_problems(session, round_row, lead, partner, track, note):
+    """Why an SME's interest request cannot be recorded, as ``{"ko", "en"}`` ([] when it can).
+
+    The two firms differ, the track is open in the round, the lead applied as lead in that track (and
+    the partner as partner, when the round has partner applications there), the pair is eligible and
+    the note has at most :data:`NOTE_MAX` characters.
+    """
+    problems = []
+    if len((note or "").strip()) > NOTE_MAX:
+        problems.append({"ko": f"메모는 {NOTE_MAX}자까지 쓸 수 있습니다 ({len(note.strip())}자).",
+                         "en": f"the note may have at most {NOTE_MAX} characters (it has {len(note.strip())})."})
+    if lead.id == partner.id:
+        return problems + [{"ko": f"{lead.name}: 자기 자신과는 짝이 될 수 없습니다.",
+                            "en": f"{lead.name} cannot pair with itself."}]
+    rules, on = rules_and_day(round_row)
+    rule = rules.get(track)
+    where_ko, where_en = (f"{round_row.name} 회차", f"round {round_row.name}") if round_row else ("", "the rules")
+    if rule is None or not rule.open:
+        open_keys = ", ".join(key for key, r in rules.items() if r.open) or "-"
+        return problems + [{"ko": f"{where_ko}에 {track} 과제가 열려 있지 않습니다 (열린 과제: {open_keys}).",
+                            "en": f"track {track} is not open in {where_en} (open: {open_keys})."}]
+    lead_app = _application(session, round_row, lead, "lead", track)
+    if round_row is not None and lead_app is None:
+        problems.append({"ko": f"{lead.name}은(는) {where_ko} {rule.name_ko} 과제에 주관기업으로 신청하지 않았습니다.",
+                         "en": f"{lead.name} has no lead application in {rule.name_en} in {where_en}."})
+    if round_row is not None and _application(session, round_row, partner, "partner", track) is None:
+        problems.append({"ko": f"{partner.name}은(는) {where_ko} {rule.name_ko} 과제에 협력기업으로 신청하지 않았습니다.",
+                         "en": f"{partner.name} has no partner application in {rule.name_en} in {where_en}."})
+    product = lead_app.product_code if lead_app is not None else ""
+    reasons = eligibility.why_not(db.firm_from_row(lead), db.firm_from_row(partner), rule, rules, on, product)
+    return problems + [_reason(r) for r in reasons]
+
+
+def express_interest(session, lead_brn, partner_brn, track, round_name=None, note=""):
+    """Record (or refresh) an SME's request to pair with a partner, after :func:`interest_problems`.
+
+    Staff see it, and the partner joins the lead's stated preferences in the round (the stable
+    mode reads them). Nothing is written when a check fails.
+
+    Returns
+    -------
+    (InterestRow or None, list of dict)
+        The row, or None and the problems (``{"ko", "en"}``).
+    """
+    lead, partner = get_firm(session, lead_brn), get_firm(session, partner_brn)
+    if track not in TRACKS:
+        return None, [{"ko": f"과제 {track!r}는 {', '.join(TRACKS)} 중 하나가 아닙니다.",
+                       "en": f"track {track!r} is not one of {', '.join(TRACKS)}."}]
+    round_row = round_named(session, round_name)
+    problems = interest_problems(session, round_row, lead, partner, track, note)
+    if problems:
+        return None, problems
+    stmt = select(db.InterestRow).where(
+        db.InterestRow.round_id == (round_row.id if round_row else None), db.InterestRow.lead_id == lead.id,
+        db.InterestRow.partner_id == partner.id, db.InterestRow.track == track)
+    row = session.scalars(stmt).first()
+    if row is None:
+        row = db.InterestRow(round_id=round_row.id if round_row else None, lead_id=lead.id,
+                             partner_id=partner.id, track=track)
+        session.add(row)
+    row.note = (note or "").strip()[:NOTE_MAX]
+    application = _application(session, round_row, lead, "lead", track)
+    if application is not None and partner.brn not in (application.preferences or []):
+        application.preferences = [*(application.preferences or []), partner.brn]  # new list: JSON change seen
+    db.audit(session, f"firm:{lead.brn}", "interest.create", lead=lead.brn, partner=partner.brn, track=track,
+             round=round_row.name if round_row else None)
+    return row, []
+
+
+# --- a described firm (not stored) ---------------------------------------------------------------------------
+
+
+def recommend_described(session, firm, track, k=10, filters=None, round_name=None, product=""):
+    """Ranked partners from the directory for a firm described on a form (scored transiently, not stored)."""
+    wanted = normalize_filters(filters)
+    round_row = round_named(session, round_name)
+    rules, on = rules_and_day(round_row)
+    rule = eligibility.rule_for(track, rules)
+    base = {"firm": {"brn": firm.brn, "name": firm.name, "size_class": firm.size_class, "region": firm.region},
+            "role": "lead", "track": rule.key, "track_name": rule.label, "round": round_row.name if round_row else None,
+            "on": on.isoformat(), "product": product, "pool_size": 0, "applicants": 0, "note_ko": "", "note_en": "",
+            "recommendations": [], "applicants_only": False, "empty_reason": None}
+    q = Query(None, firm, round_row, rules, on, "lead", rule, None, product=product)
+    if round_row is not None and not rule.open:
+        return _closed_track(base, q)
+    q.index = current_index(session)
+    q.asker = asker_from_firm(q.index, firm, product)
+    _recommend_partners(session, q, base, k, wanted, False)
+    for item in base["recommendations"]:
+        item["interest"] = None
+    return base
+
+
+def region_names():
+    """The 17 시도 short names, in the order of ``data/regions.csv``."""
+    return tuple(codes.regions())
+
+
+__all__ = ["list_rounds", "round_named", "get_firm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
+           "round_applications", "recommend", "recommend_described", "pair_detail", "why_not",
+           "interest_problems", "express_interest", "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]

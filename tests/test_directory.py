@@ -1,0 +1,410 @@
+"""The SME directory: lookup, the whole directory with applicants marked, explained empty results,
+why-not, interest offers, the stored index in step with imports, and the index against the pure path."""
+
+import io
+import os
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from matcher import db, directory, importer
+from matcher.cli import main
+from matcher.directory import store
+from matcher.directory.index import partner_failures, lead_failures, asker_from_index
+from matcher.firms import Certificate, brn_check_digit
+from matcher.recommend import recommend_leads, recommend_partners
+from matcher.tracks import lead_reasons, load_rules, pair_reasons, partner_reasons
+
+REF = date(2026, 3, 19)
+CHUNGGA = "2088107080"
+
+
+def brn(n, kind="81"):
+    first = f"{300 + n % 600:03d}{kind}{n:04d}"
+    return first + str(brn_check_digit(first))
+
+
+def _firm(n, name, size="소기업", region="대전", certs=(), **extra):
+    row = db.FirmRow(brn=extra.pop("brn", None) or brn(n), name=name, size_class=size, region=region,
+                     founded=extra.pop("founded", date(2015, 1, 1)), ksic_codes=extra.pop("ksic", ["26421"]),
+                     g2b_codes=extra.pop("g2b", ["46171610"]), description=extra.pop("description", ""),
+                     licences=extra.pop("licences", []), **extra)
+    for kind, code, *valid in certs:
+        start, end = valid or (date(2024, 1, 1), date(2027, 12, 31))
+        row.certificates.append(db.CertificateRow(kind=kind, code=code, valid_from=start, valid_to=end))
+    return row
+
+
+@pytest.fixture
+def names_db(db_url):
+    """Firms whose names a new user would type in many ways (the issue's 청가에너지 and its neighbours)."""
+    with db.transaction(db_url) as s:
+        s.add_all([_firm(0, "주식회사 청가에너지", brn=CHUNGGA, description="드론 비행 제어기"),
+                   _firm(1, "주식회사 청가전자"), _firm(2, "(주)청가메카"), _firm(3, "㈜청다에너지"),
+                   _firm(4, "정태에너지"), *[_firm(10 + i, f"가나다산업 {i}") for i in range(45)]])
+    return db_url
+
+
+@pytest.mark.parametrize("query", ["208-81-07080", "208 81 07080", "2088107080", "２０８－８１－０７０８０",
+                                   " 208.81.07080 "])
+def test_a_brn_in_any_spelling_finds_the_firm(names_db, query):
+    with db.transaction(names_db) as s:
+        found = directory.find_firms(s, query)
+        assert found.exact is not None and found.exact.brn == CHUNGGA
+
+
+@pytest.mark.parametrize("query", ["청가 에너지", "청가에너쥐", "(주)청가", "Chungga Energy", "㈜청가에너지",
+                                   "주식회사청가에너지"])
+def test_names_typed_as_a_new_user_would_find_the_firm(names_db, query):
+    with db.transaction(names_db) as s:
+        found = directory.find_firms(s, query)
+        names = [hit["firm"].name for hit in found.firms]
+        assert "주식회사 청가에너지" in names[:3], (query, names)
+        if query != "(주)청가":  # 청가 alone is a prefix of three firms
+            assert names[0] == "주식회사 청가에너지", (query, names)
+
+
+def test_results_are_counted_and_paged(names_db):
+    with db.transaction(names_db) as s:
+        first = directory.find_firms(s, "가나다산업", per_page=20)
+        assert first.total == 45 and first.pages == 3 and len(first.firms) == 20
+        last = directory.find_firms(s, "가나다산업", page=3, per_page=20)
+        assert len(last.firms) == 5
+        seen = {h["firm"].brn for p in (1, 2, 3) for h in directory.find_firms(s, "가나다산업", page=p).firms}
+        assert len(seen) == 45
+
+
+def test_search_page_shows_the_count_and_pages(names_db):
+    from web import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": names_db, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})
+    client = app.test_client()
+    response = client.get("/?q=208 81 07080")
+    assert response.status_code == 302 and response.headers["Location"] == f"/firms/{CHUNGGA}"
+    page = client.get("/?q=가나다산업").get_data(as_text=True)
+    assert "45곳 찾음" in page and "1/3 쪽" in page and "page=2" in page
+    assert "주식회사 청가에너지" in client.get("/?q=청가에너쥐").get_data(as_text=True)
+
+
+# --- a small round: the directory, explained empty results, why-not, interest ---------------------------
+
+PRODUCT = "4015151301"
+
+
+@pytest.fixture
+def round_db(db_url):
+    """혁신성장 and 소재부품: one lead applicant, partner applicants and non-applicants of every kind."""
+    with db.transaction(db_url) as s:
+        rnd = db.RoundRow(name="R1", reference_date=REF, open_tracks=["innovation", "materials"])
+        dp = ("direct_production", PRODUCT)
+        firms = {
+            "lead": _firm(1, "주관 펌프", description="소방 펌프 제어", founded=date(2022, 1, 1), affiliate_group="G"),
+            "applied": _firm(2, "신청 협력", size="중기업", certs=[dp, ("materials_parts", "")], description="펌프"),
+            "outsider": _firm(3, "미신청 협력", size="중기업", certs=[dp], description="펌프 부품", region="부산"),
+            "other_product": _firm(4, "다른 물품", certs=[("direct_production", "4015156601")]),
+            "debarred": _firm(5, "제재 기업", certs=[dp], debarred_from=date(2026, 1, 1), debarred_to=date(2026, 12, 31)),
+            "affiliate": _firm(6, "같은 계열", certs=[dp], affiliate_group="G"),
+            "large": _firm(7, "대기업", size="대기업", certs=[dp, ("patent", "40151513")]),
+            "expired": _firm(8, "만료", certs=[("direct_production", PRODUCT, date(2020, 1, 1), date(2025, 1, 1))]),
+            "nothing": _firm(9, "인증 없음"),
+        }
+        s.add(rnd)
+        s.add_all(firms.values())
+        s.flush()
+        s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firms["lead"].id, role="lead", track="innovation",
+                                product_code=PRODUCT, text="펌프 협력사"))
+        s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firms["applied"].id, role="partner", track="innovation",
+                                text="펌프 공급"))
+        s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firms["applied"].id, role="partner", track="materials",
+                                text="펌프 공급"))
+    return db_url
+
+
+def test_the_directory_offers_every_eligible_firm_and_marks_applicants(round_db):
+    with db.transaction(round_db) as s:
+        res = directory.recommend(s, brn(1), track="innovation")
+        assert res["pool_size"] == 2 and res["applicants"] == 1
+        rows = {r["name"]: r for r in res["recommendations"]}
+        assert set(rows) == {"신청 협력", "미신청 협력"}
+        assert rows["신청 협력"]["applied"] and "R1에 협력기업로 신청" in rows["신청 협력"]["applied_label"]["ko"]
+        assert not rows["미신청 협력"]["applied"] and rows["미신청 협력"]["applied_label"] is None
+        only = directory.recommend(s, brn(1), track="innovation", applicants_only=True)
+        assert [r["name"] for r in only["recommendations"]] == ["신청 협력"]
+
+
+def test_interest_is_offered_only_where_the_round_would_take_it(round_db):
+    with db.transaction(round_db) as s:
+        rows = {r["name"]: r for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+        assert rows["신청 협력"]["interest"]["ok"]
+        offer = rows["미신청 협력"]["interest"]
+        assert not offer["ok"] and "신청하지 않았습니다" in offer["problems"][0]["ko"]
+        # what the page offers agrees with what the round accepts
+        lead, outsider = directory.get_firm(s, brn(1)), directory.get_firm(s, brn(3))
+        assert directory.interest_problems(s, db.get_round(s, "R1"), lead, outsider, "innovation", "")
+        row, problems = directory.express_interest(s, brn(1), brn(2), "innovation", "R1", "함께 해요")
+        assert row is not None and problems == []
+
+
+def test_an_empty_result_says_why_with_counts_and_what_would_widen_it(round_db):
+    with db.transaction(round_db) as s:
+        res = directory.recommend(s, brn(1), track="innovation", filters={"region": "제주"})
+        assert res["recommendations"] == []
+        empty = res["empty_reason"]
+        counts = empty["counts"]
+        assert counts == {"certificate_missing": 2, "partner_size": 1, "debarred": 1, "affiliate": 1,
+                          "certificate_expired": 1, "filtered": 2}
+        assert sum(counts.values()) == empty["population"] == 8  # every firm but the lead, counted once
+        assert "직접생산확인 (4015151301)이 없음" in empty["ko"] and "are debarred" in empty["en"]
+        assert "in your affiliate group" in empty["en"]
+        widen = {w.get("code") or w.get("track"): w for w in empty["widen"]}
+        assert widen["4015156601"]["partners"] == 1  # the nearest product with a certified partner
+        assert widen["materials"]["partners"] >= 1  # another open track the lead could apply to
+
+
+def test_cli_and_json_explain_an_empty_result(round_db):
+    res = CliRunner().invoke(main, ["recommend", brn(1), "-t", "innovation", "--region", "제주", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "(no eligible firm found)" in res.output and "are debarred" in res.output
+    assert "→ product 4015156601" in res.output
+    res = CliRunner().invoke(main, ["recommend", brn(1), "-t", "innovation", "--region", "제주", "--json"])
+    data = json.loads(res.output)
+    assert data["empty_reason"]["counts"]["certificate_missing"] == 2
+
+
+def test_web_and_api_explain_an_empty_result(round_db):
+    from web import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": round_db, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})
+    client = app.test_client()
+    page = client.get(f"/firms/{brn(1)}?track=innovation&region=제주").get_data(as_text=True)
+    assert "결과가 없는 이유" in page and "부정당업자 제재 중" in page and "4015156601" in page
+    data = client.get(f"/api/v1/firms/{brn(1)}/recommendations?track=innovation&region=제주").get_json()
+    assert data["recommendations"] == [] and data["empty_reason"]["counts"]["debarred"] == 1
+    page = client.get(f"/firms/{brn(1)}?track=innovation").get_data(as_text=True)
+    assert page.count('class="inline interest"') == 1  # only the applicant can be asked through the round
+
+
+def test_why_not_says_when_an_eligible_firm_is_not_in_the_list(round_db):
+    with db.transaction(round_db) as s:
+        why = directory.why_not(s, brn(1), brn(3), "innovation", applicants_only=True)
+        assert why["eligible"] and not why["in_pool"] and "신청하지 않아" in why["pool_note"]["ko"]
+        why = directory.why_not(s, brn(1), brn(3), "innovation", filters={"region": "서울"})
+        assert why["eligible"] and not why["in_pool"] and "outside the filters" in why["pool_note"]["en"]
+        why = directory.why_not(s, brn(1), brn(3), "innovation")
+        assert why["in_pool"] and "has not applied" in why["pool_note"]["en"]
+        why = directory.why_not(s, brn(1), brn(2), "innovation")
+        assert why["in_pool"] and why["pool_note"] is None
+        why = directory.why_not(s, brn(1), "협력", "innovation")  # 신청 협력, 미신청 협력
+        assert why["other"] is None and {c.name for c in why["candidates"]} == {"신청 협력", "미신청 협력"}
+
+
+def test_a_planned_product_decides_the_certificate_asked_for(round_db):
+    with db.transaction(round_db) as s:
+        res = directory.recommend(s, brn(1), track="innovation", product="4015156601")
+        assert [r["name"] for r in res["recommendations"]] == ["다른 물품"]
+
+
+@pytest.mark.parametrize("field, value, words", [("ksic", "999", "KSIC"), ("g2b", "2513189", "물품분류번호"),
+                                                 ("ksic", "26421, 12", "KSIC"), ("g2b", "abcdefgh", "물품분류번호")])
+def test_describe_refuses_malformed_codes_beside_their_field(round_db, field, value, words):
+    from web import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": round_db, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})
+    response = app.test_client().post("/describe", data={"name": "x", "size": "소기업", "track": "materials",
+                                                          field: value})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and words in page and f'value="{value}"' in page
+    assert 'class="field-error"' in page
+
+
+# --- the stored index ---------------------------------------------------------------------------------------
+
+FIRMS_CSV = "사업자등록번호,회사명,기업규모,설립일,지역,업종코드,물품분류번호,제품기술,인증\n{brn},새 협력사,중기업,2015-01-01,대전,26421,46171610,펌프 부품 제조,직접생산확인:4015151301:2024-01-01~2027-12-31\n"
+
+
+def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
+    with db.transaction(round_db) as s:
+        index, _seconds = directory.build_and_save(s)
+        model = index.model
+    store.forget()
+    with db.transaction(round_db) as s:
+        assert directory.stored_info(s).version == directory.data_version(s)  # committed with it
+        assert directory.current_index(s).version == index.version  # loaded from the database, not rebuilt
+        new = brn(77)
+        importer.import_firms(io.BytesIO(FIRMS_CSV.format(brn=new).encode()), s, filename="firms.csv")
+    with db.transaction(round_db) as s:
+        res = directory.recommend(s, brn(1), track="innovation")
+        assert new in {r["brn"] for r in res["recommendations"]}
+    with db.transaction(round_db) as s:
+        info = directory.stored_info(s)
+        assert info.version == directory.data_version(s) and info.fitted == "transform"
+        fresh = directory.current_index(s)
+        assert fresh.model.tfidf_.vocabulary_ == model.tfidf_.vocabulary_  # the same fitted model
+    res = CliRunner().invoke(main, ["index", "status"])
+    assert res.exit_code == 0 and "up to date" in res.output
+    res = CliRunner().invoke(main, ["index", "build"])
+    assert res.exit_code == 0 and "index built" in res.output and "firms" in res.output
+
+
+def test_a_certificate_change_alone_reaches_the_index(round_db):
+    with db.transaction(round_db) as s:
+        directory.build_and_save(s)
+        assert brn(9) not in {r["brn"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+        row = db.get_firm(s, brn(9))
+        row.certificates = [db.CertificateRow(kind="direct_production", code=PRODUCT, valid_from=date(2024, 1, 1),
+                                              valid_to=date(2027, 1, 1))]
+    with db.transaction(round_db) as s:
+        assert brn(9) in {r["brn"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+
+
+# --- the index against the pure functions and the rules, on a generated directory -----------------------------
+
+WORDS = ["펌프", "밸브", "카메라", "드론", "센서", "조명", "제어", "모듈", "렌즈", "배터리", "소프트웨어", "계측"]
+PRODUCTS = ["4015151301", "4015156601", "4617161001", "2513189901"]
+
+
+def _random_directory(url, n=70, seed=5):
+    rng = np.random.default_rng(seed)
+    sizes = ["소상공인", "소기업", "중기업", "중견기업", "대기업"]
+    kinds = ["direct_production", "materials_parts", "patent", "rnd_product", "venture"]
+    with db.transaction(url) as s:
+        rnd = db.RoundRow(name="R", reference_date=REF, open_tracks=["innovation", "materials", "convergence",
+                                                                      "construction"])
+        s.add(rnd)
+        rows = []
+        for i in range(n):
+            certs = []
+            for _ in range(int(rng.integers(0, 3))):
+                kind = str(rng.choice(kinds))
+                code = str(rng.choice(PRODUCTS)) if kind == "direct_production" else str(rng.choice(["", "40151513", "46171610"]))
+                start = date(int(rng.integers(2022, 2027)), 1, 1)
+                certs.append((kind, code, start, date(start.year + int(rng.integers(1, 4)), 6, 30)))
+            licences = [{"kind": "general", "work_type": str(rng.choice(["건축", "토목"]))}] if rng.random() < 0.3 else []
+            debar = rng.random() < 0.08
+            rows.append(_firm(i, f"기업{i}", size=str(rng.choice(sizes, p=[0.2, 0.3, 0.3, 0.1, 0.1])),
+                              region=str(rng.choice(["대전", "서울", "부산", "경기"])), certs=certs,
+                              founded=date(int(rng.integers(2005, 2025)), 2, 28), licences=licences,
+                              ksic=[str(rng.choice(["26421", "29131", "28123"]))],
+                              g2b=[str(rng.choice(["46171610", "40151513", "25131899"]))],
+                              description=" ".join(rng.choice(WORDS, size=4)),
+                              affiliate_group=str(rng.choice(["A", "B"])) if rng.random() < 0.15 else None,
+                              debarred_from=date(2026, 1, 1) if debar else None,
+                              debarred_to=date(2026, 12, 31) if debar else None))
+        s.add_all(rows)
+        s.flush()
+        for i, row in enumerate(rows):
+            if rng.random() < 0.5:
+                track = str(rng.choice(["innovation", "materials", "convergence", "construction"]))
+                role = str(rng.choice(["lead", "partner"]))
+                product = str(rng.choice(PRODUCTS)) if role == "lead" and track == "innovation" else ""
+                s.add(db.ApplicationRow(round_id=rnd.id, firm_id=row.id, role=role, track=track,
+                                        product_code=product, text=" ".join(rng.choice(WORDS, size=3))))
+    return url
+
+
+def test_the_index_gives_the_same_results_as_the_pure_functions(db_url):
+    _random_directory(db_url)
+    with db.transaction(db_url) as s:
+        index = directory.current_index(s)
+        from sqlalchemy import select
+        firms = {row.id: db.firm_from_row(row) for row in s.scalars(select(db.FirmRow))}
+        rnd = db.get_round(s, "R")
+        apps = directory.round_applications(s, rnd)
+        rules, on = directory.rules_and_day(rnd)
+        checked = 0
+        for firm_id, firm in firms.items():
+            for track in ("innovation", "materials", "construction"):
+                for as_partner in (False, True):
+                    res = directory.recommend(s, firm.brn, track=track, as_partner=as_partner, k=8)
+                    role, other = ("partner", "lead") if as_partner else ("lead", "partner")
+                    side = {a.firm_id: db.application_from_row(a) for a in apps if a.role == other and a.track == track}
+                    own = next((db.application_from_row(a) for a in apps
+                                if a.firm_id == firm_id and a.role == role and a.track == track), None)
+                    pool = [(firms[i], side.get(i)) for i in sorted(firms)]
+                    if as_partner:
+                        slow = recommend_leads(firm, track, 8, leads=pool, rules=rules, on=on, partner_application=own,
+                                               text_model=index.model).recommendations
+                    else:
+                        slow = recommend_partners(firm, track, 8, partners=pool, rules=rules, on=on,
+                                                  lead_application=own, text_model=index.model)
+                    fast = [(r["brn"], r["score"], r["applied"]) for r in res["recommendations"]]
+                    applied = {firms[i].brn for i in side}
+                    assert fast == [(r.firm.brn, round(r.score, 4), r.firm.brn in applied) for r in slow], (firm.brn, track)
+                    checked += len(fast)
+        assert checked > 300
+
+
+def test_vectorised_eligibility_agrees_with_the_rules(db_url):
+    _random_directory(db_url, n=60, seed=11)
+    rules = load_rules()
+    with db.transaction(db_url) as s:
+        from sqlalchemy import select
+        index = directory.current_index(s)
+        rows = list(s.scalars(select(db.FirmRow).order_by(db.FirmRow.id)))
+        firms = [db.firm_from_row(r) for r in rows]
+        for day in (REF, date(2027, 3, 1)):
+            for key in ("innovation", "materials", "convergence", "construction"):
+                rule = rules[key]
+                for i in range(0, len(firms), 7):
+                    lead = firms[i]
+                    asker = asker_from_index(index, i)
+                    for product in ("", "4015151301", "4015151312345678"):
+                        fails = partner_failures(index, rule, day.toordinal(), product, asker)
+                        slow = [not partner_reasons(rule, p, day, product) and p.brn != lead.brn
+                                and not (lead.affiliate_group and lead.affiliate_group == p.affiliate_group)
+                                for p in firms]
+                        if not lead_reasons(rule, lead, day):  # then the pair rules say the same
+                            assert slow == [not pair_reasons(rule, lead, p, day, product) for p in firms]
+                        assert (fails < 0).tolist() == slow, (key, lead.brn, product, day)
+                    leads_fail = lead_failures(index, rule, day.toordinal(), np.array([""] * len(firms), dtype=object),
+                                               asker, asker.certs)
+                    expected = [not lead_reasons(rule, p, day) and p.brn != lead.brn
+                                and not (lead.affiliate_group and lead.affiliate_group == p.affiliate_group)
+                                for p in firms]
+                    assert (leads_fail < 0).tolist() == expected, (key, lead.brn, day)
+
+
+def test_partner_rules_alone_count_the_same_as_the_rules(rules, make_firm):
+    from matcher.directory.index import build_index, PARTNER_CHECKS
+    import pandas as pd
+    firms = pd.DataFrame([dict(id=1, brn="1078153660", name="a", size_class="대기업", region="대전", founded=None,
+                               ksic_codes=[], g2b_codes=[], description="", licences=[], debarred_from=None,
+                               debarred_to=None, affiliate_group=None)])
+    certs = pd.DataFrame([dict(firm_id=1, kind="patent", code="40151513", valid_from=None, valid_to=None)])
+    apps = pd.DataFrame(columns=["id", "round_id", "firm_id", "role", "track", "product_code", "text"])
+    index = build_index(firms, certs, apps)
+    fails = partner_failures(index, rules["innovation"], REF.toordinal())
+    assert PARTNER_CHECKS[fails[0]] == "partner_size"
+    assert partner_failures(index, rules["materials"], REF.toordinal())[0] == -1
+    assert Certificate("patent").valid_on(REF)
+
+
+@pytest.mark.skipif(not os.environ.get("MATCHER_TEST_POSTGRES_URL"),
+                    reason="set MATCHER_TEST_POSTGRES_URL to a scratch PostgreSQL database")
+def test_the_index_is_stored_and_read_the_same_on_postgresql(tmp_path):
+    url = os.environ["MATCHER_TEST_POSTGRES_URL"]
+    engine = db.init_db(url)
+    _drop_everything(engine)
+    db.init_db(url)
+    sqlite = f"sqlite:///{tmp_path / 'same.sqlite'}"
+    db.init_db(sqlite)
+    answers = []
+    for where in (url, sqlite):
+        _random_directory(where, n=40, seed=3)
+        with db.transaction(where) as s:
+            directory.build_and_save(s)
+        store.forget()
+        with db.transaction(where) as s:
+            assert directory.current_index(s).version == directory.stored_info(s).version
+            rows = [directory.recommend(s, brn(i), track="materials", k=5)["recommendations"] for i in range(0, 40, 4)]
+            answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
+    assert answers[0] == answers[1]
+    _drop_everything(engine)
+    db.dispose_engines()
+
+
+def _drop_everything(engine):
+    from sqlalchemy import text
+    db.Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
