@@ -71,6 +71,11 @@ def _dummy_hash(method):
     return generate_password_hash(secrets.token_urlsafe(16), method)
 
 
+def user_by_id(session, user_id):
+    """The user with this id (as kept in a session cookie), or None."""
+    return session.get(db.UserRow, int(user_id)) if str(user_id or "").isdigit() else None
+
+
 def find_user(session, username):
     """The :class:`~matcher.db.UserRow` called ``username``, or None."""
     name = unicodedata.normalize("NFC", str(username or "")).strip()

@@ -25,7 +25,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse
 from werkzeug.exceptions import TooManyRequests
 
-from matcher import db, users
+from matcher import users
 from matcher.users import EDIT_ROLES, ensure_user  # noqa: F401  (ensure_user: re-exported for callers)
 
 from .i18n import bilingual, t
@@ -152,7 +152,7 @@ def logout_user():
     """End the session: the user's session version moves on, so no copy of the cookie is accepted again."""
     user_id = session.pop("user_id", None)
     session.pop("session_version", None)
-    row = db_session().get(db.UserRow, user_id) if user_id else None
+    row = users.user_by_id(db_session(), user_id)
     if row is not None:
         users.end_sessions(row)
         db_session().commit()
@@ -180,7 +180,7 @@ _safe_next = safe_next  # the old name
 
 def _load_user():
     user_id = session.get("user_id")
-    g.user = db_session().get(db.UserRow, user_id) if user_id else None
+    g.user = users.user_by_id(db_session(), user_id)
     if g.user is not None and (not g.user.active
                                or session.get("session_version") != (g.user.session_version or 0)):
         g.user = None
