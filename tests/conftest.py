@@ -98,6 +98,8 @@ def db_url(tmp_path, monkeypatch, _database_template):
     monkeypatch.setenv("DATABASE_URL", url)
     db.init_db(url)
     yield url
+    from matcher.directory import store
+    store.join_checks()  # a search-index check still reading must end before its database goes
     db.dispose_engines()
     if server is not None:
         server.drop(name)

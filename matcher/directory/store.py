@@ -222,7 +222,19 @@ def _check_later(bind, key, generation):
                 _refresh(s, key, (generation, time.monotonic()))
         except Exception:  # noqa: BLE001 - a failed background check leaves the index as it was
             _CHECKED.pop(key, None)  # the next query checks again, in the request
-    threading.Thread(target=check, name="directory-index-check", daemon=True).start()
+    worker = threading.Thread(target=check, name="directory-index-check", daemon=True)
+    _PENDING.append(worker)
+    worker.start()
+
+
+_PENDING = []
+"""Background checks started by :func:`_check_later` (so a caller about to close the database can wait)."""
+
+
+def join_checks(timeout=10.0):
+    """Wait for the background checks still running (before the database they read is closed)."""
+    while _PENDING:
+        _PENDING.pop().join(timeout)
 
 
 def forget(session=None):
