@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def build(url, extra):
     from sqlalchemy import insert, select
 
-    from matcher import db, demo_files, rounds
+    from matcher import db, rounds
     from matcher.firms import brn_check_digit
     subprocess.run([sys.executable, "-c", "from matcher.cli import main; main()", "demo", "load"], check=True,
                    env=dict(os.environ, DATABASE_URL=url), capture_output=True, cwd=ROOT)

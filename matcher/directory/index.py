@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..features import (CAPABILITY_LEVELS, EVIDENCE_KINDS, G2B_LEVELS, KSIC_LEVELS, MATERIALS_KINDS,
-                        TextVectorizer, level_keys, pairs_level_value, pairs_region_value, partner_keys,
+                        TextVectorizer, level_keys, pairs_region_value, partner_keys,
                         region_index)
 from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
@@ -478,7 +478,6 @@ def _docs_values(index, asker, rows, app_rows, lead_side):
     """Text cosine and G2B closeness of the asker with each firm (its application where it has one)."""
     text = np.zeros(len(rows), dtype=np.float64)
     g2b = np.zeros(len(rows), dtype=np.float32)
-    zeros = np.zeros(len(rows), dtype=np.int64)
     for docs, mask, doc_rows in ((index.firm_docs, app_rows < 0, rows), (index.app_docs, app_rows >= 0, app_rows)):
         if not mask.any():
             continue
