@@ -81,7 +81,57 @@ def hubs(n_leads, seed=0, partner_ratio=0.2, hub_share=0.03):
     return _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, np.ones(n_leads, dtype=np.int64))
 
 
-SHAPES = {"capped": capped, "coop": coop, "hubs": hubs}
+TRACKS = (("innovation", 0.40, 0.00, 1, 0), ("materials", 0.25, 0.06, 1, 5), ("convergence", 0.20, 0.06, 1, 5),
+          ("construction", 0.15, 1.00, 5, 0))
+"""The round's four tracks: (name, share of leads, share of partners that take several leads, their maximum
+(large firms: none; construction: 5), their minimum); the other partners are SMEs taking one lead."""
+
+
+def round_shape(n_leads, seed=0, partner_ratio=0.5, mean_degree=30, max_degree=50, coop_share=0.0):
+    """What the round pipeline hands the solver: four tracks (separate components), each lead with up to
+    ``max_degree`` candidate partners left by top-k pruning (log-normal, median ``mean_degree``), partners
+    drawn by Zipf popularity (large ones four times as popular, so their degrees are heavy-tailed: thousands
+    of candidate leads), scores of 0..100 with two decimals. Large partners of 소재부품/기술융합: unused or at
+    least 5 leads, no upper limit; construction partners: at most 5. 100,000 leads: about 2.8 million edges.
+    """
+    rng = np.random.default_rng(seed)
+    n_partners = max(8, int(round(partner_ratio * n_leads)))
+    lead_track = rng.choice(len(TRACKS), size=n_leads, p=[t[1] for t in TRACKS])
+    part_track = rng.choice(len(TRACKS), size=n_partners, p=[t[1] for t in TRACKS])
+    part_track[:len(TRACKS)] = np.arange(len(TRACKS))  # every track has a partner
+    multi_share = np.array([t[2] for t in TRACKS])
+    multi = rng.random(n_partners) < multi_share[part_track]
+    mins = np.where(multi, np.array([t[4] for t in TRACKS])[part_track], 0)
+    maxs = np.where(multi, np.array([t[3] if t[3] > 1 else -1 for t in TRACKS])[part_track], 1)
+    popularity = 1.0 / (1.0 + rng.permutation(n_partners)) ** 0.8 * np.where(multi, 4.0, 1.0)
+    degree = np.clip(np.round(rng.lognormal(np.log(mean_degree), 0.5, n_leads)), 1, max_degree).astype(np.int64)
+    e_lead, e_part = [], []
+    for t in range(len(TRACKS)):
+        leads_t = np.flatnonzero(lead_track == t)
+        parts_t = np.flatnonzero(part_track == t)
+        deg = np.minimum(degree[leads_t], len(parts_t))
+        weight = popularity[parts_t] / popularity[parts_t].sum()
+        e_lead.append(np.repeat(leads_t, deg))
+        e_part.append(parts_t[rng.choice(len(parts_t), size=int(deg.sum()), p=weight)])
+    e_lead, e_part = np.concatenate(e_lead), np.concatenate(e_part)
+    quality = rng.uniform(0, 40, n_partners) + np.where(multi, 10.0, 0.0)
+    score = np.round(quality[e_part] + rng.uniform(0, 50, e_lead.size), 2)
+    members = np.ones(n_leads, dtype=np.int64)
+    if coop_share:
+        coop = rng.random(n_leads) < coop_share
+        members[coop] = rng.integers(2, 9, int(coop.sum()))
+    return _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, members)
+
+
+def ties(n_leads, seed=0):
+    """:func:`capped` with whole-number scores 1..10: most pairs tie with many others (a degenerate LP with
+    many optimal solutions), as when scores are coarse grades rather than similarities."""
+    leads, partners, edges, members = capped(n_leads, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    return leads, partners, edges.assign(score=rng.integers(1, 11, len(edges)).astype(float)), members
+
+
+SHAPES = {"capped": capped, "coop": coop, "hubs": hubs, "round": round_shape, "ties": ties}
 
 
 def _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, members):

@@ -136,3 +136,35 @@ def test_solves_in_several_threads_take_turns_in_highs():
     for t in threads:
         t.join()
     assert errors == [] and len(found) == 3 and max(found) - min(found) < 1e-6
+
+
+def test_a_plain_part_cut_short_keeps_a_valid_bound(monkeypatch):
+    """A plain (no minimum) part answered greedily at the deadline is not its optimum: the bound stays
+    above the true optimum and the answer is not called optimal (it once was: the greedy value stood
+    in as the bound)."""
+    from matcher.assignment import plain
+    leads = ["a", "b"]
+    partners = [("P1", 0, 1), ("P2", 0, 1)]
+    edges = [("a", "P1", 10), ("a", "P2", 9), ("b", "P1", 9), ("b", "P2", 1)]
+    assert solve(leads, partners, edges).objective == 18  # a-P2, b-P1; best pairs first gives 11
+    monkeypatch.setattr(plain, "CHILD_SLOTS", 0)  # LAPJVsp in a child process, killed at the deadline
+    cut = solve(leads, partners, edges, time_limit=0)
+    assert check_feasible(cut.pairs, partners, edges) == []
+    assert cut.bound >= 18
+    assert cut.status == "feasible" or cut.objective == 18
+
+
+def test_round_shaped_plain_tracks_choose_their_method_per_component():
+    """A 1:1 component goes to LAPJVsp and a component of 5-lead partners to the LP in the same call, both
+    exact: the same optimum as each solved alone."""
+    shapes = _shapes()
+    leads, partners, edges, _members = shapes.round_shape(1_500, seed=2)
+    plain_ids = set(partners.partner_id[partners.min_leads <= 1])
+    edges = edges[edges.partner_id.isin(plain_ids)].reset_index(drop=True)
+    whole = solve(leads, partners, edges)
+    per_track = 0.0
+    kinds = partners.set_index("partner_id").max_leads.fillna(-1)
+    for kind in (1, 5):
+        mine = edges[edges.partner_id.map(kinds) == kind]
+        per_track += solve(leads, partners, mine).objective
+    assert whole.status == "optimal" and whole.objective == pytest.approx(per_track, rel=1e-12)

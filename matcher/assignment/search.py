@@ -97,10 +97,10 @@ def solve_problem(problem, deadline=None, depth=0):
     constrained[comp[problem.binding()[problem.partner] | (problem.weight > 1)]] = True
     plain = ~constrained[comp]
     out.stats["components"] = len(constrained)
-    if plain.any():
-        chosen = solve_plain(problem.keep(plain), deadline)
-        _add(out, Outcome(chosen, float(problem.score[np.isin(problem.edge_id, chosen)].sum()), 0.0))
-        out.bound = out.value
+    if plain.any():  # the bound is the optimum unless time ran out (then the greedy's bound for that part)
+        chosen, bound = solve_plain(problem.keep(plain), _share(deadline, plain.mean()), with_bound=True)
+        value = float(problem.score[np.isin(problem.edge_id, chosen)].sum())
+        _add(out, Outcome(chosen, value, max(bound, value)))
     weighted = np.zeros(len(constrained), bool)
     weighted[comp[problem.weight > 1]] = True
     heavy = weighted[comp]
@@ -465,10 +465,8 @@ def _lp_exact(problem, deadline=None):
     """Solve a problem without optional partners (TU) by LP; None when infeasible, out of time or fractional."""
     if problem.n_edges == 0:
         return Outcome(problem.fixed.copy(), problem.fixed_score, problem.fixed_score, _stats())
-    started = time.perf_counter()
-    model = build_model(problem)
+    model = build_model(problem)  # its time is the caller's: rounding (t_round) is its only user
     lp = solve_lp(model, deadline=deadline)
-    lp_seconds = time.perf_counter() - started
     if lp.status != "optimal" or not is_integral(lp.x):
         return None
     take = lp.x[:model.n_x] > 0.5
