@@ -197,3 +197,30 @@ def test_generated_cooperative_shape_is_exact_against_the_whole_milp():
     assert check_feasible(sol.pairs, part, list(edges.itertuples(index=False, name=None)), members=member_map) == []
     assert sol.objective == pytest.approx(bench_module("bench_solver").whole_milp(leads, partners, edges, members)[0],
                                           rel=1e-9)
+
+
+def _relabel(instance, tag):
+    leads, partners, edges, locks, forbid, members = instance
+    name = lambda x: f"{tag}{x}"  # noqa: E731
+    return ([name(x) for x in leads], [(name(p), lo, hi) for p, lo, hi in partners],
+            [(name(a), name(b), s) for a, b, s in edges], [(name(a), name(b)) for a, b in locks],
+            [(name(a), name(b)) for a, b in forbid], {name(k): v for k, v in members.items()})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(weighted_instances(), weighted_instances())
+def test_components_with_cooperatives_are_solved_each_exactly(first, second):
+    """Components with 조합 leads go straight to their own MILP (beside plain and unweighted ones):
+    the optimum of two independent instances side by side is the sum of their brute-force optima."""
+    a, b = _relabel(first, "a"), _relabel(second, "b")
+    best_a, best_b = brute_force(*a), brute_force(*b)
+    both = tuple(x + y if isinstance(x, list) else {**x, **y} for x, y in zip(a, b))
+    leads, partners, edges, locks, forbid, members = both
+    if best_a is None or best_b is None:
+        with pytest.raises(InfeasibleError):
+            solve(leads, partners, edges, locks, forbid, members=members)
+        return
+    sol = solve(leads, partners, edges, locks, forbid, members=members)
+    pairs = list(zip(sol.pairs.lead_id, sol.pairs.partner_id))
+    assert slow_violations(pairs, partners, edges, locks, forbid, members) == []
+    assert sol.status == "optimal" and sol.objective == pytest.approx(best_a + best_b, abs=1e-9)
