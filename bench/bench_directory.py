@@ -42,7 +42,8 @@ KSIC_POOL = ["26421", "26429", "26511", "27192", "28111", "28903", "29131", "291
              "31201", "32021", "33401", "58221", "62010", "63112", "71531", "72121", "41221", "42121"]
 SIZES = ["소상공인", "소기업", "중기업", "중견기업", "대기업"]
 TRACKS = ["innovation", "materials", "convergence"]
-CACHE = Path(tempfile.gettempdir()) / "matcher-bench-directory"
+CACHE = Path(os.environ.get("MATCHER_BENCH_CACHE") or Path(tempfile.gettempdir()) / "matcher-bench-directory")
+"""Where the generated directories are kept (``MATCHER_BENCH_CACHE`` overrides; regenerate after a schema change)."""
 
 
 def _brn(i):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
+from ..features import firm_text, remember_nouns
 from ..firms import Application, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
@@ -119,11 +120,7 @@ def find_firms(session, query, page=1, per_page=PER_PAGE):
 
 
 def _name_keys(index):
-    keys = getattr(index, "_name_keys", None)
-    if keys is None:
-        keys = NameKeys.of(list(index.name))
-        index._name_keys = keys
-    return keys
+    return index.derived("name_keys", lambda: NameKeys.of(list(index.name)))
 
 
 def resolve_round(session, firm_row, name=None):
@@ -135,12 +132,21 @@ def resolve_round(session, firm_row, name=None):
     NotFoundError
         For an unknown round name.
     """
+    seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
+    key = (firm_row.id, name or None)
+    if key in seen and (seen[key] is None or seen[key] in session):
+        return seen[key]
     if name:
-        return db.get_round(session, name)
-    stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
-            .where(db.ApplicationRow.firm_id == firm_row.id)
-            .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
-    return session.scalars(stmt).first() or db.latest_round(session)
+        found = db.get_round(session, name)
+    else:
+        stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
+                .where(db.ApplicationRow.firm_id == firm_row.id)
+                .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
+        found = session.scalars(stmt).first() or db.latest_round(session)
+    seen[key] = found
+    if found is not None:
+        seen[(firm_row.id, found.name)] = found
+    return found
 
 
 def list_rounds(session):
@@ -411,10 +417,8 @@ def _recommend_leads(session, q, base, k, wanted, applicants_only):
                 max_leads=cap.max if cap else 0)
     on_ord = q.on.toordinal()
     app_of = _side_apps(q, "lead")
-    products = np.array([""] * q.index.n_firms, dtype=object)
     has = app_of >= 0
-    products[has] = q.index.app_docs.product[app_of[has]]
-    fails = lead_failures(q.index, q.rule, on_ord, products, q.asker, q.asker.certs)
+    fails = lead_failures(q.index, q.rule, on_ord, asker=q.asker, asker_certs=q.asker.certs, app_of=app_of)
     eligible = fails < 0
     base["pool_size"] = base["eligible_leads"] = int(eligible.sum())
     base["applicants"] = int((eligible & has).sum())
@@ -457,11 +461,17 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
     elif own_app is None and q.product and q.role == "lead":
         own_app = Application("", q.firm.brn, "lead", q.rule.key, q.product, "")
+    others = []
+    for pos, app_row in zip(positions, app_rows):
+        other = db.firm_from_row(rows[int(index.firm_id[pos])])
+        others.append((other, _index_application(q, other, app_row, "lead" if lead_side else "partner")
+                       if app_row >= 0 else None))
+    # the text reasons' Kiwi nouns (read where the text similarity is above 0): the new texts in one call
+    similar = [firm_text(other, app) for (other, app), text in zip(others, texts) if text > 0]
+    if similar:
+        remember_nouns([firm_text(q.firm, own_app), *similar])
     out = []
-    for rank, (pos, app_row, text) in enumerate(zip(positions, app_rows, texts), start=1):
-        row = rows[int(index.firm_id[pos])]
-        other = db.firm_from_row(row)
-        app = _index_application(q, other, app_row, "lead" if lead_side else "partner") if app_row >= 0 else None
+    for rank, ((other, app), text) in enumerate(zip(others, texts), start=1):
         if lead_side:
             expl = explain(other, app, q.firm, own_app, q.rule, q.on, weights, text_value=float(text))
         else:

@@ -42,6 +42,7 @@ _WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
 @event.listens_for(Session, "after_flush")
 def _note_directory_change(session, _context):
     session.info["directory_wrote"] = True
+    session.info.pop("directory_rounds", None)  # service.resolve_round's answers may have changed
     if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["directory_changed"] = True
 
