@@ -16,12 +16,12 @@ from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
 from ..features import firm_text, remember_nouns
-from ..firms import Application, format_brn, parse_brn
+from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
 from ..tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
@@ -60,7 +60,11 @@ def get_firm(session, brn):
     seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
     row = seen.get(digits)
     if row is None or row not in session:
-        row = seen[digits] = db.get_firm(session, digits)
+        stmt = select(db.FirmRow).where(db.FirmRow.brn == digits).options(joinedload(db.FirmRow.certificates))
+        row = session.scalars(stmt).unique().first()  # the firm and its certificates in one statement
+        if row is None:
+            raise NotFoundError(f"firm {brn!r} not found")
+        seen[digits] = row
     return row
 
 
@@ -156,7 +160,11 @@ def list_rounds(session):
 
 def round_named(session, name=None):
     """The round named (or numbered) ``name``, else the latest (None without rounds); NotFoundError if unknown."""
-    return db.get_round(session, name) if name else db.latest_round(session)
+    seen = session.info.setdefault("directory_rounds", {})  # forgotten on any write (see store.py)
+    key = ("named", name or None)
+    if key not in seen or (seen[key] is not None and seen[key] not in session):
+        seen[key] = db.get_round(session, name) if name else db.latest_round(session)
+    return seen[key]
 
 
 def rules_and_day(round_row):
@@ -439,10 +447,33 @@ def _recommend_leads(session, q, base, k, wanted, applicants_only):
         base["empty_reason"] = explain_empty.leads(q, fails, app_of, eligible, shown, applicants_only, wanted)
 
 
+_FIRM_FIELDS = ("brn", "name", "size_class", "region", "founded", "ksic_codes", "g2b_codes", "description",
+                "licences", "debarred_from", "debarred_to", "affiliate_group", "members")
+
+
 def _load_firms(session, firm_ids):
-    stmt = select(db.FirmRow).where(db.FirmRow.id.in_([int(i) for i in firm_ids])).options(
-        selectinload(db.FirmRow.certificates))
-    return {row.id: row for row in session.scalars(stmt)}
+    """``{id: Firm}`` of the firms ``firm_ids`` with their certificates, as :func:`matcher.db.firm_from_row`
+    makes them — read as plain rows (two statements, no ORM objects: only explained and shown)."""
+    ids = [int(i) for i in firm_ids]
+    if not ids:
+        return {}
+    f, c = db.FirmRow.__table__, db.CertificateRow.__table__
+    certs = {}
+    for firm_id, kind, code, valid_from, valid_to in session.execute(
+            select(c.c.firm_id, c.c.kind, c.c.code, c.c.valid_from, c.c.valid_to).where(c.c.firm_id.in_(ids))
+            .order_by(c.c.id)):
+        certs.setdefault(firm_id, []).append(Certificate(kind, code or "", valid_from, valid_to))
+    out = {}
+    for row in session.execute(select(f.c.id, *[f.c[name] for name in _FIRM_FIELDS]).where(f.c.id.in_(ids))):
+        v = row._mapping
+        out[v["id"]] = Firm(
+            brn=v["brn"], name=v["name"], size_class=v["size_class"], region=v["region"], founded=v["founded"],
+            ksic_codes=list(v["ksic_codes"] or []), g2b_codes=list(v["g2b_codes"] or []),
+            description=v["description"] or "", certificates=certs.get(v["id"], []),
+            licences=[Licence(l["kind"], l.get("work_type", "")) for l in (v["licences"] or [])],
+            debarred_from=v["debarred_from"], debarred_to=v["debarred_to"],
+            affiliate_group=v["affiliate_group"] or None, members=v["members"] or 1)
+    return out
 
 
 def _index_application(q, firm, app_row, role):
@@ -463,7 +494,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         own_app = Application("", q.firm.brn, "lead", q.rule.key, q.product, "")
     others = []
     for pos, app_row in zip(positions, app_rows):
-        other = db.firm_from_row(rows[int(index.firm_id[pos])])
+        other = rows[int(index.firm_id[pos])]
         others.append((other, _index_application(q, other, app_row, "lead" if lead_side else "partner")
                        if app_row >= 0 else None))
     # the text reasons' Kiwi nouns (read where the text similarity is above 0): the new texts in one call
