@@ -3,17 +3,22 @@
 For each size a synthetic directory is written to a SQLite file (firms with Korean product phrases
 from the shipped G2B classes, sizes, 시도 by firm share, certificates; one round with applications
 from 20 % of the firms), then a fresh subprocess builds the index (time, peak memory) and asks
-for the top 10 of random firms (as lead, and as partner), through the service, the web page and
-the JSON API (Flask test client). ``--baseline`` also times the pure path that fits TF-IDF over the
-pool on every query (what ``matcher recommend`` did before the index), for the ratio.
-``--load`` runs a bounded loopback load test of the recommendations page against ``python -m web``
-(waitress, 4 threads) on the demo database.
+for the top 10 of random firms in 소재부품, as lead and as partner, through the service (a fresh
+session each, as a request has), the web page and the JSON API (Flask test client), interleaved
+per firm so that the machine's load weighs on all alike. ``--baseline`` also times the pure path
+that fits TF-IDF over the pool on every query (what ``matcher recommend`` did before the index).
+``--load`` runs a bounded loopback load test of the recommendations page against the real server
+(``python -m web``: waitress, 4 threads) on a database you name (the demo's: ``make demo``).
 
 Usage::
 
     .venv/bin/python bench/bench_directory.py                          # 10k, 100k, 500k firms
     .venv/bin/python bench/bench_directory.py --sizes 10000 --baseline
-    .venv/bin/python bench/bench_directory.py --load --port 5103       # demo database, 4 threads
+    .venv/bin/python bench/bench_directory.py --one 500000 --reuse-index   # one size, JSON, stored index
+    .venv/bin/python bench/bench_directory.py --load --database-url sqlite:///instance/matcher.sqlite --port 5103
+
+The generated directories are kept in ``$TMPDIR/matcher-bench-directory`` (``MATCHER_BENCH_CACHE``
+names another folder; delete them after a schema change).
 """
 
 from __future__ import annotations
