@@ -448,3 +448,26 @@ def test_the_index_is_stored_and_read_the_same_on_postgresql_and_sqlite(db_url, 
             answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
     assert answers[0] == answers[1] and any(answers[0])
 
+
+
+def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
+    from sqlalchemy import event
+    with db.transaction(round_db) as s:
+        firm = directory.get_firm(s, brn(1))
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(s.get_bind(), "before_cursor_execute", listen)
+        try:
+            assert directory.resolve_round(s, firm).name == "R1"
+            assert directory.resolve_round(s, firm, "R1").name == "R1" and directory.round_named(s).name == "R1"
+            assert directory.resolve_round(s, firm).name == "R1"
+            asked = len(statements)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listen)
+        assert asked == 2  # the firm's latest round, then the latest round: each once
+        later = db.RoundRow(name="R2", reference_date=date(2026, 9, 1), open_tracks=["innovation"])
+        s.add(later)
+        s.flush()
+        s.add(db.ApplicationRow(round_id=later.id, firm_id=firm.id, role="lead", track="innovation", text=""))
+        s.flush()
+        assert directory.resolve_round(s, firm).name == "R2" and directory.round_named(s).name == "R2"

@@ -50,6 +50,7 @@ def _note_directory_change(session, _context):
 @event.listens_for(Session, "after_commit")
 def _bump_generation(session):
     session.info.pop("directory_wrote", None)
+    session.info.pop("directory_rounds", None)  # another transaction may see other rounds
     if session.info.pop("directory_changed", False) and session.bind is not None:
         key = session.bind.url.render_as_string(hide_password=False)
         _GENERATION[key] = _GENERATION.get(key, 0) + 1
@@ -58,6 +59,7 @@ def _bump_generation(session):
 @event.listens_for(Session, "after_rollback")
 def _forget_change(session):
     session.info.pop("directory_changed", None)
+    session.info.pop("directory_rounds", None)
     session.info.pop("directory_wrote", None)
 
 
