@@ -30,8 +30,8 @@ def solve_plain(problem, deadline=None, with_bound=False):
     """Optimal pairs of a problem whose partners have no binding minimum (every weight 1).
 
     Each connected component gets its own method: LAPJVsp, or the transportation LP where
-    partner slots would multiply its edges (a round's construction track beside its 1:1
-    innovation track: one choice for both sent 2.9 million edges to the LP, 40 s at 100k leads).
+    partner slots would multiply its edges (the choice was once made for all plain components
+    together, so a round's 5-lead construction track decided for its 1:1 innovation track too).
     With a ``deadline`` (``time.perf_counter()``) that comes first, the greedy answer
     (:func:`.greedy.greedy_solution`) stands in for a part not solved in time: feasible, not optimal.
 

@@ -2,6 +2,8 @@
 
 1. Components without a binding minimum are transportation problems, solved exactly by
    :func:`.plain.solve_plain`.
+   Without a time limit, components with 조합 leads at multi-lead partners go to one exact
+   MILP each (:func:`_solve_weighted`: the steps below do not pay off on them).
 2. The others get one LP relaxation together (:mod:`.model`, strong form). Every
    component whose LP answer is integral is optimal as it stands.
 3. In each fractional component, round the LP for an incumbent (:func:`_round`: the
@@ -110,8 +112,7 @@ def solve_problem(problem, deadline=None, depth=0):
     heavy = weighted[comp] if deadline is None else np.zeros(problem.n_edges, bool)
     light = ~plain & ~heavy
     if light.any():
-        share = _share(deadline, light.sum() / max((~plain).sum(), 1))
-        _add(out, _solve_constrained(problem.part(light), comp[light], share, depth))
+        _add(out, _solve_constrained(problem.part(light), comp[light], deadline, depth))
     if heavy.any():
         _add(out, _solve_weighted(problem.part(heavy), comp[heavy], deadline))
     return out
@@ -134,7 +135,7 @@ def _solve_weighted(problem, comp, deadline):
     cuts (the README's solver benchmark). So without a time limit these components go to HiGHS
     directly. (Under a limit they stay with the LP-based search: see :func:`solve_problem`.)
     """
-    labels, comp = np.unique(comp, return_inverse=True)
+    _labels, comp = np.unique(comp, return_inverse=True)
     sizes = np.bincount(comp)
     order = np.argsort(sizes, kind="stable")
     batches, current, count = [], [], 0
