@@ -221,15 +221,16 @@ def test_small_pool_keeps_every_eligible_pair(db_url):
 
 def test_large_pool_keeps_best_leads_of_partners_with_a_minimum(db_url, monkeypatch):
     from matcher import matching
-    monkeypatch.setattr(matching, "EXHAUSTIVE_LIMIT", 0)
+    monkeypatch.setattr(matching, "EXHAUSTIVE_PAIRS", 0)
     monkeypatch.setattr(matching, "LEAD_K", 1)
+    monkeypatch.setattr(matching, "LARGE_K", 1)
     make_round(db_url, 6, sme_partners=3)
     with db.transaction(db_url) as s:
         rg = matching.build_graph(round_input(s), ["materials"])
     graph = rg.graph
     assert all(graph.has_edge(brn(i), f"materials:{brn(50)}") for i in range(6))
-    assert rg.pruning["materials"] == {"exhaustive": False, "k": 1, "partner_k": 50,
-                                                   "edges": graph.number_of_edges()}
+    assert rg.pruning["materials"] == {"exhaustive": False, "k": 1, "large_k": 1, "partner_k": matching.PARTNER_K,
+                                       "edges": graph.number_of_edges()}
     assert graph.number_of_edges() < 6 * 4  # the SME partners were pruned to one per lead
 
 
