@@ -27,7 +27,6 @@ from .assignment import solve
 from .candidates import candidate_edges, explain_pair, fitted_text_model
 from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
-from .features import firm_text, remember_nouns
 from .korean import with_particle
 from .scoring import COMPONENTS, load_weights
 
@@ -624,23 +623,23 @@ def _plain(value):
 
 
 def proposed_pairs(rg, chosen, locks=()):
-    """The chosen pairs as :class:`ProposedPair` items, each with its explanation (texts analysed in one batch)."""
+    """The chosen pairs as :class:`ProposedPair` items, each with its explanation."""
     locked = set(locks)
     if not chosen:
         return []
     keys = pd.DataFrame(chosen, columns=["lead", "partner", "score"])
     found = keys.merge(rg.edges.drop(columns=["score"]).drop_duplicates(["lead", "partner"]),
                        on=["lead", "partner"], how="left")
-    inp = rg.inp
-    apps = [(inp.application(t, "lead", lead), inp.application(t, "partner", rg.partners.at[node, "brn"]))
-            for lead, node, t in zip(found["lead"], found["partner"], found["track"])]
-    remember_nouns(firm_text(*fa) for pair in apps for fa in pair)
+    brn_of = dict(zip(rg.partners.index, rg.partners["brn"]))
+    application = rg.inp.application
     out = []
-    for row, (lead_fa, partner_fa) in zip(found.itertuples(index=False), apps):
-        explanation = _explanation(rg, row.track, lead_fa, partner_fa, row.text)
-        out.append(ProposedPair(track=row.track, lead=row.lead, partner=rg.partners.at[row.partner, "brn"],
-                                score=float(row.score), explanation=explanation,
-                                locked=(row.lead, row.partner) in locked))
+    for lead, node, score, track, text in zip(found["lead"], found["partner"], found["score"], found["track"],
+                                               found["text"]):
+        brn = brn_of[node]
+        explanation = _explanation(rg, track, application(track, "lead", lead), application(track, "partner", brn),
+                                   text)
+        out.append(ProposedPair(track=track, lead=lead, partner=brn, score=float(score), explanation=explanation,
+                                locked=(lead, node) in locked))
     return out
 
 
