@@ -84,9 +84,10 @@ def text_nouns(text):
     return tuple(noun_tokens([text])[0]) if text else ()
 
 
-PARTICLES = tuple(sorted(("을", "를", "이", "가", "은", "는", "의", "에", "와", "과", "로", "으로", "에서", "에게",
-                          "도", "만", "및", "하는", "하여", "한", "용"), key=len, reverse=True))
-_WORD = re.compile(r"[0-9A-Za-z가-힣]+")
+PARTICLES = ("으로", "에서", "에게", "하는", "하여", "을", "를", "이", "가", "은", "는", "의", "에", "와", "과", "로",
+             "도", "만", "및", "한", "용")
+_WORD = re.compile(r"[0-9a-z가-힣]+")
+_PARTICLE = re.compile(r"(?<=[0-9a-z가-힣]{2})(?:" + "|".join(PARTICLES) + r")(?![0-9a-z가-힣])")
 
 
 @lru_cache(maxsize=262144)
@@ -101,14 +102,7 @@ def text_words(text):
     >>> text_words("영상감시카메라를 개발하는 센서 모듈")
     ('영상감시카메라', '개발', '센서', '모듈')
     """
-    out = []
-    for word in _WORD.findall((text or "").lower()):
-        for particle in PARTICLES:
-            if word.endswith(particle) and len(word) - len(particle) >= 2:
-                word = word[:-len(particle)]
-                break
-        out.append(word)
-    return tuple(out)
+    return tuple(_WORD.findall(_PARTICLE.sub("", (text or "").lower())))
 
 
 def _tokens_as_is(tokens):

@@ -28,7 +28,7 @@ from .candidates import candidate_edges, explain_pair, fitted_text_model
 from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
 from .korean import with_particle
-from .scoring import COMPONENTS, load_weights
+from .scoring import COMPONENTS, explain, load_weights
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 KEEP_KINDS = ("approve", "lock")
@@ -44,6 +44,11 @@ LARGE_K = 5
 """Partners with a minimum > 1 kept per lead, on top of :data:`LEAD_K`, in such a pool."""
 PARTNER_K = 20
 """Leads kept at least per partner with a minimum (and at least 4 × the minimum) in such a pool."""
+
+
+def candidates_before_scoring(k):
+    """Candidates per lead chosen by the cheap partial score (text, 물품분류, region) before full scoring."""
+    return 3 * k + 10
 LARGE_SIZES = ("중견기업", "대기업")
 
 
@@ -437,14 +442,15 @@ def _track_edges(leads, partners, rule, on, table, progress=_no_progress):
         edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table)
         return edges, {"exhaustive": True, "k": None, "large_k": None, "partner_k": None}
     vec = fitted_text_model(leads, partners, table)
-    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table, vectors=vec)
+    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table, vectors=vec, pre_k=candidates_before_scoring(LEAD_K))
     pruning = {"exhaustive": False, "k": LEAD_K, "large_k": None, "partner_k": None}
     with_min = [j for j, ((firm, _app), ok) in enumerate(zip(partners, table.partner_ok))
                 if ok and (rule.capacity_for(firm.size_class).min or 0) > 1]
     if not with_min:
         return edges, pruning
     progress(0.6, f"the best {LARGE_K} of {len(with_min)} partners with a minimum per lead")
-    extra = candidate_edges(leads, partners, rule, on, k=LARGE_K, table=table, vectors=vec, partner_subset=with_min)
+    extra = candidate_edges(leads, partners, rule, on, k=LARGE_K, table=table, vectors=vec, partner_subset=with_min,
+                            pre_k=candidates_before_scoring(LARGE_K))
     edges = pd.concat([edges, extra], ignore_index=True).drop_duplicates(["lead_index", "partner_index"])
     need = {j: max(4 * rule.capacity_for(partners[j][0].size_class).min, PARTNER_K) for j in with_min}
     have = edges["partner_index"].value_counts()
@@ -468,7 +474,7 @@ def _decision_pairs(rg):
     edges = rg.edges
     sub = edges[edges["lead"].isin({d.lead for d in decisions})]
     adjacency = {}
-    for lead, node in zip(sub["lead"], sub["partner"]):
+    for lead, node in zip(sub["lead"].tolist(), sub["partner"].tolist()):
         adjacency.setdefault(lead, []).append(node)
     partners = rg.partners
     locks, forbid, added = [], [], []
@@ -557,7 +563,7 @@ def edge_list(graph, digits=None):
     if isinstance(graph, RoundGraph):
         scores = graph.edges["score"].to_numpy(dtype=float)
         scores = scores if digits is None else np.round(scores, digits)
-        return list(zip(graph.edges["lead"], graph.edges["partner"], scores.tolist()))
+        return list(zip(graph.edges["lead"].tolist(), graph.edges["partner"].tolist(), scores.tolist()))
 
     def score(d):
         return d["score"] if digits is None else round(d["score"], digits)
@@ -633,8 +639,8 @@ def proposed_pairs(rg, chosen, locks=()):
     brn_of = dict(zip(rg.partners.index, rg.partners["brn"]))
     application = rg.inp.application
     out = []
-    for lead, node, score, track, text in zip(found["lead"], found["partner"], found["score"], found["track"],
-                                               found["text"]):
+    for lead, node, score, track, text in zip(*(found[c].tolist() for c in ("lead", "partner", "score", "track",
+                                                                            "text"))):
         brn = brn_of[node]
         explanation = _explanation(rg, track, application(track, "lead", lead), application(track, "partner", brn),
                                    text)
@@ -644,11 +650,9 @@ def proposed_pairs(rg, chosen, locks=()):
 
 
 def _explanation(rg, track, lead_fa, partner_fa, text_value):
-    rule = rg.inp.rules[track]
-    found = explain_pair(*lead_fa, *partner_fa, rule, rg.inp.reference_date, weights=_weights(rg, track),
-                         text_value=None if text_value is None or pd.isna(text_value) else float(text_value))
-    if isinstance(found, list):  # a locked pair the rules no longer allow
-        return {"components": [], "reasons": [{"code": r.code, "ko": r.ko, "en": r.en} for r in found]}
+    """The stored explanation of a chosen pair (eligible: every pair in the graph passed the rules)."""
+    found = explain(*lead_fa, *partner_fa, rg.inp.rules[track], rg.inp.reference_date, weights=_weights(rg, track),
+                    text_value=None if text_value is None or pd.isna(text_value) else float(text_value))
     out = found.to_dict()
     out["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(found.reasons("ko"), found.reasons("en"))]
     return out
@@ -711,7 +715,7 @@ def _blocking(rg, chosen, forbid=()):
     room = e["partner"].map(load).fillna(0).to_numpy() < e["partner"].map(cap).fillna(0).to_numpy()
     wants = e["prank"].to_numpy() < e["partner"].map(worst).fillna(-np.inf).to_numpy()
     found = e[better & (room | wants)]
-    first = {lead: i for i, lead in enumerate(dict.fromkeys(e["lead"]))}
+    first = {lead: i for i, lead in enumerate(pd.unique(e["lead"]))}
     found = found.assign(order=found["lead"].map(first)).sort_values(["order", "lrank"], kind="stable")
     pairs = [[lead, node] for lead, node in zip(found["lead"][:50], found["partner"][:50])]
     return {"count": int(len(found)), "pairs": pairs}
@@ -719,12 +723,12 @@ def _blocking(rg, chosen, forbid=()):
 
 def _said(nodes, others, said):
     """Position of ``other`` in ``node``'s stated preferences, else how many it stated (0 for none)."""
-    out = np.array([len(said.get(n, ())) for n in nodes], dtype=np.int64)
-    if said:
-        for i, (n, o) in enumerate(zip(nodes, others)):
-            pos = said.get(n)
-            if pos and o in pos:
-                out[i] = pos[o]
+    out = nodes.map({n: len(pos) for n, pos in said.items()}).fillna(0).to_numpy(dtype=np.int64)
+    rows = [(n, o, i) for n, pos in said.items() for o, i in pos.items()]
+    if rows:
+        stated = pd.DataFrame(rows, columns=["node", "other", "pos"])
+        hit = pd.DataFrame({"node": nodes.to_numpy(), "other": others.to_numpy()}).merge(stated, how="left")
+        out = np.where(hit["pos"].notna().to_numpy(), hit["pos"].fillna(0).to_numpy(dtype=np.int64), out)
     return out
 
 
@@ -766,12 +770,12 @@ def diagnose(rg, chosen, forbid=()):
         sub = edges[edges["partner"].isin(wanted.index)]
         sub = sub.sort_values(["partner", "score", "lead"], ascending=[True, False, False], kind="stable")
         for node, group in sub.groupby("partner", sort=False):
-            by_partner[node] = list(zip(group["score"].astype(float), group["lead"]))
+            by_partner[node] = list(zip(group["score"].astype(float).tolist(), group["lead"].tolist()))
     unused = [_unused_partner(rg, node, row, by_partner.get(node, []), assigned, forbidden.get(node, set()))
               for node, row in wanted.iterrows()]
     best = edges.sort_values(["lead", "score", "partner"], ascending=[True, False, False], kind="stable")
     best = best.drop_duplicates("lead")
-    best = dict(zip(best["lead"], zip(best["score"].astype(float), best["partner"])))
+    best = dict(zip(best["lead"].tolist(), zip(best["score"].astype(float).tolist(), best["partner"].tolist())))
     takers = {}
     for lead, (node, score) in assigned.items():
         takers.setdefault(node, []).append((score, rg.leads.get(lead, "")))
