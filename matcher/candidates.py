@@ -42,7 +42,7 @@ COLUMNS = ["lead_brn", "partner_brn", "score", *COMPONENTS, "lead_index", "partn
 
 def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_method=None, pre_k=None,
                     chunk_size=2000, exhaustive_limit=EXHAUSTIVE_LIMIT, table=None, lead_subset=None,
-                    partner_subset=None, vectors=None):
+                    partner_subset=None, vectors=None, on_chunk=None):
     """Top-``k`` eligible partners per lead, scored component by component.
 
     Parameters
@@ -73,6 +73,8 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     vectors : TextModel, optional
         The text vectors of these pools from :func:`fitted_text_model` (with the same ``table``),
         to score several passes over one pool without fitting the text model again.
+    on_chunk : callable, optional
+        ``on_chunk(done, total)`` after each chunk of leads (progress; it may raise to stop the work).
 
     Returns
     -------
@@ -100,7 +102,7 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
                region_index([partners[j][0].region for j in partner_ids]))
     li, pi, text = _candidates(table, lead_ids, partner_ids, (x_lead, x_partner),
                                _class_incidence(leads, partners, lead_ids, partner_ids), regions, weights,
-                               pre_k, chunk_size, exhaustive)
+                               pre_k, chunk_size, exhaustive, on_chunk)
     values = _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi, regions)
     values["text"] = text
     score = combine(values, weights)
@@ -162,7 +164,7 @@ def _class_incidence(leads, partners, lead_ids, partner_ids):
 
 
 def _candidates(table, lead_ids, partner_ids, vectors, incidence, regions, weights, pre_k, chunk_size,
-                exhaustive):
+                exhaustive, on_chunk=None):
     """(lead position, partner position, text cosine) of the candidates; positions index the *_ids arrays."""
     x_lead = sparse.hstack([vectors[0], _SHARE * incidence[0]], format="csr", dtype=np.float32)
     x_partner_t = sparse.hstack([vectors[1], incidence[1]], format="csr", dtype=np.float32).T.tocsc()
@@ -187,6 +189,8 @@ def _candidates(table, lead_ids, partner_ids, vectors, incidence, regions, weigh
         partial[(lead_firm[r] == partner_firm[c]) | (lead_group[r] == partner_group[c])] = -1.0
         keep = _top_k_segments(entries.indptr, partial, pre_k) & (partial >= 0)
         out.append((r[keep], c[keep], text[keep]))
+        if on_chunk is not None:
+            on_chunk(rows.stop, len(lead_ids))
     return tuple(np.concatenate([o[i] for o in out]) for i in range(3))
 
 

@@ -361,7 +361,7 @@ def build_graph(inp, tracks, progress=None, clock=None):
     partner_rows, edge_frames = [], []
     for i, track in enumerate(tracks):
         rule = inp.rules[track]
-        step = 0.55 / max(len(tracks), 1)
+        step = 0.54 / max(len(tracks), 1)
 
         def track_progress(part, message, i=i, rule=rule):
             clock.check("짝 점수 계산", "scoring the pairs")
@@ -438,28 +438,35 @@ def _track_edges(leads, partners, rule, on, table, progress=_no_progress):
     fitted once on the whole pool, so every pass scores a pair alike.
     """
     n_pairs = int(table.lead_ok.sum()) * int(table.partner_ok.sum())
+
+    def chunks(start, end, what):
+        return lambda done, total: progress(start + (end - start) * done / max(total, 1), what)
     if n_pairs <= EXHAUSTIVE_PAIRS:
-        edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table)
+        edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table,
+                                on_chunk=chunks(0.1, 1.0, "every eligible pair"))
         return edges, {"exhaustive": True, "k": None, "large_k": None, "partner_k": None}
     vec = fitted_text_model(leads, partners, table)
-    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table, vectors=vec, pre_k=candidates_before_scoring(LEAD_K))
+    progress(0.1, "text model fitted")
+    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table, vectors=vec,
+                            pre_k=candidates_before_scoring(LEAD_K),
+                            on_chunk=chunks(0.1, 0.6, f"the best {LEAD_K} partners per lead"))
     pruning = {"exhaustive": False, "k": LEAD_K, "large_k": None, "partner_k": None}
     with_min = [j for j, ((firm, _app), ok) in enumerate(zip(partners, table.partner_ok))
                 if ok and (rule.capacity_for(firm.size_class).min or 0) > 1]
     if not with_min:
         return edges, pruning
-    progress(0.6, f"the best {LARGE_K} of {len(with_min)} partners with a minimum per lead")
+    what = f"the best {LARGE_K} of {len(with_min)} partners with a minimum per lead"
     extra = candidate_edges(leads, partners, rule, on, k=LARGE_K, table=table, vectors=vec, partner_subset=with_min,
-                            pre_k=candidates_before_scoring(LARGE_K))
+                            pre_k=candidates_before_scoring(LARGE_K), on_chunk=chunks(0.6, 0.8, what))
     edges = pd.concat([edges, extra], ignore_index=True).drop_duplicates(["lead_index", "partner_index"])
     need = {j: max(4 * rule.capacity_for(partners[j][0].size_class).min, PARTNER_K) for j in with_min}
     have = edges["partner_index"].value_counts()
     short = [j for j in with_min if have.get(j, 0) < need[j]]
     pruning.update(large_k=LARGE_K, partner_k=PARTNER_K)
     if short:
-        progress(0.8, f"every lead for {len(short)} partners short of leads")
+        what = f"every lead for {len(short)} partners short of leads"
         more = candidate_edges(leads, partners, rule, on, k=len(short), table=table, vectors=vec,
-                               partner_subset=short)
+                               partner_subset=short, on_chunk=chunks(0.8, 1.0, what))
         more = more.sort_values(["partner_index", "score"], ascending=[True, False], kind="stable")
         more = more[more.groupby("partner_index").cumcount() < more["partner_index"].map(need)]
         edges = pd.concat([edges, more], ignore_index=True).drop_duplicates(["lead_index", "partner_index"])

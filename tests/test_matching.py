@@ -325,3 +325,45 @@ def test_forbidden_pairs_are_not_blocking_pairs():
 def test_edge_list_puts_the_lead_first():
     from matcher.matching import edge_list
     assert sorted(edge_list(_tiny_graph(), digits=1)) == [("a", "c:B", 0.2), ("a", "m:s", 0.9), ("b", "m:s", 0.5)]
+
+
+# --- the time limit of a whole match ------------------------------------------------------------
+
+
+def test_a_time_limit_the_caller_has_already_spent_is_refused_before_scoring(demo_input):
+    import time
+    from matcher.matching import match_round
+    started = time.perf_counter() - 0.95  # the caller spent 0.95 s of a 1 s limit loading the round
+    with pytest.raises(RefusedError) as exc:
+        match_round(demo_input, time_limit=1.0, started=started)
+    assert time.perf_counter() - started < 1.1
+    assert exc.value.code == "time_limit_too_short"
+    assert "시간 제한 1초는 이 회차에 너무 짧습니다" in exc.value.text("ko") and "too short" in str(exc.value)
+
+
+def test_a_time_limit_bounds_scoring_solving_and_explaining(demo_input):
+    """Whatever phase the limit falls in, the match ends within it (a result, or the coded refusal)."""
+    import time
+    from matcher.matching import match_round, store_reserve
+    start = time.perf_counter()
+    full = match_round(demo_input)
+    unlimited = time.perf_counter() - start
+    for share in (0.3, 0.7):
+        limit = max(1.0, share * unlimited)
+        start = time.perf_counter()
+        try:
+            result = match_round(demo_input, time_limit=limit)
+        except RefusedError as exc:
+            assert exc.code == "time_limit_too_short"
+        else:
+            assert result.status in ("optimal", "feasible") and result.objective <= full.objective + 1e-6
+        assert time.perf_counter() - start <= 1.1 * limit - store_reserve(0) * 0  # the store reserve is left over
+
+
+def test_progress_names_every_phase_in_order(demo_input):
+    from matcher.matching import match_round
+    seen = []
+    match_round(demo_input, progress=lambda fraction, message="": seen.append((fraction, message.split()[0])))
+    phases = list(dict.fromkeys(p for _f, p in seen))
+    assert phases == ["scoring", "solving", "storing:"]
+    assert [f for f, _p in seen] == sorted(f for f, _p in seen)
