@@ -104,6 +104,15 @@ def _make_leads(b, track, n_leads, partners):
 # --- running --------------------------------------------------------------------------------------
 
 
+class Refused(Exception):
+    """The match refused its time limit (``time_limit_too_short``): when, at what memory, and why."""
+
+    def __init__(self, seconds, mb, lines):
+        super().__init__()
+        self.seconds, self.mb, self.lines = seconds, mb, lines
+        self.message = next(l for _t, l in lines if l.startswith("error: time limit"))
+
+
 def _matcher(tree):
     python = Path(tree) / ".venv" / "bin" / "python"
     return [str(python if python.exists() else sys.executable), "-c", "from matcher.cli import main; main()"]
@@ -124,6 +133,8 @@ def run(cmd, env, cwd, on_line=None):
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     reader.join()
+    if proc.returncode == 2 and any(l.startswith("error: time limit") for _t, l in lines):
+        raise Refused(seconds, usage.ru_maxrss / 1024, lines)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd[3:])} failed ({proc.returncode}):\n"
                            + "\n".join(l for _t, l in lines[-30:]))
@@ -181,6 +192,12 @@ def bench_size(n, limits, args):
         echo = (lambda tl: print(f"#   {tl[0]:7.1f} s  {tl[1]}", flush=True)) if args.verbose else None
         try:
             seconds, mb, out, lines = run(cmd, env, cwd, echo)
+        except Refused as exc:
+            p = phases(exc.lines, exc.seconds)
+            print(f"{n:>8} {limit or '-':>6} {t_import:>7.1f} {p['loading']:>7.1f} {p['scoring']:>7.1f} "
+                  f"{'-':>7} {'-':>7} {exc.seconds:>7.1f} {exc.mb:>8.0f} {'-':>10} {'-':>9} {'refused':>10} {'-':>8}"
+                  f"  # {exc.message}", flush=True)
+            continue
         except RuntimeError as exc:
             print(f"{n:>8} {limit or '-':>6} failed: {exc}", flush=True)
             continue

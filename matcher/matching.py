@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -238,10 +239,14 @@ class _Clock:
     def left(self):
         return None if self.deadline is None else self.deadline - time.perf_counter()
 
-    def check(self, phase_ko, phase_en):
-        """Refuse, naming the phase, when the limit has passed before the solver could start."""
+    def check(self, phase_ko, phase_en, done=None):
+        """Refuse, naming the phase, when the limit has passed before the solver could start.
+
+        ``done`` (0..1) is how much of the phase is done, to estimate the limit it would need.
+        """
         if self.deadline is not None and time.perf_counter() >= self.deadline:
-            raise _too_short(self.limit, self.elapsed(), phase_ko, phase_en)
+            needed = None if not done else self.elapsed() / max(done, 0.05)
+            raise _too_short(self.limit, self.elapsed(), phase_ko, phase_en, needed=needed)
 
     def for_solver(self, n_leads):
         """Seconds for the solver: what is left minus the reserve for explaining and storing."""
@@ -266,13 +271,14 @@ def store_reserve(n_leads):
 
 
 def _too_short(limit, elapsed, phase_ko, phase_en, needed=None):
-    needed = max(needed or elapsed, elapsed) * 1.5
+    needed = math.ceil(max(needed or elapsed, elapsed) * 1.5 / 10) * 10
     return RefusedError(
-        f"time limit of {limit:g} s is too short for this round: {phase_en} alone took {elapsed:.1f} s; "
-        f"give at least {needed:.0f} s (or no limit)",
-        ko=f"시간 제한 {limit:g}초는 이 회차에 너무 짧습니다: {phase_ko}에만 {elapsed:.1f}초가 걸렸습니다. "
-           f"{needed:.0f}초 이상을 주거나 제한 없이 실행하세요.",
-        code="time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1), needed=round(needed))
+        f"time limit of {limit:g} s is too short for this round: it ran out while {phase_en} "
+        f"({elapsed:.1f} s since the run began, loading included); give at least about {needed:g} s, "
+        "or no limit",
+        ko=f"시간 제한 {limit:g}초는 이 회차에 너무 짧습니다: {phase_ko} 중에 시간이 다 되었습니다 "
+           f"(읽기 포함 {elapsed:.1f}초 경과). {needed:g}초 정도 이상을 주거나 제한 없이 실행하세요.",
+        code="time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1), needed=needed)
 
 
 def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None):
@@ -364,7 +370,7 @@ def build_graph(inp, tracks, progress=None, clock=None):
         step = 0.54 / max(len(tracks), 1)
 
         def track_progress(part, message, i=i, rule=rule):
-            clock.check("짝 점수 계산", "scoring the pairs")
+            clock.check("짝 점수 계산", "scoring the pairs", done=(i + part) / len(tracks))
             report(0.05 + step * (i + part), f"scoring {rule.name_ko} ({rule.key}): {message}")
 
         track_progress(0.0, "eligibility")
