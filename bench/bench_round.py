@@ -208,8 +208,40 @@ def bench_size(n, limits, args):
         gap = result.get("gap")
         print(f"{n:>8} {limit or '-':>6} {t_import:>7.1f} {p['loading']:>7.1f} {p['scoring']:>7.1f} "
               f"{p['solving']:>7.1f} {p['storing']:>7.1f} {seconds:>7.1f} {mb:>8.0f} {pairs:>10} "
-              f"{result['proposals']:>9} {result['status']:>10} {'-' if gap is None else f'{gap:.1e}':>8}",
-              flush=True)
+              f"{result['proposals']:>9} {result['status']:>10} {'-' if gap is None else f'{gap:.1e}':>8} "
+              f"{result['objective'] or 0:>10.1f}", flush=True)
+
+
+def check_pruning(n, args):
+    """Solve the imported round of ``n`` applications with this pruning and with a wide one; print both.
+
+    The wide pruning keeps 50 partners per lead, 50 of those with a minimum, and every eligible pair
+    of a track up to a million (the pruning before issue 9, roughly): how much total score the
+    narrower pruning gives up on this round.
+    """
+    from matcher import db, matching, rounds
+    url = f"sqlite:///{Path(args.work) / f'n{n}-s{args.seed}' / 'bench.sqlite'}"
+    with db.transaction(url) as s:
+        inp = rounds.round_input(s, rounds.find_round(s, ROUND))
+    print(f"{'pruning':>8} {'pairs':>9} {'status':>9} {'objective':>11} {'gap':>8} {'seconds':>8}")
+    results = {}
+    for name, values in (("this", {}), ("wide", dict(LEAD_K=50, LARGE_K=50, PARTNER_K=50,
+                                                        EXHAUSTIVE_PAIRS=1_000_000))):
+        saved = {k: getattr(matching, k) for k in values}
+        for k, v in values.items():
+            setattr(matching, k, v)
+        try:
+            t0 = time.perf_counter()
+            rg = matching.build_graph(inp, list(inp.pools))
+            chosen, summary = matching._solve(rg, [], [], "optimal", args.solver_limit)
+            seconds = time.perf_counter() - t0
+        finally:
+            for k, v in saved.items():
+                setattr(matching, k, v)
+        results[name] = summary["objective"]
+        print(f"{name:>8} {len(rg.edges):>9} {summary['status']:>9} {summary['objective']:>11.2f} "
+              f"{summary['gap'] or 0:>8.1e} {seconds:>8.1f}", flush=True)
+    print(f"# this pruning's total score / the wide one's: {results['this'] / results['wide']:.5f}")
 
 
 def _pairs_scored(lines):
@@ -232,13 +264,21 @@ def main(argv=None):
     parser.add_argument("--work", default="/tmp/bench_round", help="Where generated files and databases go.")
     parser.add_argument("--tree", default=str(ROOT), help="Checkout whose `matcher` runs (default: this one).")
     parser.add_argument("-v", "--verbose", action="store_true", help="Echo the match's progress lines.")
+    parser.add_argument("--check-pruning", action="store_true",
+                        help="After the table, solve each size's round with this pruning and a wide one (in-process).")
+    parser.add_argument("--solver-limit", type=float, default=None, help="Solver seconds for --check-pruning.")
     args = parser.parse_args(argv)
     limits = [None if x.strip().lower() in ("none", "-", "") else float(x) for x in args.time_limits.split(",")]
     print(f"# {Path(args.tree).resolve()}  load: {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"{'apps':>8} {'limit':>6} {'import':>7} {'load':>7} {'score':>7} {'solve':>7} {'store':>7} "
-          f"{'total':>7} {'peak MB':>8} {'pairs':>10} {'proposals':>9} {'status':>10} {'gap':>8}", flush=True)
-    for n in (int(x) for x in args.sizes.split(",")):
+          f"{'total':>7} {'peak MB':>8} {'pairs':>10} {'proposals':>9} {'status':>10} {'gap':>8} {'objective':>10}",
+          flush=True)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    for n in sizes:
         bench_size(n, limits, args)
+    if args.check_pruning:
+        for n in sizes:
+            check_pruning(n, args)
 
 
 if __name__ == "__main__":

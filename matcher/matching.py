@@ -259,8 +259,8 @@ class _Clock:
         return left
 
 
-STORE_SECONDS = 1.0
-STORE_SECONDS_PER_LEAD = 2.5e-4
+STORE_SECONDS = 0.5
+STORE_SECONDS_PER_LEAD = 1.5e-4
 """Reserve kept from the time limit for explaining, diagnosing and storing: a + b × leads (measured, with margin)."""
 MIN_SOLVER_SECONDS = 0.5
 
