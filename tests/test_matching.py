@@ -427,3 +427,36 @@ def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_
             assert kept.get(node, 0) >= min(need, eligible.get(node, 0))
     assert cut.params["pruning"][track]["exhaustive"] is False
     assert cut.objective <= whole.objective + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_blocking_pairs_on_arrays_agree_with_the_dict_version(data):
+    import networkx as nx
+    from matcher.matching import _blocking, edge_list
+    from matcher.stable import blocking_pairs, preferences
+    n_leads, n_partners = data.draw(st.integers(1, 7)), data.draw(st.integers(1, 4))
+    g = nx.Graph()
+    for i in range(n_leads):
+        g.add_node(f"l{i}", bipartite=0, name=f"l{i}")
+    caps = data.draw(st.lists(st.sampled_from([1, 2, None]), min_size=n_partners, max_size=n_partners))
+    for j, cap in enumerate(caps):
+        g.add_node(f"t:p{j}", bipartite=1, track="t", brn=f"p{j}", name=f"p{j}", min_leads=0, max_leads=cap)
+    for i in range(n_leads):
+        for j in range(n_partners):
+            if data.draw(st.booleans()):
+                g.add_edge(f"l{i}", f"t:p{j}", score=data.draw(st.sampled_from([0.1, 0.5, 0.5, 0.9])))
+    chosen, load = [], {}
+    for lead, node, score in edge_list(g):
+        cap = g.nodes[node]["max_leads"] or n_leads
+        if lead not in {c[0] for c in chosen} and load.get(node, 0) < cap and data.draw(st.booleans()):
+            chosen.append((lead, node, score))
+            load[node] = load.get(node, 0) + 1
+    taken = {c[:2] for c in chosen}  # the solver never chooses a forbidden pair
+    forbid = [e[:2] for e in edge_list(g) if e[:2] not in taken and data.draw(st.integers(0, 5)) == 0]
+    edges = [e for e in edge_list(g) if e[:2] not in set(forbid)]
+    lead_prefs, partner_rank = preferences(edges)
+    capacity = {n: d["max_leads"] or n_leads for n, d in g.nodes(data=True) if d["bipartite"] == 1}
+    slow = blocking_pairs({lead: node for lead, node, _ in chosen}, lead_prefs, partner_rank, capacity)
+    fast = _blocking(g, chosen, forbid)
+    assert fast["count"] == len(slow) and fast["pairs"] == [list(p) for p in slow[:50]]
