@@ -176,12 +176,13 @@ def bench_size(n, limits, args):
         print(f"# generated {n_apps} applications, {n_firms} firms in {time.perf_counter() - t0:.0f} s ({work})",
               flush=True)
     db_path = work / "bench.sqlite"
-    if db_path.exists():
+    reuse = args.reuse_db and db_path.exists()
+    if db_path.exists() and not reuse:
         db_path.unlink()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{db_path}", PYTHONUNBUFFERED="1")
     cli, cwd = _matcher(args.tree), args.tree
     t_import, mb_import = 0.0, 0.0
-    for step in (["round", "create", ROUND, "--reference-date", REFERENCE_DATE, "--tracks", ",".join(TRACKS)],
+    for step in [] if reuse else (["round", "create", ROUND, "--reference-date", REFERENCE_DATE, "--tracks", ",".join(TRACKS)],
                  ["import", "firms", str(work / "firms.csv")],
                  ["import", "applications", str(work / "applications.csv")]):
         seconds, mb, _out, _lines = run(cli + step, env, cwd)
@@ -264,6 +265,8 @@ def main(argv=None):
     parser.add_argument("--work", default="/tmp/bench_round", help="Where generated files and databases go.")
     parser.add_argument("--tree", default=str(ROOT), help="Checkout whose `matcher` runs (default: this one).")
     parser.add_argument("-v", "--verbose", action="store_true", help="Echo the match's progress lines.")
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="Match in the database a previous run imported (import shows 0.0).")
     parser.add_argument("--check-pruning", action="store_true",
                         help="After the table, solve each size's round with this pruning and a wide one (in-process).")
     parser.add_argument("--solver-limit", type=float, default=None, help="Solver seconds for --check-pruning.")

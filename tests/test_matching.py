@@ -460,3 +460,20 @@ def test_blocking_pairs_on_arrays_agree_with_the_dict_version(data):
     slow = blocking_pairs({lead: node for lead, node, _ in chosen}, lead_prefs, partner_rank, capacity)
     fast = _blocking(g, chosen, forbid)
     assert fast["count"] == len(slow) and fast["pairs"] == [list(p) for p in slow[:50]]
+
+
+def test_explanations_past_their_time_are_brief_but_still_add_up_to_the_score(demo_input):
+    import time
+    from matcher import matching
+    inp = _sub_input(demo_input, "materials", range(40), range(len(demo_input.pools["materials"].partners)))
+    rg = matching.build_graph(inp, ["materials"])
+    best = rg.edges.sort_values("score", ascending=False).drop_duplicates("partner").drop_duplicates("lead")
+    chosen = list(zip(best["lead"].tolist(), best["partner"].tolist(), best["score"].tolist()))
+    full = matching.proposed_pairs(rg, chosen)
+    brief = matching.proposed_pairs(rg, chosen, until=time.perf_counter() - 1)
+    assert chosen and not any(p.explanation.get("brief") for p in full)
+    assert all(p.explanation["brief"] and p.explanation["reasons"] == [] for p in brief)
+    for f, b in zip(full, brief):
+        assert b.explanation["score"] == pytest.approx(f.score, abs=1e-9)
+        assert [c["contribution"] for c in b.explanation["components"]] == pytest.approx(
+            [c["contribution"] for c in f.explanation["components"]], abs=1e-6)
