@@ -196,7 +196,7 @@ def bench_size(n, limits, args):
         except Refused as exc:
             p = phases(exc.lines, exc.seconds)
             print(f"{n:>8} {limit or '-':>6} {t_import:>7.1f} {p['loading']:>7.1f} {p['scoring']:>7.1f} "
-                  f"{'-':>7} {'-':>7} {exc.seconds:>7.1f} {exc.mb:>8.0f} {'-':>10} {'-':>9} {'refused':>10} {'-':>8}"
+                  f"{'-':>7} {'-':>7} {'-':>7} {exc.seconds:>7.1f} {exc.mb:>8.0f} {'-':>10} {'-':>9} {'refused':>10} {'-':>8}"
                   f"  # {exc.message}", flush=True)
             continue
         except RuntimeError as exc:
@@ -204,11 +204,12 @@ def bench_size(n, limits, args):
             continue
         import json
         result = json.loads(out.strip().splitlines()[-1])
-        p = phases(lines, seconds)
         pairs = _pairs_scored(lines)
         gap = result.get("gap")
+        answer = next((t for t, line in lines if line.split("]", 1)[-1].strip().startswith("run ")), seconds)
+        p = phases([(t, line) for t, line in lines if t <= answer], answer)
         print(f"{n:>8} {limit or '-':>6} {t_import:>7.1f} {p['loading']:>7.1f} {p['scoring']:>7.1f} "
-              f"{p['solving']:>7.1f} {p['storing']:>7.1f} {seconds:>7.1f} {mb:>8.0f} {pairs:>10} "
+              f"{p['solving']:>7.1f} {p['storing']:>7.1f} {answer:>7.1f} {seconds:>7.1f} {mb:>8.0f} {pairs:>10} "
               f"{result['proposals']:>9} {result['status']:>10} {'-' if gap is None else f'{gap:.1e}':>8} "
               f"{result['objective'] or 0:>10.1f}", flush=True)
 
@@ -274,7 +275,8 @@ def main(argv=None):
     limits = [None if x.strip().lower() in ("none", "-", "") else float(x) for x in args.time_limits.split(",")]
     print(f"# {Path(args.tree).resolve()}  load: {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"{'apps':>8} {'limit':>6} {'import':>7} {'load':>7} {'score':>7} {'solve':>7} {'store':>7} "
-          f"{'total':>7} {'peak MB':>8} {'pairs':>10} {'proposals':>9} {'status':>10} {'gap':>8} {'objective':>10}",
+          f"{'answer':>7} {'exit':>7} {'peak MB':>8} {'pairs':>10} {'proposals':>9} {'status':>10} {'gap':>8} "
+          f"{'objective':>10}",
           flush=True)
     sizes = [int(x) for x in args.sizes.split(",")]
     for n in sizes:
