@@ -2,30 +2,38 @@
 
 ``scipy.optimize.linprog/milp`` pass a time limit to HiGHS and hope; HiGHS checks it only
 between some phases (a 100k-lead MILP ran 452 s with a 300 s limit). Here the same HiGHS
-runs with interrupt callbacks (simplex iterations, interior point iterations, MIP
-nodes and heuristics) that compare the clock with our deadline and stop the solve;
-HiGHS' own ``time_limit`` is set as well, for the phases without a callback.
+runs in a worker process (:mod:`matcher.assignment.highs_worker`) with interrupt callbacks
+(simplex iterations, interior point iterations, MIP nodes and heuristics) that compare the
+clock with our deadline and stop the solve, and HiGHS' own ``time_limit`` set as well. When
+the answer has not come :data:`GRACE` seconds after the deadline, the worker is killed: HiGHS
+does not reach an interrupt check in every phase (a 20k-lead MILP stopped at 3 s went on for
+135 s in its root LP), and a solve left running in-process would hold the core, its memory and
+highspy's one-solve-per-process lock, so every later solve of a web server would wait for it.
+Each solve has a worker of its own: two matching jobs solve side by side.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
+import pickle
+import select
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-import highspy
 import numpy as np
 
 SETUP_SECONDS_PER_NONZERO = 1e-6
 """HiGHS calls its first interrupt callback only after setting up (scaling, first basis): 1.3 s at 100k
 leads (1.4 million nonzeros) plus 0.4 s to pass the model. A solve is not started with less time left
 than this per nonzero (1.4 s there): it could not get anywhere."""
-
-_CB = highspy.cb.HighsCallbackType
-_INTERRUPTS = (_CB.kCallbackSimplexInterrupt, _CB.kCallbackIpmInterrupt, _CB.kCallbackMipInterrupt)
-_OPTIMAL = highspy.HighsModelStatus.kOptimal
-_INFEASIBLE = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+GRACE = 0.05
+"""Seconds a solve may take past its deadline to stop by itself before its worker is killed."""
+WORKER = Path(__file__).with_name("highs_worker.py")
 
 
 @dataclass
@@ -47,115 +55,117 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
     integer : bool
         Every column integer (a MILP); otherwise an LP solved by dual simplex.
     deadline : float, optional
-        ``time.perf_counter()`` value at which the solve is interrupted.
+        ``time.perf_counter()`` value at which the solve is interrupted (the call returns by
+        ``deadline + GRACE``, with ``status="limit"`` and whatever HiGHS had by then).
     """
-    h = highspy.Highs()
-    h.silent()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    if simplex and not integer:
-        h.setOptionValue("solver", "simplex")
-        h.setOptionValue("simplex_strategy", 1)  # dual
-        h.setOptionValue("presolve", "off")  # 20k leads: 1.4 s against 3.0 s with presolve
-    if integer:
-        h.setOptionValue("mip_rel_gap", mip_rel_gap)
-    if deadline is not None:
-        left = deadline - time.perf_counter()
-        if left <= SETUP_SECONDS_PER_NONZERO * A.nnz:  # it could not even reach its first interrupt
-            return HighsResult("limit", None, None, None, None, None)
-        h.setOptionValue("time_limit", float(left))
-        h.setCallback(_interrupt, deadline)
-        for kind in _INTERRUPTS:
-            h.startCallback(kind)
-    lp = highspy.HighsLp()
+    if deadline is not None and deadline - time.perf_counter() <= SETUP_SECONDS_PER_NONZERO * A.nnz:
+        return _LIMIT  # it could not even reach its first interrupt
     csc = A.tocsc()
-    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-    lp.col_cost_ = np.asarray(c, dtype=float)
-    lp.col_lower_ = np.asarray(lower, dtype=float)
-    lp.col_upper_ = np.asarray(upper, dtype=float)
-    lp.row_lower_ = np.full(A.shape[0], -highspy.kHighsInf)
-    lp.row_upper_ = np.asarray(row_upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data.astype(float)
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * A.shape[1]
-    h.passModel(lp)
-    if deadline is None:
-        with _SOLVING:
-            h.run()
-    elif not _run_until(h, deadline):
-        return HighsResult("limit", None, None, None, None, None)
-    status = h.getModelStatus()
-    if status in _INFEASIBLE:
-        return HighsResult("infeasible", None, None, None, None, None)
-    info = h.getInfo()
-    sol = h.getSolution()
-    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    x = np.array(sol.col_value) if has_x else None
-    objective = float(info.objective_function_value) if has_x else None
-    bound = float(info.mip_dual_bound) if integer else None
-    if bound is not None and not np.isfinite(bound):
-        bound = None
-    if status == _OPTIMAL:
-        duals = (np.array(sol.row_dual), np.array(sol.col_dual)) if not integer else (None, None)
-        return HighsResult("optimal", x, objective, bound if integer else objective, *duals)
-    if not integer and sol.dual_valid:  # an interrupted dual simplex: its duals still give a bound
-        return HighsResult("limit", None, None, None, np.array(sol.row_dual), None)
-    return HighsResult("limit", x if integer else None, objective if integer else None, bound, None, None)
-
-
-_ABANDONED = []
-"""Solves still setting up when their deadline came: kept alive until their thread ends (their
-callback stops them at its first check)."""
-GRACE = 0.05
-"""Seconds a solve may take past its deadline to stop by itself before it is abandoned."""
-
-
-@atexit.register
-def _finish_abandoned():
-    """Let abandoned solves stop (their callback does it) before the interpreter exits, which would
-    otherwise abort on their running thread."""
-    for h in _ABANDONED:
-        h.wait()
-
-
-_SOLVING = threading.Lock()
-"""highspy runs one solve per process at a time ("Solver is already running" for a second one, even on
-another Highs object): two matching jobs of one web server take turns, each within its own deadline."""
-
-
-def _run_until(h, deadline):
-    """Run ``h`` in highspy's solver thread; False when it is still running at the deadline.
-
-    HiGHS reaches its first interrupt check only after its setup (1.3 s for a 100k-lead LP on a
-    quiet machine, more under load); a solve that has not stopped by ``deadline + GRACE`` is left
-    to stop by itself and the caller answers without it. Waiting for another thread's solve counts
-    against the deadline too.
-    """
-    if not _SOLVING.acquire(timeout=max(deadline - time.perf_counter(), 0.0)):
-        return False
-    _ABANDONED[:] = [a for a in _ABANDONED if a.is_solver_running()]
+    request = dict(shape=A.shape, integer=integer, simplex=simplex, mip_rel_gap=mip_rel_gap, deadline=deadline,
+                   c=np.asarray(c, dtype=float), lower=np.asarray(lower, dtype=float),
+                   upper=np.asarray(upper, dtype=float), row_upper=np.asarray(row_upper, dtype=float),
+                   indptr=csc.indptr.astype(np.int32), indices=csc.indices.astype(np.int32),
+                   data=csc.data.astype(float))
+    worker = _POOL.take(deadline)
+    if worker is None:  # no worker was ready before the deadline
+        return _LIMIT
     try:
-        h.startSolve()
+        answer = worker.ask(request, None if deadline is None else deadline + GRACE)
     except BaseException:
-        _SOLVING.release()
+        _POOL.discard(worker)
         raise
-    done, _status = h.wait(timeout=max(deadline - time.perf_counter(), 0.0) + GRACE)
-    if done:
-        _SOLVING.release()
-    else:
-        _ABANDONED.append(h)
-        threading.Thread(target=_release_when_done, args=(h,), name="highs-abandoned", daemon=True).start()
-    return done
+    if answer is None:
+        _POOL.discard(worker)
+        return _LIMIT
+    _POOL.give_back(worker)
+    return HighsResult(*answer)
 
 
-def _release_when_done(h):
-    h.wait()
-    _SOLVING.release()
+_LIMIT = HighsResult("limit", None, None, None, None, None)
 
 
-def _interrupt(kind, message, data_out, data_in, deadline):
-    if time.perf_counter() >= deadline:
-        data_in.user_interrupt = True
+class _Worker:
+    """A ``highs_worker.py`` process: requests on its stdin, answers on a pipe of its own.
+
+    The worker says ``"ready"`` once it has imported highspy; the deadline goes with each request as
+    a ``time.perf_counter()`` value (one monotonic clock for every process of the machine).
+    """
+
+    def __init__(self):
+        read, write = os.pipe()
+        self.proc = subprocess.Popen([sys.executable, str(WORKER), str(write)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, pass_fds=(write,), start_new_session=True)
+        os.close(write)
+        self.answers = os.fdopen(read, "rb")
+        self.ready = False
+
+    def wait_ready(self, until):
+        """True once the worker has started (waiting until ``until``, or for ever when None)."""
+        if not self.ready:
+            self.ready = self._receive(until) == "ready"
+        return self.ready
+
+    def ask(self, request, until):
+        """Send ``request``; its answer, or None when none has come by ``until`` (perf_counter)."""
+        pickle.dump(request, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.flush()
+        return self._receive(until)
+
+    def _receive(self, until):
+        wait = None if until is None else max(until - time.perf_counter(), 0.0)
+        if not select.select([self.answers], [], [], wait)[0]:
+            return None
+        try:
+            return pickle.load(self.answers)
+        except EOFError:
+            raise RuntimeError(f"the HiGHS worker exited with status {self.proc.wait()}") from None
+
+    def stop(self, kill=False):
+        if kill:
+            self.proc.kill()
+        self.proc.stdin.close()  # a live worker returns at the end of its input
+        self.proc.wait()
+        self.answers.close()
+
+
+class _Pool:
+    """Idle workers, one taken per solve; a worker still solving at its deadline is killed, not kept
+    (and a fresh one started in its place, so that the next solve finds it ready)."""
+
+    def __init__(self):
+        self.idle, self.lock = [], threading.Lock()
+
+    def take(self, deadline=None):
+        """A ready worker, or None when none is ready by ``deadline`` (a starting one stays in the pool)."""
+        with self.lock:
+            ready = [w for w in self.idle if w.ready]
+            worker = (ready or self.idle or [None])[-1]
+            if worker is not None:
+                self.idle.remove(worker)
+        worker = worker or _Worker()
+        try:
+            if worker.wait_ready(deadline):
+                return worker
+        except BaseException:
+            worker.stop(kill=True)
+            raise
+        self.give_back(worker)
+        return None
+
+    def give_back(self, worker):
+        with self.lock:
+            self.idle.append(worker)
+
+    def discard(self, worker):
+        worker.stop(kill=True)
+        self.give_back(_Worker())
+
+    def close(self):
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for worker in idle:
+            worker.stop()
+
+
+_POOL = _Pool()
+atexit.register(_POOL.close)
