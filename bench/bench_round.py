@@ -144,7 +144,7 @@ def run(cmd, env, cwd, on_line=None):
 def phase_of(message):
     """The phase a progress message belongs to (its first word after the percentage), or None."""
     text = message.split("]", 1)[-1].strip().lower()
-    word = text.split(" ", 1)[0] if text else ""
+    word = text.split(" ", 1)[0].rstrip(":") if text else ""
     if word in ("explaining", "storing", "run"):
         return "storing"
     return word if word in PHASES else None

@@ -255,8 +255,9 @@ class _Clock:
         reserve = store_reserve(n_leads, n_edges)
         left = self.left() - reserve
         if left < MIN_SOLVER_SECONDS:
-            raise _too_short(self.limit, self.elapsed(), "짝 점수 계산", "scoring the pairs",
-                             needed=self.elapsed() + reserve + MIN_SOLVER_SECONDS)
+            raise _too_short(self.limit, self.elapsed(), "짝 점수 계산 뒤 풀이 시간을 남기는",
+                             "leaving the solver time after scoring (the rest is kept for explaining and storing)",
+                             needed=self.elapsed() + reserve + 10 * MIN_SOLVER_SECONDS)
         return left
 
     def explain_until(self, n_proposals, n_edges):
