@@ -3,17 +3,22 @@
 For each size a synthetic directory is written to a SQLite file (firms with Korean product phrases
 from the shipped G2B classes, sizes, 시도 by firm share, certificates; one round with applications
 from 20 % of the firms), then a fresh subprocess builds the index (time, peak memory) and asks
-for the top 10 of random firms (as lead, and as partner), through the service, the web page and
-the JSON API (Flask test client). ``--baseline`` also times the pure path that fits TF-IDF over the
-pool on every query (what ``matcher recommend`` did before the index), for the ratio.
-``--load`` runs a bounded loopback load test of the recommendations page against ``python -m web``
-(waitress, 4 threads) on the demo database.
+for the top 10 of random firms in 소재부품, as lead and as partner, through the service (a fresh
+session each, as a request has), the web page and the JSON API (Flask test client), interleaved
+per firm so that the machine's load weighs on all alike. ``--baseline`` also times the pure path
+that fits TF-IDF over the pool on every query (what ``matcher recommend`` did before the index).
+``--load`` runs a bounded loopback load test of the recommendations page against the real server
+(``python -m web``: waitress, 4 threads) on a database you name (the demo's: ``make demo``).
 
 Usage::
 
     .venv/bin/python bench/bench_directory.py                          # 10k, 100k, 500k firms
     .venv/bin/python bench/bench_directory.py --sizes 10000 --baseline
-    .venv/bin/python bench/bench_directory.py --load --port 5103       # demo database, 4 threads
+    .venv/bin/python bench/bench_directory.py --one 500000 --reuse-index   # one size, JSON, stored index
+    .venv/bin/python bench/bench_directory.py --load --database-url sqlite:///instance/matcher.sqlite --port 5103
+
+The generated directories are kept in ``$TMPDIR/matcher-bench-directory`` (``MATCHER_BENCH_CACHE``
+names another folder; delete them after a schema change).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
@@ -42,7 +48,8 @@ KSIC_POOL = ["26421", "26429", "26511", "27192", "28111", "28903", "29131", "291
              "31201", "32021", "33401", "58221", "62010", "63112", "71531", "72121", "41221", "42121"]
 SIZES = ["소상공인", "소기업", "중기업", "중견기업", "대기업"]
 TRACKS = ["innovation", "materials", "convergence"]
-CACHE = Path(tempfile.gettempdir()) / "matcher-bench-directory"
+CACHE = Path(os.environ.get("MATCHER_BENCH_CACHE") or Path(tempfile.gettempdir()) / "matcher-bench-directory")
+"""Where the generated directories are kept (``MATCHER_BENCH_CACHE`` overrides; regenerate after a schema change)."""
 
 
 def _brn(i):
@@ -113,11 +120,23 @@ def _percentiles(times):
     return round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 95)), 1)
 
 
-def run_one(n, queries, baseline):
-    """In a child process: build the index of the size-``n`` directory and time queries; prints JSON."""
-    from sqlalchemy import select
+QUERY_KINDS = (("lead", False, None), ("partner", True, None), ("page", False, "/firms/{brn}?track=materials"),
+               ("page_partner", True, "/firms/{brn}?track=materials&as_partner=1"),
+               ("api", False, "/api/v1/firms/{brn}/recommendations?track=materials"),
+               ("api_partner", True, "/api/v1/firms/{brn}/recommendations?track=materials&as_partner=1"))
+"""What is timed for each firm asked: the service as lead and as partner, the page and the JSON API both ways."""
 
-    from matcher import db, directory
+
+def run_one(n, queries, baseline, reuse=False):
+    """In a child process: build the index of the size-``n`` directory and time queries; prints JSON.
+
+    Each firm asked is timed through the service (a fresh session, as a request has), the web page
+    and the JSON API (Flask test client), as lead and as partner, one after the other, so that the
+    machine's load weighs on all alike; the Kiwi nouns remembered are forgotten before each call
+    (every query tokenises its texts as if never seen, as on a large directory).
+    """
+    from matcher import db, directory, features
+    from web import create_app
     path = CACHE / f"directory-{n}.sqlite"
     url = f"sqlite:///{path}"
     os.environ["DATABASE_URL"] = url
@@ -125,26 +144,44 @@ def run_one(n, queries, baseline):
     out = {"firms": n}
     with db.transaction(url) as s:
         start = time.perf_counter()
-        index, _ = directory.build_and_save(s)
-        out["build_s"] = round(time.perf_counter() - start, 1)
-        out["build_peak_mb"] = round(_peak_mb())
+        if reuse:
+            index = directory.current_index(s)  # the stored one when it is in step with the data
+        else:
+            index, _ = directory.build_and_save(s)
+            out["build_s"] = round(time.perf_counter() - start, 1)
+            out["build_peak_mb"] = round(_peak_mb())
         out["index_mb"] = round(directory.stored_info(s).size_bytes / 2 ** 20, 1)
         out["applications"] = len(index.app_id)
         rng = np.random.default_rng(7)
         brns = [index.brn[i] for i in rng.choice(index.n_firms, size=queries, replace=False)]
-        directory.recommend(s, brns[0], k=10)  # warm up (Kiwi model for the text reasons)
-        lead_times, partner_times = [], []
-        for brn in brns:
-            for as_partner, bucket in ((False, lead_times), (True, partner_times)):
-                t = time.perf_counter()
-                directory.recommend(s, brn, track="materials", k=10, as_partner=as_partner)
-                bucket.append(time.perf_counter() - t)
-        out["lead_p50_ms"], out["lead_p95_ms"] = _percentiles(lead_times)
-        out["partner_p50_ms"], out["partner_p95_ms"] = _percentiles(partner_times)
-        out["query_peak_mb"] = round(_peak_mb())
         if baseline:
             out["baseline_s"] = round(_baseline(s, brns[:3]), 2)
-    out.update(_web_times(url, brns))
+    del index
+    client = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True}).test_client()
+    factory = db.session_factory(url)
+    times = {kind: [] for kind, _, _ in QUERY_KINDS}
+
+    def once(brn, as_partner, path):
+        if path is None:
+            with factory() as session:
+                directory.recommend(session, brn, track="materials", k=10, as_partner=as_partner)
+        else:
+            response = client.get(path.format(brn=brn))
+            assert response.status_code == 200, (path, brn, response.status_code)
+
+    for kind, as_partner, path in QUERY_KINDS:  # warm up (Kiwi model, index in memory)
+        once(brns[0], as_partner, path)
+    for brn in brns:
+        for kind, as_partner, path in QUERY_KINDS:
+            features.forget_nouns()
+            t = time.perf_counter()
+            once(brn, as_partner, path)
+            times[kind].append(time.perf_counter() - t)
+    for kind, values in times.items():
+        out[f"{kind}_p50_ms"], out[f"{kind}_p95_ms"] = _percentiles(values)
+    extra = np.array(times["page"]) - np.array(times["lead"])
+    out["page_minus_lead_p50_ms"] = round(float(np.median(extra)) * 1000, 1)
+    out["query_peak_mb"] = round(_peak_mb())
     print(json.dumps(out), flush=True)
 
 
@@ -168,74 +205,119 @@ def _baseline(session, brns):
     return float(np.mean(times))
 
 
-def _web_times(url, brns):
-    from web import create_app
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
-    client = app.test_client()
-    client.get(f"/firms/{brns[0]}?track=materials")
-    page, api = [], []
-    for brn in brns:
-        t = time.perf_counter()
-        assert client.get(f"/firms/{brn}?track=materials").status_code == 200
-        page.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        assert client.get(f"/api/v1/firms/{brn}/recommendations?track=materials").status_code == 200
-        api.append(time.perf_counter() - t)
-    (p50, p95), (a50, a95) = _percentiles(page), _percentiles(api)
-    return {"page_p50_ms": p50, "page_p95_ms": p95, "api_p50_ms": a50, "api_p95_ms": a95}
+def _cpu_seconds(pid):
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load_test(port, seconds, clients, database_url):
-    """Bounded loopback load test: ``clients`` threads request firms' recommendation pages for ``seconds``."""
+def _load_phase(base, brns, seconds, clients, seed, cookies):
+    """``clients`` threads, each a browser (its own cookies), ask random firms' pages until the deadline.
+
+    Returns (times of the 200 responses with results, errors by kind, pages without a result list).
+    """
+    import http.cookiejar
+    times, errors, empty, lock = [], {}, [0], threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(i):
+        rng = np.random.default_rng(seed + i)
+        handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())] if cookies else []
+        opener = urllib.request.build_opener(*handlers)
+        while time.perf_counter() < deadline:
+            brn = brns[int(rng.integers(len(brns)))]
+            t = time.perf_counter()
+            try:
+                with opener.open(f"{base}/firms/{brn}", timeout=10) as response:
+                    body = response.read()
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                kind = f"HTTP {exc.code}"
+            except OSError as exc:  # refused, reset, timed out
+                kind = type(getattr(exc, "reason", exc)).__name__
+            else:
+                kind = None if status == 200 else f"HTTP {status}"
+            with lock:
+                if kind is None:
+                    times.append(time.perf_counter() - t)
+                    if b'class="results"' not in body:
+                        empty[0] += 1
+                else:
+                    errors[kind] = errors.get(kind, 0) + 1
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 15)  # a request still open at the deadline has its own 10 s timeout
+    return times, errors, empty[0]
+
+
+def _phase_row(times, errors, empty, elapsed, cpu):
+    p50, p95 = _percentiles(times) if times else (None, None)
+    row = {"requests": len(times), "errors": sum(errors.values()), "error_kinds": errors,
+           "without_results": empty, "seconds": round(elapsed, 1), "req_per_s": round(len(times) / elapsed, 1),
+           "p50_ms": p50, "p95_ms": p95}
+    if cpu is not None and times:
+        row["server_cpu_ms_per_request"] = round(cpu * 1000 / len(times), 1)
+    return row
+
+
+def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, threads=4):
+    """Bounded loopback load test of the recommendations page against the real server.
+
+    Starts ``python -m web --threads 4`` (waitress, as ``make run``) on 127.0.0.1:``port``; ``clients``
+    threads, each a browser keeping its cookies, ask the page of a random applicant firm (its
+    track and role as it applied: the ranked directory with explanations) for ``warmup`` seconds
+    (reported as ``cold``: the server's first requests, Kiwi nouns and caches filling), then for
+    ``seconds`` (the figures). Every request has a 10 s timeout; every non-200 answer, refused or
+    timed-out request counts as an error; the server is stopped at the end whatever happens.
+    """
     from sqlalchemy import select
 
     from matcher import db
     with db.transaction(database_url) as s:
-        brns = [b for b, in s.execute(select(db.FirmRow.brn).join(db.ApplicationRow,
-                                                                   db.ApplicationRow.firm_id == db.FirmRow.id))]
+        brns = sorted({b for b, in s.execute(select(db.FirmRow.brn).join(
+            db.ApplicationRow, db.ApplicationRow.firm_id == db.FirmRow.id))})
     env = dict(os.environ, DATABASE_URL=database_url, MATCHER_STAFF_PASSWORD="bench-password")
-    server = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port), "--threads", "4"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "web", "--host", "127.0.0.1", "--port", str(port),
+                               "--threads", str(threads)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {"database": database_url, "firms_with_applications": len(brns), "clients": clients,
+           "server_threads": threads, "cookies": cookies, "load_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(150):
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited ({server.returncode}); is port {port} free?")
             try:
                 urllib.request.urlopen(f"{base}/tracks", timeout=2).read()
                 break
             except OSError:
                 time.sleep(0.2)
-        urllib.request.urlopen(f"{base}/firms/{brns[0]}", timeout=60).read()  # warm: index, Kiwi
-        times, errors, lock = [], [], threading.Lock()
-        deadline = time.perf_counter() + seconds
-
-        def worker(seed):
-            rng = np.random.default_rng(seed)
-            while time.perf_counter() < deadline:
-                brn = brns[int(rng.integers(len(brns)))]
-                t = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(f"{base}/firms/{brn}", timeout=30) as response:
-                        response.read()
-                    with lock:
-                        times.append(time.perf_counter() - t)
-                except OSError as exc:
-                    with lock:
-                        errors.append(str(exc))
-
+        else:
+            raise SystemExit("the server did not answer within 30 s")
         start = time.perf_counter()
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
-        p50, p95 = _percentiles(times)
-        return {"requests": len(times), "errors": len(errors), "seconds": round(elapsed, 1),
-                "req_per_s": round(len(times) / elapsed, 1), "p50_ms": p50, "p95_ms": p95, "clients": clients,
-                "server_threads": 4}
+        urllib.request.urlopen(f"{base}/firms/{brns[0]}", timeout=120).read()  # loads the index
+        out["first_page_s"] = round(time.perf_counter() - start, 2)
+        for name, length, seed in (("cold", warmup, 1000), ("measured", seconds, 0)):
+            if length <= 0:
+                continue
+            cpu0, start = _cpu_seconds(server.pid), time.perf_counter()
+            times, errors, empty = _load_phase(base, brns, length, clients, seed, cookies)
+            cpu1, elapsed = _cpu_seconds(server.pid), time.perf_counter() - start
+            out[name] = _phase_row(times, errors, empty, elapsed, None if cpu0 is None else cpu1 - cpu0)
+        out["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        return out
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def main(argv=None):
@@ -243,22 +325,31 @@ def main(argv=None):
     parser.add_argument("--sizes", default="10000,100000,500000")
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--reuse-index", action="store_true",
+                        help="time queries on the stored index when it is in step (no build figures)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", action="store_true")
     parser.add_argument("--port", type=int, default=5103)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="seconds of the same traffic first, reported apart as 'cold' (0: none)")
+    parser.add_argument("--no-cookies", action="store_true", help="clients send no cookies (every request a new visitor)")
+    parser.add_argument("--threads", type=int, default=4, help="server threads (waitress)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args(argv)
     if args.generate:
         generate(args.generate, CACHE / f"directory-{args.generate}.sqlite")
         return
     if args.one:
-        run_one(args.one, args.queries, args.baseline)
+        run_one(args.one, args.queries, args.baseline, args.reuse_index)
         return
     if args.load:
-        print(json.dumps(load_test(args.port, args.seconds, args.clients, args.database_url)))
+        if not args.database_url:
+            parser.error("--load needs --database-url (or DATABASE_URL), e.g. sqlite:///instance/matcher.sqlite")
+        print(json.dumps(load_test(args.port, args.seconds, args.clients, args.database_url, args.warmup,
+                                   not args.no_cookies, args.threads), ensure_ascii=False))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -266,13 +357,14 @@ def main(argv=None):
         path = CACHE / f"directory-{n}.sqlite"
         if not path.exists():
             subprocess.run([sys.executable, __file__, "--generate", str(n)], check=True)
-        extra = ["--baseline"] if args.baseline else []
+        extra = (["--baseline"] if args.baseline else []) + (["--reuse-index"] if args.reuse_index else [])
         res = subprocess.run([sys.executable, __file__, "--one", str(n), "--queries", str(args.queries), *extra],
                              check=True, capture_output=True, text=True)
         rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     head = ["firms", "applications", "build_s", "build_peak_mb", "index_mb", "lead_p50_ms", "lead_p95_ms",
-            "partner_p50_ms", "partner_p95_ms", "page_p95_ms", "api_p95_ms", "query_peak_mb"]
+            "page_p50_ms", "page_p95_ms", "api_p95_ms", "partner_p50_ms", "partner_p95_ms", "page_partner_p95_ms",
+            "api_partner_p95_ms", "query_peak_mb"]
     if args.baseline:
         head.append("baseline_s")
     print("| " + " | ".join(head) + " |")

@@ -17,6 +17,8 @@ Closeness levels (each component is in [0, 1]):
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,11 +61,21 @@ _NO_LEAD, _NO_PARTNER = -1, -2  # padding keys that never match each other
 # --- text -----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+_KIWI = []
+_KIWI_LOCK = threading.Lock()
+
+
 def kiwi():
-    """The one :class:`kiwipiepy.Kiwi` instance (its model ships in ``kiwipiepy_model``; no network)."""
-    from kiwipiepy import Kiwi
-    return Kiwi()
+    """The one :class:`kiwipiepy.Kiwi` instance (its model ships in ``kiwipiepy_model``; no network).
+
+    Made once even when several server threads ask at the same moment (each would load ~450 MB).
+    """
+    if not _KIWI:
+        with _KIWI_LOCK:
+            if not _KIWI:
+                from kiwipiepy import Kiwi
+                _KIWI.append(Kiwi())
+    return _KIWI[0]
 
 
 def noun_tokens(texts):
@@ -78,10 +90,45 @@ def noun_tokens(texts):
     return [[tok.form.lower() for tok in toks if tok.tag in KIWI_TAGS] for toks in kiwi().tokenize(texts)]
 
 
-@lru_cache(maxsize=65536)
+NOUNS_REMEMBERED = 65536
+_NOUNS = OrderedDict()
+_NOUNS_LOCK = threading.Lock()
+
+
 def text_nouns(text):
     """:func:`noun_tokens` of one text, remembered (a partner's text is explained again and again)."""
-    return tuple(noun_tokens([text])[0]) if text else ()
+    if not text:
+        return ()
+    found = _NOUNS.get(text)
+    if found is None:
+        remember_nouns([text])
+        found = _NOUNS.get(text)
+        if found is None:  # forgotten at once by a full cache in another thread
+            found = tuple(noun_tokens([text])[0])
+    return found
+
+
+def forget_nouns():
+    """Forget every text's remembered nouns (benchmarks time the first sight of a text)."""
+    with _NOUNS_LOCK:
+        _NOUNS.clear()
+
+
+def remember_nouns(texts):
+    """Tokenise the texts not remembered yet in one Kiwi call (cheaper per text than one by one).
+
+    :func:`text_nouns` then answers them from memory; at most :data:`NOUNS_REMEMBERED` texts are
+    kept, the least recently added forgotten first.
+    """
+    new = list(dict.fromkeys(t for t in texts if t and t not in _NOUNS))
+    if not new:
+        return
+    found = [tuple(nouns) for nouns in noun_tokens(new)]
+    with _NOUNS_LOCK:
+        for text, nouns in zip(new, found):
+            _NOUNS[text] = nouns
+        while len(_NOUNS) > NOUNS_REMEMBERED:
+            _NOUNS.popitem(last=False)
 
 
 PARTICLES = ("으로", "에서", "에게", "하는", "하여", "을", "를", "이", "가", "은", "는", "의", "에", "와", "과", "로",

@@ -256,6 +256,46 @@ def test_a_certificate_change_alone_reaches_the_index(round_db):
         assert brn(9) in {r["brn"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
 
 
+def test_no_query_path_fits_a_text_model(round_db, monkeypatch):
+    """Directory, round applicants only, pair detail, why-not, the pages, the API and the CLI: transform only."""
+    from matcher import features, scoring
+    from web import create_app
+    with db.transaction(round_db) as s:
+        directory.build_and_save(s)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a query fitted a text model")
+    monkeypatch.setattr(features.TextVectorizer, "fit_transform", refuse)
+    monkeypatch.setattr(features.TextVectorizer, "fit", refuse)
+    monkeypatch.setattr(scoring, "text_similarity", refuse)  # explain() without the index's text value
+    with db.transaction(round_db) as s:
+        for track in ("innovation", "materials"):
+            for as_partner in (False, True):
+                for only in (False, True):
+                    directory.recommend(s, brn(1), track=track, as_partner=as_partner, applicants_only=only)
+                    directory.recommend(s, brn(2), track=track, as_partner=as_partner, applicants_only=only)
+        assert directory.pair_detail(s, brn(1), brn(2), "innovation")["score"] > 0
+        assert directory.why_not(s, brn(1), brn(3), "innovation")["eligible"]
+    client = create_app({"TESTING": True, "DATABASE_URL": round_db, "SECRET_KEY": "x"}).test_client()
+    for path in (f"/firms/{brn(1)}", f"/firms/{brn(1)}?track=innovation&applicants_only=1",
+                 f"/firms/{brn(2)}?track=innovation&as_partner=1", f"/firms/{brn(1)}/partners/{brn(2)}?track=innovation",
+                 f"/firms/{brn(1)}/why-not?track=innovation&other={brn(3)}",
+                 f"/api/v1/firms/{brn(1)}/recommendations?track=innovation&applicants_only=1"):
+        assert client.get(path).status_code == 200, path
+    for args in (["recommend", brn(1), "--applicants-only"], ["recommend", brn(2), "--as", "partner", "-t", "materials"]):
+        res = CliRunner().invoke(main, args, env={"DATABASE_URL": round_db})
+        assert res.exit_code == 0, res.output
+
+
+def test_shown_firms_read_as_plain_rows_are_the_stored_firms(round_db):
+    from sqlalchemy import select
+    from matcher.directory.service import _load_firms
+    with db.transaction(round_db) as s:
+        rows = list(s.scalars(select(db.FirmRow)))
+        assert _load_firms(s, [r.id for r in rows]) == {r.id: db.firm_from_row(r) for r in rows}
+        assert _load_firms(s, []) == {}
+
+
 # --- the index against the pure functions and the rules, on a generated directory -----------------------------
 
 WORDS = ["펌프", "밸브", "카메라", "드론", "센서", "조명", "제어", "모듈", "렌즈", "배터리", "소프트웨어", "계측"]
@@ -339,6 +379,7 @@ def test_vectorised_eligibility_agrees_with_the_rules(db_url):
     with db.transaction(db_url) as s:
         from sqlalchemy import select
         index = directory.current_index(s)
+        rnd = db.get_round(s, "R")
         rows = list(s.scalars(select(db.FirmRow).order_by(db.FirmRow.id)))
         firms = [db.firm_from_row(r) for r in rows]
         for day in (REF, date(2027, 3, 1)):
@@ -357,6 +398,19 @@ def test_vectorised_eligibility_agrees_with_the_rules(db_url):
                         assert (fails < 0).tolist() == slow, (key, lead.brn, product, day)
                     leads_fail = lead_failures(index, rule, day.toordinal(), np.array([""] * len(firms), dtype=object),
                                                asker, asker.certs)
+                    # a lead's applied product: from the application rows as the service passes them, and as strings
+                    app_of = np.full(len(firms), -1, dtype=np.int64)
+                    positions, app_rows = index.applications(rnd.id, key, "lead")
+                    app_of[positions] = app_rows
+                    products = np.array([""] * len(firms), dtype=object)
+                    products[positions] = index.app_docs.product[app_rows]
+                    by_rows = lead_failures(index, rule, day.toordinal(), asker=asker, asker_certs=asker.certs,
+                                            app_of=app_of)
+                    assert by_rows.tolist() == lead_failures(index, rule, day.toordinal(), products, asker,
+                                                             asker.certs).tolist()
+                    if not partner_reasons(rule, lead, day, ""):  # the asker may partner: the pair rules decide
+                        assert (by_rows < 0).tolist() == [not pair_reasons(rule, p, lead, day, products[j])
+                                                          for j, p in enumerate(firms)], (key, lead.brn, day)
                     expected = [not lead_reasons(rule, p, day) and p.brn != lead.brn
                                 and not (lead.affiliate_group and lead.affiliate_group == p.affiliate_group)
                                 for p in firms]
@@ -394,3 +448,26 @@ def test_the_index_is_stored_and_read_the_same_on_postgresql_and_sqlite(db_url, 
             answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
     assert answers[0] == answers[1] and any(answers[0])
 
+
+
+def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
+    from sqlalchemy import event
+    with db.transaction(round_db) as s:
+        firm = directory.get_firm(s, brn(1))
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(s.get_bind(), "before_cursor_execute", listen)
+        try:
+            assert directory.resolve_round(s, firm).name == "R1"
+            assert directory.resolve_round(s, firm, "R1").name == "R1" and directory.round_named(s).name == "R1"
+            assert directory.resolve_round(s, firm).name == "R1"
+            asked = len(statements)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listen)
+        assert asked == 2  # the firm's latest round, then the latest round: each once
+        later = db.RoundRow(name="R2", reference_date=date(2026, 9, 1), open_tracks=["innovation"])
+        s.add(later)
+        s.flush()
+        s.add(db.ApplicationRow(round_id=later.id, firm_id=firm.id, role="lead", track="innovation", text=""))
+        s.flush()
+        assert directory.resolve_round(s, firm).name == "R2" and directory.round_named(s).name == "R2"

@@ -144,3 +144,16 @@ def test_no_text_at_all_gives_zero_vectors():
     assert vec.fit_transform(["", ""]).shape == (2, 0)
     assert vec.transform(["카메라"]).shape == (1, 0)
     assert text_similarity("", "") == 0.0
+
+
+def test_nouns_remembered_in_one_call_are_the_tokenizer_s_and_the_memory_is_bounded(monkeypatch):
+    from matcher import features
+    texts = ["영상감시카메라를 제조", "소방 펌프 제어반", "영상감시카메라를 제조", ""]
+    features.forget_nouns()
+    features.remember_nouns(texts)
+    assert [features.text_nouns(t) for t in texts] == [tuple(n) for n in noun_tokens(texts[:3])] + [()]
+    monkeypatch.setattr(features, "NOUNS_REMEMBERED", 2)
+    features.remember_nouns(["드론 비행 제어기", "배터리 팩"])
+    assert len(features._NOUNS) == 2 and "소방 펌프 제어반" not in features._NOUNS  # the oldest forgotten first
+    assert features.text_nouns("소방 펌프 제어반") == tuple(noun_tokens(["소방 펌프 제어반"])[0])
+    features.forget_nouns()

@@ -160,6 +160,17 @@ class SearchIndex:
     def n_firms(self):
         return len(self.firm_id)
 
+    def __getstate__(self):
+        # what queries derive and keep on the index in memory (``_name_keys`` …) is not stored
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def derived(self, name, make):
+        """``make()`` computed once per index in memory and kept under ``name`` (never pickled)."""
+        found = self.__dict__.get("_" + name)
+        if found is None:
+            found = self.__dict__["_" + name] = make()
+        return found
+
     def position(self, firm_id):
         """Position of a firm id in the arrays, or -1."""
         pos = int(np.searchsorted(self.firm_id, firm_id))
@@ -387,10 +398,11 @@ def partner_failures(index, rule, day, product="", asker=None):
     return _first(checks, index.n_firms)
 
 
-def lead_failures(index, rule, day, products=None, asker=None, asker_certs=None):
+def lead_failures(index, rule, day, products=None, asker=None, asker_certs=None, app_of=None):
     """For every firm, the first lead rule it fails (-1: none), see :data:`LEAD_CHECKS`.
 
-    ``products`` (shape (n_firms,), '' for none) are the leads' applied products; with
+    ``products`` (shape (n_firms,), '' for none) are the leads' applied products — or ``app_of``
+    (shape (n_firms,)), each firm's application row (-1: none) whose product counts; with
     ``asker_certs`` (the partner's certificate rows) a lead whose product the partner's
     certificates do not cover fails ``certificate_missing`` / ``certificate_expired``.
     """
@@ -402,28 +414,56 @@ def lead_failures(index, rule, day, products=None, asker=None, asker_certs=None)
     checks = [~_size_ok(index, rule.lead_sizes), ~meets, ~index.licensed if rule.lead_licence else None,
               debarred(index, day)]
     missing = expired = None
-    if rule.certificate_covers_product and rule.partner_certificates_any and products is not None:
-        missing, expired = _leads_not_covered(index, rule, day, products, asker_certs or ())
+    if rule.certificate_covers_product and rule.partner_certificates_any and (products is not None
+                                                                              or app_of is not None):
+        missing, expired = _leads_not_covered(index, rule, day, products, asker_certs or (), app_of)
     checks += [missing, expired]
     checks += _pair_checks(index, asker)
     return _first(checks, index.n_firms)
 
 
-def _leads_not_covered(index, rule, day, products, cert_rows):
-    held_any = np.zeros(len(products), dtype=bool)
-    valid_any = np.zeros(len(products), dtype=bool)
-    has_product = np.array([bool(p) for p in products], dtype=bool)
-    p8 = np.array([_code_int(p, 8) for p in products], dtype=np.int64)
-    is16 = np.array([len(p) == 16 for p in products], dtype=bool)
+def _leads_not_covered(index, rule, day, products, cert_rows, app_of=None):
+    """Leads with a product that none (no valid one) of the partner's certificates covers.
+
+    Only the firms with a product are looked at (the round's lead applications in the track,
+    not the whole directory).
+    """
+    n = index.n_firms
+    if app_of is not None:
+        firms = np.flatnonzero(app_of >= 0)
+        rows = app_of[firms]
+        length, p8_all = _app_products(index)
+        keep = length[rows] > 0
+        firms, rows = firms[keep], rows[keep]
+        codes = index.app_docs.product[rows]
+        p8, is16 = p8_all[rows], length[rows] == 16
+    else:
+        firms = np.array([i for i, p in enumerate(products) if p], dtype=np.int64)
+        codes = np.array([products[i] for i in firms], dtype=object)
+        p8 = np.array([_code_int(p, 8) for p in codes], dtype=np.int64)
+        is16 = np.array([len(p) == 16 for p in codes], dtype=bool)
+    held_any = np.zeros(len(firms), dtype=bool)
+    valid_any = np.zeros(len(firms), dtype=bool)
     for c in cert_rows:
         if index.cert_kind[c] not in rule.partner_certificates_any or not index.cert_len[c]:
             continue
         code = index.cert_code[c]
-        hit = np.where(is16 | (index.cert_len[c] == 8), p8 == index.cert_code8[c], products == code)
+        hit = np.where(is16 | (index.cert_len[c] == 8), p8 == index.cert_code8[c], codes == code)
         held_any |= hit
         if index.cert_from[c] <= day <= index.cert_to[c]:
             valid_any |= hit
-    return has_product & ~held_any, has_product & ~valid_any
+    missing, expired = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    missing[firms], expired[firms] = ~held_any, ~valid_any
+    return missing, expired
+
+
+def _app_products(index):
+    """Each application's product code: its length and its first 8 digits as an integer (-9: none)."""
+    def make():
+        products = index.app_docs.product
+        return (np.array([len(p or "") for p in products], dtype=np.int64),
+                np.array([_code_int(p, 8) for p in products], dtype=np.int64))
+    return index.derived("app_products", make)
 
 
 def _pair_checks(index, asker):
@@ -569,10 +609,11 @@ def _lead_capability(index, asker, rule, day, rows, app_rows):
 def _rows(app_array, app_rows, firm_array, rows):
     """Rows of ``app_array`` where ``app_rows >= 0``, else of ``firm_array`` (widths padded to match)."""
     width = max(app_array.shape[1], firm_array.shape[1])
-    a = np.pad(app_array, ((0, 0), (0, width - app_array.shape[1])), constant_values=-1)
-    f = np.pad(firm_array, ((0, 0), (0, width - firm_array.shape[1])), constant_values=-1)
-    picked = a[np.maximum(app_rows, 0)] if len(a) else np.full((len(rows), width), -1, dtype=np.int64)
-    return np.where((app_rows >= 0)[:, None], picked, f[rows])
+    picked = np.full((len(rows), width), -1, dtype=np.int64)
+    has = app_rows >= 0
+    picked[has, :app_array.shape[1]] = app_array[app_rows[has]]
+    picked[~has, :firm_array.shape[1]] = firm_array[rows[~has]]
+    return picked
 
 
 def top_k(scores, brns, k):

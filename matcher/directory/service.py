@@ -16,11 +16,12 @@ from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
-from ..firms import Application, format_brn, parse_brn
+from ..features import firm_text, remember_nouns
+from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
 from ..tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
@@ -59,7 +60,11 @@ def get_firm(session, brn):
     seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
     row = seen.get(digits)
     if row is None or row not in session:
-        row = seen[digits] = db.get_firm(session, digits)
+        stmt = select(db.FirmRow).where(db.FirmRow.brn == digits).options(joinedload(db.FirmRow.certificates))
+        row = session.scalars(stmt).unique().first()  # the firm and its certificates in one statement
+        if row is None:
+            raise NotFoundError(f"firm {brn!r} not found")
+        seen[digits] = row
     return row
 
 
@@ -119,11 +124,7 @@ def find_firms(session, query, page=1, per_page=PER_PAGE):
 
 
 def _name_keys(index):
-    keys = getattr(index, "_name_keys", None)
-    if keys is None:
-        keys = NameKeys.of(list(index.name))
-        index._name_keys = keys
-    return keys
+    return index.derived("name_keys", lambda: NameKeys.of(list(index.name)))
 
 
 def resolve_round(session, firm_row, name=None):
@@ -135,12 +136,21 @@ def resolve_round(session, firm_row, name=None):
     NotFoundError
         For an unknown round name.
     """
+    seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
+    key = (firm_row.id, name or None)
+    if key in seen and (seen[key] is None or seen[key] in session):
+        return seen[key]
     if name:
-        return db.get_round(session, name)
-    stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
-            .where(db.ApplicationRow.firm_id == firm_row.id)
-            .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
-    return session.scalars(stmt).first() or db.latest_round(session)
+        found = db.get_round(session, name)
+    else:
+        stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
+                .where(db.ApplicationRow.firm_id == firm_row.id)
+                .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
+        found = session.scalars(stmt).first() or db.latest_round(session)
+    seen[key] = found
+    if found is not None:
+        seen[(firm_row.id, found.name)] = found
+    return found
 
 
 def list_rounds(session):
@@ -150,7 +160,11 @@ def list_rounds(session):
 
 def round_named(session, name=None):
     """The round named (or numbered) ``name``, else the latest (None without rounds); NotFoundError if unknown."""
-    return db.get_round(session, name) if name else db.latest_round(session)
+    seen = session.info.setdefault("directory_rounds", {})  # forgotten on any write (see store.py)
+    key = ("named", name or None)
+    if key not in seen or (seen[key] is not None and seen[key] not in session):
+        seen[key] = db.get_round(session, name) if name else db.latest_round(session)
+    return seen[key]
 
 
 def rules_and_day(round_row):
@@ -411,10 +425,8 @@ def _recommend_leads(session, q, base, k, wanted, applicants_only):
                 max_leads=cap.max if cap else 0)
     on_ord = q.on.toordinal()
     app_of = _side_apps(q, "lead")
-    products = np.array([""] * q.index.n_firms, dtype=object)
     has = app_of >= 0
-    products[has] = q.index.app_docs.product[app_of[has]]
-    fails = lead_failures(q.index, q.rule, on_ord, products, q.asker, q.asker.certs)
+    fails = lead_failures(q.index, q.rule, on_ord, asker=q.asker, asker_certs=q.asker.certs, app_of=app_of)
     eligible = fails < 0
     base["pool_size"] = base["eligible_leads"] = int(eligible.sum())
     base["applicants"] = int((eligible & has).sum())
@@ -435,10 +447,33 @@ def _recommend_leads(session, q, base, k, wanted, applicants_only):
         base["empty_reason"] = explain_empty.leads(q, fails, app_of, eligible, shown, applicants_only, wanted)
 
 
+_FIRM_FIELDS = ("brn", "name", "size_class", "region", "founded", "ksic_codes", "g2b_codes", "description",
+                "licences", "debarred_from", "debarred_to", "affiliate_group", "members")
+
+
 def _load_firms(session, firm_ids):
-    stmt = select(db.FirmRow).where(db.FirmRow.id.in_([int(i) for i in firm_ids])).options(
-        selectinload(db.FirmRow.certificates))
-    return {row.id: row for row in session.scalars(stmt)}
+    """``{id: Firm}`` of the firms ``firm_ids`` with their certificates, as :func:`matcher.db.firm_from_row`
+    makes them — read as plain rows (two statements, no ORM objects: only explained and shown)."""
+    ids = [int(i) for i in firm_ids]
+    if not ids:
+        return {}
+    f, c = db.FirmRow.__table__, db.CertificateRow.__table__
+    certs = {}
+    for firm_id, kind, code, valid_from, valid_to in session.execute(
+            select(c.c.firm_id, c.c.kind, c.c.code, c.c.valid_from, c.c.valid_to).where(c.c.firm_id.in_(ids))
+            .order_by(c.c.id)):
+        certs.setdefault(firm_id, []).append(Certificate(kind, code or "", valid_from, valid_to))
+    out = {}
+    for row in session.execute(select(f.c.id, *[f.c[name] for name in _FIRM_FIELDS]).where(f.c.id.in_(ids))):
+        v = row._mapping
+        out[v["id"]] = Firm(
+            brn=v["brn"], name=v["name"], size_class=v["size_class"], region=v["region"], founded=v["founded"],
+            ksic_codes=list(v["ksic_codes"] or []), g2b_codes=list(v["g2b_codes"] or []),
+            description=v["description"] or "", certificates=certs.get(v["id"], []),
+            licences=[Licence(l["kind"], l.get("work_type", "")) for l in (v["licences"] or [])],
+            debarred_from=v["debarred_from"], debarred_to=v["debarred_to"],
+            affiliate_group=v["affiliate_group"] or None, members=v["members"] or 1)
+    return out
 
 
 def _index_application(q, firm, app_row, role):
@@ -457,11 +492,17 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
     elif own_app is None and q.product and q.role == "lead":
         own_app = Application("", q.firm.brn, "lead", q.rule.key, q.product, "")
+    others = []
+    for pos, app_row in zip(positions, app_rows):
+        other = rows[int(index.firm_id[pos])]
+        others.append((other, _index_application(q, other, app_row, "lead" if lead_side else "partner")
+                       if app_row >= 0 else None))
+    # the text reasons' Kiwi nouns (read where the text similarity is above 0): the new texts in one call
+    similar = [firm_text(other, app) for (other, app), text in zip(others, texts) if text > 0]
+    if similar:
+        remember_nouns([firm_text(q.firm, own_app), *similar])
     out = []
-    for rank, (pos, app_row, text) in enumerate(zip(positions, app_rows, texts), start=1):
-        row = rows[int(index.firm_id[pos])]
-        other = db.firm_from_row(row)
-        app = _index_application(q, other, app_row, "lead" if lead_side else "partner") if app_row >= 0 else None
+    for rank, ((other, app), text) in enumerate(zip(others, texts), start=1):
         if lead_side:
             expl = explain(other, app, q.firm, own_app, q.rule, q.on, weights, text_value=float(text))
         else:

@@ -42,6 +42,7 @@ _WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
 @event.listens_for(Session, "after_flush")
 def _note_directory_change(session, _context):
     session.info["directory_wrote"] = True
+    session.info.pop("directory_rounds", None)  # service.resolve_round's answers may have changed
     if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["directory_changed"] = True
 
@@ -49,6 +50,7 @@ def _note_directory_change(session, _context):
 @event.listens_for(Session, "after_commit")
 def _bump_generation(session):
     session.info.pop("directory_wrote", None)
+    session.info.pop("directory_rounds", None)  # another transaction may see other rounds
     if session.info.pop("directory_changed", False) and session.bind is not None:
         key = session.bind.url.render_as_string(hide_password=False)
         _GENERATION[key] = _GENERATION.get(key, 0) + 1
@@ -57,6 +59,7 @@ def _bump_generation(session):
 @event.listens_for(Session, "after_rollback")
 def _forget_change(session):
     session.info.pop("directory_changed", None)
+    session.info.pop("directory_rounds", None)
     session.info.pop("directory_wrote", None)
 
 
@@ -71,10 +74,14 @@ def data_version(session, method=None):
     f = db.FirmRow
     c = db.CertificateRow
     a = db.ApplicationRow
-    firms = session.execute(select(func.count(f.id), func.max(f.id), func.max(f.updated_at))).one()
-    certs = session.execute(select(func.count(c.id), func.max(c.id))).one()
-    apps = session.execute(select(func.count(a.id), func.max(a.id),
-                                  func.sum(func.length(a.text) + func.length(a.product_code)))).one()
+    # One aggregate a statement: SQLite answers a lone max() of an indexed column from the index and a
+    # lone count() from the smallest index, but scans the whole table for several together (at 500k
+    # firms 340 ms against 85 ms; the check runs every RECHECK_SECONDS in a running server).
+    one = session.scalar
+    firms = (one(select(func.count()).select_from(f)), one(select(func.max(f.id))), one(select(func.max(f.updated_at))))
+    certs = (one(select(func.count()).select_from(c)), one(select(func.max(c.id))))
+    apps = (one(select(func.count()).select_from(a)), one(select(func.max(a.id))),
+            one(select(func.sum(func.length(a.text) + func.length(a.product_code)))))
     stamp = str(firms[2]) if firms[2] is not None else "-"
     return (f"v{FORMAT}:{method or default_text_method()}:f{firms[0]}/{firms[1]}/{stamp}:c{certs[0]}/{certs[1]}:"
             f"a{apps[0]}/{apps[1]}/{apps[2]}")
