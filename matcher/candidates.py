@@ -18,6 +18,8 @@ the result exact.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -40,7 +42,7 @@ COLUMNS = ["lead_brn", "partner_brn", "score", *COMPONENTS, "lead_index", "partn
 
 def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_method=None, pre_k=None,
                     chunk_size=2000, exhaustive_limit=EXHAUSTIVE_LIMIT, table=None, lead_subset=None,
-                    partner_subset=None):
+                    partner_subset=None, vectors=None, on_chunk=None):
     """Top-``k`` eligible partners per lead, scored component by component.
 
     Parameters
@@ -68,6 +70,11 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
         Score only these leads / partners (indices into ``leads`` / ``partners``). The text
         model is still fitted on every eligible firm of both pools, so a pair scores exactly
         as in a run over the whole pools (one firm's recommendations agree with round matching).
+    vectors : TextModel, optional
+        The text vectors of these pools from :func:`fitted_text_model` (with the same ``table``),
+        to score several passes over one pool without fitting the text model again.
+    on_chunk : callable, optional
+        ``on_chunk(done, total)`` after each chunk of leads (progress; it may raise to stop the work).
 
     Returns
     -------
@@ -81,11 +88,8 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
     lead_ids, partner_ids = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
     if not len(lead_ids) or not len(partner_ids) or k <= 0:
         return pd.DataFrame({c: [] for c in COLUMNS})
-    vec = TextVectorizer(method=text_method or default_text_method())
-    lead_texts = [firm_text(*leads[i]) for i in lead_ids]
-    partner_texts = [firm_text(*partners[j]) for j in partner_ids]
-    x_all = vec.fit_transform(lead_texts + partner_texts)
-    x_lead, x_partner = x_all[:len(lead_texts)], x_all[len(lead_texts):]
+    model = vectors if vectors is not None else fitted_text_model(leads, partners, table, text_method)
+    x_lead, x_partner = model.x_lead, model.x_partner
     if lead_subset is not None:
         lead_ids, x_lead = _subset(lead_ids, x_lead, lead_subset)
     if partner_subset is not None:
@@ -98,7 +102,7 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
                region_index([partners[j][0].region for j in partner_ids]))
     li, pi, text = _candidates(table, lead_ids, partner_ids, (x_lead, x_partner),
                                _class_incidence(leads, partners, lead_ids, partner_ids), regions, weights,
-                               pre_k, chunk_size, exhaustive)
+                               pre_k, chunk_size, exhaustive, on_chunk)
     values = _components(leads, partners, rule, on, lead_ids, partner_ids, li, pi, regions)
     values["text"] = text
     score = combine(values, weights)
@@ -113,6 +117,24 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
         "lead_index": lead_ids[li[keep]], "partner_index": partner_ids[pi[keep]],
     })
     return frame.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """TF-IDF rows of a pool's eligible leads and eligible partners (in ``flatnonzero(table.*_ok)`` order)."""
+
+    x_lead: sparse.csr_matrix
+    x_partner: sparse.csr_matrix
+
+
+def fitted_text_model(leads, partners, table, text_method=None):
+    """The text model fitted on every eligible firm of both pools, and their vectors (:class:`TextModel`)."""
+    lead_ids, partner_ids = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
+    vec = TextVectorizer(method=text_method or default_text_method())
+    lead_texts = [firm_text(*leads[i]) for i in lead_ids]
+    partner_texts = [firm_text(*partners[j]) for j in partner_ids]
+    x_all = vec.fit_transform(lead_texts + partner_texts)
+    return TextModel(x_all[:len(lead_texts)].tocsr(), x_all[len(lead_texts):].tocsr())
 
 
 def _subset(ids, vectors, subset):
@@ -142,7 +164,7 @@ def _class_incidence(leads, partners, lead_ids, partner_ids):
 
 
 def _candidates(table, lead_ids, partner_ids, vectors, incidence, regions, weights, pre_k, chunk_size,
-                exhaustive):
+                exhaustive, on_chunk=None):
     """(lead position, partner position, text cosine) of the candidates; positions index the *_ids arrays."""
     x_lead = sparse.hstack([vectors[0], _SHARE * incidence[0]], format="csr", dtype=np.float32)
     x_partner_t = sparse.hstack([vectors[1], incidence[1]], format="csr", dtype=np.float32).T.tocsc()
@@ -167,6 +189,8 @@ def _candidates(table, lead_ids, partner_ids, vectors, incidence, regions, weigh
         partial[(lead_firm[r] == partner_firm[c]) | (lead_group[r] == partner_group[c])] = -1.0
         keep = _top_k_segments(entries.indptr, partial, pre_k) & (partial >= 0)
         out.append((r[keep], c[keep], text[keep]))
+        if on_chunk is not None:
+            on_chunk(rows.stop, len(lead_ids))
     return tuple(np.concatenate([o[i] for o in out]) for i in range(3))
 
 
@@ -273,4 +297,4 @@ def explain_pair(lead, lead_app, partner, partner_app, rule, on, weights=None, t
     return explain(lead, lead_app, partner, partner_app, rule, on, weights, text_value)
 
 
-__all__ = ["candidate_edges", "explain_pair", "pair_components"]
+__all__ = ["TextModel", "candidate_edges", "explain_pair", "fitted_text_model", "pair_components"]

@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .assignment import solve
-from .candidates import EXHAUSTIVE_LIMIT, candidate_edges, explain_pair
+from .candidates import candidate_edges, explain_pair, fitted_text_model
 from .eligibility import eligibility_table
-from .errors import InfeasibleError, UnknownTrackError
+from .errors import InfeasibleError, RefusedError, UnknownTrackError
 from .korean import with_particle
-from .scoring import COMPONENTS, load_weights
+from .scoring import COMPONENTS, build_explanation, explain, load_weights
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 KEEP_KINDS = ("approve", "lock")
@@ -35,10 +37,19 @@ KEEP_KINDS = ("approve", "lock")
 DROP_KINDS = ("reject", "forbid")
 """Decisions that keep a pair out of every re-solve."""
 MODES = ("optimal", "stable")
-LEAD_K = 50
+EXHAUSTIVE_PAIRS = 250_000
+"""A track with at most this many (eligible lead × eligible partner) pairs keeps every eligible pair."""
+LEAD_K = 10
 """Partners kept per lead when a track's pool is too large to keep every eligible pair."""
-PARTNER_K = 50
-"""Leads kept per partner with a minimum (at least 4 × the minimum) in such a pool."""
+LARGE_K = 5
+"""Partners with a minimum > 1 kept per lead, on top of :data:`LEAD_K`, in such a pool."""
+PARTNER_K = 20
+"""Leads kept at least per partner with a minimum (and at least 4 × the minimum) in such a pool."""
+
+
+def candidates_before_scoring(k):
+    """Candidates per lead chosen by the cheap partial score (text, 물품분류, region) before full scoring."""
+    return 3 * k + 10
 LARGE_SIZES = ("중견기업", "대기업")
 
 
@@ -90,18 +101,97 @@ class RoundInput:
 
     def firm(self, brn):
         """The :class:`~matcher.firms.Firm` of ``brn`` in any pool, or None."""
-        found = next((fa for key, fa in self.index().items() if key[2] == brn), None)
-        return found[0] if found else None
+        if not hasattr(self, "_firms"):
+            self._firms = {}
+            for (_t, _r, key), (firm, _a) in self.index().items():
+                self._firms.setdefault(key, firm)
+        return self._firms.get(brn)
 
 
 @dataclass
 class RoundGraph:
-    """The round's scored bipartite graph and what was learnt building it."""
+    """The round's scored bipartite graph, as frames, and what was learnt building it.
 
-    graph: nx.Graph
-    inp: RoundInput
+    ``leads`` maps each lead BRN (a lead node) to its name, in the order the pools list them;
+    ``partners`` is a frame indexed by partner node (``track:BRN``) with ``track, brn, name,
+    min_leads, max_leads`` (None = unbounded), ``large`` and ``index`` (its position in the
+    track's pool); ``edges`` a frame of the eligible scored pairs: ``lead, partner`` (nodes),
+    ``track, score``, the score components and ``lead_index, partner_index`` (positions in
+    the track's pools). ``eligible`` counts each large partner's eligible leads from the
+    eligibility table (the graph may keep fewer); ``tables`` keeps each track's
+    :class:`~matcher.eligibility.EligibilityTable` and lead positions for the diagnostics.
+
+    :attr:`graph` gives the same as a :class:`networkx.Graph` (built on demand: small rounds,
+    tests and pictures; the engine itself never builds it).
+    """
+
+    inp: RoundInput | None = None
+    leads: dict = field(default_factory=dict)
+    partners: pd.DataFrame = field(default_factory=lambda: _partner_frame([]))
+    edges: pd.DataFrame = field(default_factory=lambda: _edge_frame([]))
     pruning: dict = field(default_factory=dict)
     excluded_leads: dict = field(default_factory=dict)
+    eligible: dict = field(default_factory=dict)
+    eligible_sets: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+
+    @property
+    def graph(self):
+        """The graph as :class:`networkx.Graph`: lead nodes ``bipartite=0``, partner nodes ``bipartite=1``."""
+        g = nx.Graph()
+        for lead, name in self.leads.items():
+            g.add_node(lead, bipartite=0, name=name)
+        for node, row in self.partners.iterrows():
+            g.add_node(node, bipartite=1, track=row.track, brn=row.brn, name=row["name"], min_leads=row.min_leads,
+                       max_leads=row.max_leads, large=bool(row.large))
+        cols = ["score", *COMPONENTS]
+        for lead, node, track, *values in self.edges[["lead", "partner", "track", *cols]].itertuples(index=False):
+            g.add_edge(lead, node, track=track, **{c: float(v) for c, v in zip(cols, values)})
+        return g
+
+
+PARTNER_COLUMNS = ["node", "track", "brn", "name", "min_leads", "max_leads", "large", "index"]
+EDGE_COLUMNS = ["lead", "partner", "track", "score", *COMPONENTS, "lead_index", "partner_index"]
+
+
+def _partner_frame(rows):
+    frame = pd.DataFrame(rows, columns=PARTNER_COLUMNS)
+    frame["max_leads"] = frame["max_leads"].astype(object)
+    frame = frame.drop_duplicates("node", keep="last")
+    return frame.set_index("node")
+
+
+def _edge_frame(frames):
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("lead", "partner", "track") else float)
+                             for c in EDGE_COLUMNS})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _from_nx(graph):
+    """A :class:`RoundGraph` (without input) from a :class:`networkx.Graph` shaped as :attr:`RoundGraph.graph`."""
+    rg = RoundGraph()
+    rows = []
+    for node, d in graph.nodes(data=True):
+        if d["bipartite"] == 0:
+            rg.leads[node] = d.get("name", "")
+        else:
+            rows.append(dict(node=node, track=d.get("track", ""), brn=d.get("brn", node), name=d.get("name", ""),
+                             min_leads=d.get("min_leads"), max_leads=d.get("max_leads"),
+                             large=bool(d.get("large", False)), index=-1))
+            if d.get("eligible_leads") is not None:
+                rg.eligible_sets[node] = frozenset(d["eligible_leads"])
+    rg.partners = _partner_frame(rows)
+    edges = edge_list(graph)
+    rg.edges = pd.DataFrame({"lead": [e[0] for e in edges], "partner": [e[1] for e in edges],
+                             "track": [graph.nodes[e[1]].get("track", "") for e in edges],
+                             "score": np.array([e[2] for e in edges], dtype=float)})
+    return rg
+
+
+def _as_round_graph(rg):
+    return rg if isinstance(rg, RoundGraph) else _from_nx(rg)
 
 
 @dataclass(frozen=True)
@@ -135,7 +225,78 @@ def _no_progress(fraction, message=""):
     return None
 
 
-def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None):
+class _Clock:
+    """The run's time limit: the deadline, the seconds left, the solver's share (None = no limit)."""
+
+    def __init__(self, time_limit, started=None):
+        self.limit = None if time_limit is None else float(time_limit)
+        self.started = time.perf_counter() if started is None else started
+        self.deadline = None if self.limit is None else self.started + self.limit
+
+    def elapsed(self):
+        return time.perf_counter() - self.started
+
+    def left(self):
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def check(self, phase_ko, phase_en, done=None):
+        """Refuse, naming the phase, when the limit has passed before the solver could start.
+
+        ``done`` (0..1) is how much of the phase is done, to estimate the limit it would need.
+        """
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            needed = None if not done else self.elapsed() / max(done, 0.05)
+            raise _too_short(self.limit, self.elapsed(), phase_ko, phase_en, needed=needed)
+
+    def for_solver(self, n_leads, n_edges):
+        """Seconds for the solver: what is left minus the reserve for explaining, diagnosing and storing."""
+        if self.deadline is None:
+            return None
+        reserve = store_reserve(n_leads, n_edges)
+        left = self.left() - reserve
+        if left < MIN_SOLVER_SECONDS:
+            raise _too_short(self.limit, self.elapsed(), "짝 점수 계산 뒤 풀이 시간을 남기는",
+                             "leaving the solver time after scoring (the rest is kept for explaining and storing)",
+                             needed=self.elapsed() + reserve + 10 * MIN_SOLVER_SECONDS)
+        return left
+
+    def explain_until(self, n_proposals, n_edges):
+        """When full explanations must stop so that diagnostics and storing still fit (None = no limit)."""
+        if self.deadline is None:
+            return None
+        return self.deadline - (STORE_SECONDS + STORE_SECONDS_PER_PROPOSAL * n_proposals
+                                + DIAGNOSE_SECONDS_PER_EDGE * n_edges)
+
+
+STORE_SECONDS = 0.5
+EXPLAIN_SECONDS_PER_PROPOSAL = 4e-4
+STORE_SECONDS_PER_PROPOSAL = 1.5e-4
+DIAGNOSE_SECONDS_PER_EDGE = 2e-5
+"""The work after the solver, per proposal (at most one a lead) and per pair: measured at 100,000 applications
+on the shared 2-core machine (60,471 proposals, 788,806 pairs: 35 s for explaining, diagnostics and storing at
+load 4; 79 s at load 8), about 1.5 × the quieter figure. Under heavier load explanations turn brief to keep
+the limit."""
+MIN_SOLVER_SECONDS = 0.5
+
+
+def store_reserve(n_leads, n_edges=0):
+    """Seconds kept for the work after the solver (explanations, diagnostics, storing the run)."""
+    return (STORE_SECONDS + (EXPLAIN_SECONDS_PER_PROPOSAL + STORE_SECONDS_PER_PROPOSAL) * n_leads
+            + DIAGNOSE_SECONDS_PER_EDGE * n_edges)
+
+
+def _too_short(limit, elapsed, phase_ko, phase_en, needed=None):
+    needed = math.ceil(max(needed or elapsed, elapsed) * 1.5 / 10) * 10
+    return RefusedError(
+        f"time limit of {limit:g} s is too short for this round: it ran out while {phase_en} "
+        f"({elapsed:.1f} s since the run began, loading included); give at least about {needed:g} s, "
+        "or no limit",
+        ko=f"시간 제한 {limit:g}초는 이 회차에 너무 짧습니다: {phase_ko} 중에 시간이 다 되었습니다 "
+           f"(읽기 포함 {elapsed:.1f}초 경과). {needed:g}초 정도 이상을 주거나 제한 없이 실행하세요.",
+        code="time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1), needed=needed)
+
+
+def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None):
     """Match a round: score every track's eligible pairs, solve, explain.
 
     Parameters
@@ -146,10 +307,15 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None)
     mode : {"optimal", "stable"}
         Maximum total score (default), or deferred acceptance (:mod:`matcher.stable`).
     time_limit : float, optional
-        Seconds for the solver.
+        Seconds for the whole run, counted from ``started``: scoring, solving, explaining and
+        (by the caller) storing. The solver gets what scoring left, less a reserve for the work
+        after it (:func:`store_reserve`).
     progress : callable, optional
         ``progress(fraction, message)``, called as the work advances; it may raise
-        :class:`~matcher.errors.CancelledError` to stop the work.
+        :class:`~matcher.errors.CancelledError` to stop the work. Each message starts with its
+        phase: ``scoring``, ``solving``, ``storing``.
+    started : float, optional
+        ``time.perf_counter()`` when the run began (the caller's loading counts); default now.
 
     Returns
     -------
@@ -161,27 +327,34 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None)
         ``track`` is not among the round's pools.
     InfeasibleError
         The staff locks cannot all hold.
+    RefusedError
+        ``time_limit_too_short``: the limit passed before the solver could start.
     """
     report = progress or _no_progress
     if mode not in MODES:
         raise InfeasibleError([f"mode {mode!r} is not one of {', '.join(MODES)}"])
+    clock = _Clock(time_limit, started)
     tracks = _tracks(inp, track)
     start = time.perf_counter()
-    rg = build_graph(inp, tracks, report)
+    rg = build_graph(inp, tracks, report, clock=clock)
     if track is not None:
         _exclude_locked_elsewhere(rg, track)
     locks, forbid = _decision_pairs(rg)
-    report(0.7, f"solving {rg.graph.number_of_edges()} pairs ({mode})")
-    chosen, summary = _solve(rg, locks, forbid, mode, time_limit)
-    report(0.85, f"explaining {len(chosen)} proposals")
+    solver_limit = clock.for_solver(len(rg.leads), len(rg.edges))
+    report(0.6, f"solving {len(rg.edges)} pairs ({mode})")
+    chosen, summary = _solve(rg, locks, forbid, mode, solver_limit)
+    report(0.8, f"storing: explaining {len(chosen)} proposals")
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
-    locked = set(locks)
-    pairs = [_proposed(rg, lead, node, score, (lead, node) in locked) for lead, node, score in chosen]
+    pairs = proposed_pairs(rg, chosen, locks, until=clock.explain_until(len(chosen), len(rg.edges)))
+    brief = sum(1 for p in pairs if p.explanation.get("brief"))
+    if brief:
+        params["brief_explanations"] = brief
+    report(0.85, "storing: diagnostics")
     diagnostics = diagnose(rg, chosen, forbid)
     diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
     diagnostics["counts"] = _counts(rg)
     return MatchResult(seconds=time.perf_counter() - start, pairs=pairs, diagnostics=diagnostics, params=params,
-                       fingerprint=fingerprint(rg.graph, locks, forbid, params), **summary)
+                       fingerprint=fingerprint(rg, locks, forbid, params), **summary)
 
 
 def _tracks(inp, track):
@@ -199,93 +372,156 @@ def _tracks(inp, track):
 # --- the graph --------------------------------------------------------------------------------
 
 
-def build_graph(inp, tracks, progress=None):
+def build_graph(inp, tracks, progress=None, clock=None):
     """The round's bipartite graph of eligible scored pairs (:class:`RoundGraph`).
 
-    Lead nodes (``bipartite=0``) are BRNs; partner nodes (``bipartite=1``) are ``track:BRN``
-    with ``track, brn, min_leads, max_leads`` (max None = unbounded). Edges carry ``score``,
-    ``track`` and the score components.
+    Lead nodes are BRNs; partner nodes are ``track:BRN`` with ``track, brn, min_leads,
+    max_leads`` (max None = unbounded). Edges carry ``score``, ``track`` and the score
+    components. ``clock`` (the run's time limit) is checked between steps.
     """
     report = progress or _no_progress
-    rg = RoundGraph(nx.Graph(), inp)
+    clock = clock or _Clock(None)
+    rg = RoundGraph(inp)
+    partner_rows, edge_frames = [], []
     for i, track in enumerate(tracks):
-        report(0.05 + 0.6 * i / max(len(tracks), 1), f"scoring {inp.rules[track].name_ko} ({track})")
+        rule = inp.rules[track]
+        step = 0.54 / max(len(tracks), 1)
+
+        def track_progress(part, message, i=i, rule=rule):
+            clock.check("짝 점수 계산", "scoring the pairs", done=(i + part) / len(tracks))
+            report(0.05 + step * (i + part), f"scoring {rule.name_ko} ({rule.key}): {message}")
+
+        track_progress(0.0, "eligibility")
         pool = inp.pools[track]
-        _add_track(rg, inp.rules[track], inp.reference_date, pool.leads, pool.partners)
+        edge_frames.append(_add_track(rg, rule, inp.reference_date, pool.leads, pool.partners, partner_rows,
+                                      track_progress))
+    clock.check("짝 점수 계산", "scoring the pairs")
+    rg.partners = _partner_frame(partner_rows)
+    edges = _edge_frame(edge_frames)
+    rg.edges = edges[edges["partner"].isin(rg.partners.index)].reset_index(drop=True)
+    for track in tracks:
+        if track in rg.pruning:
+            rg.pruning[track]["edges"] = int((rg.edges["track"] == track).sum())
     return rg
 
 
-def _add_track(rg, rule, on, leads, partners):
-    graph = rg.graph
-    for firm, app in leads:
-        graph.add_node(firm.brn, bipartite=0, name=firm.name)
-    for firm, app in partners:
+def _add_track(rg, rule, on, leads, partners, partner_rows, progress):
+    for firm, _app in leads:
+        rg.leads[firm.brn] = firm.name
+    large = []
+    for j, (firm, _app) in enumerate(partners):
         cap = rule.capacity_for(firm.size_class)
         if cap is None:
             continue
-        graph.add_node(f"{rule.key}:{firm.brn}", bipartite=1, track=rule.key, brn=firm.brn, name=firm.name,
-                       min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES)
+        partner_rows.append(dict(node=f"{rule.key}:{firm.brn}", track=rule.key, brn=firm.brn, name=firm.name,
+                                 min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES,
+                                 index=j))
+        if firm.size_class in LARGE_SIZES:
+            large.append(j)
     if not leads or not partners:
-        return
+        return _edge_frame([])
     table = eligibility_table(leads, partners, rule, on)
-    _record_eligible(graph, rule, leads, partners, table)
-    edges, pruning = _track_edges(leads, partners, rule, on, table)
+    rg.tables[rule.key] = (table, {firm.brn: i for i, (firm, _a) in enumerate(leads)})
+    for j, n in zip(large, eligible_counts(table, large)):
+        rg.eligible[f"{rule.key}:{partners[j][0].brn}"] = int(n)
+    edges, pruning = _track_edges(leads, partners, rule, on, table, progress)
     rg.pruning[rule.key] = pruning
-    for row in edges.itertuples(index=False):
-        node = f"{rule.key}:{row.partner_brn}"
-        if node in graph and not graph.has_edge(row.lead_brn, node):
-            graph.add_edge(row.lead_brn, node, score=float(row.score), track=rule.key,
-                           **{name: float(getattr(row, name)) for name in COMPONENTS})
-    pruning["edges"] = sum(1 for *_e, d in graph.edges(data=True) if d["track"] == rule.key)
+    frame = pd.DataFrame({"lead": edges["lead_brn"].to_numpy(dtype=object),
+                          "partner": (rule.key + ":" + edges["partner_brn"].astype(str)).to_numpy(dtype=object),
+                          "track": rule.key, "score": edges["score"].to_numpy(dtype=float),
+                          **{c: edges[c].to_numpy() for c in COMPONENTS},
+                          "lead_index": edges["lead_index"].to_numpy(dtype=np.int64),
+                          "partner_index": edges["partner_index"].to_numpy(dtype=np.int64)})
+    return frame.drop_duplicates(["lead", "partner"], keep="first")
 
 
-def _track_edges(leads, partners, rule, on, table):
+def eligible_counts(table, partner_positions):
+    """Eligible leads of each partner in ``partner_positions`` (as :meth:`EligibilityTable.pair_ok` counts them)."""
+    allowed = table.allowed.tocsc() if table.allowed is not None else None
+    out = []
+    for j in partner_positions:
+        ok = table.lead_ok & table.partner_ok[j]
+        ok &= table.lead_firm != table.partner_firm[j]
+        ok &= table.lead_group != table.partner_group[j]
+        if allowed is not None:
+            covered = allowed[:, j].toarray().ravel() > 0
+            ok &= covered | ~table.needs_cover
+        out.append(int(ok.sum()))
+    return out
+
+
+def _track_edges(leads, partners, rule, on, table, progress=_no_progress):
     """The track's scored pairs and how they were pruned.
 
-    A pool small enough for :func:`candidate_edges` to score every eligible pair keeps
-    every one, so "optimal" means optimal over all eligible pairs. A larger pool keeps
-    the best :data:`LEAD_K` partners per lead plus, for each partner with a minimum > 1,
-    its best ``max(4 × min, PARTNER_K)`` leads (scored in a second pass over those
-    partners only), so that a large partner is not left short by the pruning alone.
+    A pool of at most :data:`EXHAUSTIVE_PAIRS` eligible-looking pairs keeps every eligible
+    pair, so "optimal" means optimal over all eligible pairs. A larger pool keeps, for each
+    lead, its best :data:`LEAD_K` partners and its best :data:`LARGE_K` among the partners
+    with a minimum > 1; then each such partner left with fewer than ``max(4 × min,
+    PARTNER_K)`` leads gets its best leads up to that number (scored against every eligible
+    lead), so that a large partner is not left short by the pruning alone. The text model is
+    fitted once on the whole pool, so every pass scores a pair alike.
     """
     n_pairs = int(table.lead_ok.sum()) * int(table.partner_ok.sum())
-    if n_pairs <= EXHAUSTIVE_LIMIT:
-        edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table)
-        return edges, {"exhaustive": True, "k": None, "partner_k": None}
-    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table)
-    with_min = [(firm, app) for (firm, app), ok in zip(partners, table.partner_ok)
+
+    def chunks(start, end, what):
+        return lambda done, total: progress(start + (end - start) * done / max(total, 1), what)
+    if n_pairs <= EXHAUSTIVE_PAIRS:
+        edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table,
+                                on_chunk=chunks(0.1, 1.0, "every eligible pair"))
+        return edges, {"exhaustive": True, "k": None, "large_k": None, "partner_k": None}
+    vec = fitted_text_model(leads, partners, table)
+    progress(0.1, "text model fitted")
+    edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table, vectors=vec,
+                            pre_k=candidates_before_scoring(LEAD_K),
+                            on_chunk=chunks(0.1, 0.6, f"the best {LEAD_K} partners per lead"))
+    pruning = {"exhaustive": False, "k": LEAD_K, "large_k": None, "partner_k": None}
+    with_min = [j for j, ((firm, _app), ok) in enumerate(zip(partners, table.partner_ok))
                 if ok and (rule.capacity_for(firm.size_class).min or 0) > 1]
     if not with_min:
-        return edges, {"exhaustive": False, "k": LEAD_K, "partner_k": None}
-    extra = candidate_edges(leads, with_min, rule, on, k=len(with_min))
-    need = {firm.brn: max(4 * rule.capacity_for(firm.size_class).min, PARTNER_K) for firm, _ in with_min}
-    extra = extra.sort_values(["partner_brn", "score"], ascending=[True, False], kind="stable")
-    extra = extra[extra.groupby("partner_brn").cumcount() < extra["partner_brn"].map(need)]
-    return pd.concat([edges, extra], ignore_index=True), {"exhaustive": False, "k": LEAD_K, "partner_k": PARTNER_K}
-
-
-def _record_eligible(graph, rule, leads, partners, table):
-    """Each large partner's eligible leads (BRNs) from the eligibility table, for the diagnostics."""
-    lead_brns = [firm.brn for firm, _ in leads]
-    every = range(len(leads))
-    for j, (firm, _app) in enumerate(partners):
-        node = f"{rule.key}:{firm.brn}"
-        if node in graph and graph.nodes[node]["large"]:
-            ok = table.pair_ok(every, [j] * len(leads))
-            graph.nodes[node]["eligible_leads"] = frozenset(b for b, yes in zip(lead_brns, ok) if yes)
+        return edges, pruning
+    what = f"the best {LARGE_K} of {len(with_min)} partners with a minimum per lead"
+    extra = candidate_edges(leads, partners, rule, on, k=LARGE_K, table=table, vectors=vec, partner_subset=with_min,
+                            pre_k=candidates_before_scoring(LARGE_K), on_chunk=chunks(0.6, 0.8, what))
+    edges = pd.concat([edges, extra], ignore_index=True).drop_duplicates(["lead_index", "partner_index"])
+    need = {j: max(4 * rule.capacity_for(partners[j][0].size_class).min, PARTNER_K) for j in with_min}
+    have = edges["partner_index"].value_counts()
+    short = [j for j in with_min if have.get(j, 0) < need[j]]
+    pruning.update(large_k=LARGE_K, partner_k=PARTNER_K)
+    if short:
+        what = f"every lead for {len(short)} partners short of leads"
+        more = candidate_edges(leads, partners, rule, on, k=len(short), table=table, vectors=vec,
+                               partner_subset=short, on_chunk=chunks(0.8, 1.0, what))
+        more = more.sort_values(["partner_index", "score"], ascending=[True, False], kind="stable")
+        more = more[more.groupby("partner_index").cumcount() < more["partner_index"].map(need)]
+        edges = pd.concat([edges, more], ignore_index=True).drop_duplicates(["lead_index", "partner_index"])
+    return edges, pruning
 
 
 def _decision_pairs(rg):
     """Locks and forbids (lead BRN, partner node) from the round's staff decisions."""
-    graph, locks, forbid = rg.graph, [], []
-    for d in rg.inp.decisions:
-        nodes = [n for n in graph.adj.get(d.lead, {}) if graph.nodes[n]["brn"] == d.partner
-                 and (not d.track or graph.nodes[n]["track"] == d.track)]
+    decisions = rg.inp.decisions
+    if not decisions:
+        return [], []
+    edges = rg.edges
+    sub = edges[edges["lead"].isin({d.lead for d in decisions})]
+    adjacency = {}
+    for lead, node in zip(sub["lead"].tolist(), sub["partner"].tolist()):
+        adjacency.setdefault(lead, []).append(node)
+    partners = rg.partners
+    locks, forbid, added = [], [], []
+    for d in decisions:
+        nodes = [n for n in adjacency.get(d.lead, []) if partners.at[n, "brn"] == d.partner
+                 and (not d.track or partners.at[n, "track"] == d.track)]
         if d.kind in DROP_KINDS:
             forbid += [(d.lead, n) for n in nodes]
         elif d.kind in KEEP_KINDS:
-            nodes = nodes or _add_locked_edge(rg, d.lead, d.partner, d.track)
+            if not nodes:
+                nodes = _add_locked_edge(rg, d.lead, d.partner, d.track, added)
+                for n in nodes:
+                    adjacency.setdefault(d.lead, []).append(n)
             locks += [(d.lead, n) for n in nodes[:1]]
+    if added:
+        rg.edges = pd.concat([rg.edges, pd.DataFrame(added)], ignore_index=True)
     return locks, forbid
 
 
@@ -296,7 +532,7 @@ def _exclude_locked_elsewhere(rg, track):
     ``track`` when both firms applied in it (lead and partner), otherwise elsewhere.
     The excluded leads are kept in ``rg.excluded_leads`` (lead BRN → (partner BRN, track)).
     """
-    inp, graph = rg.inp, rg.graph
+    inp = rg.inp
     here, elsewhere = {}, {}
     for d in inp.decisions:
         if d.kind not in KEEP_KINDS:
@@ -304,22 +540,25 @@ def _exclude_locked_elsewhere(rg, track):
         in_track = d.track == track or (not d.track and inp.application(track, "lead", d.lead)
                                         and inp.application(track, "partner", d.partner))
         (here if in_track else elsewhere).setdefault(d.lead, []).append((d.partner, d.track or "?"))
-    both = sorted(lead for lead in elsewhere if lead in here and lead in graph)
+    both = sorted(lead for lead in elsewhere if lead in here and lead in rg.leads)
     if both:
         raise InfeasibleError([f"lead {lead} locked with {len(here[lead]) + len(elsewhere[lead])} partners "
                                f"({', '.join(p for p, _ in here[lead] + elsewhere[lead])}) but takes one"
                                for lead in both])
-    rg.excluded_leads = {lead: elsewhere[lead][0] for lead in sorted(elsewhere) if lead in graph}
-    graph.remove_nodes_from(rg.excluded_leads)
+    rg.excluded_leads = {lead: elsewhere[lead][0] for lead in sorted(elsewhere) if lead in rg.leads}
+    for lead in rg.excluded_leads:
+        del rg.leads[lead]
+    if rg.excluded_leads:
+        rg.edges = rg.edges[~rg.edges["lead"].isin(rg.excluded_leads)].reset_index(drop=True)
 
 
-def _add_locked_edge(rg, lead, partner, track):
-    """A locked pair the candidate list left out: score it, or say why it is not eligible.
+def _add_locked_edge(rg, lead, partner, track, added):
+    """A locked pair the candidate list left out: score it (a row appended to ``added``), or say why not.
 
     Returns ``[partner node]``, or ``[]`` when the pair belongs to a track not in this run.
     """
-    inp, graph = rg.inp, rg.graph
-    in_run = {d["track"] for _n, d in graph.nodes(data=True) if d["bipartite"] == 1}
+    inp = rg.inp
+    in_run = set(rg.partners["track"]) | set(rg.tables)
     tracks = [t for t in ([track] if track else inp.rules) if t in in_run
               and inp.application(t, "partner", partner) and inp.application(t, "lead", lead)]
     if not tracks:
@@ -327,7 +566,7 @@ def _add_locked_edge(rg, lead, partner, track):
     reasons = []
     for t in tracks:
         node = f"{t}:{partner}"
-        if lead not in graph or node not in graph:
+        if lead not in rg.leads or node not in rg.partners.index:
             reasons.append(f"locked pair {lead}–{partner} in {t}: the partner's size may not join this track")
             continue
         found = explain_pair(*inp.application(t, "lead", lead), *inp.application(t, "partner", partner),
@@ -335,8 +574,11 @@ def _add_locked_edge(rg, lead, partner, track):
         if isinstance(found, list):
             reasons += [f"locked pair {lead}–{partner} in {t}: {r.en}" for r in found]
             continue
-        graph.add_edge(lead, node, score=float(found.score), track=t,
-                       **{c.name: float(c.value) for c in found.components})
+        pool = inp.pools[t]
+        added.append(dict(lead=lead, partner=node, track=t, score=float(found.score),
+                          **{c.name: float(c.value) for c in found.components},
+                          lead_index=next(i for i, (f, _a) in enumerate(pool.leads) if f.brn == lead),
+                          partner_index=int(rg.partners.at[node, "index"])))
         return [node]
     raise InfeasibleError(reasons)
 
@@ -345,20 +587,33 @@ def _add_locked_edge(rg, lead, partner, track):
 
 
 def edge_list(graph, digits=None):
-    """The graph's pairs as ``(lead, partner node, score)``, lead first (scores rounded to ``digits`` if given)."""
+    """The graph's pairs as ``(lead, partner node, score)``, lead first (scores rounded to ``digits`` if given).
+
+    ``graph`` is a :class:`RoundGraph` or a :class:`networkx.Graph`.
+    """
+    if isinstance(graph, RoundGraph):
+        scores = graph.edges["score"].to_numpy(dtype=float)
+        scores = scores if digits is None else np.round(scores, digits)
+        return list(zip(graph.edges["lead"].tolist(), graph.edges["partner"].tolist(), scores.tolist()))
+
     def score(d):
         return d["score"] if digits is None else round(d["score"], digits)
     return [(u, v, score(d)) if graph.nodes[u]["bipartite"] == 0 else (v, u, score(d))
             for u, v, d in graph.edges(data=True)]
 
 
+def _partner_tuples(rg):
+    p = rg.partners
+    return list(zip(p.index, p["min_leads"], p["max_leads"]))
+
+
 def _solve(rg, locks, forbid, mode, time_limit):
-    graph = rg.graph
-    leads = [n for n, d in graph.nodes(data=True) if d["bipartite"] == 0]
-    partners = [(n, d["min_leads"], d["max_leads"]) for n, d in graph.nodes(data=True) if d["bipartite"] == 1]
-    edges = pd.DataFrame(edge_list(graph), columns=["lead_id", "partner_id", "score"])
+    leads = list(rg.leads)
+    partners = _partner_tuples(rg)
+    edges = pd.DataFrame({"lead_id": rg.edges["lead"], "partner_id": rg.edges["partner"],
+                          "score": rg.edges["score"].astype(float)})
     members = {brn: firm.members for (_t, role, brn), (firm, _a) in rg.inp.index().items()
-               if role == "lead" and brn in graph}  # 조합 leads count their members (issue 9)
+               if role == "lead" and brn in rg.leads}  # 조합 leads count their members (issue 9)
     if mode == "stable":
         from .stable import stable_assignment
         return stable_assignment(stated_preferences(rg), leads, partners, edges, locks, forbid, members=members,
@@ -371,9 +626,8 @@ def _solve(rg, locks, forbid, mode, time_limit):
 def stated_preferences(rg):
     """The applications' stated preferences (partner BRNs for a lead, lead BRNs for a partner) as node names."""
     stated, nodes_by_brn = {}, {}
-    for node, d in rg.graph.nodes(data=True):
-        if d["bipartite"] == 1:
-            nodes_by_brn.setdefault(d["brn"], []).append(node)
+    for node, brn in zip(rg.partners.index, rg.partners["brn"]):
+        nodes_by_brn.setdefault(brn, []).append(node)
     for (track, role, brn), (_firm, app) in rg.inp.index().items():
         if not app.preferences:
             continue
@@ -384,60 +638,68 @@ def stated_preferences(rg):
     return stated
 
 
-def fingerprint(graph, locks, forbid, params):
+def fingerprint(rg, locks, forbid, params):
     """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters."""
-    edges = sorted(edge_list(graph, digits=9))
-    nodes = sorted((n, d.get("min_leads"), d.get("max_leads")) for n, d in graph.nodes(data=True))
-    blob = json.dumps([edges, nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    rg = _as_round_graph(rg)
+    edges = pd.DataFrame({"lead": rg.edges["lead"].astype(str), "partner": rg.edges["partner"].astype(str),
+                          "score": np.round(rg.edges["score"].to_numpy(dtype=float), 9)})
+    edges = edges.sort_values(["lead", "partner"], kind="stable")
+    digest = hashlib.sha256(pd.util.hash_pandas_object(edges, index=False).to_numpy().tobytes())
+    nodes = sorted([(n, None, None) for n in rg.leads]
+                   + [(n, _plain(lo), _plain(hi)) for n, lo, hi in _partner_tuples(rg)])
+    blob = json.dumps([nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
+    digest.update(blob.encode("utf-8"))
+    return digest.hexdigest()
 
 
-def _proposed(rg, lead, node, score, locked):
-    d = rg.graph.nodes[node]
-    return ProposedPair(track=d["track"], lead=lead, partner=d["brn"], score=float(score),
-                        explanation=_explanation(rg, lead, node), locked=locked)
+def _plain(value):
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else int(value)
 
 
-def _counts(rg):
-    """Per track: leads and partners in the graph, eligible pairs kept (for the round overview)."""
-    out = {}
-    for node, d in rg.graph.nodes(data=True):
-        if d["bipartite"] == 1:
-            entry = out.setdefault(d["track"], {"partners": 0, "partners_with_pairs": 0, "leads_with_pairs": 0})
-            entry["partners"] += 1
-            entry["partners_with_pairs"] += bool(rg.graph[node])
-    for track in out:
-        out[track]["leads_with_pairs"] = len({lead for lead, node, _s in edge_list(rg.graph)
-                                              if rg.graph.nodes[node]["track"] == track})
+# --- explanations -----------------------------------------------------------------------------
+
+
+def proposed_pairs(rg, chosen, locks=(), until=None):
+    """The chosen pairs as :class:`ProposedPair` items, each with its explanation.
+
+    Past ``until`` (a ``time.perf_counter()`` value: the run's time limit less what diagnostics and
+    storing need) the remaining pairs get a brief explanation: the components' values, weights and
+    contributions without the reasons (``"brief": True``), so that the limit holds.
+    """
+    locked = set(locks)
+    if not chosen:
+        return []
+    keys = pd.DataFrame(chosen, columns=["lead", "partner", "score"])
+    found = keys.merge(rg.edges.drop(columns=["score"]).drop_duplicates(["lead", "partner"]),
+                       on=["lead", "partner"], how="left")
+    brn_of = dict(zip(rg.partners.index, rg.partners["brn"]))
+    application = rg.inp.application
+    out, brief = [], False
+    columns = ("lead", "partner", "score", "track", *COMPONENTS)
+    for n, (lead, node, score, track, *values) in enumerate(zip(*(found[c].tolist() for c in columns))):
+        brn = brn_of[node]
+        if until is not None and not brief and n % 200 == 0:
+            brief = time.perf_counter() >= until
+        if brief and not any(pd.isna(v) for v in values):
+            explanation = _brief_explanation(rg, track, lead, brn, dict(zip(COMPONENTS, values)))
+        else:
+            explanation = _explanation(rg, track, application(track, "lead", lead),
+                                       application(track, "partner", brn), values[0])
+        out.append(ProposedPair(track=track, lead=lead, partner=brn, score=float(score), explanation=explanation,
+                                locked=(lead, node) in locked))
     return out
 
 
-def _blocking(rg, chosen, forbid=()):
-    """Blocking pairs of the chosen assignment, by scores and stated preferences (first 50 and the count).
-
-    A pair staff forbade cannot block: it is not acceptable.
-    """
-    from .stable import blocking_pairs, preferences
-    graph = rg.graph if isinstance(rg, RoundGraph) else rg
-    stated = stated_preferences(rg) if isinstance(rg, RoundGraph) else {}
-    forbidden = set(forbid)
-    edges = [e for e in edge_list(graph) if e[:2] not in forbidden]
-    lead_prefs, partner_rank = preferences(edges, stated)
-    n_leads = sum(1 for _, d in graph.nodes(data=True) if d["bipartite"] == 0)
-    capacity = {n: d["max_leads"] or n_leads for n, d in graph.nodes(data=True) if d["bipartite"] == 1}
-    found = blocking_pairs({lead: node for lead, node, _ in chosen}, lead_prefs, partner_rank, capacity)
-    return {"count": len(found), "pairs": [[lead, node] for lead, node in found[:50]]}
+def _brief_explanation(rg, track, lead, partner, values):
+    out = build_explanation(values, {}, _weights(rg, track), lead, partner, track).to_dict()
+    out["reasons"], out["brief"] = [], True
+    return out
 
 
-def _explanation(rg, lead, node):
-    inp, graph = rg.inp, rg.graph
-    track = graph.nodes[node]["track"]
-    rule = inp.rules[track]
-    weights = _weights(rg, track)
-    found = explain_pair(*inp.application(track, "lead", lead), *inp.application(track, "partner", graph.nodes[node]["brn"]),
-                         rule, inp.reference_date, weights=weights, text_value=graph[lead][node].get("text"))
-    if isinstance(found, list):  # a locked pair the rules no longer allow
-        return {"components": [], "reasons": [{"code": r.code, "ko": r.ko, "en": r.en} for r in found]}
+def _explanation(rg, track, lead_fa, partner_fa, text_value):
+    """The stored explanation of a chosen pair (eligible: every pair in the graph passed the rules)."""
+    found = explain(*lead_fa, *partner_fa, rg.inp.rules[track], rg.inp.reference_date, weights=_weights(rg, track),
+                    text_value=None if text_value is None or pd.isna(text_value) else float(text_value))
     out = found.to_dict()
     out["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(found.reasons("ko"), found.reasons("en"))]
     return out
@@ -453,12 +715,84 @@ def _weights(rg, track):
 # --- diagnostics ------------------------------------------------------------------------------
 
 
+def _counts(rg):
+    """Per track: partners in the graph, those with pairs, leads with pairs (for the round overview)."""
+    out = {}
+    edges = rg.edges
+    with_pairs = edges.groupby("track")["partner"].nunique().to_dict() if len(edges) else {}
+    leads = edges.groupby("track")["lead"].nunique().to_dict() if len(edges) else {}
+    for track, n in rg.partners.groupby("track", sort=False).size().items():
+        out[track] = {"partners": int(n), "partners_with_pairs": int(with_pairs.get(track, 0)),
+                      "leads_with_pairs": int(leads.get(track, 0))}
+    return out
+
+
+def _without(edges, forbid):
+    if not forbid or not len(edges):
+        return edges
+    keys = pd.MultiIndex.from_arrays([edges["lead"], edges["partner"]])
+    return edges[~keys.isin(list(forbid))]
+
+
+def _blocking(rg, chosen, forbid=()):
+    """Blocking pairs of the chosen assignment, by scores and stated preferences (first 50 and the count).
+
+    A pair staff forbade cannot block: it is not acceptable. The same as
+    :func:`matcher.stable.blocking_pairs` over :func:`matcher.stable.preferences`, on arrays.
+    """
+    stated = stated_preferences(rg) if isinstance(rg, RoundGraph) and rg.inp is not None else {}
+    rg = _as_round_graph(rg)
+    e = _without(rg.edges, forbid)[["lead", "partner", "score"]].reset_index(drop=True)
+    if not len(e):
+        return {"count": 0, "pairs": []}
+    said = {node: {other: i for i, other in enumerate(prefs)} for node, prefs in stated.items()}
+    e["ls"] = _said(e["lead"], e["partner"], said)
+    e["ps"] = _said(e["partner"], e["lead"], said)
+    e["neg"] = -e["score"].astype(float)
+    e["lrank"] = _rank(e, ["lead", "ls", "neg", "partner"])
+    e["prank"] = _rank(e, ["partner", "ps", "neg", "lead"])
+    current = pd.DataFrame([(lead, node) for lead, node, _s in chosen], columns=["lead", "partner"])
+    held = current.merge(e[["lead", "partner", "lrank", "prank"]], on=["lead", "partner"], how="left")
+    cur_rank = held.drop_duplicates("lead", keep="last").set_index("lead")["lrank"]
+    worst = held.groupby("partner")["prank"].max()
+    load = current.groupby("partner").size()
+    n_leads = len(rg.leads)
+    cap = rg.partners["max_leads"].map(lambda m: n_leads if m is None or pd.isna(m) or not m else int(m))
+    better = e["lrank"].to_numpy() < e["lead"].map(cur_rank).fillna(np.inf).to_numpy()
+    room = e["partner"].map(load).fillna(0).to_numpy() < e["partner"].map(cap).fillna(0).to_numpy()
+    wants = e["prank"].to_numpy() < e["partner"].map(worst).fillna(-np.inf).to_numpy()
+    found = e[better & (room | wants)]
+    first = {lead: i for i, lead in enumerate(pd.unique(e["lead"]))}
+    found = found.assign(order=found["lead"].map(first)).sort_values(["order", "lrank"], kind="stable")
+    pairs = [[lead, node] for lead, node in zip(found["lead"][:50], found["partner"][:50])]
+    return {"count": int(len(found)), "pairs": pairs}
+
+
+def _said(nodes, others, said):
+    """Position of ``other`` in ``node``'s stated preferences, else how many it stated (0 for none)."""
+    out = nodes.map({n: len(pos) for n, pos in said.items()}).fillna(0).to_numpy(dtype=np.int64)
+    rows = [(n, o, i) for n, pos in said.items() for o, i in pos.items()]
+    if rows:
+        stated = pd.DataFrame(rows, columns=["node", "other", "pos"])
+        hit = pd.DataFrame({"node": nodes.to_numpy(), "other": others.to_numpy()}).merge(stated, how="left")
+        out = np.where(hit["pos"].notna().to_numpy(), hit["pos"].fillna(0).to_numpy(dtype=np.int64), out)
+    return out
+
+
+def _rank(frame, by):
+    """Position of each row within its first column's group when sorted by ``by``."""
+    order = frame.sort_values(by, kind="stable")
+    ranks = order.groupby(by[0], sort=False).cumcount()
+    return ranks.reindex(frame.index).to_numpy()
+
+
 def diagnose(rg, chosen, forbid=()):
     """Why each large partner is unused and why each lead is unmatched, with the numbers.
 
     Large partners are 중견기업/대기업 (a construction partner's minimum is 1) and any
     partner with a minimum > 1; their eligible leads are counted from the eligibility
-    table when the graph records it (``eligible_leads``), else from the graph.
+    table when the graph records it (``eligible``, or a node's ``eligible_leads`` in a
+    :class:`networkx.Graph`), else from the graph.
 
     Pairs in ``forbid`` (staff decisions) are left out of the eligible pairs.
 
@@ -468,40 +802,64 @@ def diagnose(rg, chosen, forbid=()):
         ``{"unused_partners": [...], "unmatched_leads": [...]}``; each item
         ``{"name", "brn", "track", "reasons": [{"code", "ko", "en"}]}``.
     """
-    graph = rg.graph if isinstance(rg, RoundGraph) else rg
-    excluded = rg.excluded_leads if isinstance(rg, RoundGraph) else {}
-    firm = rg.inp.firm if isinstance(rg, RoundGraph) else (lambda brn: None)
-    graph = nx.restricted_view(graph, [], list(forbid)) if forbid else graph
+    rg = _as_round_graph(rg)
+    firm = rg.inp.firm if rg.inp is not None else (lambda brn: None)
+    edges = _without(rg.edges, forbid)
     assigned = {lead: (node, score) for lead, node, score in chosen}
     load = Counter(node for _, node, _ in chosen)
     forbidden = {}
     for lead, node in forbid:
         forbidden.setdefault(node, set()).add(lead)
-    unused = [_unused_partner(graph, node, d, assigned, forbidden.get(node, set()))
-              for node, d in graph.nodes(data=True)
-              if d["bipartite"] == 1 and (d.get("large") or (d["min_leads"] or 0) > 1) and not load[node]]
-    unmatched = [_unmatched_lead(graph, node, assigned) for node, d in graph.nodes(data=True)
-                 if d["bipartite"] == 0 and node not in assigned]
-    unmatched += [_locked_elsewhere(firm, lead, partner, track) for lead, (partner, track) in excluded.items()]
+    p = rg.partners
+    wanted = p[(p["large"].astype(bool) | (p["min_leads"].fillna(0) > 1)) & ~p.index.isin(list(load))]
+    by_partner = {}
+    if len(wanted):
+        sub = edges[edges["partner"].isin(wanted.index)]
+        sub = sub.sort_values(["partner", "score", "lead"], ascending=[True, False, False], kind="stable")
+        for node, group in sub.groupby("partner", sort=False):
+            by_partner[node] = list(zip(group["score"].astype(float).tolist(), group["lead"].tolist()))
+    unused = [_unused_partner(rg, node, row, by_partner.get(node, []), assigned, forbidden.get(node, set()))
+              for node, row in wanted.iterrows()]
+    best = edges.sort_values(["lead", "score", "partner"], ascending=[True, False, False], kind="stable")
+    best = best.drop_duplicates("lead")
+    best = dict(zip(best["lead"].tolist(), zip(best["score"].astype(float).tolist(), best["partner"].tolist())))
+    takers = {}
+    for lead, (node, score) in assigned.items():
+        takers.setdefault(node, []).append((score, rg.leads.get(lead, "")))
+    unmatched = [_unmatched_lead(rg, lead, best.get(lead), takers) for lead in rg.leads if lead not in assigned]
+    unmatched += [_locked_elsewhere(firm, lead, partner, track) for lead, (partner, track) in rg.excluded_leads.items()]
     return {"unused_partners": unused, "unmatched_leads": unmatched}
 
 
-def _item(graph, node, reason):
-    d = graph.nodes[node]
-    return {"name": d.get("name", ""), "brn": d.get("brn", node), "track": d.get("track", ""), "reasons": [reason]}
+def _item(name, brn, track, reason):
+    return {"name": name, "brn": brn, "track": track, "reasons": [reason]}
 
 
-def _unused_partner(graph, node, d, assigned, forbidden):
+def _eligible_count(rg, node, row, listed, forbidden):
+    """Eligible leads of a partner: from the table when known, less excluded leads and forbidden pairs."""
+    if node in rg.eligible_sets:
+        return len({b for b in rg.eligible_sets[node] if b in rg.leads} - forbidden)
+    if node not in rg.eligible:
+        return len(listed)
+    n = rg.eligible[node] - len(forbidden)
+    table, positions = rg.tables.get(row["track"], (None, {}))
+    out = [positions[lead] for lead in rg.excluded_leads if lead in positions]
+    if out and table is not None:
+        n -= int(table.pair_ok(out, [int(row["index"])] * len(out)).sum())
+    return n
+
+
+def _unused_partner(rg, node, row, eligible, assigned, forbidden):
     """Why a large partner is unused; its eligible leads are counted from the eligibility table."""
-    eligible = sorted(((graph[node][lead]["score"], lead) for lead in graph[node]), reverse=True)
-    counted = d.get("eligible_leads")
-    n = len(eligible) if counted is None else len({b for b in counted if b in graph} - forbidden)
-    need = max(d["min_leads"] or 0, 1)
+    n = _eligible_count(rg, node, row, eligible, forbidden)
+    need = max(int(row["min_leads"] or 0), 1)
+
+    def item(reason):
+        return _item(row["name"], row["brn"], row["track"], reason)
     if not n:
-        return _item(graph, node, {"code": "too_few_eligible", "ko": "적격 주관기업 없음",
-                                   "en": "no eligible leads"})
+        return item({"code": "too_few_eligible", "ko": "적격 주관기업 없음", "en": "no eligible leads"})
     if n < need:
-        return _item(graph, node, {
+        return item({
             "code": "too_few_eligible",
             "ko": f"적격 주관기업이 {n}곳뿐이라 최소 {need}곳에 못 미침",
             "en": f"only {n} eligible leads, fewer than the minimum of {need}"})
@@ -509,7 +867,7 @@ def _unused_partner(graph, node, d, assigned, forbidden):
     here = sum(s for s, _ in best)
     elsewhere = sum(assigned[lead][1] for _, lead in best if lead in assigned)
     taken = sum(1 for _, lead in best if lead in assigned)
-    return _item(graph, node, {
+    return item({
         "code": "worth_more_elsewhere",
         "ko": f"가장 잘 맞는 주관기업 {need}곳의 점수 합 {here:.3f}; 이 중 {taken}곳은 다른 짝에서 합 {elsewhere:.3f}",
         "en": f"its best {need} eligible leads would score {here:.3f} here; {taken} of them score "
@@ -525,23 +883,22 @@ def _locked_elsewhere(firm, lead, partner, track):
         "en": f"left out of this run: staff locked or approved its pair with {partner_name} in track {track}"}]}
 
 
-def _unmatched_lead(graph, lead, assigned):
-    if not graph[lead]:
-        return _item(graph, lead, {"code": "no_eligible_partner", "ko": "적격 협력기업 없음",
-                                   "en": "no eligible partner"})
-    score, node = max((d["score"], n) for n, d in graph[lead].items())
-    name = graph.nodes[node]["name"]
+def _unmatched_lead(rg, lead, best, takers):
+    name_of = rg.leads.get(lead, "")
+    if best is None:
+        return _item(name_of, lead, "", {"code": "no_eligible_partner", "ko": "적격 협력기업 없음",
+                                         "en": "no eligible partner"})
+    score, node = best
+    name = rg.partners.at[node, "name"]
     best_ko = f"가장 잘 맞는 협력기업 {name}({score:.3f})"
-    takers = sorted((assigned[m][1], graph.nodes[m]["name"]) for m in graph[node] if assigned.get(m, (None,))[0] == node)
-    if not takers:
-        return _item(graph, lead, {
+    taken = sorted(takers.get(node, []))
+    if not taken:
+        return _item(name_of, lead, "", {
             "code": "best_partner_unused", "ko": f"{with_particle(best_ko, '이')} 쓰이지 않음",
             "en": f"its best partner {name} (score {score:.3f}) is not used in this run"})
-    names = ", ".join(n for _, n in takers[:5])
-    return _item(graph, lead, {
+    names = ", ".join(n for _, n in taken[:5])
+    return _item(name_of, lead, "", {
         "code": "lost_to_better_pair",
-        "ko": f"{with_particle(best_ko, '은')} {with_particle(names, '과')} 짝지어짐 (점수 {takers[0][0]:.3f} 이상)",
+        "ko": f"{with_particle(best_ko, '은')} {with_particle(names, '과')} 짝지어짐 (점수 {taken[0][0]:.3f} 이상)",
         "en": f"lost to a better pair: its best partner {name} (score {score:.3f}) went to {names} "
-              f"(score {takers[0][0]:.3f} or more)"})
-
-
+              f"(score {taken[0][0]:.3f} or more)"})

@@ -20,7 +20,7 @@ from . import codes
 from .errors import ConfigError
 from .paths import DATA_DIR
 from .features import (capability_match, firm_text, g2b_match, ksic_match, lead_product_codes,
-                       partner_product_codes, region_closeness, text_nouns, text_similarity)
+                       partner_product_codes, region_closeness, text_similarity, text_words)
 
 COMPONENTS = ("text", "product_code", "industry", "region", "capability")
 COMPONENT_NAMES = {
@@ -230,7 +230,7 @@ def _region_reason(a, b, value):
 def _text_reason(lead_text, partner_text, value):
     if value <= 0:
         return ("", "")
-    lead_words, partner_words = text_nouns(lead_text), text_nouns(partner_text)
+    lead_words, partner_words = text_words(lead_text), text_words(partner_text)
     shared = [w for w in dict.fromkeys(lead_words) if w in set(partner_words) and len(w) > 1][:3]
     if not shared:
         return (f"설명 유사도 {value:.2f}", f"descriptions similar ({value:.2f})")

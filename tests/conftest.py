@@ -142,4 +142,23 @@ def make_firm():
     return make
 
 
+@pytest.fixture(scope="session")
+def demo_input():
+    """The demo round (:func:`matcher.demo.generate`, about 1,000 applications in four tracks) as a
+    :class:`~matcher.matching.RoundInput`, without a database."""
+    from matcher import demo
+    from matcher.firms import Application
+    from matcher.matching import Pool, RoundInput
+    generated = demo.generate()
+    firms = {f.brn: f for f in generated.firms}
+    pools = {t: Pool(t) for t in demo.OPEN_TRACKS}
+    rules = load_rules()
+    for a in generated.applications:
+        side = pools[a.track].leads if a.role == "lead" else pools[a.track].partners
+        side.append((firms[a.brn], Application(demo.ROUND_NAME, a.brn, a.role, a.track, a.product_code, a.text,
+                                               list(a.preferences))))
+    return RoundInput(name=demo.ROUND_NAME, reference_date=demo.REFERENCE_DATE,
+                      rules={t: rules[t] for t in demo.OPEN_TRACKS}, pools=pools)
+
+
 __all__ = ["REF", "Certificate", "Licence"]

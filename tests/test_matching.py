@@ -5,6 +5,8 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from matcher import db, rounds
@@ -221,15 +223,16 @@ def test_small_pool_keeps_every_eligible_pair(db_url):
 
 def test_large_pool_keeps_best_leads_of_partners_with_a_minimum(db_url, monkeypatch):
     from matcher import matching
-    monkeypatch.setattr(matching, "EXHAUSTIVE_LIMIT", 0)
+    monkeypatch.setattr(matching, "EXHAUSTIVE_PAIRS", 0)
     monkeypatch.setattr(matching, "LEAD_K", 1)
+    monkeypatch.setattr(matching, "LARGE_K", 1)
     make_round(db_url, 6, sme_partners=3)
     with db.transaction(db_url) as s:
         rg = matching.build_graph(round_input(s), ["materials"])
     graph = rg.graph
     assert all(graph.has_edge(brn(i), f"materials:{brn(50)}") for i in range(6))
-    assert rg.pruning["materials"] == {"exhaustive": False, "k": 1, "partner_k": 50,
-                                                   "edges": graph.number_of_edges()}
+    assert rg.pruning["materials"] == {"exhaustive": False, "k": 1, "large_k": 1, "partner_k": matching.PARTNER_K,
+                                       "edges": graph.number_of_edges()}
     assert graph.number_of_edges() < 6 * 4  # the SME partners were pruned to one per lead
 
 
@@ -324,3 +327,153 @@ def test_forbidden_pairs_are_not_blocking_pairs():
 def test_edge_list_puts_the_lead_first():
     from matcher.matching import edge_list
     assert sorted(edge_list(_tiny_graph(), digits=1)) == [("a", "c:B", 0.2), ("a", "m:s", 0.9), ("b", "m:s", 0.5)]
+
+
+# --- the time limit of a whole match ------------------------------------------------------------
+
+
+def test_a_time_limit_the_caller_has_already_spent_is_refused_before_scoring(demo_input):
+    import time
+    from matcher.matching import match_round
+    started = time.perf_counter() - 1.0  # the caller spent the whole 1 s limit loading the round
+    with pytest.raises(RefusedError) as exc:
+        match_round(demo_input, time_limit=1.0, started=started)
+    assert time.perf_counter() - started < 1.1
+    assert exc.value.code == "time_limit_too_short"
+    assert "시간 제한 1초는 이 회차에 너무 짧습니다: 짝 점수 계산 중에" in exc.value.text("ko")
+    assert "too short for this round: it ran out while scoring the pairs" in str(exc.value)
+
+
+def test_a_time_limit_bounds_scoring_solving_and_explaining(demo_input):
+    """Whatever phase the limit falls in, the match ends within it (a result, or the coded refusal)."""
+    import time
+    from matcher.matching import match_round
+    start = time.perf_counter()
+    full = match_round(demo_input)
+    unlimited = time.perf_counter() - start
+    for share in (0.3, 0.7):
+        limit = max(3.0, share * unlimited)
+        start = time.perf_counter()
+        try:
+            result = match_round(demo_input, time_limit=limit)
+        except RefusedError as exc:
+            assert exc.code == "time_limit_too_short"
+        else:
+            assert result.status in ("optimal", "feasible") and result.objective <= full.objective + 1e-6
+        assert time.perf_counter() - start <= 1.1 * limit
+
+
+def test_progress_names_every_phase_in_order(demo_input):
+    from matcher.matching import match_round
+    seen = []
+    match_round(demo_input, progress=lambda fraction, message="": seen.append((fraction, message.split()[0])))
+    phases = list(dict.fromkeys(p for _f, p in seen))
+    assert phases == ["scoring", "solving", "storing:"]
+    assert [f for f, _p in seen] == sorted(f for f, _p in seen)
+
+
+# --- pruning large pools ------------------------------------------------------------------------
+
+
+def _sub_input(demo_input, track, lead_pos, partner_pos):
+    from matcher.matching import Pool, RoundInput
+    pool = demo_input.pools[track]
+    sub = Pool(track, [pool.leads[i] for i in lead_pos], [pool.partners[j] for j in partner_pos])
+    return RoundInput(name="sub", reference_date=demo_input.reference_date, rules=demo_input.rules,
+                      pools={track: sub})
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_full_optimum(
+        demo_input, data):
+    """A pruned pool (forced on a small one) against the same pool with every eligible pair.
+
+    Pruning is a heuristic, not exact: the pruned optimum is at most the full one (not always equal);
+    what it guarantees is checked here: the kept pairs score as in the full graph, each lead keeps
+    its best pair, and each partner with a minimum keeps at least ``max(4 × min, PARTNER_K)`` of its
+    eligible leads (or all of them).
+    """
+    from matcher import matching
+    track = data.draw(st.sampled_from(["materials", "convergence"]))
+    pool = demo_input.pools[track]
+    large = [j for j, (f, _a) in enumerate(pool.partners) if f.is_large]
+    partner_pos = sorted(set(data.draw(st.lists(st.integers(0, len(pool.partners) - 1), min_size=2, max_size=12))
+                             + data.draw(st.lists(st.sampled_from(large), min_size=1, max_size=3))))
+    lead_pos = sorted(set(data.draw(st.lists(st.integers(0, len(pool.leads) - 1), min_size=5, max_size=60))))
+    inp = _sub_input(demo_input, track, lead_pos, partner_pos)
+    full = matching.build_graph(inp, [track])
+    assert full.pruning[track]["exhaustive"]
+    whole = matching.match_round(inp)
+    settings_drawn = dict(LEAD_K=data.draw(st.integers(1, 3)), PARTNER_K=data.draw(st.integers(1, 8)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching, "EXHAUSTIVE_PAIRS", 0)
+        mp.setattr(matching, "LARGE_K", 1)
+        for name, value in settings_drawn.items():
+            mp.setattr(matching, name, value)
+        pruned = matching.build_graph(inp, [track])
+        cut = matching.match_round(inp)
+    assert not pruned.pruning[track]["exhaustive"]
+    scores = dict(zip(zip(full.edges["lead"], full.edges["partner"]), full.edges["score"]))
+    for lead, node, score in zip(pruned.edges["lead"], pruned.edges["partner"], pruned.edges["score"]):
+        assert scores[(lead, node)] == pytest.approx(score, abs=1e-6)
+    best_full = full.edges.groupby("lead")["score"].max()
+    best_pruned = pruned.edges.groupby("lead")["score"].max()
+    assert best_pruned.reindex(best_full.index).to_numpy() == pytest.approx(best_full.to_numpy(), abs=1e-6)
+    kept, eligible = pruned.edges.groupby("partner").size(), full.edges.groupby("partner").size()
+    for node, row in pruned.partners.iterrows():
+        if (row.min_leads or 0) > 1:
+            need = max(4 * row.min_leads, settings_drawn["PARTNER_K"])
+            assert kept.get(node, 0) >= min(need, eligible.get(node, 0))
+    assert cut.params["pruning"][track]["exhaustive"] is False
+    assert cut.objective <= whole.objective + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_blocking_pairs_on_arrays_agree_with_the_dict_version(data):
+    import networkx as nx
+    from matcher.matching import _blocking, edge_list
+    from matcher.stable import blocking_pairs, preferences
+    n_leads, n_partners = data.draw(st.integers(1, 7)), data.draw(st.integers(1, 4))
+    g = nx.Graph()
+    for i in range(n_leads):
+        g.add_node(f"l{i}", bipartite=0, name=f"l{i}")
+    caps = data.draw(st.lists(st.sampled_from([1, 2, None]), min_size=n_partners, max_size=n_partners))
+    for j, cap in enumerate(caps):
+        g.add_node(f"t:p{j}", bipartite=1, track="t", brn=f"p{j}", name=f"p{j}", min_leads=0, max_leads=cap)
+    for i in range(n_leads):
+        for j in range(n_partners):
+            if data.draw(st.booleans()):
+                g.add_edge(f"l{i}", f"t:p{j}", score=data.draw(st.sampled_from([0.1, 0.5, 0.5, 0.9])))
+    chosen, load = [], {}
+    for lead, node, score in edge_list(g):
+        cap = g.nodes[node]["max_leads"] or n_leads
+        if lead not in {c[0] for c in chosen} and load.get(node, 0) < cap and data.draw(st.booleans()):
+            chosen.append((lead, node, score))
+            load[node] = load.get(node, 0) + 1
+    taken = {c[:2] for c in chosen}  # the solver never chooses a forbidden pair
+    forbid = [e[:2] for e in edge_list(g) if e[:2] not in taken and data.draw(st.integers(0, 5)) == 0]
+    edges = [e for e in edge_list(g) if e[:2] not in set(forbid)]
+    lead_prefs, partner_rank = preferences(edges)
+    capacity = {n: d["max_leads"] or n_leads for n, d in g.nodes(data=True) if d["bipartite"] == 1}
+    slow = blocking_pairs({lead: node for lead, node, _ in chosen}, lead_prefs, partner_rank, capacity)
+    fast = _blocking(g, chosen, forbid)
+    assert fast["count"] == len(slow) and fast["pairs"] == [list(p) for p in slow[:50]]
+
+
+def test_explanations_past_their_time_are_brief_but_still_add_up_to_the_score(demo_input):
+    import time
+    from matcher import matching
+    inp = _sub_input(demo_input, "materials", range(40), range(len(demo_input.pools["materials"].partners)))
+    rg = matching.build_graph(inp, ["materials"])
+    best = rg.edges.sort_values("score", ascending=False).drop_duplicates("partner").drop_duplicates("lead")
+    chosen = list(zip(best["lead"].tolist(), best["partner"].tolist(), best["score"].tolist()))
+    full = matching.proposed_pairs(rg, chosen)
+    brief = matching.proposed_pairs(rg, chosen, until=time.perf_counter() - 1)
+    assert chosen and not any(p.explanation.get("brief") for p in full)
+    assert all(p.explanation["brief"] and p.explanation["reasons"] == [] for p in brief)
+    for f, b in zip(full, brief):
+        assert b.explanation["score"] == pytest.approx(f.score, abs=1e-9)
+        assert [c["contribution"] for c in b.explanation["components"]] == pytest.approx(
+            [c["contribution"] for c in f.explanation["components"]], abs=1e-6)

@@ -64,7 +64,7 @@ def _default_config(app):
         SESSION_COOKIE_SECURE=os.environ.get("MATCHER_SECURE_COOKIES", "") in ("1", "true", "yes"),
         WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
         WTF_CSRF_TIME_LIMIT=None,
-        RUN_TIME_LIMIT=20.0,
+        RUN_TIME_LIMIT=60.0,
     )
 
 

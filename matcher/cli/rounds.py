@@ -107,7 +107,10 @@ def decisions_command(round_name, history, database_url):
 @click.command("match")
 @click.argument("round_name", metavar="ROUND")
 @click.option("--track", help="Only this track (default: every open track).")
-@click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds for the solver.")
+@click.option("--time-limit", type=click.FloatRange(min=0),
+              help="Seconds for the whole match (loading, scoring, solving, storing; ±10 %). The solver gets what "
+                   "scoring leaves, less a reserve for storing; a limit too short even for scoring is refused "
+                   "(time_limit_too_short). Default: no limit. / 매칭 전체(읽기·점수·풀이·저장)의 시간 제한(초).")
 @click.option("--mode", type=click.Choice(["optimal", "stable"]), default="optimal", show_default=True)
 @click.option("--database-url", envvar="DATABASE_URL")
 def match_command(round_name, track, time_limit, mode, database_url):

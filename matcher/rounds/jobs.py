@@ -5,7 +5,8 @@
 process that can reach the database, beating every :data:`HEARTBEAT` seconds. A queued or running
 job whose heartbeat is older than :data:`STALE_AFTER` seconds lost its worker (a restart, a kill):
 it reads as ``interrupted`` and can be retried. Cancelling takes effect at the next step of the
-work (after the solver's phase, which its time limit bounds); a cancelled run stores nothing.
+work (scoring reports after each step of each track; the solver's phase is bounded by the run's time
+limit, which counts from loading to storing); a cancelled run stores nothing.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def data_version(session, round_id):
             str(round_row.reference_date)]
 
 
-def submit_match(session, round_id, track="", mode="optimal", time_limit=None, actor="", default_limit=20.0):
+def submit_match(session, round_id, track="", mode="optimal", time_limit=None, actor="", default_limit=60.0):
     """Queue a matching run of a round (the caller commits, then starts :func:`work` on the job).
 
     Returns
@@ -266,9 +267,10 @@ def work(url, job_id):
         return _work_import(url, job_id, round_id, params, actor)
     beat.start()
     try:
+        started = time.perf_counter()
         progress(0.02, "loading applications")
         inp = _load(url, round_id, params.get("track"))
-        result = match_round(inp, progress=progress, **params)
+        result = match_round(inp, progress=progress, started=started, **params)
         progress(0.9, f"storing {len(result.pairs)} proposals")
         with db.transaction(url) as s:
             run = store_run(s, get_round(s, round_id), result, params.get("track"), actor)

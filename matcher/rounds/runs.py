@@ -7,6 +7,7 @@ staff decisions taken later are shown beside it as the current state, never writ
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -21,8 +22,8 @@ from .pools import round_input
 from .records import get_round
 
 TIME_LIMIT = (1.0, 600.0)
-"""Seconds a run may be given."""
-DEFAULT_TIME_LIMIT = 20.0
+"""Seconds a run may be given (the whole run: loading, scoring, solving, storing)."""
+DEFAULT_TIME_LIMIT = 60.0
 
 
 def check_run_params(round_row, track="", mode="optimal", time_limit=None, default_limit=DEFAULT_TIME_LIMIT):
@@ -101,14 +102,22 @@ def conflicts_of(session, round_row, track=None):
 def run_match(session, round_id, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
     """Check, solve and store a run of round ``round_id`` in the caller's transaction; returns the run id.
 
+    ``time_limit`` (seconds, default none) bounds the whole run from loading to storing
+    (:func:`matcher.matching.match_round`); ``progress(fraction, message)`` hears every phase.
+
     Raises
     ------
     ValidationError, ConflictError, InfeasibleError, NotFoundError
     """
+    started = time.perf_counter()
     round_row = get_round(session, round_id)
     params = check_run_params(round_row, track or "", mode, time_limit, default_limit=time_limit)
+    if progress:
+        progress(0.01, "loading the round's applications")
     inp = prepare(session, round_row, params["track"])
-    result = match_round(inp, progress=progress, **params)
+    result = match_round(inp, progress=progress, started=started, **params)
+    if progress:
+        progress(0.9, f"storing {len(result.pairs)} proposals")
     run = store_run(session, round_row, result, params["track"], actor)
     if progress:
         progress(1.0, f"run {run.id}: {run.status}, {len(result.pairs)} pairs")
