@@ -6,9 +6,10 @@ that pass and fail, construction licences, large partners with a minimum of 5, a
 firms; plus firms that applied nowhere, a quarter of N) writes ``firms.csv`` and ``applications.csv``.
 They are imported through the normal path (``matcher round create``, ``matcher import firms``,
 ``matcher import applications``) into a fresh SQLite database, then ``matcher match ROUND`` runs as
-a subprocess: its peak resident memory is that child's own (``os.wait4``), and its phases are timed
-from its progress lines on stderr as they arrive (each line's first word names the phase: loading,
-scoring, solving, storing; the bench also reads the phase from the older messages "explaining").
+a subprocess: its peak resident memory is that child's own (``os.wait4``) plus its largest HiGHS
+worker's, and its phases are timed from its progress lines on stderr as they arrive (each line's
+first word names the phase: loading, scoring, solving, storing; the bench also reads the phase from
+the older messages "explaining").
 
 Usage::
 
@@ -119,12 +120,21 @@ def _matcher(tree):
 
 
 def run(cmd, env, cwd, on_line=None):
-    """Run ``cmd``; returns (seconds, peak MB of that child, stdout, stderr lines with arrival times)."""
+    """Run ``cmd``; returns (seconds, peak MB, stdout, stderr lines with arrival times).
+
+    Peak MB is the larger of the child's own peak (``os.wait4``) and the largest resident total of
+    the child with its own children (the HiGHS worker processes, :mod:`matcher.assignment.highs`),
+    sampled every 0.1 s from ``/proc``. (A worker's own ``ru_maxrss`` is no use: it counts the
+    parent's pages at the moment of the fork.)
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines, out = [], []
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
     reader.start()
+    tree_peak, done = [0], threading.Event()
+    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, tree_peak, done), daemon=True)
+    sampler.start()
     for line in proc.stderr:
         lines.append((time.perf_counter() - start, line.rstrip("\n")))
         if on_line:
@@ -133,12 +143,29 @@ def run(cmd, env, cwd, on_line=None):
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     reader.join()
+    done.set()
+    sampler.join()
+    peak = max(usage.ru_maxrss, tree_peak[0]) / 1024
     if proc.returncode == 2 and any(l.startswith("error: time limit") for _t, l in lines):
-        raise Refused(seconds, usage.ru_maxrss / 1024, lines)
+        raise Refused(seconds, peak, lines)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd[3:])} failed ({proc.returncode}):\n"
                            + "\n".join(l for _t, l in lines[-30:]))
-    return seconds, usage.ru_maxrss / 1024, "".join(out), lines
+    return seconds, peak, "".join(out), lines
+
+
+def _sample_tree(pid, peak, done):
+    """Keep in ``peak[0]`` the largest resident kB of ``pid`` and its children seen until ``done``."""
+    while not done.wait(0.1):
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if stat.parent.name == str(pid) or fields[1] == str(pid):  # the process, or its child
+                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024  # rss in pages
+            except (OSError, IndexError):
+                continue
+        peak[0] = max(peak[0], total)
 
 
 def phase_of(message):
