@@ -505,7 +505,8 @@ class CapabilityArrays:
     licensed: np.ndarray  # (n_partners,) bool
 
 
-def _pad(rows, pad):
+def pad_rows(rows, pad):
+    """Ragged integer ``rows`` as one (len(rows), longest) int64 array, the gaps filled with ``pad``."""
     width = max([1] + [len(r) for r in rows])
     out = np.full((len(rows), width), pad, dtype=np.int64)
     for i, r in enumerate(rows):
@@ -531,8 +532,8 @@ def capability_arrays(partners, on, work_ids):
         flat.append(f)
         work.append([work_ids.setdefault(l.work_type, len(work_ids)) for l in firm.licences if l.work_type])
         licensed.append(bool(firm.licences))
-    return CapabilityArrays(_pad(dp10, _NO_PARTNER), _pad(dp8, _NO_PARTNER), _pad(ev8, _NO_PARTNER),
-                            np.array(flat, dtype=np.float32), _pad(work, _NO_PARTNER), np.array(licensed))
+    return CapabilityArrays(pad_rows(dp10, _NO_PARTNER), pad_rows(dp8, _NO_PARTNER), pad_rows(ev8, _NO_PARTNER),
+                            np.array(flat, dtype=np.float32), pad_rows(work, _NO_PARTNER), np.array(licensed))
 
 
 def lead_capability_keys(code_lists, licence_lists, work_ids):
@@ -541,7 +542,7 @@ def lead_capability_keys(code_lists, licence_lists, work_ids):
     p8 = [[int(c[:8]) for c in codes if len(c) >= 8 and c[:8].isdigit()] for codes in code_lists]
     work = [[work_ids.setdefault(l.work_type, len(work_ids)) for l in lics if l.work_type]
             for lics in licence_lists]
-    return _pad(p10, _NO_LEAD), _pad(p8, _NO_LEAD), _pad(work, _NO_LEAD)
+    return pad_rows(p10, _NO_LEAD), pad_rows(p8, _NO_LEAD), pad_rows(work, _NO_LEAD)
 
 
 def _any_equal(a, b):

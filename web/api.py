@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from matcher import directory, rounds
-from matcher.errors import MatcherError, NotFoundError
+from matcher.errors import MatcherError
 from matcher.firms import parse_brn
 from matcher.matching import DECISION_KINDS
 from matcher.recommend import normalize_filters
@@ -24,7 +24,7 @@ from . import proposals as views
 from .auth import actor, authenticate, login_user, logout_user, staff_required
 from .jobs import start
 from .runs import job_json
-from .search import filters_of, firm_or_404, page_round, search_form
+from .search import filters_of, firm_or_404, page_round, recommend_or_abort, search_form
 from .store import db_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,14 +98,7 @@ def recommendations(brn):
     firm = firm_or_404(s, brn)
     form = _checked_form(request.args)
     page_round(s, firm, form)
-    try:
-        result = directory.recommend(s, firm.brn, track=form["track"], k=form["k"], as_partner=form["as_partner"],
-                                     filters=filters_of(form), round_name=form["round"] or None,
-                                     applicants_only=form["applicants_only"], product=form["product"])
-    except NotFoundError as exc:
-        abort(404, str(exc))
-    except MatcherError as exc:
-        abort(400, str(exc))
+    result = recommend_or_abort(s, firm.brn, form)
     return jsonify(firm=firm.brn, track=form["track"], as_partner=form["as_partner"], round=form["round"] or None,
                    reasons=result["reasons"], note={"ko": result["note_ko"], "en": result["note_en"]},
                    pool_size=result["pool_size"], applicants=result["applicants"],

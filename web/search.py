@@ -54,11 +54,12 @@ def firm(brn):
     page_round(session, row, form)
     if not form["track"] and "track" not in request.args:
         form.update(directory.own_application(session, row, _round_or_none(session, form["round"])))
-    results = _recommend(session, row.brn, form) if form["track"] else None
+    results = recommend_or_abort(session, row.brn, form) if form["track"] else None
     return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
 
 
-def _recommend(session, brn, form):
+def recommend_or_abort(session, brn, form):
+    """The directory's answer for the checked ``form`` (404 for an unknown firm, 400 for a refused query)."""
     try:
         return directory.recommend(session, brn, track=form["track"], k=form["k"], as_partner=form["as_partner"],
                                    filters=filters_of(form), round_name=form["round"] or None,

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..features import (CAPABILITY_LEVELS, EVIDENCE_KINDS, G2B_LEVELS, KSIC_LEVELS, MATERIALS_KINDS,
-                        TextVectorizer, level_keys, pairs_region_value, partner_keys,
+                        TextVectorizer, level_keys, pad_rows, pairs_region_value, partner_keys,
                         region_index)
 from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
@@ -99,15 +99,7 @@ def _side(vectors, lead_codes, partner_codes):
     p8 = [[int(c[:8]) for c in codes if len(c) >= 8 and c[:8].isdigit()] for codes in lead_codes]
     return dict(x=vectors, xt=vectors.T.tocsr(), lead_g2b=level_keys(lead_codes, G2B_LENGTHS),
                 partner_g2b=partner_keys(level_keys(partner_codes, G2B_LENGTHS)),
-                p10=_pad(p10, _PAD_LEAD), p8=_pad(p8, _PAD_LEAD))
-
-
-def _pad(rows, pad):
-    width = max([1] + [len(r) for r in rows])
-    out = np.full((len(rows), width), pad, dtype=np.int64)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
+                p10=pad_rows(p10, _PAD_LEAD), p8=pad_rows(p8, _PAD_LEAD))
 
 
 @dataclass
@@ -249,7 +241,7 @@ def build_index(firms, certificates, applications, version="", method="char", mo
         group=np.array([groups.setdefault(g, len(groups)) if _str(g) else -1 for g in firms["affiliate_group"]],
                        dtype=np.int64),
         licensed=np.array([bool(l) for l in firms["licences"]], dtype=bool),
-        work=_pad(works, -3),
+        work=pad_rows(works, -3),
         ksic=level_keys([list(c or []) for c in firms["ksic_codes"]], KSIC_LENGTHS, section=True),
         cert_firm=np.array([pos_of[int(i)] for i in certs["firm_id"]], dtype=np.int64),
         cert_kind=certs["kind"].to_numpy(dtype=object), cert_code=np.array(codes, dtype=object),
@@ -319,7 +311,7 @@ def asker_from_firm(index, firm, product_code=""):
     work = [index.work_ids.get(l.work_type, -4) for l in firm.licences if l.work_type]
     return Asker(-1, side["x"], product_code, side["lead_g2b"], side["partner_g2b"], side["p10"], side["p8"],
                  level_keys([list(firm.ksic_codes)], KSIC_LENGTHS, section=True), int(region_index([firm.region])[0]),
-                 _pad([work], -3), index.group_ids.get(firm.affiliate_group, -6) if firm.affiliate_group else -5)
+                 pad_rows([work], -3), index.group_ids.get(firm.affiliate_group, -6) if firm.affiliate_group else -5)
 
 
 def cosine(index, asker, docs):
