@@ -2,9 +2,10 @@
 (its stdout, where HiGHS writes a banner, is /dev/null).
 
 Run by :mod:`matcher.assignment.highs` as a plain script (``python highs_worker.py FD``), so that it
-imports only numpy and highspy. The parent kills it when a solve is still running at its deadline:
-HiGHS does not always reach an interrupt check (a 20k-lead MILP interrupted at 3 s went on for 135 s
-inside its root LP), and a killed process gives its core and memory back at once.
+imports only numpy and highspy (and OR-Tools for a min-cost flow request, ``kind="flow"``, answered by
+:mod:`.flow`). The parent kills it when a solve is still running at its deadline: HiGHS does not
+always reach an interrupt check (a 20k-lead MILP interrupted at 3 s went on for 135 s inside its root
+LP), nor does OR-Tools' flow have one at all, and a killed process gives its core and memory back at once.
 
 A request is a pickled dict (see :func:`matcher.assignment.highs.solve`; its ``deadline`` a
 ``time.perf_counter()`` value); the answer a pickled tuple
@@ -18,6 +19,7 @@ import time
 
 import highspy
 import numpy as np
+from flow import solve_network  # flow.py beside this script (its folder is sys.path[0])
 
 _CB = highspy.cb.HighsCallbackType
 _INTERRUPTS = (_CB.kCallbackSimplexInterrupt, _CB.kCallbackIpmInterrupt, _CB.kCallbackMipInterrupt)
@@ -96,7 +98,8 @@ def main():
             req = pickle.load(requests)
         except EOFError:  # the parent closed the pipe (or exited)
             return
-        pickle.dump(solve(req), answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answer = solve_network(req) if req.get("kind") == "flow" else solve(req)
+        pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
 
 

@@ -34,14 +34,12 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError
 from .model import INTEGRAL_TOL, build_model, is_integral, solve_lp, solve_milp
 from .greedy import greedy_solution
 from .plain import solve_plain
-from .problem import fix
+from .problem import edge_components, fix
 
 FIX_EPS = 1e-7
 OPTIMAL_GAP = 1e-10
@@ -538,16 +536,6 @@ def _fallback(problem, lp_bound=None):
     if np.any(problem.must_open & (count < problem.cap_min)):
         chosen, value = problem.fixed[:0], -np.inf
     return Outcome(np.concatenate([problem.fixed, chosen]), value, problem.fixed_score + bound, _stats(greedy=1))
-
-
-def edge_components(problem):
-    """Connected-component label of each edge of the lead–partner graph."""
-    n = problem.n_leads + problem.n_partners
-    graph = sp.coo_matrix((np.ones(problem.n_edges), (problem.lead, problem.n_leads + problem.partner)),
-                          shape=(n, n))
-    _n, labels = connected_components(graph, directed=False)
-    _used, comp = np.unique(labels[problem.lead], return_inverse=True)
-    return comp
 
 
 def _remaining(deadline):
