@@ -46,8 +46,9 @@ COST_RANGE = 2 ** 60
 """The largest cost times the number of nodes stays below this (OR-Tools scales the costs by the nodes)."""
 EXACT_FLOAT = 2.0 ** 50
 """… and below this, where a float still holds it to a quarter (so rounding stays within 0.75)."""
-WHOLE = 1e-6
-"""A scaled score this close to a whole number counts as whole (its error still goes into the bound)."""
+WHOLE_ULPS = 8
+"""Scaled scores count as whole when no further from a whole number than this many float steps of the
+largest (what a decimal like 12.34 is off by once scaled: 1233.9999999999998); the error goes into the bound."""
 CUT_SECONDS_PER_EDGE = 5e-6
 """Time before the deadline for preparing a cut answer (on the other core, while the flow runs): 2.4 s at
 480,000 edges (a greedy pass 0.4 s, a price step 0.02–0.03 s; 12 steps take that instance's gap from 0.49
@@ -139,7 +140,7 @@ def _scale(score, n_nodes):
             break
         scaled = score * scale
         err = float(np.abs(scaled - np.rint(scaled)).max())
-        if err <= WHOLE:
+        if err <= WHOLE_ULPS * top * scale * 2.0 ** -52:
             return scale, err + top * scale * 2.0 ** -52
     return most, 0.5 + top * most * 2.0 ** -52
 
