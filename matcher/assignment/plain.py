@@ -203,21 +203,27 @@ class _Cut:
         self.sizes = np.diff(np.r_[self.starts, part.n_edges])
         self.group = np.repeat(np.arange(len(self.starts)), self.sizes)
         self.prices = np.zeros(part.n_partners)
-        self.rate, self.steps, self.stalled = 1.0, 0, 0
+        self.rate, self.stalled, self.since_greedy = 1.0, 0, 0
         self.seconds = {"greedy": 0.0, "step": 0.0}
 
     def improve(self, deadline):
-        """One more step (a greedy pass or a price step) if it fits before ``deadline``; False when not."""
-        kind = "greedy" if self.chosen is None or (self.steps and self.steps % PRICE_STEPS == 0) else "step"
-        if self.chosen is not None and time.perf_counter() + self.seconds[kind] > deadline:
-            kind = "step"  # no time for another greedy pass: the bound can still come down
-        if time.perf_counter() + self.seconds[kind] > deadline:
+        """One more step if it fits before ``deadline`` (False when none does): price steps, a greedy pass
+        in price order every :data:`PRICE_STEPS` and as the last step (it gives the answer)."""
+        now, greedy, step = time.perf_counter(), self.seconds["greedy"], self.seconds["step"]
+        last = now + step + greedy > deadline  # no time for a step and a greedy pass after it
+        if self.chosen is None or (self.since_greedy and (last or self.since_greedy >= PRICE_STEPS)):
+            kind = "greedy"
+        elif last:
             return False
-        clock = time.perf_counter()
+        else:
+            kind = "step"
+        if self.chosen is not None and now + self.seconds[kind] > deadline:
+            return False
         if kind == "greedy":
             self._greedy()
-        self._price_step()
-        self.seconds[kind] = max(self.seconds[kind], time.perf_counter() - clock)
+        else:
+            self._price_step()
+        self.seconds[kind] = max(self.seconds[kind], time.perf_counter() - now)
         return True
 
     def answer(self):
@@ -235,6 +241,7 @@ class _Cut:
             self.chosen, self.value = chosen, value
         if not self.prices.any():  # then its bound is the Lagrangian at v = 0
             self.bound = min(self.bound, bound)
+        self.since_greedy = 0
 
     def _price_step(self):
         part = self.part
@@ -255,7 +262,7 @@ class _Cut:
         if norm > 0 and np.isfinite(self.value):
             step = self.rate * max(bound - self.value, 0.0) / norm
             self.prices = np.maximum(self.prices - step * slope, 0.0)
-        self.steps += 1
+        self.since_greedy += 1
 
 
 def _by_lp(part, deadline):
