@@ -48,7 +48,7 @@ SCORES = st.one_of(
     st.sampled_from([0.0, 1.0, 2.0, 3.0]),                      # ties everywhere, zero-score pairs
     st.floats(0, 100, allow_nan=False).map(lambda x: round(x, 2)),  # two decimals, as the scorer writes
     st.floats(0, 1, allow_nan=False),                          # any float: the general scale
-    st.sampled_from([1e-6, 1e-9, 1e12]),                       # tiny and the largest the files accept
+    st.sampled_from([1e-6, 1e-9, 5e-324, 1e12]),               # tiny, subnormal, the largest the files accept
 )
 
 

@@ -66,7 +66,7 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
                    upper=np.asarray(upper, dtype=float), row_upper=np.asarray(row_upper, dtype=float),
                    indptr=csc.indptr.astype(np.int32), indices=csc.indices.astype(np.int32),
                    data=csc.data.astype(float))
-    job = start(request, deadline)
+    job = submit(request, deadline)
     if job is None:  # no worker was ready before the deadline
         return _LIMIT
     answer = job.wait(None if deadline is None else deadline + GRACE)
@@ -76,7 +76,7 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
     return HighsResult(*answer)
 
 
-def start(request, deadline=None):
+def submit(request, deadline=None):
     """Send ``request`` (a dict for ``highs_worker.py``) to a worker of its own; a :class:`Job`, or None
     when no worker was ready by ``deadline``. The caller waits for the answer, and cancels the job when
     it gives up (the worker is killed)."""

@@ -46,6 +46,8 @@ COST_RANGE = 2 ** 60
 """The largest cost times the number of nodes stays below this (OR-Tools scales the costs by the nodes)."""
 EXACT_FLOAT = 2.0 ** 50
 """… and below this, where a float still holds it to a quarter (so rounding stays within 0.75)."""
+MAX_SCALE = 1e250
+"""A finite scale even for subnormal scores (they round to 0; the rounding error still bounds the loss)."""
 WHOLE_ULPS = 8
 """Scaled scores count as whole when no further from a whole number than this many float steps of the
 largest (what a decimal like 12.34 is off by once scaled: 1233.9999999999998); the error goes into the bound."""
@@ -133,7 +135,7 @@ def _scale(score, n_nodes):
     top = float(score.max())
     if top <= 0:
         return 1.0, 0.0
-    most = min(COST_RANGE / n_nodes, EXACT_FLOAT) / top
+    most = min(min(COST_RANGE / n_nodes, EXACT_FLOAT) / top, MAX_SCALE)
     for digits in range(SCALE_DIGITS + 1):
         scale = 10.0 ** digits
         if scale > most:
@@ -167,7 +169,7 @@ def _solve_part(part, deadline):
 def _in_worker(part, request, deadline):
     """The flow in a worker process: ``(answer or None, the cut answer being prepared)``."""
     cut = _Cut(part)
-    job = highs.start(request, deadline)
+    job = highs.submit(request, deadline)
     if job is None:
         return None, cut
     try:
