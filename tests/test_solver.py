@@ -265,6 +265,12 @@ def test_locks_competing_for_the_same_leads():
         solve(leads, [("P", 3, None), ("Q", 3, None)], edges, locks=[("a", "P"), ("b", "Q")])
     sol = solve(leads, [("P", 3, None), ("Q", 2, None)], edges, locks=[("a", "P"), ("b", "Q")])
     assert sol.status == "optimal" and sol.matched == 5
+    # the same with a plain component beside it: the constrained part is solved in a thread of its own
+    # while the plain one is, and its refusal still reaches the caller
+    plain = [(f"s{i}", f"S{i % 3}", 2.0) for i in range(6)]
+    partners = [("P", 3, None), ("Q", 3, None)] + [(f"S{j}", 0, 1) for j in range(3)]
+    with pytest.raises(InfeasibleError, match="cannot all hold together"):
+        solve(leads + [f"s{i}" for i in range(6)], partners, edges + plain, locks=[("a", "P"), ("b", "Q")])
 
 
 @settings(max_examples=150, deadline=None)
