@@ -67,13 +67,13 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
         return _LIMIT  # it could not even reach its first interrupt
     csc = A.tocsc()
     mask = None if isinstance(integer, bool) else np.asarray(integer, bool)
+    start = None if start is None else np.asarray(start, dtype=float)
     request = dict(shape=A.shape, integer=bool(np.any(integer)), integer_mask=mask, simplex=simplex,
-                   mip_rel_gap=mip_rel_gap, deadline=deadline,
+                   mip_rel_gap=mip_rel_gap, deadline=deadline, start=start,
                    c=np.asarray(c, dtype=float), lower=np.asarray(lower, dtype=float),
                    upper=np.asarray(upper, dtype=float), row_upper=np.asarray(row_upper, dtype=float),
                    indptr=csc.indptr.astype(np.int32), indices=csc.indices.astype(np.int32),
-                   data=csc.data.astype(float),
-                   start=None if start is None else np.asarray(start, dtype=float))
+                   data=csc.data.astype(float))
     worker = _POOL.take(deadline)
     if worker is None:  # no worker was ready before the deadline
         return _LIMIT
