@@ -23,6 +23,7 @@ from flow import solve_network  # flow.py beside this script (its folder is sys.
 
 _CB = highspy.cb.HighsCallbackType
 _INTERRUPTS = (_CB.kCallbackSimplexInterrupt, _CB.kCallbackIpmInterrupt, _CB.kCallbackMipInterrupt)
+_INTEGER, _CONTINUOUS = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 _INFEASIBLE = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
@@ -66,8 +67,15 @@ def solve(req):
     lp.a_matrix_.index_ = req["indices"]
     lp.a_matrix_.value_ = req["data"]
     if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+        mask = req.get("integer_mask")  # None: every column integer
+        kinds = np.ones(n_cols, bool) if mask is None else mask
+        lp.integrality_ = [_INTEGER if k else _CONTINUOUS for k in kinds]
     h.passModel(lp)
+    if integer and req.get("start") is not None:
+        start = highspy.HighsSolution()
+        start.col_value = list(req["start"])
+        start.value_valid = True
+        h.setSolution(start)  # HiGHS checks it first and ignores an infeasible start
     h.run()
     status = h.getModelStatus()
     if status in _INFEASIBLE:
