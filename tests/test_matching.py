@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from matcher import db, rounds
+from matcher import db, matching, rounds
 from matcher.cli import main
-from matcher.errors import ConflictError, InfeasibleError, RefusedError
+from matcher.errors import ConflictError, InfeasibleError, RefusedError, ValidationError
 from matcher.firms import brn_check_digit
 from matcher.matching import diagnose
 
@@ -77,6 +77,16 @@ def test_large_partner_with_four_eligible_stays_unused(db_url):
     lost = row.diagnostics["unmatched_leads"]
     assert len(lost) == 3 and {r["reasons"][0]["code"] for r in lost} <= {"lost_to_better_pair", "best_partner_unused"}
     assert row.proposals[0].explanation["components"]
+
+
+def test_a_run_records_the_gap_it_was_given_and_refuses_one_outside_zero_to_one(db_url):
+    make_round(db_url, 6)
+    row, _pairs = run(db_url)
+    assert row.params["gap"] == matching.DEFAULT_GAP and row.gap <= matching.DEFAULT_GAP
+    row, _pairs = run(db_url, gap=0)
+    assert row.params["gap"] == 0 and row.status == "optimal"
+    with pytest.raises(ValidationError, match="gap"):
+        run(db_url, gap=1.5)
 
 
 def test_large_partner_with_six_leads_takes_at_least_five(db_url):
@@ -222,7 +232,6 @@ def test_small_pool_keeps_every_eligible_pair(db_url):
 
 
 def test_large_pool_keeps_best_leads_of_partners_with_a_minimum(db_url, monkeypatch):
-    from matcher import matching
     monkeypatch.setattr(matching, "EXHAUSTIVE_PAIRS", 0)
     monkeypatch.setattr(matching, "LEAD_K", 1)
     monkeypatch.setattr(matching, "LARGE_K", 1)
@@ -349,7 +358,7 @@ def test_a_time_limit_bounds_scoring_solving_and_explaining(demo_input):
     import time
     from matcher.matching import match_round
     start = time.perf_counter()
-    full = match_round(demo_input)
+    full = match_round(demo_input, gap=0)  # proven, so no limited answer can beat it
     unlimited = time.perf_counter() - start
     for share in (0.3, 0.7):
         limit = max(3.0, share * unlimited)
@@ -394,7 +403,6 @@ def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_
     its best pair, and each partner with a minimum keeps at least ``max(4 × min, PARTNER_K)`` of its
     eligible leads (or all of them).
     """
-    from matcher import matching
     track = data.draw(st.sampled_from(["materials", "convergence"]))
     pool = demo_input.pools[track]
     large = [j for j, (f, _a) in enumerate(pool.partners) if f.is_large]
@@ -404,7 +412,7 @@ def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_
     inp = _sub_input(demo_input, track, lead_pos, partner_pos)
     full = matching.build_graph(inp, [track])
     assert full.pruning[track]["exhaustive"]
-    whole = matching.match_round(inp)
+    whole = matching.match_round(inp, gap=0)
     settings_drawn = dict(LEAD_K=data.draw(st.integers(1, 3)), PARTNER_K=data.draw(st.integers(1, 8)))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(matching, "EXHAUSTIVE_PAIRS", 0)
@@ -412,7 +420,7 @@ def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_
         for name, value in settings_drawn.items():
             mp.setattr(matching, name, value)
         pruned = matching.build_graph(inp, [track])
-        cut = matching.match_round(inp)
+        cut = matching.match_round(inp, gap=0)
     assert not pruned.pruning[track]["exhaustive"]
     scores = dict(zip(zip(full.edges["lead"], full.edges["partner"]), full.edges["score"]))
     for lead, node, score in zip(pruned.edges["lead"], pruned.edges["partner"], pruned.edges["score"]):
@@ -464,7 +472,6 @@ def test_blocking_pairs_on_arrays_agree_with_the_dict_version(data):
 
 def test_explanations_past_their_time_are_brief_but_still_add_up_to_the_score(demo_input):
     import time
-    from matcher import matching
     inp = _sub_input(demo_input, "materials", range(40), range(len(demo_input.pools["materials"].partners)))
     rg = matching.build_graph(inp, ["materials"])
     best = rg.edges.sort_values("score", ascending=False).drop_duplicates("partner").drop_duplicates("lead")

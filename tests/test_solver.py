@@ -17,7 +17,7 @@ from matcher.assignment import check_feasible, search, solve
 from matcher.assignment.instance import prepare
 from matcher.assignment.model import build_model
 from matcher.assignment.problem import fix, make_problem
-from matcher.errors import InfeasibleError
+from matcher.errors import InfeasibleError, InvalidValueError
 
 ROOT = Path(__file__).resolve().parents[1]
 ORLIB = ROOT.parent / "shared" / "reference" / "orlib-assign"
@@ -177,6 +177,45 @@ def test_start_solution_only_when_it_solves_the_part():
     start = search._start(rest, build_model(rest), search.Outcome(np.array([3, 1, 2]), 10.0, 10.0))
     assert list(start) == [1, 1, 1]
     assert search._start(problem, model, search.Outcome(np.array([], int), -np.inf, 3.0)) is None
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from([1e-6, 0.01, 0.1, 0.5]))
+def test_a_gap_target_keeps_the_answer_within_it_of_the_brute_force_optimum(instance, gap):
+    leads, partners, edges, locks, forbid = instance
+    best = brute_force(leads, partners, edges, locks, forbid)
+    if best is None:
+        return
+    sol = solve(leads, partners, edges, locks, forbid, gap=gap)
+    assert violations(sol.pairs, partners, edges, locks, forbid) == []
+    assert sol.bound >= best - 1e-9
+    assert sol.objective >= (1 - gap) * best - 1e-9 and sol.gap <= gap + 1e-12
+    assert (sol.status == "optimal") == (sol.gap <= 1e-9)
+
+
+@pytest.mark.parametrize("gap", [1e-3, 0.02])
+def test_a_gap_target_reaches_highs_and_keeps_the_bound_valid(hard_instance, gap, monkeypatch):
+    leads, partners, edges, best = hard_instance
+    asked = []
+    real = search.solve_milp
+
+    def recording(*args, **kwargs):  # the real MILP, its gap noted
+        asked.append(kwargs.get("mip_rel_gap"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search, "solve_milp", recording)
+    sol = solve(leads, partners, edges, gap=gap)
+    part = list(partners.itertuples(index=False, name=None))
+    assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
+    assert sol.bound >= best - 1e-6 and sol.objective >= (1 - gap) * best - 1e-6 and sol.gap <= gap
+    # the incumbents' MILPs stop at the target; the region bound's pieces stay exact (None: the default 1e-10)
+    assert gap in asked and set(asked) <= {gap, None}
+
+
+@pytest.mark.parametrize("gap", [-0.1, 1.0, float("nan"), float("inf")])
+def test_a_gap_outside_zero_to_one_is_refused(gap):
+    with pytest.raises(InvalidValueError, match="gap"):
+        solve(["a"], [("P", 0, 1)], [("a", "P", 1)], gap=gap)
 
 
 def exact_milp(leads, partners, edges):

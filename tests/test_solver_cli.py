@@ -90,6 +90,14 @@ def test_time_limit_option(files, tmp_path):
     assert result.exit_code == 0 and out["status"] in ("optimal", "feasible") and out["bound"] >= out["objective"]
 
 
+def test_gap_option_is_taken_and_a_gap_of_one_refused(files, tmp_path):
+    result = run(files, tmp_path, gap="0.01")
+    out = json.loads(result.stdout)
+    assert result.exit_code == 0 and out["objective"] == 2.5 and out["gap"] <= 0.01
+    refused = run(files, tmp_path, gap="1")
+    assert refused.exit_code == 2 and "--gap" in refused.output
+
+
 def test_unwritable_output_is_refused_before_solving(files, tmp_path):
     args = ["solve", "--output", str(tmp_path / "missing" / "o.csv")]
     for key, value in files.items():

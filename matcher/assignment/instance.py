@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InfeasibleError, Problem, ValidationError
+from ..errors import InfeasibleError, InvalidValueError, Problem, ValidationError
 from .check import load_text
 from . import greedy
 from .greedy import fill_forced
 from .problem import fix, make_problem
-from .search import solve_problem
+from .search import TARGET_GAP, solve_problem
 
 OPTIMAL_GAP = 1e-9
 RESERVE_FACTOR = 3.0
@@ -87,7 +87,7 @@ class Solution:
                 "gap": self.gap, "matched": self.matched, "seconds": round(self.seconds, 3)}
 
 
-def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=None):
+def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=None, gap=0.0):
     """Choose pairs maximising the total score under the partners' minimums and maximums.
 
     Parameters
@@ -109,6 +109,10 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
         SMEs each lead stands for (a 조합, default 1). They count toward the minimum and
         maximum of every partner that takes several leads (``min_leads > 1`` or
         ``max_leads`` other than 1); a 1:1 partner takes one lead, cooperative or not.
+    gap : float, optional
+        Relative gap (0 ≤ gap < 1) at which the search may stop short of a proof: the answer is
+        then ``"feasible"`` with ``(bound − objective) / bound ≤ gap`` (MILP solvers' own default
+        is 1e-4). Default 0: search until proven optimal (or the time limit).
 
     Returns
     -------
@@ -128,6 +132,8 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
     >>> sol.status, sol.objective, list(sol.pairs.partner_id)
     ('optimal', 1.0, ['s'])
     """
+    if not (np.isfinite(gap) and 0 <= gap < 1):
+        raise InvalidValueError(f"gap {gap!r} must be at least 0 and below 1", ko=f"gap {gap!r}은(는) 0 이상 1 미만이어야 합니다")
     start = time.perf_counter()
     problem, edges, names, (base, part_ids) = prepare(leads, partners, edges, locks, forbid, members=members,
                                                       with_base=True)
@@ -137,6 +143,7 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
         reserve = min(RESERVE_SHARE * float(time_limit), RESERVE_FACTOR * gauge + 0.05)
         deadline = start + float(time_limit) - reserve
     token = greedy.HARD_DEADLINE.set(None if time_limit is None else start + float(time_limit))
+    target = TARGET_GAP.set(float(gap))
     try:
         out = solve_problem(problem, deadline)
         if not np.isfinite(out.value):  # locks force partners open and time ran out before any answer
@@ -144,6 +151,7 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
             out = solve_problem(fill_forced(problem, names=names), deadline)
             out.bound = max(bound, out.value)
     finally:
+        TARGET_GAP.reset(target)
         greedy.HARD_DEADLINE.reset(token)
     chosen = np.sort(out.chosen)
     status = "optimal" if out.bound - out.value <= OPTIMAL_GAP * max(abs(out.bound), 1.0) else "feasible"

@@ -128,7 +128,7 @@ def solve_lp(model, lower=None, upper=None, deadline=None):
                     np.maximum(-res.row_dual, 0.0))
 
 
-def solve_milp(model, lower=None, upper=None, deadline=None, start=None, continuous_x=False):
+def solve_milp(model, lower=None, upper=None, deadline=None, start=None, continuous_x=False, mip_rel_gap=1e-10):
     """Exact MILP, every variable binary (only the ``y`` with ``continuous_x``).
 
     (``x`` continuous would do in theory — integral once ``y`` is — but HiGHS branches
@@ -154,7 +154,8 @@ def solve_milp(model, lower=None, upper=None, deadline=None, start=None, continu
     integer = True
     if continuous_x:
         integer = np.arange(model.n_vars) >= model.n_x
-    res = highs.solve(model.c, model.A, model.b, lower, upper, integer=integer, deadline=deadline, start=start)
+    res = highs.solve(model.c, model.A, model.b, lower, upper, integer=integer, deadline=deadline, start=start,
+                      mip_rel_gap=mip_rel_gap)
     if res.status == "infeasible":
         return "infeasible", None, None, None
     bound = None if res.bound is None else -res.bound

@@ -47,6 +47,9 @@ from .problem import edge_components, fix
 FIX_EPS = 1e-7
 OPTIMAL_GAP = 1e-10
 """Relative gap at which a component counts as proven (the solver reports optimal at 1e-9)."""
+TARGET_GAP = contextvars.ContextVar("TARGET_GAP", default=OPTIMAL_GAP)
+"""Relative gap at which the search may stop short of a proof (``solve(gap=…)``; HiGHS' MILPs get it as
+``mip_rel_gap``). Each component stops within it, so the whole answer does too."""
 MAX_DEPTH = 3
 """Rounds of LP → round → reduced-cost fixing before the MILP takes what is left."""
 SHRINK = 0.95
@@ -251,6 +254,9 @@ def _solve_fractional(sub, info, deadline, depth):
     if incumbent is None or depth >= MAX_DEPTH:
         return _better(_milp(sub, deadline, incumbent), incumbent, sub, min(bound, info["value"]))
     incumbent.stats = _merge(incumbent.stats, times)
+    if _close(min(bound, info["value"]), incumbent.value):  # within the gap asked for: no more search
+        incumbent.bound = max(incumbent.value, min(bound, info["value"]))
+        return incumbent
     try:
         reduced = _reduced_cost_fix(sub, info, info["value"] - incumbent.value, bound - incumbent.value, region)
         if reduced.n_edges > SHRINK * sub.n_edges:  # fixing hardly helps: the whole part, from the incumbent
@@ -320,7 +326,7 @@ def _region_bound(sub, info, deadline):
         for candidate in found:
             if candidate is not None and (incumbent is None or candidate.value > incumbent.value):
                 incumbent = candidate
-        if incumbent is not None and best - incumbent.value <= OPTIMAL_GAP * max(abs(best), 1.0):
+        if incumbent is not None and _close(best, incumbent.value):
             incumbent.bound = max(incumbent.value, best)
             incumbent.stats = _merge(incumbent.stats, {"region": 1, "region_rounds": _round + 1})
             return best, region, incumbent
@@ -540,8 +546,10 @@ def _milp(sub, deadline, incumbent=None):
     model = build_model(sub)
     clock = time.perf_counter()
     continuous_x = sub.n_edges >= CONTINUOUS_X_EDGES and not sub.weighted
+    target = TARGET_GAP.get()
     status, value, x, bound = solve_milp(model, deadline=deadline, start=_start(sub, model, incumbent),
-                                         continuous_x=continuous_x)
+                                         continuous_x=continuous_x, mip_rel_gap=max(target, OPTIMAL_GAP))
+    proven = status == "optimal" and target <= OPTIMAL_GAP  # else HiGHS' "optimal" means within the target
     stats = _stats(milp=1, t_milp=time.perf_counter() - clock)
     if status == "infeasible":
         raise InfeasibleError(["the locked pairs cannot all hold together"])
@@ -552,11 +560,16 @@ def _milp(sub, deadline, incumbent=None):
         exact = _rounded(sub, np.zeros(sub.n_edges, bool), model.y_partner, x[model.n_x:] > 0.5, deadline)
         if exact is None:  # out of time: the caller falls back on its incumbent
             return Outcome(sub.fixed[:0], -np.inf, bound, stats)
-        return replace(exact, bound=exact.value if status == "optimal" else max(exact.value, bound), stats=stats)
+        return replace(exact, bound=exact.value if proven else max(exact.value, bound), stats=stats)
     take = x[:model.n_x] > 0.5
     value = sub.fixed_score + float(sub.score[take].sum())
-    bound = value if status == "optimal" else max(value, bound)
+    bound = value if proven else max(value, bound)
     return Outcome(np.concatenate([sub.fixed, sub.edge_id[take]]), value, bound, stats)
+
+
+def _close(bound, value):
+    """True when ``value`` is within the target gap of ``bound`` (:data:`TARGET_GAP`)."""
+    return bound - value <= max(TARGET_GAP.get(), OPTIMAL_GAP) * max(abs(bound), 1.0)
 
 
 def _start(sub, model, incumbent):

@@ -112,13 +112,16 @@ def decisions_command(round_name, history, database_url):
                    "scoring leaves, less a reserve for storing; a limit too short even for scoring is refused "
                    "(time_limit_too_short). Default: no limit. / 매칭 전체(읽기·점수·풀이·저장)의 시간 제한(초).")
 @click.option("--mode", type=click.Choice(["optimal", "stable"]), default="optimal", show_default=True)
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="Relative gap at which the solver may stop short of a proof (default 1e-4, as MILP solvers; "
+                   "0: prove the optimum, which can take much longer). / 증명 없이 멈춰도 되는 상대 간격.")
 @click.option("--database-url", envvar="DATABASE_URL")
-def match_command(round_name, track, time_limit, mode, database_url):
+def match_command(round_name, track, time_limit, mode, gap, database_url):
     """Match round ROUND: score, solve, store a run with its proposals and diagnostics."""
     track = resolve_track(track, "--track") if track is not None else None
     with _session(database_url) as session:
         round_id = rounds.find_round(session, round_name).id
-        run_id = rounds.run_match(session, round_id, track=track, mode=mode, time_limit=time_limit, actor="cli",
+        run_id = rounds.run_match(session, round_id, track=track, mode=mode, time_limit=time_limit, actor="cli", gap=gap,
                                   progress=lambda f, message="": click.echo(f"[{f:4.0%}] {message}", err=True))
         run = rounds.get_run(session, run_id)
         n = dict((r.id, c) for r, c in rounds.list_runs(session, round_id))[run_id]

@@ -20,8 +20,10 @@ _FILE = click.Path(dir_okay=False)
 @click.option("--locks", type=_FILE, help="CSV with lead_id,partner_id: pairs that must be chosen.")
 @click.option("--forbid", type=_FILE, help="CSV with lead_id,partner_id: pairs never chosen.")
 @click.option("--time-limit", type=click.FloatRange(min=0), help="Seconds; then the best found, with a bound.")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True,
+              help="Stop when the answer is proven within this relative gap of the optimum (0: prove it).")
 @click.option("--output", required=True, type=_FILE, help="Where to write lead_id,partner_id,score.")
-def solve_command(leads, partners, edges, locks, forbid, time_limit, output):
+def solve_command(leads, partners, edges, locks, forbid, time_limit, gap, output):
     """Choose pairs maximising the total score (no database needed).
 
     Prints one JSON object: status, objective, bound, gap, matched, seconds.
@@ -30,7 +32,7 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, output):
     inst = read_instance(leads, partners, edges, locks, forbid)
     try:
         sol = solve(inst.leads, inst.partners, inst.edges, inst.locks, inst.forbid, time_limit=time_limit,
-                    members=inst.members)
+                    members=inst.members, gap=gap)
     except InfeasibleError as exc:
         click.echo(json.dumps({"status": "infeasible", "objective": None, "bound": None, "gap": None,
                                "matched": 0, "seconds": None}))

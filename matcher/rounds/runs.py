@@ -99,11 +99,13 @@ def conflicts_of(session, round_row, track=None):
     return find_conflicts(round_input(session, round_row), [track] if track else None)
 
 
-def run_match(session, round_id, track=None, mode="optimal", time_limit=None, actor="cli", progress=None):
+def run_match(session, round_id, track=None, mode="optimal", time_limit=None, actor="cli", progress=None,
+              gap=None):
     """Check, solve and store a run of round ``round_id`` in the caller's transaction; returns the run id.
 
     ``time_limit`` (seconds, default none) bounds the whole run from loading to storing
-    (:func:`matcher.matching.match_round`); ``progress(fraction, message)`` hears every phase.
+    (:func:`matcher.matching.match_round`); ``progress(fraction, message)`` hears every phase; ``gap``
+    (0 ≤ gap < 1, default :data:`matcher.matching.DEFAULT_GAP`) is where the solver may stop short of a proof.
 
     Raises
     ------
@@ -112,6 +114,11 @@ def run_match(session, round_id, track=None, mode="optimal", time_limit=None, ac
     started = time.perf_counter()
     round_row = get_round(session, round_id)
     params = check_run_params(round_row, track or "", mode, time_limit, default_limit=time_limit)
+    if gap is not None:
+        if not (math.isfinite(gap) and 0 <= gap < 1):
+            raise ValidationError([Problem(None, "gap", str(gap), "must be at least 0 and below 1")],
+                                  ko=f"허용 간격(gap)은 0 이상 1 미만이어야 합니다 ({gap}).")
+        params["gap"] = gap
     if progress:
         progress(0.01, "loading the round's applications")
     inp = prepare(session, round_row, params["track"])
