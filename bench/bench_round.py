@@ -284,6 +284,33 @@ def _pairs_scored(lines):
     return "?"
 
 
+def write_instance(n, args):
+    """The solver's instance of the imported round of ``n`` applications as ``matcher solve`` files.
+
+    In ``args.write_instance``/n{n}: leads.csv (with members), partners.csv, edges.csv — what
+    ``matcher match`` hands the solver (same pruning), so the solver can be profiled on it alone.
+    """
+    import importlib.util
+    import pandas as pd
+    from matcher import db, matching, rounds
+    spec = importlib.util.spec_from_file_location("bench_shapes", Path(__file__).with_name("shapes.py"))
+    shapes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shapes)
+    url = f"sqlite:///{Path(args.work) / f'n{n}-s{args.seed}' / 'bench.sqlite'}"
+    with db.transaction(url) as s:
+        inp = rounds.round_input(s, rounds.find_round(s, ROUND))
+    rg = matching.build_graph(inp, list(inp.pools))
+    members = {brn: firm.members for (_t, role, brn), (firm, _a) in rg.inp.index().items() if role == "lead"}
+    leads = list(rg.leads)
+    partners = pd.DataFrame(matching._partner_tuples(rg), columns=["partner_id", "min_leads", "max_leads"])
+    edges = pd.DataFrame({"lead_id": rg.edges["lead"], "partner_id": rg.edges["partner"],
+                          "score": rg.edges["score"].astype(float)})
+    folder = shapes.write_csv(Path(args.write_instance) / f"n{n}", leads, partners, edges,
+                              [members.get(lead, 1) for lead in leads])
+    print(f"# solver instance: {len(leads)} leads, {len(partners)} partners, {len(edges)} pairs in {folder}",
+          flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20000", help="Comma-separated numbers of applications.")
@@ -298,6 +325,8 @@ def main(argv=None):
     parser.add_argument("--check-pruning", action="store_true",
                         help="After the table, solve each size's round with this pruning and a wide one (in-process).")
     parser.add_argument("--solver-limit", type=float, default=None, help="Solver seconds for --check-pruning.")
+    parser.add_argument("--write-instance", metavar="DIR", default=None,
+                        help="After the table, write each size's solver instance (matcher solve files) in DIR/nN.")
     args = parser.parse_args(argv)
     limits = [None if x.strip().lower() in ("none", "-", "") else float(x) for x in args.time_limits.split(",")]
     print(f"# {Path(args.tree).resolve()}  load: {os.getloadavg()[0]:.1f} (2 cores)")
@@ -311,6 +340,9 @@ def main(argv=None):
     if args.check_pruning:
         for n in sizes:
             check_pruning(n, args)
+    if args.write_instance:
+        for n in sizes:
+            write_instance(n, args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,12 @@ Each instance runs in its own process (peak memory is its own), first our solver
 ``--whole`` the same instance as one MILP in HiGHS (``highspy``, the same HiGHS version, all
 variables binary, the strong formulation, our deadline enforcement), and the ratio.
 
-Run: ``.venv/bin/python bench/bench_solver.py [--labels capped-20000,...] [--time-limit S] [--whole]``
+With ``--plain``, instead: each plain (no-minimum) component solved by each method in turn — OR-Tools'
+min-cost flow (what the solver uses), scipy's LAPJVsp and the HiGHS LP (what it used before) — with the
+seconds of each and the optimum they must agree on. Under ``--time-limit`` the note column gives the
+plain components' own gap (measured after the run, against their optimum).
+
+Run: ``.venv/bin/python bench/bench_solver.py [--labels capped-20000,...] [--time-limit S] [--whole] [--plain]``
 """
 
 from __future__ import annotations
@@ -161,6 +166,96 @@ def whole_milp(leads, partners, edges, members=None, time_limit=None):
     return objective, bound, res.status, seconds, _cpu() - cpu
 
 
+def plain_parts(label):
+    """The plain (no binding minimum) components of a label's instance, each as its own problem.
+
+    ``LABEL:relaxed`` drops every minimum first (what :func:`matcher.assignment.greedy.quick_solution`
+    solves, and the shape of the components left after reduced-cost fixing): one plain component.
+    """
+    from dataclasses import replace
+
+    from matcher.assignment.instance import prepare
+    from matcher.assignment.problem import edge_components
+    name, _, how = label.partition(":")
+    leads, partners, edges, members, _cost = load(name)
+    problem, _edges, _names = prepare(leads, partners, edges, members=members)
+    if how == "relaxed":
+        problem = replace(problem, cap_min=np.zeros_like(problem.cap_min), must_open=np.zeros_like(problem.must_open))
+    comp = edge_components(problem)
+    constrained = np.zeros(comp.max() + 1, bool)
+    constrained[comp[problem.binding()[problem.partner] | (problem.weight > 1)]] = True
+    return [problem.keep(comp == c) for c in np.flatnonzero(~constrained)]
+
+
+def lapjvsp(problem):
+    """The assignment method the solver used before (scipy's LAPJVsp ``min_weight_full_bipartite_matching``):
+    ``min(max_leads, degree)`` slots per partner and a dummy slot per lead; ``edge_id`` of the chosen edges."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+    leads, lrow = np.unique(problem.lead, return_inverse=True)
+    parts, prow = np.unique(problem.partner, return_inverse=True)
+    slots = np.minimum(problem.cap_max[parts], np.bincount(prow, minlength=len(parts)))
+    first = np.concatenate([[0], np.cumsum(slots)])
+    copies = slots[prow]
+    edge = np.repeat(np.arange(problem.n_edges), copies)
+    col = first[prow[edge]] + np.arange(len(edge)) - np.repeat(np.cumsum(copies) - copies, copies)
+    n_slots, n_leads = int(first[-1]), len(leads)
+    top = problem.score.max() + 1.0
+    matrix = sp.csr_matrix((np.concatenate([top - problem.score[edge], np.full(n_leads, top)]),
+                            (np.concatenate([lrow[edge], np.arange(n_leads)]),
+                             np.concatenate([col, n_slots + np.arange(n_leads)]))),
+                           shape=(n_leads, n_slots + n_leads))
+    r, c = min_weight_full_bipartite_matching(matrix)
+    real = c < n_slots
+    slot_part = np.searchsorted(first, np.arange(n_slots), side="right") - 1
+    key = lrow.astype(np.int64) * len(parts) + prow
+    order = np.argsort(key)
+    pos = order[np.searchsorted(key[order], r[real].astype(np.int64) * len(parts) + slot_part[c[real]])]
+    return problem.edge_id[pos]
+
+
+PLAIN_METHODS = ("flow", "lapjvsp", "lp")
+
+
+def _plain_method(name, part):
+    from matcher.assignment import plain
+    if name == "flow":
+        return plain.solve_plain(part)
+    if name == "lapjvsp":
+        return lapjvsp(part)
+    return plain._by_lp(part, None)[0]
+
+
+def run_plain(label, methods=PLAIN_METHODS):
+    """One row per plain component of ``label``: seconds and value of each method (same process, in turn)."""
+    from matcher.assignment import plain  # noqa: F401 - OR-Tools loaded before the clock starts
+    for i, part in enumerate(plain_parts(label)):
+        slots = np.minimum(part.cap_max[part.partner], np.bincount(part.partner)[part.partner]).sum()
+        cells = []
+        for name in methods:
+            start = time.perf_counter()
+            chosen = _plain_method(name, part)
+            cells.append((time.perf_counter() - start, float(part.score[np.isin(part.edge_id, chosen)].sum())))
+        top = int(part.cap_max[np.unique(part.partner)].max())
+        print("PLAIN\t" + "\t".join([label, str(i), f"{len(np.unique(part.lead))}/{len(np.unique(part.partner))}/"
+                                     f"{part.n_edges}", "none" if top > 10**9 else str(top), str(int(slots))]
+                                    + [f"{t:.2f}\t{v:.2f}" for t, v in cells]), flush=True)
+
+
+def plain_gap(label, sol):
+    """The gap of ``sol`` on the instance's plain components alone (their optimum by the flow)."""
+    from matcher.assignment import plain
+    parts = plain_parts(label)
+    if not parts:
+        return ""
+    chosen = np.zeros(int(max(p.edge_id.max() for p in parts)) + 1, bool)
+    picked = sol.edge_index[sol.edge_index < len(chosen)]
+    chosen[picked] = True
+    value = sum(float(p.score[chosen[p.edge_id]].sum()) for p in parts)
+    best = sum(float(p.score[np.isin(p.edge_id, plain.solve_plain(p))].sum()) for p in parts)
+    return f"plain tracks {value:.2f} of {best:.2f} (gap {max(best - value, 0) / max(best, 1):.1e})"
+
+
 PHASES = ("t_lp", "t_region", "t_restricted", "t_round", "t_milp")
 
 
@@ -181,26 +276,49 @@ def run_one(label, time_limit, whole=False):
     seconds = time.perf_counter() - start
     _end_workers()
     cpu = _cpu() - cpu
+    peak = _peak_mb()
     extra = ""
     if label.startswith("assignp"):
         chosen = sol.edge_index
         extra = f"cost {int(cost[chosen].sum())} (known {orlib_optimum(label)})"
+    elif time_limit is not None:  # measured after the run: how far the plain tracks are from their own optimum
+        extra = plain_gap(label, sol)
     phases = " / ".join(f"{sol.stats.get(k, 0):.1f}" for k in PHASES)
     print(f"OURS\t{label}\t{size}\t{sol.status}\t{sol.objective:.2f}\t{sol.bound:.2f}\t{sol.gap:.1e}"
-          f"\t{seconds:.2f}\t{_peak_mb():.0f}\t{phases}\t{extra}\t{cpu:.2f}", flush=True)
+          f"\t{seconds:.2f}\t{peak:.0f}\t{phases}\t{extra}\t{cpu:.2f}", flush=True)
 
 
 DEFAULT_LABELS = "capped-2000,capped-20000,coop-2000,coop-5000,coop-20000,hubs-20000,20000,20000-hard"
 
 
-def _child(label, time_limit, whole=False):
+def _child(label, time_limit, whole=False, plain=False):
     args = [sys.executable, __file__, "--one", label]
     if time_limit is not None:
         args += ["--time-limit", str(time_limit)]
     if whole:
         args.append("--whole")
+    if plain:
+        args.append("--plain")
+        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip().splitlines()
+        return [line.split("\t") for line in out if line.startswith("PLAIN")]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip().splitlines()
     return out[-1].split("\t")
+
+
+def print_plain(labels):
+    """The plain components' table: each method's seconds on each (values must agree: all are exact)."""
+    print(f"plain components, one method after the other in one process; load average before: "
+          f"{os.getloadavg()[0]:.2f}")
+    print("| instance | component | leads/partners/edges | partner max | slot edges | OR-Tools flow (s) "
+          "| LAPJVsp (s) | HiGHS LP (s) | flow vs the better other | optimum |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label in labels:
+        for row in _child(label, None, plain=True):
+            seconds = [float(row[6 + 2 * k]) for k in range(len(PLAIN_METHODS))]
+            values = {row[7 + 2 * k] for k in range(len(PLAIN_METHODS))}
+            optimum = row[7] if len(values) == 1 else "differ: " + " / ".join(sorted(values))
+            print(f"| {' | '.join(row[1:6])} | {' | '.join(f'{t:.2f}' for t in seconds)} "
+                  f"| {min(seconds[1:]) / max(seconds[0], 0.005):.1f}× | {optimum} |", flush=True)
 
 
 def main(argv=None):
@@ -210,14 +328,22 @@ def main(argv=None):
     parser.add_argument("--time-limit", type=float, default=None, help="seconds for our solver (default none)")
     parser.add_argument("--whole", action="store_true", help="also solve each instance as one HiGHS MILP")
     parser.add_argument("--whole-limit", type=float, default=600.0, help="seconds for the whole MILP")
+    parser.add_argument("--plain", action="store_true",
+                        help="instead: each plain component by each method (LABEL:relaxed drops the minimums)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        run_one(args.one, args.time_limit if not args.whole else args.time_limit, whole=args.whole)
+        if args.plain:
+            run_plain(args.one)
+        else:
+            run_one(args.one, args.time_limit, whole=args.whole)
         return
     labels = [s for s in args.labels.split(",") if s]
     if args.orlib and ORLIB.is_dir():
         labels += ["assignp800", "assignp1500", "assignp3000", "assignp5000"]
+    if args.plain:
+        print_plain(labels)
+        return
     limit = "none" if args.time_limit is None else f"{args.time_limit:g}"
     print(f"time limit: {limit}; per phase: LP / region bound / restricted incumbent / rounding / MILP (s)")
     print(f"load average before: {os.getloadavg()[0]:.2f}; seconds = wall (cpu = CPU time of the process and its "

@@ -2,6 +2,7 @@
 
 import importlib.util
 import itertools
+import unittest.mock
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from matcher.assignment import check_feasible, solve
+from matcher.assignment import check_feasible, search, solve
+from matcher.assignment.instance import prepare
+from matcher.assignment.model import build_model
+from matcher.assignment.problem import fix, make_problem
 from matcher.errors import InfeasibleError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +127,58 @@ def test_lock_beyond_maximum():
         solve(["a", "b"], [("P", 0, 1)], edges, locks=[("a", "P"), ("b", "P")])
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_milp_with_continuous_pair_columns_matches_brute_force(instance):
+    # the MILP with only the partners' y integer (as on the 100k round's large components), on the
+    # whole instance after its locks: exact; small integer scores make ties, where HiGHS may leave
+    # x fractional and the answer is made integral with the same y
+    leads, partners, edges, locks, forbid = instance
+    best = brute_force(leads, partners, edges, locks, forbid)
+    try:
+        problem = prepare(leads, partners, edges, locks, forbid)[0]
+    except InfeasibleError:
+        assert best is None
+        return
+    with unittest.mock.patch.object(search, "CONTINUOUS_X_EDGES", 0):
+        try:
+            found = search._milp(problem, None)
+        except InfeasibleError:
+            found = None
+    if best is None:
+        assert found is None
+        return
+    assert found.value == pytest.approx(best, abs=1e-9) and found.bound == pytest.approx(best, abs=1e-9)
+    chosen = pd.DataFrame([edges[e][:2] for e in found.chosen], columns=["lead_id", "partner_id"])
+    assert violations(chosen, partners, edges, locks, forbid) == []
+
+
+def test_milp_answer_left_fractional_at_a_tie_is_made_integral(monkeypatch):
+    # P (min 2, no maximum) can take leads 0, 1, 2 and S (1:1) lead 2, every pair worth 1: an optimum
+    # splitting lead 2 half and half is what a MILP with continuous x may return; the answer keeps y
+    problem = make_problem(3, [2, 0], [-1, 1], [0, 1, 2, 2], [0, 0, 0, 1], [1.0, 1.0, 1.0, 1.0])
+    monkeypatch.setattr(search, "CONTINUOUS_X_EDGES", 0)
+    monkeypatch.setattr(search, "solve_milp", lambda model, **kw: ("optimal", 3.0, np.array([1, 1, .5, .5, 1]), 3.0))
+    found = search._milp(problem, None)
+    assert found.value == found.bound == 3.0
+    assert sorted(found.chosen)[:2] == [0, 1] and len(found.chosen) == 3 and len({2, 3} & set(found.chosen)) == 1
+
+
+def test_start_solution_only_when_it_solves_the_part():
+    # three leads, a large partner P (min 2) and an SME partner S; once lead 0 is fixed to S, an
+    # incumbent that puts lead 0 with P is no start for what is left
+    problem = make_problem(3, [2, 0], [-1, 1], [0, 1, 2, 0], [0, 0, 0, 1], [5.0, 5.0, 4.0, 1.0])
+    model = build_model(problem)
+    at_p = search.Outcome(np.array([0, 1]), 10.0, 10.0)
+    start = search._start(problem, model, at_p)
+    assert list(start[:model.n_x]) == [1, 1, 0, 0] and list(start[model.n_x:]) == [1]
+    rest = fix(problem, ones=np.array([False, False, False, True]))
+    assert search._start(rest, build_model(rest), at_p) is None
+    start = search._start(rest, build_model(rest), search.Outcome(np.array([3, 1, 2]), 10.0, 10.0))
+    assert list(start) == [1, 1, 1]
+    assert search._start(problem, model, search.Outcome(np.array([], int), -np.inf, 3.0)) is None
+
+
 def exact_milp(leads, partners, edges):
     """Slow and obvious: the whole instance as one all-integer MILP."""
     li = {l: i for i, l in enumerate(leads)}
@@ -145,13 +201,17 @@ def exact_milp(leads, partners, edges):
     return -res.fun
 
 
+@pytest.mark.parametrize("continuous_x", [False, True])
 @pytest.mark.parametrize("seed", [0, 4])
-def test_generated_instance_with_fractional_lp_equals_exact_milp(seed):
+def test_generated_instance_with_fractional_lp_equals_exact_milp(seed, continuous_x, monkeypatch):
     # these instances have components whose LP relaxation is fractional, so they go
-    # through rounding, reduced-cost fixing and the MILP
+    # through rounding, reduced-cost fixing and the MILP; with continuous_x every MILP keeps its
+    # pair columns continuous and starts from the rounding's answer (as the 100k round's large ones do)
+    if continuous_x:
+        monkeypatch.setattr(search, "CONTINUOUS_X_EDGES", 0)
     leads, partners, edges = _bench().generate_instance(600, 200, 2700, large_share=0.15, seed=seed)
     sol = solve(leads, partners, edges)
-    assert sol.stats["fractional"] > 0
+    assert sol.stats["fractional"] > 0 and sol.stats["milp"] > 0
     part = list(partners.itertuples(index=False, name=None))
     assert violations(sol.pairs, part, list(edges.itertuples(index=False, name=None))) == []
     assert sol.status == "optimal"
@@ -205,6 +265,12 @@ def test_locks_competing_for_the_same_leads():
         solve(leads, [("P", 3, None), ("Q", 3, None)], edges, locks=[("a", "P"), ("b", "Q")])
     sol = solve(leads, [("P", 3, None), ("Q", 2, None)], edges, locks=[("a", "P"), ("b", "Q")])
     assert sol.status == "optimal" and sol.matched == 5
+    # the same with a plain component beside it: the constrained part is solved in a thread of its own
+    # while the plain one is, and its refusal still reaches the caller
+    plain = [(f"s{i}", f"S{i % 3}", 2.0) for i in range(6)]
+    partners = [("P", 3, None), ("Q", 3, None)] + [(f"S{j}", 0, 1) for j in range(3)]
+    with pytest.raises(InfeasibleError, match="cannot all hold together"):
+        solve(leads + [f"s{i}" for i in range(6)], partners, edges + plain, locks=[("a", "P"), ("b", "Q")])
 
 
 @settings(max_examples=150, deadline=None)

@@ -154,16 +154,16 @@ def test_a_plain_part_cut_short_keeps_a_valid_bound(monkeypatch):
     partners = [("P1", 0, 1), ("P2", 0, 1)]
     edges = [("a", "P1", 10), ("a", "P2", 9), ("b", "P1", 9), ("b", "P2", 1)]
     assert solve(leads, partners, edges).objective == 18  # a-P2, b-P1; best pairs first gives 11
-    monkeypatch.setattr(plain, "CHILD_SLOTS", 0)  # LAPJVsp in a child process, killed at the deadline
+    monkeypatch.setattr(plain, "IN_PROCESS_EDGES", 0)  # the flow in a worker process, killed at the deadline
     cut = solve(leads, partners, edges, time_limit=0)
     assert check_feasible(cut.pairs, partners, edges) == []
     assert cut.bound >= 18
     assert cut.status == "feasible" or cut.objective == 18
 
 
-def test_round_shaped_plain_tracks_choose_their_method_per_component():
-    """A 1:1 component goes to LAPJVsp and a component of 5-lead partners to the LP in the same call, both
-    exact: the same optimum as each solved alone."""
+def test_round_shaped_plain_tracks_together_equal_each_alone():
+    """A 1:1 component and a component of 5-lead partners in one flow: the same optimum as each solved
+    alone (the plain method was once chosen for both by one of them)."""
     shapes = _shapes()
     leads, partners, edges, _members = shapes.round_shape(1_500, seed=2)
     plain_ids = set(partners.partner_id[partners.min_leads <= 1])
@@ -175,3 +175,25 @@ def test_round_shaped_plain_tracks_choose_their_method_per_component():
         mine = edges[edges.partner_id.map(kinds) == kind]
         per_track += solve(leads, partners, mine).objective
     assert whole.status == "optimal" and whole.objective == pytest.approx(per_track, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def national_plain(national):
+    """The 100k instance with every minimum dropped: one plain component of 480,000 edges whose flow takes
+    2–4 s (and LAPJVsp, the method before, about 100 s)."""
+    leads, partners, edges, _members = national
+    partners = partners.assign(min_leads=0)
+    return leads, partners, edges, solve(leads, partners, edges).objective
+
+
+@pytest.mark.parametrize("limit", [2.0, 3.5])
+def test_limit_holds_on_a_plain_instance_far_larger_than_it(national_plain, limit):
+    # the floor at 480,000 edges: the index form and one greedy pass, about 1 s quiet and 2 s at load 8
+    leads, partners, edges, best = national_plain
+    start = time.perf_counter()
+    sol = solve(leads, partners, edges, time_limit=limit)
+    elapsed = time.perf_counter() - start
+    assert elapsed <= limit * (1 + TOLERANCE) + SLACK, elapsed
+    _assert_answer(sol, leads, partners, edges)
+    assert sol.objective <= best + 1e-6 <= sol.bound + 2e-6
+    assert (sol.status == "optimal") == (sol.gap == 0)

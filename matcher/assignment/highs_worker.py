@@ -2,9 +2,10 @@
 (its stdout, where HiGHS writes a banner, is /dev/null).
 
 Run by :mod:`matcher.assignment.highs` as a plain script (``python highs_worker.py FD``), so that it
-imports only numpy and highspy. The parent kills it when a solve is still running at its deadline:
-HiGHS does not always reach an interrupt check (a 20k-lead MILP interrupted at 3 s went on for 135 s
-inside its root LP), and a killed process gives its core and memory back at once.
+imports only numpy and highspy (and OR-Tools for a min-cost flow request, ``kind="flow"``, answered by
+:mod:`.flow`). The parent kills it when a solve is still running at its deadline: HiGHS does not
+always reach an interrupt check (a 20k-lead MILP interrupted at 3 s went on for 135 s inside its root
+LP), nor does OR-Tools' flow have one at all, and a killed process gives its core and memory back at once.
 
 A request is a pickled dict (see :func:`matcher.assignment.highs.solve`; its ``deadline`` a
 ``time.perf_counter()`` value); the answer a pickled tuple
@@ -18,9 +19,11 @@ import time
 
 import highspy
 import numpy as np
+from flow import solve_network  # flow.py beside this script (its folder is sys.path[0])
 
 _CB = highspy.cb.HighsCallbackType
 _INTERRUPTS = (_CB.kCallbackSimplexInterrupt, _CB.kCallbackIpmInterrupt, _CB.kCallbackMipInterrupt)
+_INTEGER, _CONTINUOUS = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 _INFEASIBLE = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
@@ -64,8 +67,15 @@ def solve(req):
     lp.a_matrix_.index_ = req["indices"]
     lp.a_matrix_.value_ = req["data"]
     if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+        mask = req.get("integer_mask")  # None: every column integer
+        kinds = np.ones(n_cols, bool) if mask is None else mask
+        lp.integrality_ = [_INTEGER if k else _CONTINUOUS for k in kinds]
     h.passModel(lp)
+    if integer and req.get("start") is not None:
+        start = highspy.HighsSolution()
+        start.col_value = list(req["start"])
+        start.value_valid = True
+        h.setSolution(start)  # HiGHS checks it first and ignores an infeasible start
     h.run()
     status = h.getModelStatus()
     if status in _INFEASIBLE:
@@ -96,7 +106,8 @@ def main():
             req = pickle.load(requests)
         except EOFError:  # the parent closed the pipe (or exited)
             return
-        pickle.dump(solve(req), answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answer = solve_network(req) if req.get("kind") == "flow" else solve(req)
+        pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
 
 

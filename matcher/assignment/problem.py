@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError
 from .check import load_text
@@ -101,6 +103,16 @@ class Problem:
         present[sub.partner] = True
         return replace(sub, must_open=self.must_open & present, cap_min=np.where(present, self.cap_min, 0),
                        fixed=self.fixed[:0], fixed_score=0.0)
+
+
+def edge_components(problem):
+    """Connected-component label of each edge of the lead–partner graph."""
+    n = problem.n_leads + problem.n_partners
+    graph = sp.coo_matrix((np.ones(problem.n_edges), (problem.lead, problem.n_leads + problem.partner)),
+                          shape=(n, n))
+    _n, labels = connected_components(graph, directed=False)
+    _used, comp = np.unique(labels[problem.lead], return_inverse=True)
+    return comp
 
 
 def make_problem(n_leads, cap_min, cap_max, lead, partner, score, members=None):

@@ -30,18 +30,19 @@ time runs out before an LP ends, :func:`_fallback` answers greedily
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError
 from .model import INTEGRAL_TOL, build_model, is_integral, solve_lp, solve_milp
 from .greedy import greedy_solution
 from .plain import solve_plain
-from .problem import fix
+from .problem import edge_components, fix
 
 FIX_EPS = 1e-7
 OPTIMAL_GAP = 1e-10
@@ -50,6 +51,9 @@ MAX_DEPTH = 3
 """Rounds of LP → round → reduced-cost fixing before the MILP takes what is left."""
 SHRINK = 0.95
 """Go on fixing only while a round removes at least 5 % of the edges."""
+RECURSE_SHARE = 0.5
+"""Fixing that leaves more than this share of the edges is followed by one MILP (from the incumbent), not
+another LP round: on a 92k-edge component of the 100k round (58 % left) 35 s against 82 s for two more rounds."""
 ROUND_RADIUS = 2
 """Steps (partner → its leads → their partners) around the fractional part that rounding re-solves."""
 FULL_ROUND_EDGES = 50_000
@@ -66,6 +70,11 @@ REGION_SHARE = 0.6
 """No region bound when the region would hold more than this share of the component's edges."""
 WEIGHTED_BATCH_EDGES = 5_000
 """Components with 조합 leads smaller than this share one MILP (one HiGHS set-up instead of many)."""
+CONTINUOUS_X_EDGES = 20_000
+"""A MILP this large without 조합 weights keeps its pair columns continuous (only the partners' ``y``
+integer): exact, and on the 100k round's components with a start solution far faster (44k edges: 4.3 s
+against 48 s all-binary; 119k: 10 s against more than 2 minutes still in presolve). Below this size
+all-binary was the faster one (a 2,000-lead instance: 3.0 s against 6.5 s)."""
 SWITCH_SECONDS = 5.0
 """Time for switching fractional large partners one by one (opened/closed) to improve the rounding."""
 
@@ -99,20 +108,30 @@ def solve_problem(problem, deadline=None, depth=0):
     constrained[comp[problem.binding()[problem.partner] | (problem.weight > 1)]] = True
     plain = ~constrained[comp]
     out.stats["components"] = len(constrained)
-    if plain.any():  # the bound is the optimum unless time ran out (then the greedy's bound for that part)
-        # the whole deadline, not a share by edges: exact plain parts are cheap per edge, and a share left the
-        # 100k round's 1:1 track greedy (gap 0.26) while the constrained LP could not finish in 60 s anyway
-        chosen, bound = solve_plain(problem.keep(plain), deadline, with_bound=True)
-        value = float(problem.score[np.isin(problem.edge_id, chosen)].sum())
-        _add(out, Outcome(chosen, value, max(bound, value)))
     weighted = np.zeros(len(constrained), bool)
     weighted[comp[problem.weight > 1]] = True
     # under a time limit the LP-based search keeps them: its LP bound and incumbents come early, where an
     # interrupted whole MILP often has no solution yet (coop-20000 at 20 s: gap 0.67 from the greedy)
     heavy = weighted[comp] if deadline is None else np.zeros(problem.n_edges, bool)
     light = ~plain & ~heavy
-    if light.any():
-        _add(out, _solve_constrained(problem.part(light), comp[light], deadline, depth))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        constrained_job = None
+        if light.any() and plain.any() and depth == 0:  # its LP runs in a HiGHS worker while the plain part is solved
+            sent = threading.Event()
+            constrained_job = pool.submit(contextvars.copy_context().run, _solve_constrained, problem.part(light),
+                                          comp[light], deadline, depth, sent.set)
+            while not sent.wait(0.05) and not constrained_job.done():
+                pass  # LAPJVsp holds Python's lock: let the LP be built and sent first
+        if plain.any():  # the bound is the optimum unless time ran out (then the greedy's bound for that part)
+            # the whole deadline, not a share by edges: exact plain parts are cheap per edge, and a share left the
+            # 100k round's 1:1 track greedy (gap 0.26) while the constrained LP could not finish in 60 s anyway
+            chosen, bound = solve_plain(problem.keep(plain), deadline, with_bound=True)
+            value = float(problem.score[np.isin(problem.edge_id, chosen)].sum())
+            _add(out, Outcome(chosen, value, max(bound, value)))
+        if constrained_job is not None:
+            _add(out, constrained_job.result())
+        elif light.any():
+            _add(out, _solve_constrained(problem.part(light), comp[light], deadline, depth))
     if heavy.any():
         _add(out, _solve_weighted(problem.part(heavy), comp[heavy], deadline))
     return out
@@ -166,10 +185,15 @@ def _add(out, part):
     _merge(out.stats, part.stats)
 
 
-def _solve_constrained(problem, comp, deadline, depth):
-    """LP over the components with a binding minimum; exact work only where it is fractional."""
+def _solve_constrained(problem, comp, deadline, depth, building_done=None):
+    """LP over the components with a binding minimum; exact work only where it is fractional.
+
+    ``building_done`` (optional) is called once the LP is built, before it is sent to HiGHS.
+    """
     started = time.perf_counter()
     model = build_model(problem)
+    if building_done is not None:
+        building_done()
     lp = solve_lp(model, deadline=deadline)
     lp_seconds = time.perf_counter() - started
     if lp.status == "infeasible":
@@ -225,12 +249,14 @@ def _solve_fractional(sub, info, deadline, depth):
         incumbent = _round(sub, info, deadline)
         times["t_round"] = time.perf_counter() - clock
     if incumbent is None or depth >= MAX_DEPTH:
-        return _better(_milp(sub, deadline), incumbent, sub, min(bound, info["value"]))
+        return _better(_milp(sub, deadline, incumbent), incumbent, sub, min(bound, info["value"]))
     incumbent.stats = _merge(incumbent.stats, times)
     try:
         reduced = _reduced_cost_fix(sub, info, info["value"] - incumbent.value, bound - incumbent.value, region)
-        if depth + 1 >= MAX_DEPTH or reduced.n_edges > SHRINK * sub.n_edges:
-            found = _milp(reduced, deadline)
+        if reduced.n_edges > SHRINK * sub.n_edges:  # fixing hardly helps: the whole part, from the incumbent
+            found = _milp(sub, deadline, incumbent)
+        elif depth + 1 >= MAX_DEPTH or reduced.n_edges > RECURSE_SHARE * sub.n_edges:
+            found = _milp(reduced, deadline, incumbent)
         else:
             found = solve_problem(reduced, deadline, depth + 1)
     except InfeasibleError:  # nothing beats the incumbent
@@ -503,23 +529,51 @@ def _reduced_cost_fix(sub, info, gap, region_gap=None, region=None):
     return fix(sub, ones=at1[:n_x], zeros=at0[:n_x], opened=opened, closed=closed)
 
 
-def _milp(sub, deadline):
-    """Exact MILP on ``sub`` (HiGHS, stopped by us at the deadline with its incumbent and dual bound)."""
+def _milp(sub, deadline, incumbent=None):
+    """Exact MILP on ``sub`` (HiGHS, stopped by us at the deadline with its incumbent and dual bound).
+
+    ``incumbent`` (an :class:`Outcome`) is HiGHS' start solution when it is a solution of
+    ``sub`` (see :func:`_start`).
+    """
     if sub.n_edges == 0:
         return Outcome(sub.fixed.copy(), sub.fixed_score, sub.fixed_score, _stats())
     model = build_model(sub)
     clock = time.perf_counter()
-    status, value, x, bound = solve_milp(model, deadline=deadline)
+    continuous_x = sub.n_edges >= CONTINUOUS_X_EDGES and not sub.weighted
+    status, value, x, bound = solve_milp(model, deadline=deadline, start=_start(sub, model, incumbent),
+                                         continuous_x=continuous_x)
     stats = _stats(milp=1, t_milp=time.perf_counter() - clock)
     if status == "infeasible":
         raise InfeasibleError(["the locked pairs cannot all hold together"])
     bound = sub.fixed_score + bound if bound is not None and np.isfinite(bound) else np.inf
     if status == "limit":  # no solution in time: the caller falls back on its incumbent
         return Outcome(sub.fixed[:0], -np.inf, bound, stats)
+    if continuous_x and not is_integral(x[:model.n_x]):  # a tie left fractional: the same y, at a vertex
+        exact = _rounded(sub, np.zeros(sub.n_edges, bool), model.y_partner, x[model.n_x:] > 0.5, deadline)
+        if exact is None:  # out of time: the caller falls back on its incumbent
+            return Outcome(sub.fixed[:0], -np.inf, bound, stats)
+        return replace(exact, bound=exact.value if status == "optimal" else max(exact.value, bound), stats=stats)
     take = x[:model.n_x] > 0.5
     value = sub.fixed_score + float(sub.score[take].sum())
     bound = value if status == "optimal" else max(value, bound)
     return Outcome(np.concatenate([sub.fixed, sub.edge_id[take]]), value, bound, stats)
+
+
+def _start(sub, model, incumbent):
+    """``incumbent`` as a value per column of ``model``, or None when it is not a solution of ``sub``.
+
+    It must contain ``sub``'s fixed pairs and choose its other pairs among ``sub``'s edges (after
+    reduced-cost fixing it may not: then HiGHS gets no start). Capacities are HiGHS' to check.
+    """
+    if incumbent is None or not np.isfinite(incumbent.value):
+        return None
+    chosen = np.setdiff1d(incumbent.chosen, sub.fixed)
+    if len(chosen) != len(incumbent.chosen) - len(np.unique(sub.fixed)) or not np.isin(chosen, sub.edge_id).all():
+        return None
+    x = np.isin(sub.edge_id, chosen)
+    used = np.zeros(sub.n_partners, bool)
+    used[sub.partner[x]] = True
+    return np.concatenate([x, used[model.y_partner]]).astype(float)
 
 
 def _fallback(problem, lp_bound=None):
@@ -538,16 +592,6 @@ def _fallback(problem, lp_bound=None):
     if np.any(problem.must_open & (count < problem.cap_min)):
         chosen, value = problem.fixed[:0], -np.inf
     return Outcome(np.concatenate([problem.fixed, chosen]), value, problem.fixed_score + bound, _stats(greedy=1))
-
-
-def edge_components(problem):
-    """Connected-component label of each edge of the lead–partner graph."""
-    n = problem.n_leads + problem.n_partners
-    graph = sp.coo_matrix((np.ones(problem.n_edges), (problem.lead, problem.n_leads + problem.partner)),
-                          shape=(n, n))
-    _n, labels = connected_components(graph, directed=False)
-    _used, comp = np.unique(labels[problem.lead], return_inverse=True)
-    return comp
 
 
 def _remaining(deadline):
