@@ -256,17 +256,83 @@ def _load_phase(base, brns, seconds, clients, seed, cookies):
     return times, errors, empty[0]
 
 
-def _phase_row(times, errors, empty, elapsed, cpu):
+def _phase_row(times, errors, empty, elapsed, cpu, client_cpu=None):
     p50, p95 = _percentiles(times) if times else (None, None)
     row = {"requests": len(times), "errors": sum(errors.values()), "error_kinds": errors,
            "without_results": empty, "seconds": round(elapsed, 1), "req_per_s": round(len(times) / elapsed, 1),
            "p50_ms": p50, "p95_ms": p95}
     if cpu is not None and times:
         row["server_cpu_ms_per_request"] = round(cpu * 1000 / len(times), 1)
+    if client_cpu is not None and times:
+        row["client_cpu_ms_per_request"] = round(client_cpu * 1000 / len(times), 1)
     return row
 
 
-def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, threads=4):
+def _own_cpu():
+    """CPU seconds (user + system) of this process, every thread: the Python client's cost."""
+    t = os.times()
+    return t.user + t.system
+
+
+WRK_SCRIPT = """
+local paths, n = {}, 0
+for line in io.lines(os.getenv("BENCH_PATHS")) do n = n + 1; paths[n] = line end
+math.randomseed(tonumber(os.getenv("BENCH_SEED") or "0") + tostring({}):len())
+request = function() return wrk.format("GET", paths[math.random(n)]) end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCH {"requests": %d, "seconds": %.3f, "p50_us": %d, "p95_us": %d, ' ..
+    '"non_2xx": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(95),
+    e.status, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+
+def _wrk_phase(base, brns, seconds, clients, cookie, server_pid):
+    """The same traffic from ``wrk`` (C, two threads, ``clients`` connections, every one sending the cookie
+    of one visitor): a client that takes little of the machine's two cores from the server."""
+    import shutil
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {"skipped": "wrk not installed (Debian: apt-get install wrk)"}
+    with tempfile.TemporaryDirectory() as tmp:
+        script, paths = Path(tmp) / "bench.lua", Path(tmp) / "paths.txt"
+        script.write_text(WRK_SCRIPT, encoding="utf-8")
+        paths.write_text("".join(f"/firms/{brn}\n" for brn in brns), encoding="ascii")
+        command = [wrk, "-t2", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script),
+                   *(["-H", f"Cookie: {cookie}"] if cookie else []), base + "/"]
+        before, cpu0, start = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu_seconds(server_pid), time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60,
+                              env=dict(os.environ, BENCH_PATHS=str(paths)))
+        elapsed, cpu1 = time.perf_counter() - start, _cpu_seconds(server_pid)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH ")), None)
+    if done.returncode != 0 or line is None:
+        return {"failed": (done.stderr or done.stdout).strip()[-500:]}
+    got = json.loads(line[len("BENCH "):])
+    errors = {k: got[k] for k in ("non_2xx", "connect", "read", "write", "timeout") if got[k]}
+    ok = got["requests"] - got["non_2xx"]
+    row = {"requests": ok, "errors": sum(errors.values()), "error_kinds": errors, "seconds": round(got["seconds"], 1),
+           "req_per_s": round(ok / got["seconds"], 1), "p50_ms": round(got["p50_us"] / 1000, 1),
+           "p95_ms": round(got["p95_us"] / 1000, 1)}
+    if ok and cpu0 is not None:
+        row["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / ok, 1)
+        client = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        row["client_cpu_ms_per_request"] = round(client * 1000 / ok, 1)
+    row["wall_s"] = round(elapsed, 1)
+    return row
+
+
+def _visitor_cookie(base, brn):
+    """The session cookie a browser gets from a first page (``name=value``), for wrk to send."""
+    import http.cookiejar
+    jar = http.cookiejar.CookieJar()
+    urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open(f"{base}/firms/{brn}", timeout=60).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, threads=4, wrk=True):
     """Bounded loopback load test of the recommendations page against the real server.
 
     Starts ``python -m web --threads 4`` (waitress, as ``make run``) on 127.0.0.1:``port``; ``clients``
@@ -275,6 +341,9 @@ def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, t
     (reported as ``cold``: the server's first requests, Kiwi nouns and caches filling), then for
     ``seconds`` (the figures). Every request has a 10 s timeout; every non-200 answer, refused or
     timed-out request counts as an error; the server is stopped at the end whatever happens.
+    The Python client shares the machine's cores with the server, so its own CPU a request is
+    reported; with ``wrk`` installed the same server then gets the same traffic for ``seconds`` from
+    wrk (a light C client), reported beside it as ``wrk``.
     """
     from sqlalchemy import select
 
@@ -306,10 +375,13 @@ def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, t
         for name, length, seed in (("cold", warmup, 1000), ("measured", seconds, 0)):
             if length <= 0:
                 continue
-            cpu0, start = _cpu_seconds(server.pid), time.perf_counter()
+            cpu0, own0, start = _cpu_seconds(server.pid), _own_cpu(), time.perf_counter()
             times, errors, empty = _load_phase(base, brns, length, clients, seed, cookies)
-            cpu1, elapsed = _cpu_seconds(server.pid), time.perf_counter() - start
-            out[name] = _phase_row(times, errors, empty, elapsed, None if cpu0 is None else cpu1 - cpu0)
+            cpu1, own1, elapsed = _cpu_seconds(server.pid), _own_cpu(), time.perf_counter() - start
+            out[name] = _phase_row(times, errors, empty, elapsed, None if cpu0 is None else cpu1 - cpu0, own1 - own0)
+        if wrk:
+            out["wrk"] = _wrk_phase(base, brns, seconds, clients, _visitor_cookie(base, brns[0]) if cookies else "",
+                                    server.pid)
         out["load_after"] = [round(x, 2) for x in os.getloadavg()]
         return out
     finally:
@@ -337,6 +409,7 @@ def main(argv=None):
                         help="seconds of the same traffic first, reported apart as 'cold' (0: none)")
     parser.add_argument("--no-cookies", action="store_true", help="clients send no cookies (every request a new visitor)")
     parser.add_argument("--threads", type=int, default=4, help="server threads (waitress)")
+    parser.add_argument("--no-wrk", action="store_true", help="no second phase from wrk after the Python client")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args(argv)
     if args.generate:
@@ -349,7 +422,7 @@ def main(argv=None):
         if not args.database_url:
             parser.error("--load needs --database-url (or DATABASE_URL), e.g. sqlite:///instance/matcher.sqlite")
         print(json.dumps(load_test(args.port, args.seconds, args.clients, args.database_url, args.warmup,
-                                   not args.no_cookies, args.threads), ensure_ascii=False))
+                                   not args.no_cookies, args.threads, not args.no_wrk), ensure_ascii=False))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     rows = []

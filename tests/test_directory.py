@@ -8,6 +8,8 @@ from datetime import date
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher import db, directory, importer
 from matcher.cli import main
@@ -471,3 +473,15 @@ def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
         s.add(db.ApplicationRow(round_id=later.id, firm_id=firm.id, role="lead", track="innovation", text=""))
         s.flush()
         assert directory.resolve_round(s, firm).name == "R2" and directory.round_named(s).name == "R2"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 12), min_size=3, max_size=3), min_size=0, max_size=30),
+       st.lists(st.integers(-3, 12), min_size=1, max_size=12))
+def test_key_lookups_agree_with_numpy_isin(block, wanted):
+    # the few-keys comparison the scores use, against np.isin (its other branch past 8 keys included)
+    from matcher.directory.index import _any_in, _in
+    block = np.array(block, dtype=np.int64).reshape(-1, 3)
+    keys = np.array(wanted, dtype=np.int64)
+    assert np.array_equal(_any_in(block, keys), np.isin(block, keys).any(axis=1))
+    assert np.array_equal(_in(block[:, 0], wanted), np.isin(block[:, 0], wanted))

@@ -122,3 +122,35 @@ def test_xlsx_and_cp949_uploads(staff, app, round_id):
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert db.get_firm(s, make_brn(202)).name == "신규 소재"
         assert db.get_firm(s, make_brn(206)).name == "한글 인코딩"
+
+
+def _rows(page):
+    """(partner link, score bar title, [(segment width, segment title)]) of each result of a page."""
+    import html
+    import re
+    out = []
+    for item in page.split('<li class="result">')[1:]:
+        href = html.unescape(re.search(r'<a class="name" href="([^"]+)"', item).group(1))
+        bar = re.search(r'<div class="scorebar" title="([^"]+)">(.*?)</div>', item, re.S)
+        segments = [(w, html.unescape(t)) for w, t in re.findall(r'style="width: ([^"]+)%"\s+title="([^"]*)"', bar.group(2))]
+        out.append((href, bar.group(1), segments))
+    return out
+
+
+def test_result_rows_link_and_score_as_built_one_by_one(app, client, round_id):
+    # the rows' links come from one url_for and their bars from one helper call: the same as one by one
+    from flask import url_for
+    for lang, label in (("ko", "label_ko"), ("en", "label_en")):
+        for query, as_partner in (("track=materials", ""), ("track=materials&as_partner=1", 1)):
+            brn = make_brn(20) if as_partner else make_brn(1)
+            page = client.get(f"/firms/{brn}?{query}&round={ROUND}&lang={lang}").get_data(as_text=True)
+            data = client.get(f"/api/v1/firms/{brn}/recommendations?{query}&round={ROUND}").get_json()
+            recs = data["recommendations"]
+            assert len(recs) >= 3 and len(_rows(page)) == len(recs)
+            with app.test_request_context():
+                wanted = [url_for("search.partner", brn=brn, other=r["brn"], track="materials", round=ROUND,
+                                  as_partner=as_partner) for r in recs]
+            for (href, title, segments), rec, link in zip(_rows(page), recs, wanted):
+                assert href == link and title == f"{rec['score']:.3f}"
+                assert segments == [(f"{max(c['contribution'], 0) * 100:.1f}", f"{c[label]}: {c['contribution']:.3f}")
+                                    for c in rec["components"]]

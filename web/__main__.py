@@ -4,6 +4,7 @@ account exists (printing its password), and serve the app with waitress."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 
 from matcher import db
@@ -25,6 +26,9 @@ def main(argv=None):
     announce_staff(app.config["DATABASE_URL"], os.environ.get("MATCHER_STAFF_PASSWORD"))
     from waitress import serve
     print(f"serving on http://{args.host}:{args.port}  (database: {app.config['DATABASE_URL']})", flush=True)
+    # Everything loaded so far (modules, templates, the app) lives as long as the server: leave it out of
+    # the collector's full passes, which a page's thousands of short-lived objects keep triggering.
+    gc.freeze()
     serve(app, host=args.host, port=args.port, threads=args.threads)
 
 

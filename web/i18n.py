@@ -7,10 +7,11 @@ language; an unknown key is shown as itself so a missing message is visible, not
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from urllib.parse import quote
 
 from flask import request, session
+from markupsafe import Markup, escape
 
 from matcher import codes
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN
@@ -277,36 +278,61 @@ def current_lang():
     return session.get("lang", "ko")
 
 
+# Each helper below has a form taking the language first (``_t(lang, …)``): the templates get them
+# bound to the page's language once per render (:func:`_in_language`); asking the session for the
+# language in each of a page's hundred-odd calls was a tenth of the rendering.
+
+
 def t(key, default=None):
     """The message ``key`` in the current language (``default``, else the key itself, when unknown)."""
+    return _t(current_lang(), key, default)
+
+
+def _t(lang, key, default=None):
     pair = MESSAGES.get(key)
     if pair is None:
         return key if default is None else default
-    return pair[0] if current_lang() == "ko" else pair[1]
+    return pair[0] if lang == "ko" else pair[1]
 
 
 def bilingual(ko, en):
     """Pick ``ko`` or ``en`` for the current language."""
-    return ko if current_lang() == "ko" else en
+    return _bilingual(current_lang(), ko, en)
+
+
+def _bilingual(lang, ko, en):
+    return ko if lang == "ko" else en
 
 
 def track_name(key):
     """A track's name in the current language, with the other language beside it."""
+    return _track_name(current_lang(), key)
+
+
+def _track_name(lang, key):
     rule = _rules().get(key)
     if rule is None:
         return key or ""
-    return f"{rule.name_ko} ({rule.name_en})" if current_lang() == "en" else rule.name_ko
+    return f"{rule.name_ko} ({rule.name_en})" if lang == "en" else rule.name_ko
 
 
 def size_name(size):
     """A size class: Korean, or English with the Korean term beside it."""
-    return size if current_lang() == "ko" else f"{SIZE_NAMES_EN.get(size, size)} ({size})"
+    return _size_name(current_lang(), size)
+
+
+def _size_name(lang, size):
+    return size if lang == "ko" else f"{SIZE_NAMES_EN.get(size, size)} ({size})"
 
 
 def region_name(short):
     """A 시도 by its short name: Korean, or English with the Korean beside it."""
+    return _region_name(current_lang(), short)
+
+
+def _region_name(lang, short):
     region = _regions().get(short)
-    if region is None or current_lang() == "ko":
+    if region is None or lang == "ko":
         return short or ""
     return f"{region.name_en} ({short})"
 
@@ -323,17 +349,25 @@ def ordered_sizes(sizes):
 
 def certificate_name(kind):
     """A certificate kind in the current language."""
+    return _certificate_name(current_lang(), kind)
+
+
+def _certificate_name(lang, kind):
     ko, en = CERTIFICATE_KINDS.get(kind, (kind, kind))
-    return ko if current_lang() == "ko" else en
+    return ko if lang == "ko" else en
 
 
 def reason_text(reason):
     """A :class:`~matcher.tracks.Reason` or a ``{"ko", "en"}`` dict, in the current language."""
+    return _reason_text(current_lang(), reason)
+
+
+def _reason_text(lang, reason):
     if isinstance(reason, dict):
-        return reason.get(current_lang()) or reason.get("en") or reason.get("ko") or ""
+        return reason.get(lang) or reason.get("en") or reason.get("ko") or ""
     if isinstance(reason, str):
         return reason
-    return reason.text(current_lang())
+    return reason.text(lang)
 
 
 def score_segments(components):
@@ -341,7 +375,11 @@ def score_segments(components):
 
     One call per bar (the template used to format every segment with filters: a tenth of a page).
     """
-    ko = current_lang() == "ko"
+    return _score_segments(current_lang(), components)
+
+
+def _score_segments(lang, components):
+    ko = lang == "ko"
     out = []
     for i, c in enumerate(components or ()):
         get = c.get if isinstance(c, dict) else lambda name, default=None, c=c: getattr(c, name, default)
@@ -350,6 +388,27 @@ def score_segments(components):
         label = get("label_ko" if ko else "label_en", name)
         out.append((i % 8, f"{max(contribution, 0) * 100:.1f}", f"{label}: {contribution:.3f}"))
     return out
+
+
+def _score_bar(lang, row):
+    """A score bar (``row.score``, one segment per component) as HTML, one call per bar."""
+    score, components = _field(row, "score"), _field(row, "components")
+    spans = "".join(f'<span class="seg seg{seg}" style="width: {width}%" title="{escape(title)}"></span>'
+                    for seg, width, title in _score_segments(lang, components))
+    return Markup(f'<div class="scorebar" title="{score:.3f}">{spans}</div>')
+
+
+def _reasons_list(lang, reasons, cls="reasons"):
+    """Reasons (see :func:`reason_text`) as a ``<ul class=cls>``, one call per list."""
+    items = "".join(f"<li>{escape(_reason_text(lang, r))}</li>" for r in reasons or ())
+    return Markup(f'<ul class="{escape(cls)}">{items}</ul>')
+
+
+def _field(row, name):
+    """``row.name`` as a template reads it: an attribute, else a key."""
+    if isinstance(row, dict):
+        return row.get(name)
+    return getattr(row, name, None)
 
 
 def lang_url(code):
@@ -379,11 +438,19 @@ def _switch_language():
 
 
 def _context():
-    return dict(_=t, lang=current_lang(), track_name=track_name, size_name=size_name,
-                certificate_name=certificate_name, reason_text=reason_text, lang_url=lang_url,
-                bilingual=bilingual, ordered_sizes=ordered_sizes, score_segments=score_segments, region_name=region_name,
+    lang = current_lang()
+    return dict(_in_language(lang), lang=lang, lang_url=lang_url, ordered_sizes=ordered_sizes,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
                 job_message=job_message, audit_detail=audit_detail, import_counts=import_counts)
+
+
+@lru_cache(maxsize=len(LANGS))
+def _in_language(lang):
+    """The language's template helpers, bound to ``lang`` (made once per language)."""
+    return {name: partial(helper, lang) for name, helper in (
+        ("_", _t), ("bilingual", _bilingual), ("track_name", _track_name), ("size_name", _size_name),
+        ("region_name", _region_name), ("certificate_name", _certificate_name), ("reason_text", _reason_text),
+        ("score_segments", _score_segments), ("score_bar", _score_bar), ("reasons_list", _reasons_list))}
 
 
 def import_counts(result):

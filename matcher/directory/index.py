@@ -531,9 +531,33 @@ def one_vs_many(keys, many, values):
     for level in range(len(values) - 1, -1, -1):  # shallow first; deeper levels overwrite
         wanted = keys[level][keys[level] >= 0]
         if len(wanted):
-            hit = np.isin(many[:, level, :], wanted).any(axis=1)
-            out[hit] = values[level]
+            out[_any_in(many[:, level, :], wanted)] = values[level]
     return out
+
+
+def _any_in(block, wanted):
+    """Rows of ``block`` (n, m) holding any of ``wanted`` (a few keys): ``np.isin(block, wanted).any(axis=1)``.
+
+    A comparison per key: a lead has one to a few codes a level, where ``np.isin`` (which sorts) costs
+    several times more on a directory of a few thousand firms.
+    """
+    if len(wanted) > 8:
+        return np.isin(block, wanted).any(axis=1)
+    hit = block == wanted[0]
+    for key in wanted[1:]:
+        hit |= block == key
+    return hit.any(axis=1)
+
+
+def _in(values, wanted):
+    """``np.isin(values, wanted)`` for a 1-d ``values`` and a few ``wanted`` (see :func:`_any_in`)."""
+    wanted = list(wanted)
+    if len(wanted) > 8:
+        return np.isin(values, wanted)
+    hit = np.zeros(len(values), dtype=bool)
+    for key in wanted:
+        hit |= values == key
+    return hit
 
 
 def _cosine_rows(asker, docs, sel):
@@ -554,12 +578,12 @@ def _partner_capability(index, asker, rule, day, rows):
     value = np.zeros(len(valid), dtype=np.float32)
     dp = kind_mask(index, ["direct_production"])
     evidence = kind_mask(index, EVIDENCE_KINDS)
-    in8 = np.isin(index.cert_code8, list(p8)) & (index.cert_code8 >= 0)
+    in8 = _in(index.cert_code8, p8) & (index.cert_code8 >= 0)
     value = np.where(evidence, np.where(kind_mask(index, MATERIALS_KINDS), CAPABILITY_LEVELS["materials_any"],
                                         CAPABILITY_LEVELS["evidence_any"]), value)
     value = np.where(evidence & in8, CAPABILITY_LEVELS["evidence_class"], value)
     value = np.where(dp & in8 & (index.cert_len > 0), CAPABILITY_LEVELS["dp_class"], value)
-    value = np.where(dp & np.isin(index.cert_code10, list(p10)) & (index.cert_code10 >= 0),
+    value = np.where(dp & _in(index.cert_code10, p10) & (index.cert_code10 >= 0),
                      CAPABILITY_LEVELS["dp_exact"], value)
     best = np.zeros(index.n_firms, dtype=np.float32)
     np.maximum.at(best, index.cert_firm[valid], value[valid].astype(np.float32))
@@ -567,7 +591,7 @@ def _partner_capability(index, asker, rule, day, rows):
     if rule.partner_licence:
         lead_work = asker.work[0][asker.work[0] >= 0]
         lic = np.where(index.licensed[rows], CAPABILITY_LEVELS["licence_any"], 0.0)
-        shared = np.isin(index.work[rows], lead_work).any(axis=1) if len(lead_work) else np.zeros(len(rows), bool)
+        shared = _any_in(index.work[rows], lead_work) if len(lead_work) else np.zeros(len(rows), bool)
         out = np.maximum(out, np.where(shared & index.licensed[rows], CAPABILITY_LEVELS["licence_work"], lic))
     return out.astype(np.float32)
 
@@ -593,7 +617,7 @@ def _lead_capability(index, asker, rule, day, rows, app_rows):
         out = np.maximum(out, value)
     if rule.partner_licence and asker.pos >= 0 and index.licensed[asker.pos]:
         mine = asker.work[0][asker.work[0] >= 0]
-        shared = np.isin(index.work[rows], mine).any(axis=1) if len(mine) else np.zeros(len(rows), bool)
+        shared = _any_in(index.work[rows], mine) if len(mine) else np.zeros(len(rows), bool)
         out = np.maximum(out, np.where(shared, CAPABILITY_LEVELS["licence_work"], CAPABILITY_LEVELS["licence_any"]))
     return out
 

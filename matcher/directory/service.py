@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
@@ -42,6 +42,14 @@ def _reason(r):
 # --- firms and rounds ------------------------------------------------------------------------------
 
 
+# The statements a page runs, built once: building one (and its cache key) cost as much as running it.
+_FIRM_BY_BRN = (select(db.FirmRow).where(db.FirmRow.brn == bindparam("brn"))
+                .options(joinedload(db.FirmRow.certificates)))
+_ROUNDS = select(db.RoundRow).order_by(db.RoundRow.id.desc())
+_ROUNDS_APPLIED = (select(db.ApplicationRow.round_id).where(db.ApplicationRow.firm_id == bindparam("firm_id"))
+                   .distinct())
+
+
 def get_firm(session, brn):
     """The stored firm with 사업자등록번호 ``brn`` (any separators, full-width digits).
 
@@ -60,8 +68,8 @@ def get_firm(session, brn):
     seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
     row = seen.get(digits)
     if row is None or row not in session:
-        stmt = select(db.FirmRow).where(db.FirmRow.brn == digits).options(joinedload(db.FirmRow.certificates))
-        row = session.scalars(stmt).unique().first()  # the firm and its certificates in one statement
+        # the firm and its certificates in one statement
+        row = session.scalars(_FIRM_BY_BRN, {"brn": digits}).unique().first()
         if row is None:
             raise NotFoundError(f"firm {brn!r} not found")
         seen[digits] = row
@@ -136,35 +144,50 @@ def resolve_round(session, firm_row, name=None):
     NotFoundError
         For an unknown round name.
     """
-    seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
-    key = (firm_row.id, name or None)
-    if key in seen and (seen[key] is None or seen[key] in session):
-        return seen[key]
     if name:
-        found = db.get_round(session, name)
-    else:
-        stmt = (select(db.RoundRow).join(db.ApplicationRow, db.ApplicationRow.round_id == db.RoundRow.id)
-                .where(db.ApplicationRow.firm_id == firm_row.id)
-                .order_by(db.RoundRow.reference_date.desc(), db.RoundRow.id.desc()))
-        found = session.scalars(stmt).first() or db.latest_round(session)
-    seen[key] = found
-    if found is not None:
-        seen[(firm_row.id, found.name)] = found
-    return found
+        return _round_by_name(session, name)
+    seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
+    key = ("applied", firm_row.id)
+    if key not in seen:
+        seen[key] = frozenset(session.scalars(_ROUNDS_APPLIED, {"firm_id": firm_row.id}))
+    rounds = _all_rounds(session)
+    return _latest([r for r in rounds if r.id in seen[key]]) or _latest(rounds)
 
 
 def list_rounds(session):
     """Every round, newest first."""
-    return list(session.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+    return list(_all_rounds(session))
 
 
 def round_named(session, name=None):
     """The round named (or numbered) ``name``, else the latest (None without rounds); NotFoundError if unknown."""
-    seen = session.info.setdefault("directory_rounds", {})  # forgotten on any write (see store.py)
-    key = ("named", name or None)
-    if key not in seen or (seen[key] is not None and seen[key] not in session):
-        seen[key] = db.get_round(session, name) if name else db.latest_round(session)
-    return seen[key]
+    return _round_by_name(session, name) if name else _latest(_all_rounds(session))
+
+
+def _all_rounds(session):
+    """Every round, newest first, read once per transaction (a page asks four times; forgotten on any
+    write, see store.py)."""
+    seen = session.info.setdefault("directory_rounds", {})
+    rows = seen.get("all")
+    if rows is None or any(r not in session for r in rows):
+        rows = seen["all"] = tuple(session.scalars(_ROUNDS))
+    return rows
+
+
+def _latest(rows):
+    """The latest of ``rows`` as :func:`matcher.db.latest_round` orders them (reference date, then id)."""
+    return max(rows, key=lambda r: (r.reference_date, r.id), default=None)
+
+
+def _round_by_name(session, name):
+    """:func:`matcher.db.get_round` among the rounds read once: by name, else by numeric id."""
+    rows = _all_rounds(session)
+    found = next((r for r in rows if r.name == str(name)), None)
+    if found is None and str(name).isdigit():
+        found = next((r for r in rows if r.id == int(name)), None)
+    if found is None:
+        raise NotFoundError(f"round {name!r} not found")
+    return found
 
 
 def rules_and_day(round_row):
@@ -451,20 +474,23 @@ _FIRM_FIELDS = ("brn", "name", "size_class", "region", "founded", "ksic_codes", 
                 "licences", "debarred_from", "debarred_to", "affiliate_group", "members")
 
 
+_F, _C = db.FirmRow.__table__, db.CertificateRow.__table__
+_CERTS_OF = (select(_C.c.firm_id, _C.c.kind, _C.c.code, _C.c.valid_from, _C.c.valid_to)
+             .where(_C.c.firm_id.in_(bindparam("ids", expanding=True))).order_by(_C.c.id))
+_FIRMS_OF = select(_F.c.id, *[_F.c[name] for name in _FIRM_FIELDS]).where(_F.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def _load_firms(session, firm_ids):
     """``{id: Firm}`` of the firms ``firm_ids`` with their certificates, as :func:`matcher.db.firm_from_row`
     makes them — read as plain rows (two statements, no ORM objects: only explained and shown)."""
     ids = [int(i) for i in firm_ids]
     if not ids:
         return {}
-    f, c = db.FirmRow.__table__, db.CertificateRow.__table__
     certs = {}
-    for firm_id, kind, code, valid_from, valid_to in session.execute(
-            select(c.c.firm_id, c.c.kind, c.c.code, c.c.valid_from, c.c.valid_to).where(c.c.firm_id.in_(ids))
-            .order_by(c.c.id)):
+    for firm_id, kind, code, valid_from, valid_to in session.execute(_CERTS_OF, {"ids": ids}):
         certs.setdefault(firm_id, []).append(Certificate(kind, code or "", valid_from, valid_to))
     out = {}
-    for row in session.execute(select(f.c.id, *[f.c[name] for name in _FIRM_FIELDS]).where(f.c.id.in_(ids))):
+    for row in session.execute(_FIRMS_OF, {"ids": ids}):
         v = row._mapping
         out[v["id"]] = Firm(
             brn=v["brn"], name=v["name"], size_class=v["size_class"], region=v["region"], founded=v["founded"],
