@@ -50,12 +50,17 @@ def capped(n_leads, seed=0, partner_ratio=0.33, large_share=0.10, coop_share=0.0
     score = np.round(quality[e_part] + rng.uniform(0, 60, e_lead.size), 2)
     mins = np.where(large, 5, 0)
     maxs = np.where(large, 15, 1)
+    return _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, _members(rng, n_leads, coop_share))
+
+
+
+def _members(rng, n_leads, coop_share):
+    """SMEs each lead stands for: 1, or 2–8 for the ``coop_share`` of leads that are cooperatives (조합)."""
     members = np.ones(n_leads, dtype=np.int64)
     if coop_share:
         coop = rng.random(n_leads) < coop_share
         members[coop] = rng.integers(2, 9, int(coop.sum()))
-    return _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, members)
-
+    return members
 
 def coop(n_leads, seed=0):
     """:func:`capped` with 5 % of the leads cooperatives (조합) standing for 2–8 SMEs each."""
@@ -116,11 +121,7 @@ def round_shape(n_leads, seed=0, partner_ratio=0.5, mean_degree=30, max_degree=5
     e_lead, e_part = np.concatenate(e_lead), np.concatenate(e_part)
     quality = rng.uniform(0, 40, n_partners) + np.where(multi, 10.0, 0.0)
     score = np.round(quality[e_part] + rng.uniform(0, 50, e_lead.size), 2)
-    members = np.ones(n_leads, dtype=np.int64)
-    if coop_share:
-        coop = rng.random(n_leads) < coop_share
-        members[coop] = rng.integers(2, 9, int(coop.sum()))
-    return _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, members)
+    return _frames(n_leads, n_partners, mins, maxs, e_lead, e_part, score, _members(rng, n_leads, coop_share))
 
 
 def ties(n_leads, seed=0):

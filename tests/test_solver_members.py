@@ -82,18 +82,27 @@ def weighted_instances(draw):
     return leads, partners, edges, locks, forbid, members
 
 
+def _solved_or_refused(instance, feasible):
+    """The solution of ``instance``, checked by the slow checker; or None after checking it is refused."""
+    leads, partners, edges, locks, forbid, members = instance
+    if not feasible:
+        with pytest.raises(InfeasibleError):
+            solve(leads, partners, edges, locks, forbid, members=members)
+        return None
+    sol = solve(leads, partners, edges, locks, forbid, members=members)
+    pairs = list(zip(sol.pairs.lead_id, sol.pairs.partner_id))
+    assert slow_violations(pairs, partners, edges, locks, forbid, members) == []
+    return sol
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(weighted_instances())
 def test_weighted_minimums_match_brute_force(instance):
     leads, partners, edges, locks, forbid, members = instance
     best = brute_force(leads, partners, edges, locks, forbid, members)
-    if best is None:
-        with pytest.raises(InfeasibleError):
-            solve(leads, partners, edges, locks, forbid, members=members)
+    sol = _solved_or_refused(instance, best is not None)
+    if sol is None:
         return
-    sol = solve(leads, partners, edges, locks, forbid, members=members)
-    pairs = list(zip(sol.pairs.lead_id, sol.pairs.partner_id))
-    assert slow_violations(pairs, partners, edges, locks, forbid, members) == []
     assert check_feasible(sol.pairs, partners, edges, locks, forbid, members=members) == []
     assert sol.status == "optimal" and sol.objective == pytest.approx(best, abs=1e-9)
     cut = solve(leads, partners, edges, locks, forbid, members=members, time_limit=0)
@@ -215,12 +224,7 @@ def test_components_with_cooperatives_are_solved_each_exactly(first, second):
     a, b = _relabel(first, "a"), _relabel(second, "b")
     best_a, best_b = brute_force(*a), brute_force(*b)
     both = tuple(x + y if isinstance(x, list) else {**x, **y} for x, y in zip(a, b))
-    leads, partners, edges, locks, forbid, members = both
-    if best_a is None or best_b is None:
-        with pytest.raises(InfeasibleError):
-            solve(leads, partners, edges, locks, forbid, members=members)
+    sol = _solved_or_refused(both, best_a is not None and best_b is not None)
+    if sol is None:
         return
-    sol = solve(leads, partners, edges, locks, forbid, members=members)
-    pairs = list(zip(sol.pairs.lead_id, sol.pairs.partner_id))
-    assert slow_violations(pairs, partners, edges, locks, forbid, members) == []
     assert sol.status == "optimal" and sol.objective == pytest.approx(best_a + best_b, abs=1e-9)
