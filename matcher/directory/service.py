@@ -20,7 +20,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
-from ..features import firm_text, remember_nouns
 from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
@@ -523,10 +522,6 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         other = rows[int(index.firm_id[pos])]
         others.append((other, _index_application(q, other, app_row, "lead" if lead_side else "partner")
                        if app_row >= 0 else None))
-    # the text reasons' Kiwi nouns (read where the text similarity is above 0): the new texts in one call
-    similar = [firm_text(other, app) for (other, app), text in zip(others, texts) if text > 0]
-    if similar:
-        remember_nouns([firm_text(q.firm, own_app), *similar])
     out = []
     for rank, ((other, app), text) in enumerate(zip(others, texts), start=1):
         if lead_side:
