@@ -325,3 +325,103 @@ def test_any_search_or_firm_path_answers_without_server_error(client, round_id, 
     response = client.get(f"/firms/{brn or 'x'}", query_string={"track": query, "k": query, "size_filter": query})
     refused = refused or control_character(unquote(brn)) is not None
     assert response.status_code in ((400,) if refused else (200, 404, 308))
+
+
+# --- the results list written out in Python (web/i18n.py ``_result_items``) against the loop it replaced ---
+
+# The row loop ``_results.html`` had (the slow obvious form): the helper must give these bytes.
+REFERENCE_LOOP = """{% if firm %}
+  {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
+  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  <ol class="results">
+    {% for r in rows %}
+    <li class="result">
+      <div class="result-head">
+        <span class="rank">{{ loop.index }}</span>
+        {% if firm %}<a class="name" href="{{ partner_href.replace('__other__', r.brn, 1) }}">{{ r.name }}</a>
+        {% else %}<span class="name">{{ r.name }}</span>{% endif %}
+        <span class="muted">{{ size_name(r.size_class) }} · {{ region_name(r.region) }}</span>
+        {% if r.applied_label %}<span class="badge applied">{{ bilingual(r.applied_label.ko, r.applied_label.en) }}</span>{% endif %}
+        <span class="score">{{ '%.3f'|format(r.score) }}</span>
+      </div>
+      {{ score_bar(r) }}
+      {{ reasons_list(r.reasons) }}
+      {% if firm and not form.as_partner and r.interest and r.interest.ok %}
+      <form method="post" action="{{ interest_action }}" class="inline interest">
+        <input type="hidden" name="csrf_token" value="{{ csrf }}">
+        <input type="hidden" name="partner" value="{{ r.brn }}"><input type="hidden" name="track" value="{{ form.track }}">
+        <input type="hidden" name="round" value="{{ form.round }}">
+        <input name="note" placeholder="{{ _('note') }}" aria-label="{{ _('note') }} · {{ r.name }}" maxlength="500">
+        <button type="submit">{{ _('interest') }}</button>
+      </form>
+      {% elif firm and not form.as_partner and r.interest %}
+      <p class="muted interest-off">{{ _('interest_not_offered') }}: {% for p in r.interest.problems %}{{ reason_text(p) }} {% endfor %}</p>
+      {% endif %}
+    </li>
+    {% endfor %}
+  </ol>
+"""
+NEW_LOOP = """{% if firm %}
+  {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
+  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  <ol class="results">
+    {{ result_items(rows, firm, form, partner_href, interest_action, csrf) if firm else result_items(rows, firm, form) }}
+  </ol>
+"""
+
+_text = st.text(alphabet=st.sampled_from("가나다ab<>&\"' 1·"), max_size=8)
+_reason = st.fixed_dictionaries({"ko": _text, "en": _text})
+_row = st.fixed_dictionaries({
+    "brn": st.sampled_from(["1078153660", "2088107080", "1838666960"]), "name": _text,
+    "size_class": st.sampled_from(["소기업", "중기업", "대기업", "기타"]), "region": st.sampled_from(["서울", "대전", "세종", "?"]),
+    "score": st.floats(0, 1), "reasons": st.lists(_reason, max_size=3),
+    "components": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["text", "region"]),
+                                                   "label_ko": _text, "label_en": _text,
+                                                   "contribution": st.floats(0, 1)}), max_size=3),
+    "applied_label": st.none() | _reason,
+    "interest": st.none() | st.fixed_dictionaries({"ok": st.booleans(), "problems": st.lists(_reason, max_size=2)})})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_row, max_size=4), lang=st.sampled_from(["ko", "en"]), with_firm=st.booleans(),
+       as_partner=st.booleans(), track=_text, round_name=_text)
+def test_result_items_are_the_template_loop_byte_for_byte(app, rows, lang, with_firm, as_partner, track, round_name):
+    from flask import render_template_string
+    form = {"as_partner": as_partner, "track": track, "round": round_name}
+    firm = {"brn": "1078153660"} if with_firm else None
+    with app.test_request_context(f"/firms/1078153660?lang={lang}"):
+        from flask import session
+        session["lang"] = lang
+        kw = dict(rows=rows, firm=firm, form=form)
+        assert render_template_string(NEW_LOOP, **kw) == render_template_string(REFERENCE_LOOP, **kw)
+
+
+def test_firm_page_results_are_the_template_loop(app, client, round_id):
+    """The firm page's list (real recommendations, both roles and languages) is what the old loop rendered."""
+    from flask import render_template_string
+
+    from matcher import directory
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        brns = [b for b, in s.execute(select(db.FirmRow.brn).order_by(db.FirmRow.id))]
+    checked = 0
+    for lang in ("ko", "en"):
+        client.get(f"/tracks?lang={lang}")
+        for brn in brns:
+            for as_partner in ("", "1"):
+                page = client.get(f"/firms/{brn}?track=materials&as_partner={as_partner}").get_data(as_text=True)
+                if '<ol class="results">' not in page:
+                    continue
+                with app.test_request_context(f"/firms/{brn}"):
+                    from flask import session
+                    session["lang"] = lang
+                    with db.transaction(app.config["DATABASE_URL"]) as s:
+                        found = directory.recommend(s, brn, track="materials", as_partner=bool(as_partner))
+                        form = {"as_partner": bool(as_partner), "track": "materials", "round": found["round"] or ""}
+                        ref = render_template_string(REFERENCE_LOOP, rows=found["recommendations"],
+                                                     firm={"brn": brn}, form=form)
+                csrf = re.search(r'name="csrf-token" content="([^"]*)"', page).group(1)
+                ref = re.sub(r'(name="csrf_token" value=")[^"]*', lambda m: m.group(1) + csrf, ref)
+                block = slice(page.index('  <ol class="results">'), page.index("  </ol>") + 7)
+                assert page[block] == ref[ref.index('  <ol class="results">'):ref.index("  </ol>") + 7]
+                checked += 1
+    assert checked >= 4

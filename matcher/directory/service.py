@@ -501,6 +501,26 @@ def _load_firms(session, firm_ids):
     return out
 
 
+FIRMS_KEPT = 20_000
+"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`)."""
+
+
+def _shown_firms(session, index, firm_ids):
+    """``{id: Firm}`` as :func:`_load_firms` reads them, kept with the index (read-only data of its version).
+
+    The index is replaced by a new object whenever the data version changes (firms, certificates,
+    applications), so a firm kept here is as current as the scores the index gives it; only the firms
+    not kept yet are read (one page shows ten). At most :data:`FIRMS_KEPT` are kept (then started afresh).
+    """
+    kept = index.derived("shown_firms", dict)
+    missing = [int(i) for i in firm_ids if int(i) not in kept]
+    if missing:
+        if len(kept) + len(missing) > FIRMS_KEPT:
+            kept.clear()
+        kept.update(_load_firms(session, missing))
+    return {int(i): kept[int(i)] for i in firm_ids if int(i) in kept}
+
+
 def _index_application(q, firm, app_row, role):
     """The round application of ``firm`` at index row ``app_row``, as the index holds it."""
     index = q.index
@@ -511,7 +531,7 @@ def _index_application(q, firm, app_row, role):
 def _explained(session, q, positions, app_rows, texts, weights, lead_side):
     """The recommendations at index ``positions`` as dicts, each with its explanation and interest check."""
     index = q.index
-    rows = _load_firms(session, index.firm_id[positions])
+    rows = _shown_firms(session, index, index.firm_id[positions])
     own_app = q.own
     if own_app is not None and q.role == "lead" and q.product and q.product != own_app.product_code:
         own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
