@@ -485,3 +485,48 @@ def test_key_lookups_agree_with_numpy_isin(block, wanted):
     keys = np.array(wanted, dtype=np.int64)
     assert np.array_equal(_any_in(block, keys), np.isin(block, keys).any(axis=1))
     assert np.array_equal(_in(block[:, 0], wanted), np.isin(block[:, 0], wanted))
+
+
+def test_kept_firms_follow_a_committed_change_and_keep_nothing_of_a_rolled_back_one(round_db):
+    """The shown firms kept with the index (service._shown_firms) are the database's after a change this
+    process commits, and a change rolled back after a query in its own transaction leaves no trace."""
+    from matcher.directory.service import stored_firm
+
+    def shown(s):
+        return {r["brn"]: r["name"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+
+    with db.transaction(round_db) as s:
+        assert shown(s)[brn(3)] == "미신청 협력"
+        assert stored_firm(s, brn(3)).firm == db.firm_from_row(directory.get_firm(s, brn(3)))
+    with db.transaction(round_db) as s:
+        directory.get_firm(s, brn(3)).name = "새 이름 협력"
+    with db.transaction(round_db) as s:
+        assert shown(s)[brn(3)] == "새 이름 협력"
+        assert stored_firm(s, brn(3)).name == "새 이름 협력"
+    s = db.session_factory(round_db)()
+    try:
+        directory.get_firm(s, brn(3)).name = "되돌릴 이름"
+        s.flush()
+        assert shown(s)[brn(3)] == "되돌릴 이름"  # its own transaction sees its change
+        assert stored_firm(s, brn(3)).name == "되돌릴 이름"
+        s.rollback()
+    finally:
+        s.close()
+    with db.transaction(round_db) as s:
+        assert shown(s)[brn(3)] == "새 이름 협력"
+        assert stored_firm(s, brn(3)).name == "새 이름 협력"
+
+
+def test_the_firm_page_reads_its_firm_as_the_database_has_it(round_db):
+    """stored_firm (no ORM row) gives every firm as get_firm does, and the same errors."""
+    from matcher.directory.service import stored_firm
+    from matcher.errors import MatcherError, NotFoundError
+    with db.transaction(round_db) as s:
+        for n in range(1, 10):
+            row = directory.get_firm(s, brn(n))
+            found = stored_firm(s, f" {brn(n)[:3]}-{brn(n)[3:5]}-{brn(n)[5:]} ")
+            assert (found.id, found.firm) == (row.id, db.firm_from_row(row))
+        with pytest.raises(NotFoundError):
+            stored_firm(s, brn(60))
+        with pytest.raises(MatcherError, match="1234567890"):
+            stored_firm(s, "1234567890")

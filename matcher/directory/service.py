@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
@@ -73,6 +73,57 @@ def get_firm(session, brn):
             raise NotFoundError(f"firm {brn!r} not found")
         seen[digits] = row
     return row
+
+
+@dataclass
+class StoredFirm:
+    """A stored firm as the firm page and a query read it: its id and the engine :class:`Firm`.
+
+    Attributes other than ``id`` are the Firm's (``name``, ``certificates`` …), so templates read it as
+    they read a firm row.
+    """
+
+    id: int
+    firm: Firm
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.firm, name)
+
+
+def stored_firm(session, brn):
+    """:func:`get_firm` as a :class:`StoredFirm`: found by the index and read from the firms it keeps
+    (:func:`_shown_firms`, current with the index's data version), else from the database.
+
+    Raises the same errors as :func:`get_firm`.
+    """
+    digits = brn_digits(brn) or str(brn).strip()
+    try:
+        digits = parse_brn(digits)
+    except ValueError as exc:
+        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+    seen = session.info.setdefault("directory_stored_firms", {})
+    found = seen.get(digits)
+    if found is None:
+        index = current_index(session)
+        pos = _brn_position(index, digits)
+        firm = _shown_firms(session, index, [int(index.firm_id[pos])]).get(int(index.firm_id[pos])) if pos >= 0 else None
+        if firm is None:  # not in the index yet (another process's import, the index refreshing)
+            row = get_firm(session, digits)
+            found = StoredFirm(row.id, db.firm_from_row(row))
+        else:
+            found = StoredFirm(int(index.firm_id[pos]), firm)
+        seen[digits] = found
+    return found
+
+
+def _brn_position(index, digits):
+    """Position of the firm with 사업자등록번호 ``digits`` in the index arrays, or -1."""
+    order = index.derived("brn_order", lambda: np.argsort(index.brn.astype(str), kind="stable"))
+    ordered = index.derived("brn_sorted", lambda: index.brn.astype(str)[order])
+    i = int(np.searchsorted(ordered, digits))
+    return int(order[i]) if i < len(ordered) and ordered[i] == digits else -1
 
 
 @dataclass
@@ -277,8 +328,8 @@ class Query:
 
 def _query(session, brn, track=None, as_partner=None, round_name=None, product=""):
     """Resolve firm, round, rules, role, track and the firm's own application (from the index's arrays)."""
-    firm_row = get_firm(session, brn)
-    firm = db.firm_from_row(firm_row)
+    firm_row = stored_firm(session, brn)
+    firm = firm_row.firm
     round_row = resolve_round(session, firm_row, round_name)
     rules, on = rules_and_day(round_row)
     index = current_index(session)
@@ -510,14 +561,23 @@ def _shown_firms(session, index, firm_ids):
 
     The index is replaced by a new object whenever the data version changes (firms, certificates,
     applications), so a firm kept here is as current as the scores the index gives it; only the firms
-    not kept yet are read (one page shows ten). At most :data:`FIRMS_KEPT` are kept (then started afresh).
+    not kept yet are read (one page shows ten), on a connection of their own (a transaction begun after
+    the index was made). A session that has written reads them itself and keeps nothing (its changes
+    may be rolled back). At most :data:`FIRMS_KEPT` are kept (then started afresh).
     """
+    bind = session.get_bind()
+    if session.info.get("directory_wrote") or session.new or session.dirty or session.deleted \
+            or not isinstance(bind, Engine):
+        return _load_firms(session, firm_ids)  # this transaction's own changes: read, never kept
     kept = index.derived("shown_firms", dict)
     missing = [int(i) for i in firm_ids if int(i) not in kept]
     if missing:
-        if len(kept) + len(missing) > FIRMS_KEPT:
+        # read in a transaction begun after the index was made, so never older than the index's data
+        with bind.connect() as connection:
+            loaded = _load_firms(connection, missing)
+        if len(kept) + len(loaded) > FIRMS_KEPT:
             kept.clear()
-        kept.update(_load_firms(session, missing))
+        kept.update(loaded)
     return {int(i): kept[int(i)] for i in firm_ids if int(i) in kept}
 
 
@@ -802,6 +862,6 @@ def region_names():
     return tuple(codes.regions())
 
 
-__all__ = ["list_rounds", "round_named", "get_firm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
+__all__ = ["list_rounds", "round_named", "get_firm", "stored_firm", "StoredFirm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
            "round_applications", "recommend", "recommend_described", "pair_detail", "why_not",
            "interest_problems", "express_interest", "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]
