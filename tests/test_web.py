@@ -425,3 +425,48 @@ def test_firm_page_results_are_the_template_loop(app, client, round_id):
                 assert page[block] == ref[ref.index('  <ol class="results">'):ref.index("  </ol>") + 7]
                 checked += 1
     assert checked >= 4
+
+
+# The search form's choices: ``search_controls`` was this macro (the slow obvious form of _search_controls).
+REFERENCE_CONTROLS = """{% macro search_controls(form, rounds, tracks, regions, sizes, certificate_kinds, with_role=true) -%}
+<label>{{ _('round') }}
+  <select name="round">{% for r in rounds %}<option value="{{ r.name }}" {% if form.round == r.name %}selected{% endif %}>{{ r.name }}</option>{% endfor %}</select></label>
+<label>{{ _('track') }}
+  <select name="track" required>{% for key in tracks %}<option value="{{ key }}" {% if form.track == key %}selected{% endif %}>{{ track_name(key) }}</option>{% endfor %}</select></label>
+<label>{{ _('region') }}
+  <select name="region"><option value="">{{ _('any') }}</option>{% for r in regions %}<option value="{{ r }}" {% if form.region == r %}selected{% endif %}>{{ region_name(r) }}</option>{% endfor %}</select></label>
+<label>{{ _('size') }}
+  <select name="size_filter"><option value="">{{ _('any') }}</option>{% for s in sizes %}<option value="{{ s }}" {% if form.size == s %}selected{% endif %}>{{ size_name(s) }}</option>{% endfor %}</select></label>
+<label>{{ _('certificate') }}
+  <select name="certificate"><option value="">{{ _('any') }}</option>{% for k in certificate_kinds %}<option value="{{ k }}" {% if form.certificate == k %}selected{% endif %}>{{ certificate_name(k) }}</option>{% endfor %}</select></label>
+{% if with_role %}<label class="check"><input type="checkbox" name="as_partner" value="1" {% if form.as_partner %}checked{% endif %}> {{ _('as_partner') }}</label>{% endif %}
+{%- endmacro %}{{ search_controls(form, rounds, tracks, regions, sizes, certificate_kinds, with_role) }}"""
+NEW_CONTROLS = "{{ search_controls_html(form, rounds, tracks, regions, sizes, certificate_kinds, with_role) }}"
+
+
+class _Round:
+    def __init__(self, name):
+        self.name = name
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lang=st.sampled_from(["ko", "en"]), rounds=st.lists(_text, max_size=3), with_role=st.booleans(),
+       picked=st.fixed_dictionaries({"round": _text, "track": st.sampled_from(["", "materials", "innovation", "x<"]),
+                                     "region": st.sampled_from(["", "서울", "세종", "?"]),
+                                     "size": st.sampled_from(["", "소기업", "대기업"]),
+                                     "certificate": st.sampled_from(["", "patent", "direct_production"]),
+                                     "as_partner": st.booleans()}),
+       pick_round=st.booleans())
+def test_search_controls_are_the_macro_byte_for_byte(app, lang, rounds, with_role, picked, pick_round):
+    from flask import render_template_string, session
+
+    from matcher import directory
+    from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES
+    from matcher.tracks import TRACKS
+    if pick_round and rounds:
+        picked = dict(picked, round=rounds[0])
+    kw = dict(form=picked, rounds=[_Round(r) for r in rounds], tracks=TRACKS, regions=directory.region_names(),
+              sizes=SIZE_CLASSES, certificate_kinds=list(CERTIFICATE_KINDS), with_role=with_role)
+    with app.test_request_context("/"):
+        session["lang"] = lang
+        assert render_template_string(NEW_CONTROLS, **kw) == render_template_string(REFERENCE_CONTROLS, **kw)

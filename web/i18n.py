@@ -404,6 +404,36 @@ def _reasons_list(lang, reasons, cls="reasons"):
     return Markup(f'<ul class="{escape(cls)}">{items}</ul>')
 
 
+def _search_controls(lang, form, rounds, tracks, regions, sizes, certificate_kinds, with_role=True):
+    """The search form's round, track, region, size and certificate choices (and the role box), as HTML.
+
+    The same bytes as the ``search_controls`` macro it replaced (``tests/test_web.py`` renders the macro
+    beside it): some forty options, each a helper call and a comparison in the macro.
+    """
+    e = escape
+
+    def options(name, values, label, selected, first=""):
+        opts = "".join(f'<option value="{e(v)}" {"selected" if selected == v else ""}>{e(label(v))}</option>'
+                       for v in values)
+        return f'<select name="{name}"{" required" if name == "track" else ""}>{first}{opts}</select></label>\n'
+
+    anything = f'<option value="">{e(_t(lang, "any"))}</option>'
+    out = [f"<label>{e(_t(lang, 'round'))}\n  ",
+           options("round", [r.name for r in rounds], str, form["round"]),
+           f"<label>{e(_t(lang, 'track'))}\n  ",
+           options("track", tracks, partial(_track_name, lang), form["track"]),
+           f"<label>{e(_t(lang, 'region'))}\n  ",
+           options("region", regions, partial(_region_name, lang), form["region"], anything),
+           f"<label>{e(_t(lang, 'size'))}\n  ",
+           options("size_filter", sizes, partial(_size_name, lang), form["size"], anything),
+           f"<label>{e(_t(lang, 'certificate'))}\n  ",
+           options("certificate", certificate_kinds, partial(_certificate_name, lang), form["certificate"], anything)]
+    if with_role:
+        out.append(f'<label class="check"><input type="checkbox" name="as_partner" value="1" '
+                   f'{"checked" if form["as_partner"] else ""}> {e(_t(lang, "as_partner"))}</label>')
+    return Markup("".join(out))
+
+
 def _result_items(lang, rows, firm, form, partner_href="", interest_action="", csrf=""):
     """The ``<li>`` of every recommendation of a results list, as HTML: one call per list.
 
@@ -494,7 +524,7 @@ def _in_language(lang):
         ("_", _t), ("bilingual", _bilingual), ("track_name", _track_name), ("size_name", _size_name),
         ("region_name", _region_name), ("certificate_name", _certificate_name), ("reason_text", _reason_text),
         ("score_segments", _score_segments), ("score_bar", _score_bar), ("reasons_list", _reasons_list),
-        ("result_items", _result_items))}
+        ("result_items", _result_items), ("search_controls_html", _search_controls))}
 
 
 def import_counts(result):
