@@ -530,3 +530,25 @@ def test_the_firm_page_reads_its_firm_as_the_database_has_it(round_db):
             stored_firm(s, brn(60))
         with pytest.raises(MatcherError, match="1234567890"):
             stored_firm(s, "1234567890")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 30), st.floats(0.02, 0.6), st.integers(0, 2 ** 31 - 1))
+def test_term_sums_are_scipy_s_product_to_the_last_bit(n_docs, n_terms, density, seed):
+    """index.term_sums (plain NumPy) against the scipy expression it replaced, exactly equal."""
+    from scipy import sparse
+
+    from matcher.directory import index as index_module
+    from matcher.directory.index import term_sums
+    rng = np.random.default_rng(seed)
+    x = sparse.random(n_docs, n_terms, density=density, format="csr", dtype=np.float32, random_state=rng)
+    xt = x.T.tocsr()
+    q = sparse.random(1, n_terms, density=density, format="csr", dtype=np.float32, random_state=rng)
+    weights = q.data.astype(np.float64)
+    expected = np.asarray(xt[q.indices].T @ weights).ravel()
+    assert np.array_equal(term_sums(xt, q.indices, weights, n_docs), expected)
+    saved, index_module.GATHER_ENTRIES = index_module.GATHER_ENTRIES, 0  # scipy's own product above the limit
+    try:
+        assert np.array_equal(term_sums(xt, q.indices, weights, n_docs), expected)
+    finally:
+        index_module.GATHER_ENTRIES = saved
