@@ -456,6 +456,7 @@ def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
     from sqlalchemy import event
     with db.transaction(round_db) as s:
         firm = directory.get_firm(s, brn(1))
+        directory.current_index(s)  # built (or loaded) before counting
         statements = []
         listen = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(s.get_bind(), "before_cursor_execute", listen)
@@ -466,7 +467,7 @@ def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
             asked = len(statements)
         finally:
             event.remove(s.get_bind(), "before_cursor_execute", listen)
-        assert asked == 2  # the firm's latest round, then the latest round: each once
+        assert asked == 1  # the rounds, once (the firm's own rounds are the index's applications)
         later = db.RoundRow(name="R2", reference_date=date(2026, 9, 1), open_tracks=["innovation"])
         s.add(later)
         s.flush()
@@ -552,3 +553,18 @@ def test_term_sums_are_scipy_s_product_to_the_last_bit(n_docs, n_terms, density,
         assert np.array_equal(term_sums(xt, q.indices, weights, n_docs), expected)
     finally:
         index_module.GATHER_ENTRIES = saved
+
+
+def test_a_firm_s_round_follows_an_application_committed_elsewhere(round_db):
+    """The firm's own rounds come from the index: a committed application moves its page to that round."""
+    with db.transaction(round_db) as s:
+        assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R1"  # no application: the latest
+    with db.transaction(round_db) as s:
+        older = db.RoundRow(name="R0", reference_date=date(2025, 3, 1), open_tracks=["innovation"])
+        s.add(older)
+        s.flush()
+        s.add(db.ApplicationRow(round_id=older.id, firm_id=directory.get_firm(s, brn(3)).id, role="partner",
+                                track="innovation", text=""))
+    with db.transaction(round_db) as s:
+        assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R0"
+        assert directory.resolve_round(s, directory.get_firm(s, brn(1))).name == "R1"

@@ -199,9 +199,26 @@ def resolve_round(session, firm_row, name=None):
     seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
     key = ("applied", firm_row.id)
     if key not in seen:
-        seen[key] = frozenset(session.scalars(_ROUNDS_APPLIED, {"firm_id": firm_row.id}))
+        seen[key] = _rounds_applied(session, firm_row.id)
     rounds = _all_rounds(session)
     return _latest([r for r in rounds if r.id in seen[key]]) or _latest(rounds)
+
+
+def _wrote(session):
+    """Whether this transaction has changes of its own (flushed or pending): then it reads the database."""
+    return bool(session.info.get("directory_wrote") or session.new or session.dirty or session.deleted)
+
+
+def _rounds_applied(session, firm_id):
+    """Ids of the rounds the firm applied in: from the index's applications (current with its data
+    version, as :func:`own_application` reads them), else — a transaction that wrote, a firm not in the
+    index yet — from the database."""
+    if not _wrote(session):
+        index = current_index(session)
+        pos = index.position(firm_id)
+        if pos >= 0:
+            return frozenset(int(r) for r in np.unique(index.app_round[index.app_firm == pos]))
+    return frozenset(session.scalars(_ROUNDS_APPLIED, {"firm_id": firm_id}))
 
 
 def list_rounds(session):
@@ -566,8 +583,7 @@ def _shown_firms(session, index, firm_ids):
     may be rolled back). At most :data:`FIRMS_KEPT` are kept (then started afresh).
     """
     bind = session.get_bind()
-    if session.info.get("directory_wrote") or session.new or session.dirty or session.deleted \
-            or not isinstance(bind, Engine):
+    if _wrote(session) or not isinstance(bind, Engine):
         return _load_firms(session, firm_ids)  # this transaction's own changes: read, never kept
     kept = index.derived("shown_firms", dict)
     missing = [int(i) for i in firm_ids if int(i) not in kept]
