@@ -568,3 +568,16 @@ def test_a_firm_s_round_follows_an_application_committed_elsewhere(round_db):
     with db.transaction(round_db) as s:
         assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R0"
         assert directory.resolve_round(s, directory.get_firm(s, brn(1))).name == "R1"
+
+
+def test_rounds_are_read_as_plain_rows_and_see_the_transaction_s_own_rounds(round_db):
+    """The rounds the SME pages read (one plain statement) are the ORM's, and a round added but not yet
+    flushed in the same transaction is listed (as the ORM query's autoflush listed it)."""
+    from sqlalchemy import select
+    with db.transaction(round_db) as s:
+        listed = directory.list_rounds(s)
+        orm = list(s.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+        columns = ("id", "name", "reference_date", "open_tracks", "rule_overrides", "created_at")
+        assert [[getattr(r, c) for c in columns] for r in listed] == [[getattr(r, c) for c in columns] for r in orm]
+        s.add(db.RoundRow(name="R9", reference_date=date(2027, 3, 1), open_tracks=["materials"]))
+        assert directory.round_named(s).name == "R9" and directory.round_named(s, "R9").open_tracks == ["materials"]

@@ -44,7 +44,21 @@ def _reason(r):
 # The statements a page runs, built once: building one (and its cache key) cost as much as running it.
 _FIRM_BY_BRN = (select(db.FirmRow).where(db.FirmRow.brn == bindparam("brn"))
                 .options(joinedload(db.FirmRow.certificates)))
-_ROUNDS = select(db.RoundRow).order_by(db.RoundRow.id.desc())
+_R = db.RoundRow.__table__
+_ROUNDS = select(_R.c.id, _R.c.name, _R.c.reference_date, _R.c.open_tracks, _R.c.rule_overrides,
+                 _R.c.created_at).order_by(_R.c.id.desc())
+
+
+@dataclass(frozen=True, eq=False)
+class Round:
+    """A round as the SME pages read it (the columns of :class:`matcher.db.RoundRow`, no ORM object)."""
+
+    id: int
+    name: str
+    reference_date: date
+    open_tracks: list
+    rule_overrides: dict
+    created_at: object = None
 _ROUNDS_APPLIED = (select(db.ApplicationRow.round_id).where(db.ApplicationRow.firm_id == bindparam("firm_id"))
                    .distinct())
 
@@ -232,12 +246,15 @@ def round_named(session, name=None):
 
 
 def _all_rounds(session):
-    """Every round, newest first, read once per transaction (a page asks four times; forgotten on any
-    write, see store.py)."""
+    """Every round (:class:`Round`), newest first, read once per transaction (a page asks four times;
+    forgotten on any write, commit or rollback, see store.py)."""
     seen = session.info.setdefault("directory_rounds", {})
     rows = seen.get("all")
-    if rows is None or any(r not in session for r in rows):
-        rows = seen["all"] = tuple(session.scalars(_ROUNDS))
+    if rows is None:  # one plain statement (an ORM query of the same rows cost a page three times as much)
+        if session.autoflush and (session.new or session.dirty or session.deleted):
+            session.flush()  # as the ORM query did: a round added in this transaction is listed
+        rows = seen["all"] = tuple(Round(r.id, r.name, r.reference_date, r.open_tracks, r.rule_overrides, r.created_at)
+                                   for r in session.execute(_ROUNDS))
     return rows
 
 
