@@ -579,5 +579,6 @@ def test_rounds_are_read_as_plain_rows_and_see_the_transaction_s_own_rounds(roun
         orm = list(s.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
         columns = ("id", "name", "reference_date", "open_tracks", "rule_overrides", "created_at")
         assert [[getattr(r, c) for c in columns] for r in listed] == [[getattr(r, c) for c in columns] for r in orm]
+    with db.transaction(round_db) as s:
         s.add(db.RoundRow(name="R9", reference_date=date(2027, 3, 1), open_tracks=["materials"]))
         assert directory.round_named(s).name == "R9" and directory.round_named(s, "R9").open_tracks == ["materials"]
