@@ -582,3 +582,15 @@ def test_rounds_are_read_as_plain_rows_and_see_the_transaction_s_own_rounds(roun
     with db.transaction(round_db) as s:
         s.add(db.RoundRow(name="R9", reference_date=date(2027, 3, 1), open_tracks=["materials"]))
         assert directory.round_named(s).name == "R9" and directory.round_named(s, "R9").open_tracks == ["materials"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.25, 0.5, 1 / 3, 0.1 + 0.2, 0.3, 0.7]), st.integers(0, 60)),
+                min_size=0, max_size=300, unique_by=lambda t: t[1]), st.integers(1, 12))
+def test_top_k_is_the_full_sort_by_score_then_brn(pairs, k):
+    """index.top_k (a partial sort, keys read once) against sorting every firm by (-score, 사업자등록번호)."""
+    from matcher.directory.index import top_k
+    scores = np.array([s for s, _ in pairs], dtype=np.float64)
+    brns = np.array([f"{b:010d}" for _, b in pairs], dtype=object)
+    expected = sorted(range(len(pairs)), key=lambda i: (-round(float(scores[i]), 12), brns[i]))[:k]
+    assert top_k(scores, brns, k).tolist() == expected

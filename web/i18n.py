@@ -412,26 +412,37 @@ def _search_controls(lang, form, rounds, tracks, regions, sizes, certificate_kin
     """
     e = escape
 
-    def options(name, values, label, selected, first=""):
-        opts = "".join(f'<option value="{e(v)}" {"selected" if selected == v else ""}>{e(label(v))}</option>'
-                       for v in values)
+    def options(name, values, selected, first=""):
+        opts = "".join(f'<option value="{value}" {"selected" if selected == raw else ""}>{label}</option>'
+                       for raw, value, label in _options(lang, name, tuple(values)))
         return f'<select name="{name}"{" required" if name == "track" else ""}>{first}{opts}</select></label>\n'
 
     anything = f'<option value="">{e(_t(lang, "any"))}</option>'
     out = [f"<label>{e(_t(lang, 'round'))}\n  ",
-           options("round", [r.name for r in rounds], str, form["round"]),
+           options("round", [r.name for r in rounds], form["round"]),
            f"<label>{e(_t(lang, 'track'))}\n  ",
-           options("track", tracks, partial(_track_name, lang), form["track"]),
+           options("track", tracks, form["track"]),
            f"<label>{e(_t(lang, 'region'))}\n  ",
-           options("region", regions, partial(_region_name, lang), form["region"], anything),
+           options("region", regions, form["region"], anything),
            f"<label>{e(_t(lang, 'size'))}\n  ",
-           options("size_filter", sizes, partial(_size_name, lang), form["size"], anything),
+           options("size_filter", sizes, form["size"], anything),
            f"<label>{e(_t(lang, 'certificate'))}\n  ",
-           options("certificate", certificate_kinds, partial(_certificate_name, lang), form["certificate"], anything)]
+           options("certificate", certificate_kinds, form["certificate"], anything)]
     if with_role:
         out.append(f'<label class="check"><input type="checkbox" name="as_partner" value="1" '
                    f'{"checked" if form["as_partner"] else ""}> {e(_t(lang, "as_partner"))}</label>')
     return Markup("".join(out))
+
+
+_OPTION_LABELS = {"round": lambda lang, v: v, "track": _track_name, "region": _region_name, "size_filter": _size_name,
+                  "certificate": _certificate_name}
+
+
+@lru_cache(maxsize=256)
+def _options(lang, name, values):
+    """``(value, escaped value, escaped label)`` of a choice list (the labels are fixed per language)."""
+    label = _OPTION_LABELS[name]
+    return tuple((v, str(escape(v)), str(escape(label(lang, v)))) for v in values)
 
 
 def _result_items(lang, rows, firm, form, partner_href="", interest_action="", csrf=""):

@@ -664,8 +664,10 @@ def top_k(scores, brns, k):
         cut = np.flatnonzero(scores >= threshold)
     else:
         cut = np.arange(len(scores))
-    order = sorted(cut.tolist(), key=lambda i: (-round(float(scores[i]), 12), brns[i]))
-    return np.array(order[:k], dtype=np.int64)
+    cut = cut.tolist()
+    keys = [(-round(s, 12), b) for s, b in zip(scores[cut].tolist(), brns[cut].tolist())]
+    order = sorted(range(len(cut)), key=keys.__getitem__)
+    return np.array([cut[i] for i in order[:k]], dtype=np.int64)
 
 
 __all__ = ["SearchIndex", "build_index", "Asker", "asker_from_index", "asker_from_firm", "partner_failures",
