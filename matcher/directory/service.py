@@ -10,6 +10,7 @@ The web views and ``matcher recommend`` call these and nothing else.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -586,8 +587,9 @@ def _load_firms(session, firm_ids):
     return out
 
 
-FIRMS_KEPT = 20_000
-"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`)."""
+FIRMS_KEPT = int(os.environ.get("MATCHER_FIRMS_KEPT", "20000"))
+"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`); environment
+``MATCHER_FIRMS_KEPT`` (0: none kept, every page reads its firms)."""
 
 
 def _shown_firms(session, index, firm_ids):
@@ -612,6 +614,14 @@ def _shown_firms(session, index, firm_ids):
             kept.clear()
         kept.update(loaded)
     return {int(i): kept[int(i)] for i in firm_ids if int(i) in kept}
+
+
+def forget_shown_firms():
+    """Forget the firms kept with every index in memory (benchmarks time each query's first sight of
+    the firms it shows, as on a directory too large for them to have been seen)."""
+    from .store import _CACHE
+    for index in list(_CACHE.values()):
+        index.__dict__.pop("_shown_firms", None)
 
 
 def _index_application(q, firm, app_row, role):
