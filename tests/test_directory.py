@@ -594,3 +594,38 @@ def test_top_k_is_the_full_sort_by_score_then_brn(pairs, k):
     brns = np.array([f"{b:010d}" for _, b in pairs], dtype=object)
     expected = sorted(range(len(pairs)), key=lambda i: (-round(float(scores[i]), 12), brns[i]))[:k]
     assert top_k(scores, brns, k).tolist() == expected
+
+
+def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_db, monkeypatch):
+    """Four threads asking for firms while the kept firms are cleared on every read (MATCHER_FIRMS_KEPT=0):
+    each gets every firm it asked for (a clear between another thread's update and read lost them: a 500)."""
+    import sys
+    import threading
+
+    from matcher.directory import service
+    monkeypatch.setattr(service, "FIRMS_KEPT", 0)
+    with db.transaction(round_db) as s:
+        index = directory.current_index(s)
+        ids = [int(i) for i in index.firm_id]
+    factory, failures = db.session_factory(round_db), []
+
+    def ask(seed):
+        rng = np.random.default_rng(seed)
+        with factory() as s:
+            for _ in range(150):
+                wanted = rng.choice(ids, size=4, replace=False).tolist()
+                got = service._shown_firms(s, index, wanted)
+                if sorted(got) != sorted(wanted):
+                    failures.append((wanted, sorted(got)))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not failures, failures[:3]

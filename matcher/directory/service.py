@@ -605,15 +605,19 @@ def _shown_firms(session, index, firm_ids):
     if _wrote(session) or not isinstance(bind, Engine):
         return _load_firms(session, firm_ids)  # this transaction's own changes: read, never kept
     kept = index.derived("shown_firms", dict)
-    missing = [int(i) for i in firm_ids if int(i) not in kept]
+    ids = [int(i) for i in firm_ids]
+    found = {i: firm for i in ids if (firm := kept.get(i)) is not None}  # one look-up each: another thread
+    missing = [i for i in ids if i not in found]                          # may clear ``kept`` at any moment
     if missing:
         # read in a transaction begun after the index was made, so never older than the index's data
         with bind.connect() as connection:
             loaded = _load_firms(connection, missing)
+        found.update(loaded)
         if len(kept) + len(loaded) > FIRMS_KEPT:
             kept.clear()
-        kept.update(loaded)
-    return {int(i): kept[int(i)] for i in firm_ids if int(i) in kept}
+        if FIRMS_KEPT:
+            kept.update(loaded)
+    return {i: found[i] for i in ids if i in found}
 
 
 def forget_shown_firms():
