@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from .eligibility import eligibility_table, product_of
-from .features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_arrays, char_tfidf, firm_text,
+from .features import (G2B_LEVELS, KSIC_LEVELS, capability_arrays, char_tfidf, firm_text,
                        lead_capability_keys, lead_product_codes, level_keys, pairs_capability_value,
                        pairs_level_value, pairs_region_value, partner_keys, partner_product_codes,
                        region_index)
@@ -136,6 +136,7 @@ def fitted_text_model(leads, partners, table, text_method=None):
     if method == "char":  # TextVectorizer's matrix to the bit, its analyser vectorised
         x_all = char_tfidf(lead_texts + partner_texts)
     else:
+        from .vectorizer import TextVectorizer
         x_all = TextVectorizer(method=method).fit_transform(lead_texts + partner_texts)
     return TextModel(x_all[:len(lead_texts)].tocsr(), x_all[len(lead_texts):].tocsr())
 

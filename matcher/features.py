@@ -24,9 +24,6 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.utils.validation import check_is_fitted
 
 TEXT_METHODS = ("char", "kiwi")
 LARGE_CORPUS = 20_000
@@ -59,6 +56,16 @@ _NO_LEAD, _NO_PARTNER = -1, -2  # padding keys that never match each other
 
 
 # --- text -----------------------------------------------------------------------------------
+
+
+def __getattr__(name):
+    """:class:`TextVectorizer` lives in :mod:`matcher.vectorizer` (scikit-learn is imported when it is used:
+    a round's run needs only :func:`char_tfidf`); it is still ``matcher.features.TextVectorizer``."""
+    if name == "TextVectorizer":
+        from .vectorizer import TextVectorizer
+        return TextVectorizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 
 _KIWI = []
@@ -152,75 +159,6 @@ def text_words(text):
     return tuple(_WORD.findall(_PARTICLE.sub("", (text or "").lower())))
 
 
-def _tokens_as_is(tokens):
-    return tokens
-
-
-class TextVectorizer(BaseEstimator):
-    """TF-IDF text vectors, by character n-grams or by Kiwi noun tokens.
-
-    A scikit-learn estimator (parameters stored in ``__init__``, ``fit`` returns ``self``,
-    the fitted TF-IDF in ``tfidf_``, ``transform`` before ``fit`` raises ``NotFittedError``).
-    Rows are L2-normalised, so a sparse product of two matrices gives cosine similarities.
-
-    Parameters
-    ----------
-    method : {"char", "kiwi"}
-        ``char``: ``char_wb`` n-grams of 2-4 characters; ``kiwi``: nouns from the Kiwi
-        morphological analyser (particles such as 를/의 dropped, compounds split).
-    max_df : float, optional
-        Terms in more than this share of documents are ignored (too common to tell firms
-        apart). Default: 0.5, or 0.05 from :data:`LARGE_CORPUS` documents up, where common
-        n-grams would make the sparse similarity products nearly dense (the benchmark's
-        100k × 30k run depends on it).
-    """
-
-    def __init__(self, method="char", max_df=None):
-        self.method = method
-        self.max_df = max_df
-
-    def _analysed(self, texts):
-        return noun_tokens(texts) if self.method == "kiwi" else [t or "" for t in texts]
-
-    def fit(self, texts):
-        self.fit_transform(texts)
-        return self
-
-    def transform(self, texts):
-        """Sparse CSR matrix, shape (len(texts), n_terms), rows of unit length (or zero).
-
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            When called before :meth:`fit`.
-        """
-        check_is_fitted(self, "tfidf_")
-        texts = list(texts)
-        if self.tfidf_ is None:
-            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
-        return self.tfidf_.transform(self._analysed(texts)).tocsr()
-
-    def fit_transform(self, texts):
-        """Fit on ``texts`` and return their vectors (one pass over the texts)."""
-        if self.method not in TEXT_METHODS:
-            raise ValueError(f"text method {self.method!r} is not one of {TEXT_METHODS}")
-        texts = list(texts)
-        max_df = text_max_df(len(texts), self.max_df)
-        if self.method == "kiwi":
-            tfidf = TfidfVectorizer(analyzer=_tokens_as_is, sublinear_tf=True, max_df=max_df,
-                                    dtype=np.float32)
-        else:
-            tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                                    max_df=max_df, dtype=np.float32)
-        try:
-            matrix = tfidf.fit_transform(self._analysed(texts)).tocsr()
-        except ValueError:  # no terms at all, or none left after max_df: no text signal
-            self.tfidf_ = None
-            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
-        self.tfidf_ = tfidf
-        return matrix
-
-
 CHAR_NGRAMS = (2, 4)
 """The ``char_wb`` n-gram lengths of the ``char`` text method."""
 
@@ -242,8 +180,8 @@ def char_tfidf(texts, max_df=None):
     them; term ids in order of first appearance (``pandas.factorize``, as sklearn's vocabulary grows),
     each row sorted by them, columns numbered in string order after the ``max_df`` cut. So the count
     matrix has sklearn's values *and* its order of entries within a row (which the float32 sums of the
-    norm and of the sparse products follow); the TF-IDF weighting and norm are sklearn's own
-    :class:`~sklearn.feature_extraction.text.TfidfTransformer` on it. Tested equal, array by array,
+    norm and of the sparse products follow); the TF-IDF weighting and norm are sklearn's
+    ``TfidfTransformer``'s, operation by operation (:func:`_sublinear_tfidf_l2`). Tested equal, array by array,
     on arbitrary texts (Hypothesis) and on the demo round.
 
     Returns
@@ -252,13 +190,12 @@ def char_tfidf(texts, max_df=None):
         Shape (len(texts), n_terms), float32, rows of unit length (or zero); n_terms is 0 when there
         are no terms at all or none left after ``max_df`` (no text signal, as :class:`TextVectorizer`).
     """
-    from sklearn.feature_extraction.text import TfidfTransformer
-
     texts = [t or "" for t in texts]
     n_docs = len(texts)
     high = text_max_df(n_docs, max_df) * n_docs
     counts = _char_wb_counts(texts, CHAR_NGRAMS)
     if counts is _TOO_MANY_CHARACTERS:
+        from .vectorizer import TextVectorizer
         return TextVectorizer("char", max_df).fit_transform(texts)
     if counts is None:
         return sparse.csr_matrix((n_docs, 0), dtype=np.float32)
@@ -275,7 +212,32 @@ def char_tfidf(texts, max_df=None):
     np.cumsum(np.bincount(doc[entry], minlength=n_docs), out=indptr[1:])
     x = sparse.csr_matrix((count[entry].astype(np.float32), column[term[entry]].astype(np.int32),
                            indptr.astype(np.int32)), shape=(n_docs, int(kept.sum())))
-    return TfidfTransformer(sublinear_tf=True).fit(x).transform(x, copy=False).tocsr()
+    return _sublinear_tfidf_l2(x)
+
+
+def _sublinear_tfidf_l2(x):
+    """sklearn's ``TfidfTransformer(sublinear_tf=True)`` (smooth idf, l2 rows) on float32 counts, in place.
+
+    The same operations in the same float types and order (so the same bits, without importing
+    scikit-learn for a run): idf = ln((n + 1) / (df + 1)) + 1 in float32; tf = 1 + ln(count) in
+    float32, times idf; each row's squares (float32) summed in float64 one after another as
+    ``sparsefuncs_fast.inplace_csr_row_normalize_l2`` does (a CSR product with a vector of ones
+    sums each row in stored order), its square root, each entry divided in float64.
+    """
+    df = np.bincount(x.indices, minlength=x.shape[1]).astype(np.float32)
+    df += np.float32(1.0)
+    idf = np.full_like(df, fill_value=x.shape[0] + 1, dtype=np.float32)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += np.float32(1.0)
+    np.log(x.data, x.data)
+    x.data += np.float32(1.0)
+    x.data *= idf[x.indices]
+    squares = (x.data * x.data).astype(np.float64)
+    norm = np.sqrt(sparse.csr_matrix((squares, x.indices, x.indptr), shape=x.shape) @ np.ones(x.shape[1]))
+    norm[norm == 0.0] = 1.0  # sklearn leaves a zero row as it is
+    x.data[:] = x.data.astype(np.float64) / np.repeat(norm, np.diff(x.indptr))
+    return x
 
 
 _TOO_MANY_CHARACTERS = "too many characters"
@@ -345,6 +307,7 @@ def firm_text(firm, application=None):
 
 def text_similarity(text_a, text_b, method="char"):
     """Cosine similarity of two texts with a vectoriser fitted on just these two (for tests and one-offs)."""
+    from .vectorizer import TextVectorizer
     vec = TextVectorizer(method=method).fit([text_a, text_b])
     a, b = vec.transform([text_a]), vec.transform([text_b])
     return float(a.multiply(b).sum())

@@ -20,7 +20,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -142,6 +141,7 @@ class RoundGraph:
     @property
     def graph(self):
         """The graph as :class:`networkx.Graph`: lead nodes ``bipartite=0``, partner nodes ``bipartite=1``."""
+        import networkx as nx  # on demand: a run never needs it
         g = nx.Graph()
         for lead, name in self.leads.items():
             g.add_node(lead, bipartite=0, name=name)
