@@ -300,7 +300,8 @@ def _too_short(limit, elapsed, phase_ko, phase_en, needed=None):
         code="time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1), needed=needed)
 
 
-def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None, gap=DEFAULT_GAP):
+def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None, gap=DEFAULT_GAP,
+                processes=1):
     """Match a round: score every track's eligible pairs, solve, explain.
 
     Parameters
@@ -323,6 +324,9 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     gap : float, optional
         Relative gap at which the solver may stop short of a proof (:data:`DEFAULT_GAP`; 0 proves
         optimality). The run's status is ``optimal`` only when proven; its ``gap`` is the one reached.
+    processes : int, optional
+        2: score about half the tracks in a forked process (the same result on 2 cores, sooner;
+        :func:`build_graph`). Default 1 (a web server's worker threads do not fork).
 
     Returns
     -------
@@ -343,7 +347,7 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     clock = _Clock(time_limit, started)
     tracks = _tracks(inp, track)
     start = time.perf_counter()
-    rg = build_graph(inp, tracks, report, clock=clock)
+    rg = build_graph(inp, tracks, report, clock=clock, processes=processes)
     if track is not None:
         _exclude_locked_elsewhere(rg, track)
     locks, forbid = _decision_pairs(rg)
@@ -381,29 +385,42 @@ def _tracks(inp, track):
 # --- the graph --------------------------------------------------------------------------------
 
 
-def build_graph(inp, tracks, progress=None, clock=None):
+def build_graph(inp, tracks, progress=None, clock=None, processes=1):
     """The round's bipartite graph of eligible scored pairs (:class:`RoundGraph`).
 
     Lead nodes are BRNs; partner nodes are ``track:BRN`` with ``track, brn, min_leads,
     max_leads`` (max None = unbounded). Edges carry ``score``, ``track`` and the score
-    components. ``clock`` (the run's time limit) is checked between steps.
+    components. ``clock`` (the run's time limit) is checked between steps. With ``processes=2``
+    about half the tracks (by pool size) are scored in a forked process (:mod:`matcher.forked`):
+    the same graph, sooner on 2 cores.
     """
     report = progress or _no_progress
     clock = clock or _Clock(None)
     rg = RoundGraph(inp)
-    partner_rows, edge_frames = [], []
-    for i, track in enumerate(tracks):
+    done = dict.fromkeys(tracks, 0.0)
+
+    def track_progress(track, part, message):
+        done[track] = part
+        share = sum(done.values()) / len(tracks)
+        clock.check("짝 점수 계산", "scoring the pairs", done=share)
         rule = inp.rules[track]
-        step = 0.54 / max(len(tracks), 1)
+        report(0.05 + 0.54 * share, f"scoring {rule.name_ko} ({rule.key}): {message}")
 
-        def track_progress(part, message, i=i, rule=rule):
-            clock.check("짝 점수 계산", "scoring the pairs", done=(i + part) / len(tracks))
-            report(0.05 + step * (i + part), f"scoring {rule.name_ko} ({rule.key}): {message}")
-
-        track_progress(0.0, "eligibility")
+    def score(track, track_report):
+        track_report(0.0, "eligibility")
         pool = inp.pools[track]
-        edge_frames.append(_add_track(rg, rule, inp.reference_date, pool.leads, pool.partners, partner_rows,
-                                      track_progress))
+        scored = _score_track(inp.rules[track], inp.reference_date, pool.leads, pool.partners, track_report)
+        done[track] = 1.0
+        return scored
+
+    from .forked import map_forked
+    scored = map_forked(list(tracks), score, _child_tracks(inp, tracks) if processes > 1 else set(),
+                        track_progress, check=lambda: clock.check("짝 점수 계산", "scoring the pairs",
+                                                                  done=sum(done.values()) / len(tracks)),
+                        deadline=clock.deadline)
+    partner_rows, edge_frames = [], []
+    for track, track_scores in zip(tracks, scored):
+        edge_frames.append(_add_track(rg, inp.rules[track].key, track_scores, partner_rows))
     clock.check("짝 점수 계산", "scoring the pairs")
     rg.partners = _partner_frame(partner_rows)
     edges = _edge_frame(edge_frames)
@@ -414,34 +431,70 @@ def build_graph(inp, tracks, progress=None, clock=None):
     return rg
 
 
-def _add_track(rg, rule, on, leads, partners, partner_rows, progress):
-    for firm, _app in leads:
-        rg.leads[firm.brn] = firm.name
+def _child_tracks(inp, tracks):
+    """The tracks a second process scores: about half of the work (lead × partner pairs), largest first."""
+    load = {0: 0, 1: 0}
+    side = {}
+    for track in sorted(tracks, key=lambda t: -len(inp.pools[t].leads) * len(inp.pools[t].partners)):
+        side[track] = min(load, key=lambda s: (load[s], s))
+        load[side[track]] += len(inp.pools[track].leads) * len(inp.pools[track].partners)
+    return {t for t in tracks if side[t] == 1}
+
+
+@dataclass
+class _TrackScores:
+    """One track's part of the graph (:func:`_score_track`), as plain picklable values."""
+
+    leads: list
+    partner_rows: list
+    table: object = None
+    lead_positions: dict = None
+    eligible: dict = field(default_factory=dict)
+    pruning: dict = None
+    edges: pd.DataFrame = None
+
+
+def _score_track(rule, on, leads, partners, progress):
+    """Score one track's pools (a pure function of them: a second process may run it)."""
+    out = _TrackScores(leads=[(firm.brn, firm.name) for firm, _app in leads], partner_rows=[])
     large = []
     for j, (firm, _app) in enumerate(partners):
         cap = rule.capacity_for(firm.size_class)
         if cap is None:
             continue
-        partner_rows.append(dict(node=f"{rule.key}:{firm.brn}", track=rule.key, brn=firm.brn, name=firm.name,
-                                 min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES,
-                                 index=j))
+        out.partner_rows.append(dict(node=f"{rule.key}:{firm.brn}", track=rule.key, brn=firm.brn, name=firm.name,
+                                     min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES,
+                                     index=j))
         if firm.size_class in LARGE_SIZES:
             large.append(j)
     if not leads or not partners:
-        return _edge_frame([])
+        return out
     table = eligibility_table(leads, partners, rule, on)
-    rg.tables[rule.key] = (table, {firm.brn: i for i, (firm, _a) in enumerate(leads)})
+    out.table, out.lead_positions = table, {firm.brn: i for i, (firm, _a) in enumerate(leads)}
     for j, n in zip(large, eligible_counts(table, large)):
-        rg.eligible[f"{rule.key}:{partners[j][0].brn}"] = int(n)
-    edges, pruning = _track_edges(leads, partners, rule, on, table, progress)
-    rg.pruning[rule.key] = pruning
+        out.eligible[f"{rule.key}:{partners[j][0].brn}"] = int(n)
+    edges, out.pruning = _track_edges(leads, partners, rule, on, table, progress)
     frame = pd.DataFrame({"lead": edges["lead_brn"].to_numpy(dtype=object),
                           "partner": (rule.key + ":" + edges["partner_brn"].astype(str)).to_numpy(dtype=object),
                           "track": rule.key, "score": edges["score"].to_numpy(dtype=float),
                           **{c: edges[c].to_numpy() for c in COMPONENTS},
                           "lead_index": edges["lead_index"].to_numpy(dtype=np.int64),
                           "partner_index": edges["partner_index"].to_numpy(dtype=np.int64)})
-    return frame.drop_duplicates(["lead", "partner"], keep="first")
+    out.edges = frame.drop_duplicates(["lead", "partner"], keep="first")
+    return out
+
+
+def _add_track(rg, track, scored, partner_rows):
+    """Put one track's :class:`_TrackScores` into the graph (in track order); returns its edge frame."""
+    for brn, name in scored.leads:
+        rg.leads[brn] = name
+    partner_rows.extend(scored.partner_rows)
+    if scored.edges is None:
+        return _edge_frame([])
+    rg.tables[track] = (scored.table, scored.lead_positions)
+    rg.eligible.update(scored.eligible)
+    rg.pruning[track] = scored.pruning
+    return scored.edges
 
 
 def eligible_counts(table, partner_positions):

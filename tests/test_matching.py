@@ -381,6 +381,40 @@ def test_progress_names_every_phase_in_order(demo_input):
     assert [f for f, _p in seen] == sorted(f for f, _p in seen)
 
 
+def test_scoring_half_the_tracks_in_a_second_process_gives_the_same_run(demo_input):
+    from matcher.matching import match_round
+    seen = []
+    one = match_round(demo_input)
+    two = match_round(demo_input, processes=2, progress=lambda fraction, message="": seen.append((fraction, message)))
+    assert two.fingerprint == one.fingerprint and two.objective == one.objective
+    assert [(p.track, p.lead, p.partner, p.score, p.explanation) for p in two.pairs] == \
+        [(p.track, p.lead, p.partner, p.score, p.explanation) for p in one.pairs]
+    assert two.diagnostics == one.diagnostics and two.params == one.params
+    assert [f for f, _m in seen] == sorted(f for f, _m in seen)
+    assert {m.split(":")[0] for _f, m in seen if m.startswith("scoring")} == {
+        f"scoring {r.name_ko} ({r.key})" for r in demo_input.rules.values()}
+
+
+def test_a_time_limit_holds_with_a_second_process(demo_input):
+    import multiprocessing
+    import time
+    from matcher.matching import match_round
+    start = time.perf_counter()
+    match_round(demo_input, processes=2)
+    unlimited = time.perf_counter() - start
+    for share in (0.15, 0.5):
+        limit = max(1.0, share * unlimited)
+        start = time.perf_counter()
+        try:
+            result = match_round(demo_input, time_limit=limit, processes=2)
+        except RefusedError as exc:
+            assert exc.code == "time_limit_too_short"
+        else:
+            assert result.status in ("optimal", "feasible")
+        assert time.perf_counter() - start <= 1.1 * limit
+        assert not multiprocessing.active_children()
+
+
 # --- pruning large pools ------------------------------------------------------------------------
 
 

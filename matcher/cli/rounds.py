@@ -8,9 +8,10 @@ import json
 import click
 
 from .. import db, rounds
+from ..forked import processes_available
 from ..errors import MatcherError
 from ..tracks import load_rules
-from .data import resolve_track
+from .options import resolve_track
 
 
 def _session(database_url):
@@ -122,7 +123,8 @@ def match_command(round_name, track, time_limit, mode, gap, database_url):
     with _session(database_url) as session:
         round_id = rounds.find_round(session, round_name).id
         run_id = rounds.run_match(session, round_id, track=track, mode=mode, time_limit=time_limit, actor="cli", gap=gap,
-                                  progress=lambda f, message="": click.echo(f"[{f:4.0%}] {message}", err=True))
+                                  progress=lambda f, message="": click.echo(f"[{f:4.0%}] {message}", err=True),
+                                  processes=processes_available())
         run = rounds.get_run(session, run_id)
         n = dict((r.id, c) for r, c in rounds.list_runs(session, round_id))[run_id]
         click.echo(json.dumps({"run": run.id, "status": run.status, "objective": run.objective,

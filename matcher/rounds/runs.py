@@ -100,12 +100,13 @@ def conflicts_of(session, round_row, track=None):
 
 
 def run_match(session, round_id, track=None, mode="optimal", time_limit=None, actor="cli", progress=None,
-              gap=None):
+              gap=None, processes=1):
     """Check, solve and store a run of round ``round_id`` in the caller's transaction; returns the run id.
 
     ``time_limit`` (seconds, default none) bounds the whole run from loading to storing
     (:func:`matcher.matching.match_round`); ``progress(fraction, message)`` hears every phase; ``gap``
-    (0 ≤ gap < 1, default :data:`matcher.matching.DEFAULT_GAP`) is where the solver may stop short of a proof.
+    (0 ≤ gap < 1, default :data:`matcher.matching.DEFAULT_GAP`) is where the solver may stop short of a proof;
+    ``processes=2`` scores half the tracks in a forked process (the command line; the same run, sooner).
 
     Raises
     ------
@@ -122,7 +123,7 @@ def run_match(session, round_id, track=None, mode="optimal", time_limit=None, ac
     if progress:
         progress(0.01, "loading the round's applications")
     inp = prepare(session, round_row, params["track"])
-    result = match_round(inp, progress=progress, started=started, **params)
+    result = match_round(inp, progress=progress, started=started, processes=processes, **params)
     if progress:
         progress(0.9, f"storing {len(result.pairs)} proposals")
     run = store_run(session, round_row, result, params["track"], actor)
