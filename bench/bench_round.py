@@ -124,9 +124,9 @@ def run(cmd, env, cwd, on_line=None):
 
     ``run.cpu`` is then the child's CPU seconds (user + sys, with its reaped children's).
 
-    Peak MB is the larger of the child's own peak (``os.wait4``) and the largest resident total of
-    the child with its own children (the HiGHS worker processes, :mod:`matcher.assignment.highs`),
-    sampled every 0.1 s from ``/proc``. (A worker's own ``ru_maxrss`` is no use: it counts the
+    Peak MB is the larger of the child's own peak (``os.wait4``) and the largest total of the child with
+    its own children (the HiGHS worker processes, :mod:`matcher.assignment.highs`, and the forked scoring
+    process, :mod:`matcher.forked`), sampled every 0.1 s from ``/proc`` as proportional set sizes. (A worker's own ``ru_maxrss`` is no use: it counts the
     parent's pages at the moment of the fork.)
     """
     start = time.perf_counter()
@@ -158,17 +158,32 @@ def run(cmd, env, cwd, on_line=None):
 
 
 def _sample_tree(pid, peak, done):
-    """Keep in ``peak[0]`` the largest resident kB of ``pid`` and its children seen until ``done``."""
+    """Keep in ``peak[0]`` the largest memory in kB of ``pid`` and its children seen until ``done``.
+
+    Each process counts its proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``: a page shared
+    by the processes of a fork counts once, split between them), or its resident size where the kernel
+    gives no rollup.
+    """
     while not done.wait(0.1):
         total = 0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
                 if stat.parent.name == str(pid) or fields[1] == str(pid):  # the process, or its child
-                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024  # rss in pages
-            except (OSError, IndexError):
+                    total += _pss_kb(stat.parent) or int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            except (OSError, IndexError, ValueError):
                 continue
         peak[0] = max(peak[0], total)
+
+
+def _pss_kb(proc_dir):
+    try:
+        for line in (proc_dir / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def phase_of(message):

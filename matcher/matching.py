@@ -358,16 +358,30 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
     if mode == "optimal":
         params["gap"] = gap
-    pairs = proposed_pairs(rg, chosen, locks, until=clock.explain_until(len(chosen), len(rg.edges)))
+    until = clock.explain_until(len(chosen), len(rg.edges))
+
+    def after_solving(item, item_report):
+        if item == "explain":
+            return proposed_pairs(rg, chosen, locks, until=until)
+        item_report(0.0, "storing: diagnostics")
+        diagnostics = diagnose(rg, chosen, forbid)
+        diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
+        diagnostics["counts"] = _counts(rg)
+        return diagnostics, _edges_digest(rg)
+
+    from .forked import map_forked  # with 2 processes, explanations in a child while the parent diagnoses
+    pairs, (diagnostics, digest) = map_forked(
+        ["explain", "diagnose"], after_solving, {"explain"} if processes > 1 and len(chosen) >= FORK_PROPOSALS else set(),
+        lambda _item, _part, message: report(0.85, message))
     brief = sum(1 for p in pairs if p.explanation.get("brief"))
     if brief:
         params["brief_explanations"] = brief
-    report(0.85, "storing: diagnostics")
-    diagnostics = diagnose(rg, chosen, forbid)
-    diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
-    diagnostics["counts"] = _counts(rg)
     return MatchResult(seconds=time.perf_counter() - start, pairs=pairs, diagnostics=diagnostics, params=params,
-                       fingerprint=fingerprint(rg, locks, forbid, params), **summary)
+                       fingerprint=fingerprint(rg, locks, forbid, params, digest), **summary)
+
+
+FORK_PROPOSALS = 2000
+"""From this many proposals up, a run with 2 processes explains them in a child (a fork costs ~20 ms)."""
 
 
 def _tracks(inp, track):
@@ -700,18 +714,26 @@ def stated_preferences(rg):
     return stated
 
 
-def fingerprint(rg, locks, forbid, params):
-    """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters."""
+def fingerprint(rg, locks, forbid, params, edges_digest=None):
+    """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters.
+
+    ``edges_digest``: :func:`_edges_digest` of ``rg`` when already computed.
+    """
     rg = _as_round_graph(rg)
-    edges = pd.DataFrame({"lead": rg.edges["lead"].astype(str), "partner": rg.edges["partner"].astype(str),
-                          "score": np.round(rg.edges["score"].to_numpy(dtype=float), 9)})
-    edges = edges.sort_values(["lead", "partner"], kind="stable")
-    digest = hashlib.sha256(pd.util.hash_pandas_object(edges, index=False).to_numpy().tobytes())
+    digest = (edges_digest or _edges_digest(rg)).copy()
     nodes = sorted([(n, None, None) for n in rg.leads]
                    + [(n, _plain(lo), _plain(hi)) for n, lo, hi in _partner_tuples(rg)])
     blob = json.dumps([nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
     digest.update(blob.encode("utf-8"))
     return digest.hexdigest()
+
+
+def _edges_digest(rg):
+    """The sha256 of the graph's sorted pairs and scores (rounded to 9 digits): the start of :func:`fingerprint`."""
+    edges = pd.DataFrame({"lead": rg.edges["lead"].astype(str), "partner": rg.edges["partner"].astype(str),
+                          "score": np.round(rg.edges["score"].to_numpy(dtype=float), 9)})
+    edges = edges.sort_values(["lead", "partner"], kind="stable")
+    return hashlib.sha256(pd.util.hash_pandas_object(edges, index=False).to_numpy().tobytes())
 
 
 def _plain(value):
