@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 
 POLL_SECONDS = 0.1
 """How often a waiting parent checks the time limit when the child sends nothing."""
@@ -69,7 +70,9 @@ def map_forked(items, work, in_child, progress, check=lambda: None, deadline=Non
         stream.flush()
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, in_child, work, deadline), daemon=True)
-    child.start()
+    with warnings.catch_warnings():  # Python 3.12+ warns when a process with threads forks: the child
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)  # only computes
+        child.start()
     send.close()
     results, failed = {}, []
     try:
