@@ -446,12 +446,22 @@ def build_graph(inp, tracks, progress=None, clock=None, processes=1):
 
 
 def _child_tracks(inp, tracks):
-    """The tracks a second process scores: about half of the work (lead × partner pairs), largest first."""
-    load = {0: 0, 1: 0}
-    side = {}
-    for track in sorted(tracks, key=lambda t: -len(inp.pools[t].leads) * len(inp.pools[t].partners)):
+    """The tracks a second process scores: about half of the work, the largest track first to the lighter side.
+
+    A track's work is about ``leads × (partners + 6 × partners with a minimum)``: the first pass scores
+    every lead against every partner, the passes for partners with a minimum cost about 6 times as
+    much per such partner (measured on the 20,000-application round: 2.1, 3.6, 3.1 and 0.6 s).
+    """
+    def work(track):
+        pool, rule = inp.pools[track], inp.rules[track]
+        caps = [rule.capacity_for(firm.size_class) for firm, _a in pool.partners]
+        with_min = sum(1 for cap in caps if cap is not None and (cap.min or 0) > 1)
+        return len(pool.leads) * (len(pool.partners) + 6 * with_min)
+
+    load, side = {0: 0, 1: 0}, {}
+    for track in sorted(tracks, key=lambda t: -work(t)):
         side[track] = min(load, key=lambda s: (load[s], s))
-        load[side[track]] += len(inp.pools[track].leads) * len(inp.pools[track].partners)
+        load[side[track]] += work(track)
     return {t for t in tracks if side[t] == 1}
 
 
