@@ -15,6 +15,7 @@ trusted with anything: the parent computes that child's remaining items itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -70,9 +71,13 @@ def map_forked(items, work, in_child, progress, check=lambda: None, deadline=Non
         stream.flush()
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, in_child, work, deadline), daemon=True)
-    with warnings.catch_warnings():  # Python 3.12+ warns when a process with threads forks: the child
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)  # only computes
-        child.start()
+    gc.freeze()  # the child's garbage collections leave the inherited objects alone (no copied pages)
+    try:
+        with warnings.catch_warnings():  # Python 3.12+ warns when a process with threads forks: the child
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)  # computes
+            child.start()
+    finally:
+        gc.unfreeze()
     send.close()
     results, failed = {}, []
     try:

@@ -165,6 +165,14 @@ def test_cli_match_runs_export(db_url, tmp_path):
     assert target.read_bytes().startswith("\ufeff과제,주관기업 사업자등록번호,".encode())
     result = runner.invoke(main, ["match", "R1", "--track", "innovation"])
     assert result.exit_code == 2 and "not open in round" in result.stderr
+    for processes in ("1", "2"):  # the command's two ways store the same run
+        result = runner.invoke(main, ["match", "R1", "--processes", processes])
+        assert result.exit_code == 0, result.output
+    with db.transaction(db_url) as s:
+        runs = s.scalars(select(db.MatchRunRow).order_by(db.MatchRunRow.id)).all()
+        assert len({r.fingerprint for r in runs}) == 1 and len({r.objective for r in runs}) == 1
+    result = runner.invoke(main, ["match", "R1", "--processes", "3"])
+    assert result.exit_code == 2 and "--processes" in result.output
 
 
 def test_lock_on_ineligible_pair_gives_the_rules_reasons(db_url):

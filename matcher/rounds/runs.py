@@ -167,6 +167,11 @@ def get_run(session, run_id):
     return row
 
 
+def proposal_count(session, run_id):
+    """How many proposals run ``run_id`` stored (one indexed count, not :func:`list_runs`' count of every run)."""
+    return session.scalar(select(func.count()).select_from(db.ProposalRow).where(db.ProposalRow.run_id == run_id))
+
+
 def list_runs(session, round_id):
     """The round's runs, newest first, each with its number of proposals (``(run, n)``)."""
     round_row = get_round(session, round_id)
