@@ -64,21 +64,13 @@ def map_forked(items, work, in_child, progress, check=lambda: None, deadline=Non
         The results in the order of ``items``.
     """
     in_child = [i for i in items if i in in_child]
+    if in_child:
+        started = _start(in_child, work, deadline)
+        if started is None:  # no process to be had (fork refused): everything here
+            in_child = []
     if not in_child:
         return [work(item, lambda part, message, item=item: progress(item, part, message)) for item in items]
-    context = multiprocessing.get_context("fork")
-    for stream in (sys.stdout, sys.stderr):  # else the child's exit writes the parent's buffered text again
-        stream.flush()
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, in_child, work, deadline), daemon=True)
-    gc.freeze()  # the child's garbage collections leave the inherited objects alone (no copied pages)
-    try:
-        with warnings.catch_warnings():  # Python 3.12+ warns when a process with threads forks: the child
-            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)  # computes
-            child.start()
-    finally:
-        gc.unfreeze()
-    send.close()
+    child, receive = started
     results, failed = {}, []
     try:
         def drain(block=False):
@@ -105,6 +97,27 @@ def map_forked(items, work, in_child, progress, check=lambda: None, deadline=Non
         child.join()
         receive.close()
     return [results[item] for item in items]
+
+
+def _start(items, work, deadline):
+    """The started child and the parent's end of its pipe, or None when the system refuses the fork."""
+    context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # else the child's exit writes the parent's buffered text again
+        stream.flush()
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, items, work, deadline), daemon=True)
+    gc.freeze()  # the child's garbage collections leave the inherited objects alone (no copied pages)
+    try:
+        with warnings.catch_warnings():  # Python 3.12+ warns when a process with threads forks: the child
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)  # computes
+            child.start()
+    except OSError:  # EAGAIN/ENOMEM: no more processes or memory for one
+        receive.close()
+        return None
+    finally:
+        gc.unfreeze()
+        send.close()
+    return child, receive
 
 
 def _take(receive, results, failed, progress):

@@ -88,3 +88,13 @@ def test_the_child_stops_at_the_deadline_and_the_parent_s_check_decides():
         map_forked(["a"], slow, {"a"}, lambda *a: check(), check=check, deadline=deadline)
     assert time.perf_counter() - start < 0.5 * 1.1 + 0.2
     assert not multiprocessing.active_children()
+
+
+def test_a_refused_fork_leaves_everything_to_the_parent(monkeypatch):
+    def no_fork(self):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", no_fork)
+    parent = os.getpid()
+    assert map_forked([1, 2], lambda item, report: (item, os.getpid() == parent), {2}, lambda *a: None) == [
+        (1, True), (2, True)]
