@@ -122,9 +122,11 @@ def _matcher(tree):
 def run(cmd, env, cwd, on_line=None):
     """Run ``cmd``; returns (seconds, peak MB, stdout, stderr lines with arrival times).
 
-    Peak MB is the larger of the child's own peak (``os.wait4``) and the largest resident total of
-    the child with its own children (the HiGHS worker processes, :mod:`matcher.assignment.highs`),
-    sampled every 0.1 s from ``/proc``. (A worker's own ``ru_maxrss`` is no use: it counts the
+    ``run.cpu`` is then the child's CPU seconds (user + sys, with its reaped children's).
+
+    Peak MB is the larger of the child's own peak (``os.wait4``) and the largest total of the child with
+    its own children (the HiGHS worker processes, :mod:`matcher.assignment.highs`, and the forked scoring
+    process, :mod:`matcher.forked`), sampled every 0.1 s from ``/proc`` as proportional set sizes. (A worker's own ``ru_maxrss`` is no use: it counts the
     parent's pages at the moment of the fork.)
     """
     start = time.perf_counter()
@@ -146,6 +148,7 @@ def run(cmd, env, cwd, on_line=None):
     done.set()
     sampler.join()
     peak = max(usage.ru_maxrss, tree_peak[0]) / 1024
+    run.cpu = usage.ru_utime + usage.ru_stime  # the child's and its reaped children's (the HiGHS workers)
     if proc.returncode == 2 and any(l.startswith("error: time limit") for _t, l in lines):
         raise Refused(seconds, peak, lines)
     if proc.returncode:
@@ -155,17 +158,32 @@ def run(cmd, env, cwd, on_line=None):
 
 
 def _sample_tree(pid, peak, done):
-    """Keep in ``peak[0]`` the largest resident kB of ``pid`` and its children seen until ``done``."""
+    """Keep in ``peak[0]`` the largest memory in kB of ``pid`` and its children seen until ``done``.
+
+    Each process counts its proportional set size (``Pss`` of ``/proc/PID/smaps_rollup``: a page shared
+    by the processes of a fork counts once, split between them), or its resident size where the kernel
+    gives no rollup.
+    """
     while not done.wait(0.1):
         total = 0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
                 if stat.parent.name == str(pid) or fields[1] == str(pid):  # the process, or its child
-                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024  # rss in pages
-            except (OSError, IndexError):
+                    total += _pss_kb(stat.parent) or int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            except (OSError, IndexError, ValueError):
                 continue
         peak[0] = max(peak[0], total)
+
+
+def _pss_kb(proc_dir):
+    try:
+        for line in (proc_dir / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def phase_of(message):
@@ -224,7 +242,7 @@ def bench_size(n, limits, args):
             p = phases(exc.lines, exc.seconds)
             print(f"{n:>8} {limit or '-':>6} {t_import:>7.1f} {p['loading']:>7.1f} {p['scoring']:>7.1f} "
                   f"{'-':>7} {'-':>7} {'-':>7} {exc.seconds:>7.1f} {exc.mb:>8.0f} {'-':>10} {'-':>9} {'refused':>10} {'-':>8}"
-                  f"  # {exc.message}", flush=True)
+                  f" {'-':>10} {run.cpu:>6.1f}  # {exc.message}", flush=True)
             continue
         except RuntimeError as exc:
             print(f"{n:>8} {limit or '-':>6} failed: {exc}", flush=True)
@@ -238,7 +256,7 @@ def bench_size(n, limits, args):
         print(f"{n:>8} {limit or '-':>6} {t_import:>7.1f} {p['loading']:>7.1f} {p['scoring']:>7.1f} "
               f"{p['solving']:>7.1f} {p['storing']:>7.1f} {answer:>7.1f} {seconds:>7.1f} {mb:>8.0f} {pairs:>10} "
               f"{result['proposals']:>9} {result['status']:>10} {'-' if gap is None else f'{gap:.1e}':>8} "
-              f"{result['objective'] or 0:>10.1f}", flush=True)
+              f"{result['objective'] or 0:>10.1f} {run.cpu:>6.1f}", flush=True)
 
 
 def check_pruning(n, args):
@@ -332,7 +350,7 @@ def main(argv=None):
     print(f"# {Path(args.tree).resolve()}  load: {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"{'apps':>8} {'limit':>6} {'import':>7} {'load':>7} {'score':>7} {'solve':>7} {'store':>7} "
           f"{'answer':>7} {'exit':>7} {'peak MB':>8} {'pairs':>10} {'proposals':>9} {'status':>10} {'gap':>8} "
-          f"{'objective':>10}",
+          f"{'objective':>10} {'cpu s':>6}",
           flush=True)
     sizes = [int(x) for x in args.sizes.split(",")]
     for n in sizes:

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from .eligibility import eligibility_table, product_of
-from .features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_arrays, firm_text,
+from .features import (G2B_LEVELS, KSIC_LEVELS, capability_arrays, char_tfidf, firm_text,
                        lead_capability_keys, lead_product_codes, level_keys, pairs_capability_value,
                        pairs_level_value, pairs_region_value, partner_keys, partner_product_codes,
                        region_index)
@@ -130,10 +130,14 @@ class TextModel:
 def fitted_text_model(leads, partners, table, text_method=None):
     """The text model fitted on every eligible firm of both pools, and their vectors (:class:`TextModel`)."""
     lead_ids, partner_ids = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
-    vec = TextVectorizer(method=text_method or default_text_method())
+    method = text_method or default_text_method()
     lead_texts = [firm_text(*leads[i]) for i in lead_ids]
     partner_texts = [firm_text(*partners[j]) for j in partner_ids]
-    x_all = vec.fit_transform(lead_texts + partner_texts)
+    if method == "char":  # TextVectorizer's matrix to the bit, its analyser vectorised
+        x_all = char_tfidf(lead_texts + partner_texts)
+    else:
+        from .vectorizer import TextVectorizer
+        x_all = TextVectorizer(method=method).fit_transform(lead_texts + partner_texts)
     return TextModel(x_all[:len(lead_texts)].tocsr(), x_all[len(lead_texts):].tocsr())
 
 

@@ -20,7 +20,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -142,6 +141,7 @@ class RoundGraph:
     @property
     def graph(self):
         """The graph as :class:`networkx.Graph`: lead nodes ``bipartite=0``, partner nodes ``bipartite=1``."""
+        import networkx as nx  # on demand: a run never needs it
         g = nx.Graph()
         for lead, name in self.leads.items():
             g.add_node(lead, bipartite=0, name=name)
@@ -300,7 +300,8 @@ def _too_short(limit, elapsed, phase_ko, phase_en, needed=None):
         code="time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1), needed=needed)
 
 
-def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None, gap=DEFAULT_GAP):
+def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None, gap=DEFAULT_GAP,
+                processes=1):
     """Match a round: score every track's eligible pairs, solve, explain.
 
     Parameters
@@ -323,6 +324,9 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     gap : float, optional
         Relative gap at which the solver may stop short of a proof (:data:`DEFAULT_GAP`; 0 proves
         optimality). The run's status is ``optimal`` only when proven; its ``gap`` is the one reached.
+    processes : int, optional
+        2: score about half the tracks in a forked process (the same result on 2 cores, sooner;
+        :func:`build_graph`). Default 1 (a web server's worker threads do not fork).
 
     Returns
     -------
@@ -343,7 +347,7 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     clock = _Clock(time_limit, started)
     tracks = _tracks(inp, track)
     start = time.perf_counter()
-    rg = build_graph(inp, tracks, report, clock=clock)
+    rg = build_graph(inp, tracks, report, clock=clock, processes=processes)
     if track is not None:
         _exclude_locked_elsewhere(rg, track)
     locks, forbid = _decision_pairs(rg)
@@ -354,16 +358,36 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
     if mode == "optimal":
         params["gap"] = gap
-    pairs = proposed_pairs(rg, chosen, locks, until=clock.explain_until(len(chosen), len(rg.edges)))
+    until = clock.explain_until(len(chosen), len(rg.edges))
+    forked = processes > 1 and len(chosen) >= FORK_PROPOSALS
+    split = round(len(chosen) * CHILD_EXPLAINS) if forked else len(chosen)
+
+    def after_solving(item, item_report):
+        if item == "explain":
+            return proposed_pairs(rg, chosen[:split], locks, until=until)
+        item_report(0.0, "storing: diagnostics")
+        diagnostics = diagnose(rg, chosen, forbid)
+        diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
+        diagnostics["counts"] = _counts(rg)
+        return diagnostics, _edges_digest(rg), proposed_pairs(rg, chosen[split:], locks, until=until)
+
+    from .forked import map_forked  # with 2 processes, a child explains while the parent diagnoses
+    pairs, (diagnostics, digest, rest) = map_forked(
+        ["explain", "diagnose"], after_solving, {"explain"} if forked else set(),
+        lambda _item, _part, message: report(0.85, message))
+    pairs = pairs + rest
     brief = sum(1 for p in pairs if p.explanation.get("brief"))
     if brief:
         params["brief_explanations"] = brief
-    report(0.85, "storing: diagnostics")
-    diagnostics = diagnose(rg, chosen, forbid)
-    diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
-    diagnostics["counts"] = _counts(rg)
     return MatchResult(seconds=time.perf_counter() - start, pairs=pairs, diagnostics=diagnostics, params=params,
-                       fingerprint=fingerprint(rg, locks, forbid, params), **summary)
+                       fingerprint=fingerprint(rg, locks, forbid, params, digest), **summary)
+
+
+FORK_PROPOSALS = 2000
+"""From this many proposals up, a run with 2 processes explains them in a child (a fork costs ~20 ms)."""
+CHILD_EXPLAINS = 0.6
+"""The share of the proposals the child explains; the parent computes the diagnostics (about 40 % of the
+explaining time at 20,000 applications) and then explains the rest."""
 
 
 def _tracks(inp, track):
@@ -381,29 +405,42 @@ def _tracks(inp, track):
 # --- the graph --------------------------------------------------------------------------------
 
 
-def build_graph(inp, tracks, progress=None, clock=None):
+def build_graph(inp, tracks, progress=None, clock=None, processes=1):
     """The round's bipartite graph of eligible scored pairs (:class:`RoundGraph`).
 
     Lead nodes are BRNs; partner nodes are ``track:BRN`` with ``track, brn, min_leads,
     max_leads`` (max None = unbounded). Edges carry ``score``, ``track`` and the score
-    components. ``clock`` (the run's time limit) is checked between steps.
+    components. ``clock`` (the run's time limit) is checked between steps. With ``processes=2``
+    about half the tracks (by pool size) are scored in a forked process (:mod:`matcher.forked`):
+    the same graph, sooner on 2 cores.
     """
     report = progress or _no_progress
     clock = clock or _Clock(None)
     rg = RoundGraph(inp)
-    partner_rows, edge_frames = [], []
-    for i, track in enumerate(tracks):
+    done = dict.fromkeys(tracks, 0.0)
+
+    def track_progress(track, part, message):
+        done[track] = part
+        share = sum(done.values()) / len(tracks)
+        clock.check("짝 점수 계산", "scoring the pairs", done=share)
         rule = inp.rules[track]
-        step = 0.54 / max(len(tracks), 1)
+        report(0.05 + 0.54 * share, f"scoring {rule.name_ko} ({rule.key}): {message}")
 
-        def track_progress(part, message, i=i, rule=rule):
-            clock.check("짝 점수 계산", "scoring the pairs", done=(i + part) / len(tracks))
-            report(0.05 + step * (i + part), f"scoring {rule.name_ko} ({rule.key}): {message}")
-
-        track_progress(0.0, "eligibility")
+    def score(track, track_report):
+        track_report(0.0, "eligibility")
         pool = inp.pools[track]
-        edge_frames.append(_add_track(rg, rule, inp.reference_date, pool.leads, pool.partners, partner_rows,
-                                      track_progress))
+        scored = _score_track(inp.rules[track], inp.reference_date, pool.leads, pool.partners, track_report)
+        done[track] = 1.0
+        return scored
+
+    from .forked import map_forked
+    scored = map_forked(list(tracks), score, _child_tracks(inp, tracks) if processes > 1 else set(),
+                        track_progress, check=lambda: clock.check("짝 점수 계산", "scoring the pairs",
+                                                                  done=sum(done.values()) / len(tracks)),
+                        deadline=clock.deadline)
+    partner_rows, edge_frames = [], []
+    for track, track_scores in zip(tracks, scored):
+        edge_frames.append(_add_track(rg, inp.rules[track].key, track_scores, partner_rows))
     clock.check("짝 점수 계산", "scoring the pairs")
     rg.partners = _partner_frame(partner_rows)
     edges = _edge_frame(edge_frames)
@@ -414,34 +451,80 @@ def build_graph(inp, tracks, progress=None, clock=None):
     return rg
 
 
-def _add_track(rg, rule, on, leads, partners, partner_rows, progress):
-    for firm, _app in leads:
-        rg.leads[firm.brn] = firm.name
+def _child_tracks(inp, tracks):
+    """The tracks a second process scores: about half of the work, the largest track first to the lighter side.
+
+    A track's work is about ``leads × (partners + 6 × partners with a minimum)``: the first pass scores
+    every lead against every partner, the passes for partners with a minimum cost about 6 times as
+    much per such partner (measured on the 20,000-application round: 2.1, 3.6, 3.1 and 0.6 s).
+    """
+    def work(track):
+        pool, rule = inp.pools[track], inp.rules[track]
+        caps = [rule.capacity_for(firm.size_class) for firm, _a in pool.partners]
+        with_min = sum(1 for cap in caps if cap is not None and (cap.min or 0) > 1)
+        return len(pool.leads) * (len(pool.partners) + 6 * with_min)
+
+    load, side = {0: 0, 1: 0}, {}
+    for track in sorted(tracks, key=lambda t: -work(t)):
+        side[track] = min(load, key=lambda s: (load[s], s))
+        load[side[track]] += work(track)
+    return {t for t in tracks if side[t] == 1}
+
+
+@dataclass
+class _TrackScores:
+    """One track's part of the graph (:func:`_score_track`), as plain picklable values."""
+
+    leads: list
+    partner_rows: list
+    table: object = None
+    lead_positions: dict = None
+    eligible: dict = field(default_factory=dict)
+    pruning: dict = None
+    edges: pd.DataFrame = None
+
+
+def _score_track(rule, on, leads, partners, progress):
+    """Score one track's pools (a pure function of them: a second process may run it)."""
+    out = _TrackScores(leads=[(firm.brn, firm.name) for firm, _app in leads], partner_rows=[])
     large = []
     for j, (firm, _app) in enumerate(partners):
         cap = rule.capacity_for(firm.size_class)
         if cap is None:
             continue
-        partner_rows.append(dict(node=f"{rule.key}:{firm.brn}", track=rule.key, brn=firm.brn, name=firm.name,
-                                 min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES,
-                                 index=j))
+        out.partner_rows.append(dict(node=f"{rule.key}:{firm.brn}", track=rule.key, brn=firm.brn, name=firm.name,
+                                     min_leads=cap.min, max_leads=cap.max, large=firm.size_class in LARGE_SIZES,
+                                     index=j))
         if firm.size_class in LARGE_SIZES:
             large.append(j)
     if not leads or not partners:
-        return _edge_frame([])
+        return out
     table = eligibility_table(leads, partners, rule, on)
-    rg.tables[rule.key] = (table, {firm.brn: i for i, (firm, _a) in enumerate(leads)})
+    out.table, out.lead_positions = table, {firm.brn: i for i, (firm, _a) in enumerate(leads)}
     for j, n in zip(large, eligible_counts(table, large)):
-        rg.eligible[f"{rule.key}:{partners[j][0].brn}"] = int(n)
-    edges, pruning = _track_edges(leads, partners, rule, on, table, progress)
-    rg.pruning[rule.key] = pruning
+        out.eligible[f"{rule.key}:{partners[j][0].brn}"] = int(n)
+    edges, out.pruning = _track_edges(leads, partners, rule, on, table, progress)
     frame = pd.DataFrame({"lead": edges["lead_brn"].to_numpy(dtype=object),
                           "partner": (rule.key + ":" + edges["partner_brn"].astype(str)).to_numpy(dtype=object),
                           "track": rule.key, "score": edges["score"].to_numpy(dtype=float),
                           **{c: edges[c].to_numpy() for c in COMPONENTS},
                           "lead_index": edges["lead_index"].to_numpy(dtype=np.int64),
                           "partner_index": edges["partner_index"].to_numpy(dtype=np.int64)})
-    return frame.drop_duplicates(["lead", "partner"], keep="first")
+    out.edges = frame.drop_duplicates(["lead", "partner"], keep="first")
+    return out
+
+
+def _add_track(rg, track, scored, partner_rows):
+    """Put one track's :class:`_TrackScores` into the graph (in track order); returns its edge frame."""
+    for brn, name in scored.leads:
+        rg.leads[brn] = name
+    partner_rows.extend(scored.partner_rows)
+    if scored.edges is None:
+        return _edge_frame([])
+    rg.tables[track] = (scored.table, scored.lead_positions)
+    rg.eligible.update(scored.eligible)
+    rg.pruning[track] = scored.pruning
+    return scored.edges
 
 
 def eligible_counts(table, partner_positions):
@@ -647,18 +730,26 @@ def stated_preferences(rg):
     return stated
 
 
-def fingerprint(rg, locks, forbid, params):
-    """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters."""
+def fingerprint(rg, locks, forbid, params, edges_digest=None):
+    """sha256 of the solver's inputs: pairs with scores, capacities, decisions and parameters.
+
+    ``edges_digest``: :func:`_edges_digest` of ``rg`` when already computed.
+    """
     rg = _as_round_graph(rg)
-    edges = pd.DataFrame({"lead": rg.edges["lead"].astype(str), "partner": rg.edges["partner"].astype(str),
-                          "score": np.round(rg.edges["score"].to_numpy(dtype=float), 9)})
-    edges = edges.sort_values(["lead", "partner"], kind="stable")
-    digest = hashlib.sha256(pd.util.hash_pandas_object(edges, index=False).to_numpy().tobytes())
+    digest = (edges_digest or _edges_digest(rg)).copy()
     nodes = sorted([(n, None, None) for n in rg.leads]
                    + [(n, _plain(lo), _plain(hi)) for n, lo, hi in _partner_tuples(rg)])
     blob = json.dumps([nodes, sorted(locks), sorted(forbid), params], ensure_ascii=False, default=str)
     digest.update(blob.encode("utf-8"))
     return digest.hexdigest()
+
+
+def _edges_digest(rg):
+    """The sha256 of the graph's sorted pairs and scores (rounded to 9 digits): the start of :func:`fingerprint`."""
+    edges = pd.DataFrame({"lead": rg.edges["lead"].astype(str), "partner": rg.edges["partner"].astype(str),
+                          "score": np.round(rg.edges["score"].to_numpy(dtype=float), 9)})
+    edges = edges.sort_values(["lead", "partner"], kind="stable")
+    return hashlib.sha256(pd.util.hash_pandas_object(edges, index=False).to_numpy().tobytes())
 
 
 def _plain(value):
@@ -710,7 +801,7 @@ def _explanation(rg, track, lead_fa, partner_fa, text_value):
     found = explain(*lead_fa, *partner_fa, rg.inp.rules[track], rg.inp.reference_date, weights=_weights(rg, track),
                     text_value=None if text_value is None or pd.isna(text_value) else float(text_value))
     out = found.to_dict()
-    out["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(found.reasons("ko"), found.reasons("en"))]
+    out["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(out["reasons_ko"], out["reasons_en"])]
     return out
 
 

@@ -196,3 +196,17 @@ def test_check_notes_repairs_and_ambiguous_columns(runner, db_url, tmp_path):
     result = runner.invoke(main, ["check", "firms", str(dup)])
     assert result.exit_code == 1 and "brn: is given by 2 columns" in result.output
     assert runner.invoke(main, ["import", "firms", str(dup)]).exit_code == 2
+
+
+def test_every_command_module_s_commands_are_listed_for_lazy_import():
+    """The CLI imports a command's module only when the command runs: each module's commands must be in
+    ``COMMAND_MODULES`` under the module's name (a command missing there would not be found)."""
+    import importlib
+    import pkgutil
+    import matcher.cli
+    from matcher.cli import COMMAND_MODULES
+    listed = {}
+    for info in pkgutil.iter_modules(matcher.cli.__path__):
+        for command in getattr(importlib.import_module(f"matcher.cli.{info.name}"), "COMMANDS", []):
+            listed[command.name] = info.name
+    assert listed == COMMAND_MODULES

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from matcher.features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_arrays, capability_match,
+from matcher.features import (G2B_LEVELS, KSIC_LEVELS, TextVectorizer, capability_arrays, capability_match, char_tfidf,
                               g2b_match, ksic_match, lead_capability_keys, level_keys, noun_tokens,
                               pairs_capability_value, pairs_level_value, pairs_region_value, partner_keys,
                               region_closeness, region_index, text_similarity)
@@ -144,6 +144,40 @@ def test_no_text_at_all_gives_zero_vectors():
     assert vec.fit_transform(["", ""]).shape == (2, 0)
     assert vec.transform(["카메라"]).shape == (1, 0)
     assert text_similarity("", "") == 0.0
+
+
+def _same_bits(a, b):
+    """Two CSR matrices equal array by array: shape, row pointers, column order within rows, float bits."""
+    a, b = a.tocsr(), b.tocsr()
+    return (a.shape == b.shape and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+            and a.data.dtype == b.data.dtype == np.float32
+            and np.array_equal(a.data.view(np.uint32), b.data.view(np.uint32)))
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("가나다라카메센서모듈 \t\n\u3000ABcdé1-İßΣς") + ["\U0001F600"]),
+                max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT | st.sampled_from(["", "  ", "카메라", "CCTV 카메라", "a", "ab"]), max_size=40),
+       st.sampled_from([None, 0.5, 0.3, 1.0]))
+def test_char_tfidf_is_the_vectorizer_s_matrix_to_the_bit(texts, max_df):
+    """Same values *and* the same order of entries in a row (sklearn's first-seen order), which the
+    float32 sums of the norm and of the sparse products follow; upper case, Unicode spaces, one-letter
+    words, texts under 20 (max_df 1) and no terms at all included."""
+    assert _same_bits(char_tfidf(texts, max_df), TextVectorizer("char", max_df).fit_transform(texts))
+
+
+def test_char_tfidf_on_the_demo_round_is_the_vectorizer_s(demo_input):
+    from matcher.features import firm_text
+    texts = [firm_text(*fa) for pool in demo_input.pools.values() for fa in pool.leads + pool.partners]
+    for corpus in (texts, texts * 25):  # 24,000 texts: the large-corpus max_df of 0.05
+        assert _same_bits(char_tfidf(corpus), TextVectorizer("char").fit_transform(corpus))
+
+
+def test_char_tfidf_with_more_characters_than_its_keys_hold_falls_back_to_the_vectorizer():
+    texts = ["".join(chr(0x4E00 + i + j) for j in range(3)) + " 공통" for i in range(0, 66_000, 3)]
+    assert _same_bits(char_tfidf(texts), TextVectorizer("char").fit_transform(texts))
 
 
 def test_nouns_remembered_in_one_call_are_the_tokenizer_s_and_the_memory_is_bounded(monkeypatch):

@@ -165,6 +165,14 @@ def test_cli_match_runs_export(db_url, tmp_path):
     assert target.read_bytes().startswith("\ufeff과제,주관기업 사업자등록번호,".encode())
     result = runner.invoke(main, ["match", "R1", "--track", "innovation"])
     assert result.exit_code == 2 and "not open in round" in result.stderr
+    for processes in ("1", "2"):  # the command's two ways store the same run
+        result = runner.invoke(main, ["match", "R1", "--processes", processes])
+        assert result.exit_code == 0, result.output
+    with db.transaction(db_url) as s:
+        runs = s.scalars(select(db.MatchRunRow).order_by(db.MatchRunRow.id)).all()
+        assert len({r.fingerprint for r in runs}) == 1 and len({r.objective for r in runs}) == 1
+    result = runner.invoke(main, ["match", "R1", "--processes", "3"])
+    assert result.exit_code == 2 and "--processes" in result.output
 
 
 def test_lock_on_ineligible_pair_gives_the_rules_reasons(db_url):
@@ -379,6 +387,40 @@ def test_progress_names_every_phase_in_order(demo_input):
     phases = list(dict.fromkeys(p for _f, p in seen))
     assert phases == ["scoring", "solving", "storing:"]
     assert [f for f, _p in seen] == sorted(f for f, _p in seen)
+
+
+def test_scoring_half_the_tracks_in_a_second_process_gives_the_same_run(demo_input):
+    from matcher.matching import match_round
+    seen = []
+    one = match_round(demo_input)
+    two = match_round(demo_input, processes=2, progress=lambda fraction, message="": seen.append((fraction, message)))
+    assert two.fingerprint == one.fingerprint and two.objective == one.objective
+    assert [(p.track, p.lead, p.partner, p.score, p.explanation) for p in two.pairs] == \
+        [(p.track, p.lead, p.partner, p.score, p.explanation) for p in one.pairs]
+    assert two.diagnostics == one.diagnostics and two.params == one.params
+    assert [f for f, _m in seen] == sorted(f for f, _m in seen)
+    assert {m.split(":")[0] for _f, m in seen if m.startswith("scoring")} == {
+        f"scoring {r.name_ko} ({r.key})" for r in demo_input.rules.values()}
+
+
+def test_a_time_limit_holds_with_a_second_process(demo_input):
+    import multiprocessing
+    import time
+    from matcher.matching import match_round
+    start = time.perf_counter()
+    match_round(demo_input, processes=2)
+    unlimited = time.perf_counter() - start
+    for share in (0.15, 0.5):
+        limit = max(1.0, share * unlimited)
+        start = time.perf_counter()
+        try:
+            result = match_round(demo_input, time_limit=limit, processes=2)
+        except RefusedError as exc:
+            assert exc.code == "time_limit_too_short"
+        else:
+            assert result.status in ("optimal", "feasible")
+        assert time.perf_counter() - start <= 1.1 * limit
+        assert not multiprocessing.active_children()
 
 
 # --- pruning large pools ------------------------------------------------------------------------

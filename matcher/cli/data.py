@@ -10,6 +10,7 @@ from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
 from ..tracks import load_rules, track_key
 from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
+from .options import resolve_track
 
 
 @click.command("init-db")
@@ -18,16 +19,6 @@ def init_db_command(database_url):
     """Create the database schema or upgrade it (same as ``matcher db upgrade``; safe to run again)."""
     engine = db.init_db(database_url)
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
-
-
-def resolve_track(text, option, rules=None):
-    """The track key for ``text`` (key, Korean or English name); a MatcherError naming ``option`` if unknown."""
-    try:
-        return track_key(text, rules)
-    except ValueError:
-        rules = rules or load_rules()
-        known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
-        raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
 
 
 # --- import and check -------------------------------------------------------------------------

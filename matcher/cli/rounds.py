@@ -8,9 +8,10 @@ import json
 import click
 
 from .. import db, rounds
+from ..forked import processes_available
 from ..errors import MatcherError
 from ..tracks import load_rules
-from .data import resolve_track
+from .options import resolve_track
 
 
 def _session(database_url):
@@ -115,16 +116,20 @@ def decisions_command(round_name, history, database_url):
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
               help="Relative gap at which the solver may stop short of a proof (default 1e-4, as MILP solvers; "
                    "0: prove the optimum, which can take much longer). / 증명 없이 멈춰도 되는 상대 간격.")
+@click.option("--processes", type=click.IntRange(1, 2), default=None,
+              help="2: score half the tracks and write the explanations in a second process (the same run, sooner on "
+                   "2 cores). Default: 2 when the machine has 2 cores or more. / 2: 두 번째 프로세스에서 절반의 과제를 계산.")
 @click.option("--database-url", envvar="DATABASE_URL")
-def match_command(round_name, track, time_limit, mode, gap, database_url):
+def match_command(round_name, track, time_limit, mode, gap, processes, database_url):
     """Match round ROUND: score, solve, store a run with its proposals and diagnostics."""
     track = resolve_track(track, "--track") if track is not None else None
     with _session(database_url) as session:
         round_id = rounds.find_round(session, round_name).id
         run_id = rounds.run_match(session, round_id, track=track, mode=mode, time_limit=time_limit, actor="cli", gap=gap,
-                                  progress=lambda f, message="": click.echo(f"[{f:4.0%}] {message}", err=True))
+                                  progress=lambda f, message="": click.echo(f"[{f:4.0%}] {message}", err=True),
+                                  processes=processes or processes_available())
         run = rounds.get_run(session, run_id)
-        n = dict((r.id, c) for r, c in rounds.list_runs(session, round_id))[run_id]
+        n = rounds.proposal_count(session, run_id)
         click.echo(json.dumps({"run": run.id, "status": run.status, "objective": run.objective,
                                "bound": run.bound, "gap": run.gap, "proposals": n,
                                "seconds": round(run.seconds or 0, 3)}, ensure_ascii=False))

@@ -23,7 +23,7 @@ from .pools import current_decisions, round_input, round_pools
 from .records import (check_name, create_round, find_round, get_round, list_rounds, rename_round,
                       set_tracks, application_counts)
 from . import decisions, runs
-from .runs import (check_run_params, conflicts_of, export_run, firm_sizes, log_export, get_run, list_runs, listing, proposal_rows, run_match,
+from .runs import (check_run_params, conflicts_of, export_run, firm_sizes, log_export, get_run, list_runs, listing, proposal_count, proposal_rows, run_match,
                    store_run, decisions_since)
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "KINDS", "application_counts", "cancel_job", "check_name", "check_run_params", "conflicts_of",
     "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round",
-    "list_decisions", "list_rounds", "list_runs", "listing", "pair_problem", "proposal_rows", "rename_round",
+    "list_decisions", "list_rounds", "list_runs", "listing", "pair_problem", "proposal_count", "proposal_rows", "rename_round",
     "retry_job", "round_input", "round_overview", "round_pools", "run_match", "set_tracks", "store_run",
     "submit_import", "submit_match", "work",
 ]

@@ -1,0 +1,17 @@
+"""What several commands parse alike (kept apart from the commands, so that one command imports only its own)."""
+
+from ..errors import MatcherError
+from ..tracks import load_rules, track_key
+
+
+def resolve_track(text, option, rules=None):
+    """The track key for ``text`` (key, Korean or English name); a MatcherError naming ``option`` if unknown."""
+    try:
+        return track_key(text, rules)
+    except ValueError:
+        rules = rules or load_rules()
+        known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
+        raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
+
+
+__all__ = ["resolve_track"]
