@@ -132,10 +132,11 @@ def run_one(n, queries, baseline, reuse=False):
 
     Each firm asked is timed through the service (a fresh session, as a request has), the web page
     and the JSON API (Flask test client), as lead and as partner, one after the other, so that the
-    machine's load weighs on all alike; the Kiwi nouns remembered are forgotten before each call
-    (every query tokenises its texts as if never seen, as on a large directory).
+    machine's load weighs on all alike; the shown firms kept with the index are forgotten before each
+    call (every query reads the firms it shows from the database, as on a large directory).
     """
-    from matcher import db, directory, features
+    from matcher import db, directory
+    from matcher.directory.service import forget_shown_firms
     from web import create_app
     path = CACHE / f"directory-{n}.sqlite"
     url = f"sqlite:///{path}"
@@ -169,11 +170,11 @@ def run_one(n, queries, baseline, reuse=False):
             response = client.get(path.format(brn=brn))
             assert response.status_code == 200, (path, brn, response.status_code)
 
-    for kind, as_partner, path in QUERY_KINDS:  # warm up (Kiwi model, index in memory)
+    for kind, as_partner, path in QUERY_KINDS:  # warm up (index in memory)
         once(brns[0], as_partner, path)
     for brn in brns:
         for kind, as_partner, path in QUERY_KINDS:
-            features.forget_nouns()
+            forget_shown_firms()
             t = time.perf_counter()
             once(brn, as_partner, path)
             times[kind].append(time.perf_counter() - t)
@@ -332,13 +333,14 @@ def _visitor_cookie(base, brn):
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, threads=4, wrk=True):
+def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, threads=4, wrk=True,
+              firms_kept=None):
     """Bounded loopback load test of the recommendations page against the real server.
 
     Starts ``python -m web --threads 4`` (waitress, as ``make run``) on 127.0.0.1:``port``; ``clients``
     threads, each a browser keeping its cookies, ask the page of a random applicant firm (its
     track and role as it applied: the ranked directory with explanations) for ``warmup`` seconds
-    (reported as ``cold``: the server's first requests, Kiwi nouns and caches filling), then for
+    (reported as ``cold``: the server's first requests, the index loaded and its kept firms filling), then for
     ``seconds`` (the figures). Every request has a 10 s timeout; every non-200 answer, refused or
     timed-out request counts as an error; the server is stopped at the end whatever happens.
     The Python client shares the machine's cores with the server, so its own CPU a request is
@@ -352,11 +354,13 @@ def load_test(port, seconds, clients, database_url, warmup=10.0, cookies=True, t
         brns = sorted({b for b, in s.execute(select(db.FirmRow.brn).join(
             db.ApplicationRow, db.ApplicationRow.firm_id == db.FirmRow.id))})
     env = dict(os.environ, DATABASE_URL=database_url, MATCHER_STAFF_PASSWORD="bench-password")
+    if firms_kept is not None:  # 0: every page reads the firms it shows (as on a directory too large to keep)
+        env["MATCHER_FIRMS_KEPT"] = str(firms_kept)
     server = subprocess.Popen([sys.executable, "-m", "web", "--host", "127.0.0.1", "--port", str(port),
                                "--threads", str(threads)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = {"database": database_url, "firms_with_applications": len(brns), "clients": clients,
-           "server_threads": threads, "cookies": cookies, "load_before": [round(x, 2) for x in os.getloadavg()]}
+           "server_threads": threads, "cookies": cookies, "firms_kept": firms_kept, "load_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(150):
@@ -410,6 +414,8 @@ def main(argv=None):
     parser.add_argument("--no-cookies", action="store_true", help="clients send no cookies (every request a new visitor)")
     parser.add_argument("--threads", type=int, default=4, help="server threads (waitress)")
     parser.add_argument("--no-wrk", action="store_true", help="no second phase from wrk after the Python client")
+    parser.add_argument("--firms-kept", type=int, default=None,
+                        help="the server keeps at most this many shown firms per index (0: none; default 20000)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args(argv)
     if args.generate:
@@ -422,7 +428,8 @@ def main(argv=None):
         if not args.database_url:
             parser.error("--load needs --database-url (or DATABASE_URL), e.g. sqlite:///instance/matcher.sqlite")
         print(json.dumps(load_test(args.port, args.seconds, args.clients, args.database_url, args.warmup,
-                                   not args.no_cookies, args.threads, not args.no_wrk), ensure_ascii=False))
+                                   not args.no_cookies, args.threads, not args.no_wrk, args.firms_kept),
+                         ensure_ascii=False))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -182,7 +182,7 @@ def explain(lead, lead_app, partner, partner_app, rule, on, weights=None, text_v
     -------
     Explanation
     """
-    weights = check_weights(weights) if weights is not None else load_weights(rule.key)
+    weights = _checked(weights) if weights is not None else load_weights(rule.key)
     lead_codes = lead_product_codes(lead, lead_app)
     lead_text, partner_text = firm_text(lead, lead_app), firm_text(partner, partner_app)
     if text_value is None:
@@ -191,31 +191,65 @@ def explain(lead, lead_app, partner, partner_app, rule, on, weights=None, text_v
     g2b = g2b_match(lead_codes, partner_product_codes(partner, partner_app))
     ksic = ksic_match(lead.ksic_codes, partner.ksic_codes)
     cap = capability_match(lead_codes, lead.licences, partner, rule, on)
+    region, region_reason = _region(lead.region, partner.region)
     values = {"text": text_value, "product_code": g2b.value, "industry": ksic.value,
-              "region": region_closeness(lead.region, partner.region), "capability": cap[0]}
+              "region": region, "capability": cap[0]}
     reasons = {"text": _text_reason(lead_text, partner_text, text_value),
                "product_code": _g2b_reason(g2b), "industry": _ksic_reason(ksic),
-               "region": _region_reason(lead.region, partner.region, values["region"]),
-               "capability": (cap[2], cap[3])}
+               "region": region_reason, "capability": (cap[2], cap[3])}
     return build_explanation(values, reasons, weights, lead.brn, partner.brn, rule.key)
+
+
+# A page explains ten pairs, a round thousands, over a few hundred codes and 17 regions: the reasons'
+# names and distances are looked up once per code (or pair of regions) and weights checked once per table.
+
+
+def _checked(weights):
+    """:func:`check_weights`, remembered for weight tables of plain numbers."""
+    try:
+        return _checked_weights(tuple(weights.items()))
+    except TypeError:  # an unhashable value: check_weights names it
+        return check_weights(weights)
+
+
+@lru_cache(maxsize=64)
+def _checked_weights(items):
+    return check_weights(dict(items))
+
+
+@lru_cache(maxsize=1024)
+def _region(a, b):
+    """(:func:`~matcher.features.region_closeness`, its reason) of two regions."""
+    value = region_closeness(a, b)
+    return value, _region_reason(a, b, value)
 
 
 def _g2b_reason(match):
     if not match.value:
         return ("", "")
-    digits = {"commodity": 8, "class": 6, "family": 4, "segment": 2}[match.level]
-    code = match.lead_code[:digits]
+    return _g2b_reason_of(match.level, match.lead_code, match.ko, match.en)
+
+
+@lru_cache(maxsize=16384)
+def _g2b_reason_of(level, lead_code, match_ko, match_en):
+    digits = {"commodity": 8, "class": 6, "family": 4, "segment": 2}[level]
+    code = lead_code[:digits]
     ko, en = codes.g2b_name(code) or "", codes.g2b_name_en(code) or ""
-    return (f"{match.ko} ({code} {ko})".replace(" )", ")"), f"{match.en} ({code} {en})".replace(" )", ")"))
+    return (f"{match_ko} ({code} {ko})".replace(" )", ")"), f"{match_en} ({code} {en})".replace(" )", ")"))
 
 
 def _ksic_reason(match):
     if not match.value:
         return ("", "")
-    digits = {"sub-class": 5, "class": 4, "group": 3, "division": 2, "section": 1}[match.level]
-    code = match.lead_code[:digits] if match.level != "section" else codes.ksic_section(match.lead_code)
+    return _ksic_reason_of(match.level, match.lead_code, match.ko, match.en)
+
+
+@lru_cache(maxsize=16384)
+def _ksic_reason_of(level, lead_code, match_ko, match_en):
+    digits = {"sub-class": 5, "class": 4, "group": 3, "division": 2, "section": 1}[level]
+    code = lead_code[:digits] if level != "section" else codes.ksic_section(lead_code)
     ko, en = codes.ksic_name(code) or "", codes.ksic_name(code, "en") or ""
-    return (f"{match.ko} ({code} {ko})".replace(" )", ")"), f"{match.en} ({code} {en})".replace(" )", ")"))
+    return (f"{match_ko} ({code} {ko})".replace(" )", ")"), f"{match_en} ({code} {en})".replace(" )", ")"))
 
 
 def _region_reason(a, b, value):
@@ -230,8 +264,8 @@ def _region_reason(a, b, value):
 def _text_reason(lead_text, partner_text, value):
     if value <= 0:
         return ("", "")
-    lead_words, partner_words = text_words(lead_text), text_words(partner_text)
-    shared = [w for w in dict.fromkeys(lead_words) if w in set(partner_words) and len(w) > 1][:3]
+    lead_words, partner_words = text_words(lead_text), set(text_words(partner_text))
+    shared = [w for w in dict.fromkeys(lead_words) if w in partner_words and len(w) > 1][:3]
     if not shared:
         return (f"설명 유사도 {value:.2f}", f"descriptions similar ({value:.2f})")
     words = ", ".join(shared)

@@ -456,6 +456,7 @@ def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
     from sqlalchemy import event
     with db.transaction(round_db) as s:
         firm = directory.get_firm(s, brn(1))
+        directory.current_index(s)  # built (or loaded) before counting
         statements = []
         listen = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(s.get_bind(), "before_cursor_execute", listen)
@@ -466,7 +467,7 @@ def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
             asked = len(statements)
         finally:
             event.remove(s.get_bind(), "before_cursor_execute", listen)
-        assert asked == 2  # the firm's latest round, then the latest round: each once
+        assert asked == 1  # the rounds, once (the firm's own rounds are the index's applications)
         later = db.RoundRow(name="R2", reference_date=date(2026, 9, 1), open_tracks=["innovation"])
         s.add(later)
         s.flush()
@@ -485,3 +486,146 @@ def test_key_lookups_agree_with_numpy_isin(block, wanted):
     keys = np.array(wanted, dtype=np.int64)
     assert np.array_equal(_any_in(block, keys), np.isin(block, keys).any(axis=1))
     assert np.array_equal(_in(block[:, 0], wanted), np.isin(block[:, 0], wanted))
+
+
+def test_kept_firms_follow_a_committed_change_and_keep_nothing_of_a_rolled_back_one(round_db):
+    """The shown firms kept with the index (service._shown_firms) are the database's after a change this
+    process commits, and a change rolled back after a query in its own transaction leaves no trace."""
+    from matcher.directory.service import stored_firm
+
+    def shown(s):
+        return {r["brn"]: r["name"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+
+    with db.transaction(round_db) as s:
+        assert shown(s)[brn(3)] == "미신청 협력"
+        assert stored_firm(s, brn(3)).firm == db.firm_from_row(directory.get_firm(s, brn(3)))
+    with db.transaction(round_db) as s:
+        directory.get_firm(s, brn(3)).name = "새 이름 협력"
+    with db.transaction(round_db) as s:
+        assert shown(s)[brn(3)] == "새 이름 협력"
+        assert stored_firm(s, brn(3)).name == "새 이름 협력"
+    s = db.session_factory(round_db)()
+    try:
+        directory.get_firm(s, brn(3)).name = "되돌릴 이름"
+        s.flush()
+        assert shown(s)[brn(3)] == "되돌릴 이름"  # its own transaction sees its change
+        assert stored_firm(s, brn(3)).name == "되돌릴 이름"
+        s.rollback()
+    finally:
+        s.close()
+    with db.transaction(round_db) as s:
+        assert shown(s)[brn(3)] == "새 이름 협력"
+        assert stored_firm(s, brn(3)).name == "새 이름 협력"
+
+
+def test_the_firm_page_reads_its_firm_as_the_database_has_it(round_db):
+    """stored_firm (no ORM row) gives every firm as get_firm does, and the same errors."""
+    from matcher.directory.service import stored_firm
+    from matcher.errors import MatcherError, NotFoundError
+    with db.transaction(round_db) as s:
+        for n in range(1, 10):
+            row = directory.get_firm(s, brn(n))
+            found = stored_firm(s, f" {brn(n)[:3]}-{brn(n)[3:5]}-{brn(n)[5:]} ")
+            assert (found.id, found.firm) == (row.id, db.firm_from_row(row))
+        with pytest.raises(NotFoundError):
+            stored_firm(s, brn(60))
+        with pytest.raises(MatcherError, match="1234567890"):
+            stored_firm(s, "1234567890")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 30), st.floats(0.02, 0.6), st.integers(0, 2 ** 31 - 1))
+def test_term_sums_are_scipy_s_product_to_the_last_bit(n_docs, n_terms, density, seed):
+    """index.term_sums (plain NumPy) against the scipy expression it replaced, exactly equal."""
+    from scipy import sparse
+
+    from matcher.directory import index as index_module
+    from matcher.directory.index import term_sums
+    rng = np.random.default_rng(seed)
+    x = sparse.random(n_docs, n_terms, density=density, format="csr", dtype=np.float32, random_state=rng)
+    xt = x.T.tocsr()
+    q = sparse.random(1, n_terms, density=density, format="csr", dtype=np.float32, random_state=rng)
+    weights = q.data.astype(np.float64)
+    expected = np.asarray(xt[q.indices].T @ weights).ravel()
+    assert np.array_equal(term_sums(xt, q.indices, weights, n_docs), expected)
+    saved, index_module.GATHER_ENTRIES = index_module.GATHER_ENTRIES, 0  # scipy's own product above the limit
+    try:
+        assert np.array_equal(term_sums(xt, q.indices, weights, n_docs), expected)
+    finally:
+        index_module.GATHER_ENTRIES = saved
+
+
+def test_a_firm_s_round_follows_an_application_committed_elsewhere(round_db):
+    """The firm's own rounds come from the index: a committed application moves its page to that round."""
+    with db.transaction(round_db) as s:
+        assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R1"  # no application: the latest
+    with db.transaction(round_db) as s:
+        older = db.RoundRow(name="R0", reference_date=date(2025, 3, 1), open_tracks=["innovation"])
+        s.add(older)
+        s.flush()
+        s.add(db.ApplicationRow(round_id=older.id, firm_id=directory.get_firm(s, brn(3)).id, role="partner",
+                                track="innovation", text=""))
+    with db.transaction(round_db) as s:
+        assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R0"
+        assert directory.resolve_round(s, directory.get_firm(s, brn(1))).name == "R1"
+
+
+def test_rounds_are_read_as_plain_rows_and_see_the_transaction_s_own_rounds(round_db):
+    """The rounds the SME pages read (one plain statement) are the ORM's, and a round added but not yet
+    flushed in the same transaction is listed (as the ORM query's autoflush listed it)."""
+    from sqlalchemy import select
+    with db.transaction(round_db) as s:
+        listed = directory.list_rounds(s)
+        orm = list(s.scalars(select(db.RoundRow).order_by(db.RoundRow.id.desc())))
+        columns = ("id", "name", "reference_date", "open_tracks", "rule_overrides", "created_at")
+        assert [[getattr(r, c) for c in columns] for r in listed] == [[getattr(r, c) for c in columns] for r in orm]
+    with db.transaction(round_db) as s:
+        s.add(db.RoundRow(name="R9", reference_date=date(2027, 3, 1), open_tracks=["materials"]))
+        assert directory.round_named(s).name == "R9" and directory.round_named(s, "R9").open_tracks == ["materials"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.25, 0.5, 1 / 3, 0.1 + 0.2, 0.3, 0.7]), st.integers(0, 60)),
+                min_size=0, max_size=300, unique_by=lambda t: t[1]), st.integers(1, 12))
+def test_top_k_is_the_full_sort_by_score_then_brn(pairs, k):
+    """index.top_k (a partial sort, keys read once) against sorting every firm by (-score, 사업자등록번호)."""
+    from matcher.directory.index import top_k
+    scores = np.array([s for s, _ in pairs], dtype=np.float64)
+    brns = np.array([f"{b:010d}" for _, b in pairs], dtype=object)
+    expected = sorted(range(len(pairs)), key=lambda i: (-round(float(scores[i]), 12), brns[i]))[:k]
+    assert top_k(scores, brns, k).tolist() == expected
+
+
+def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_db, monkeypatch):
+    """Four threads asking for firms while the kept firms are cleared on every read (MATCHER_FIRMS_KEPT=0):
+    each gets every firm it asked for (a clear between another thread's update and read lost them: a 500)."""
+    import sys
+    import threading
+
+    from matcher.directory import service
+    monkeypatch.setattr(service, "FIRMS_KEPT", 0)
+    with db.transaction(round_db) as s:
+        index = directory.current_index(s)
+        ids = [int(i) for i in index.firm_id]
+    factory, failures = db.session_factory(round_db), []
+
+    def ask(seed):
+        rng = np.random.default_rng(seed)
+        with factory() as s:
+            for _ in range(150):
+                wanted = rng.choice(ids, size=4, replace=False).tolist()
+                got = service._shown_firms(s, index, wanted)
+                if sorted(got) != sorted(wanted):
+                    failures.append((wanted, sorted(got)))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not failures, failures[:3]

@@ -325,3 +325,148 @@ def test_any_search_or_firm_path_answers_without_server_error(client, round_id, 
     response = client.get(f"/firms/{brn or 'x'}", query_string={"track": query, "k": query, "size_filter": query})
     refused = refused or control_character(unquote(brn)) is not None
     assert response.status_code in ((400,) if refused else (200, 404, 308))
+
+
+# --- the results list written out in Python (web/i18n.py ``_result_items``) against the loop it replaced ---
+
+# The row loop ``_results.html`` had (the slow obvious form): the helper must give these bytes.
+REFERENCE_LOOP = """{% if firm %}
+  {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
+  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  <ol class="results">
+    {% for r in rows %}
+    <li class="result">
+      <div class="result-head">
+        <span class="rank">{{ loop.index }}</span>
+        {% if firm %}<a class="name" href="{{ partner_href.replace('__other__', r.brn, 1) }}">{{ r.name }}</a>
+        {% else %}<span class="name">{{ r.name }}</span>{% endif %}
+        <span class="muted">{{ size_name(r.size_class) }} · {{ region_name(r.region) }}</span>
+        {% if r.applied_label %}<span class="badge applied">{{ bilingual(r.applied_label.ko, r.applied_label.en) }}</span>{% endif %}
+        <span class="score">{{ '%.3f'|format(r.score) }}</span>
+      </div>
+      {{ score_bar(r) }}
+      {{ reasons_list(r.reasons) }}
+      {% if firm and not form.as_partner and r.interest and r.interest.ok %}
+      <form method="post" action="{{ interest_action }}" class="inline interest">
+        <input type="hidden" name="csrf_token" value="{{ csrf }}">
+        <input type="hidden" name="partner" value="{{ r.brn }}"><input type="hidden" name="track" value="{{ form.track }}">
+        <input type="hidden" name="round" value="{{ form.round }}">
+        <input name="note" placeholder="{{ _('note') }}" aria-label="{{ _('note') }} · {{ r.name }}" maxlength="500">
+        <button type="submit">{{ _('interest') }}</button>
+      </form>
+      {% elif firm and not form.as_partner and r.interest %}
+      <p class="muted interest-off">{{ _('interest_not_offered') }}: {% for p in r.interest.problems %}{{ reason_text(p) }} {% endfor %}</p>
+      {% endif %}
+    </li>
+    {% endfor %}
+  </ol>
+"""
+NEW_LOOP = """{% if firm %}
+  {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
+  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  <ol class="results">
+    {{ result_items(rows, firm, form, partner_href, interest_action, csrf) if firm else result_items(rows, firm, form) }}
+  </ol>
+"""
+
+_text = st.text(alphabet=st.sampled_from("가나다ab<>&\"' 1·"), max_size=8)
+_reason = st.fixed_dictionaries({"ko": _text, "en": _text})
+_row = st.fixed_dictionaries({
+    "brn": st.sampled_from(["1078153660", "2088107080", "1838666960"]), "name": _text,
+    "size_class": st.sampled_from(["소기업", "중기업", "대기업", "기타"]), "region": st.sampled_from(["서울", "대전", "세종", "?"]),
+    "score": st.floats(0, 1), "reasons": st.lists(_reason, max_size=3),
+    "components": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["text", "region"]),
+                                                   "label_ko": _text, "label_en": _text,
+                                                   "contribution": st.floats(0, 1)}), max_size=3),
+    "applied_label": st.none() | _reason,
+    "interest": st.none() | st.fixed_dictionaries({"ok": st.booleans(), "problems": st.lists(_reason, max_size=2)})})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_row, max_size=4), lang=st.sampled_from(["ko", "en"]), with_firm=st.booleans(),
+       as_partner=st.booleans(), track=_text, round_name=_text)
+def test_result_items_are_the_template_loop_byte_for_byte(app, rows, lang, with_firm, as_partner, track, round_name):
+    from flask import render_template_string
+    form = {"as_partner": as_partner, "track": track, "round": round_name}
+    firm = {"brn": "1078153660"} if with_firm else None
+    with app.test_request_context(f"/firms/1078153660?lang={lang}"):
+        from flask import session
+        session["lang"] = lang
+        kw = dict(rows=rows, firm=firm, form=form)
+        assert render_template_string(NEW_LOOP, **kw) == render_template_string(REFERENCE_LOOP, **kw)
+
+
+def test_firm_page_results_are_the_template_loop(app, client, round_id):
+    """The firm page's list (real recommendations, both roles and languages) is what the old loop rendered."""
+    from flask import render_template_string
+
+    from matcher import directory
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        brns = [b for b, in s.execute(select(db.FirmRow.brn).order_by(db.FirmRow.id))]
+    checked = 0
+    for lang in ("ko", "en"):
+        client.get(f"/tracks?lang={lang}")
+        for brn in brns:
+            for as_partner in ("", "1"):
+                page = client.get(f"/firms/{brn}?track=materials&as_partner={as_partner}").get_data(as_text=True)
+                if '<ol class="results">' not in page:
+                    continue
+                with app.test_request_context(f"/firms/{brn}"):
+                    from flask import session
+                    session["lang"] = lang
+                    with db.transaction(app.config["DATABASE_URL"]) as s:
+                        found = directory.recommend(s, brn, track="materials", as_partner=bool(as_partner))
+                        form = {"as_partner": bool(as_partner), "track": "materials", "round": found["round"] or ""}
+                        ref = render_template_string(REFERENCE_LOOP, rows=found["recommendations"],
+                                                     firm={"brn": brn}, form=form)
+                csrf = re.search(r'name="csrf-token" content="([^"]*)"', page).group(1)
+                ref = re.sub(r'(name="csrf_token" value=")[^"]*', lambda m: m.group(1) + csrf, ref)
+                block = slice(page.index('  <ol class="results">'), page.index("  </ol>") + 7)
+                assert page[block] == ref[ref.index('  <ol class="results">'):ref.index("  </ol>") + 7]
+                checked += 1
+    assert checked >= 4
+
+
+# The search form's choices: ``search_controls`` was this macro (the slow obvious form of _search_controls).
+REFERENCE_CONTROLS = """{% macro search_controls(form, rounds, tracks, regions, sizes, certificate_kinds, with_role=true) -%}
+<label>{{ _('round') }}
+  <select name="round">{% for r in rounds %}<option value="{{ r.name }}" {% if form.round == r.name %}selected{% endif %}>{{ r.name }}</option>{% endfor %}</select></label>
+<label>{{ _('track') }}
+  <select name="track" required>{% for key in tracks %}<option value="{{ key }}" {% if form.track == key %}selected{% endif %}>{{ track_name(key) }}</option>{% endfor %}</select></label>
+<label>{{ _('region') }}
+  <select name="region"><option value="">{{ _('any') }}</option>{% for r in regions %}<option value="{{ r }}" {% if form.region == r %}selected{% endif %}>{{ region_name(r) }}</option>{% endfor %}</select></label>
+<label>{{ _('size') }}
+  <select name="size_filter"><option value="">{{ _('any') }}</option>{% for s in sizes %}<option value="{{ s }}" {% if form.size == s %}selected{% endif %}>{{ size_name(s) }}</option>{% endfor %}</select></label>
+<label>{{ _('certificate') }}
+  <select name="certificate"><option value="">{{ _('any') }}</option>{% for k in certificate_kinds %}<option value="{{ k }}" {% if form.certificate == k %}selected{% endif %}>{{ certificate_name(k) }}</option>{% endfor %}</select></label>
+{% if with_role %}<label class="check"><input type="checkbox" name="as_partner" value="1" {% if form.as_partner %}checked{% endif %}> {{ _('as_partner') }}</label>{% endif %}
+{%- endmacro %}{{ search_controls(form, rounds, tracks, regions, sizes, certificate_kinds, with_role) }}"""
+NEW_CONTROLS = "{{ search_controls_html(form, rounds, tracks, regions, sizes, certificate_kinds, with_role) }}"
+
+
+class _Round:
+    def __init__(self, name):
+        self.name = name
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lang=st.sampled_from(["ko", "en"]), rounds=st.lists(_text, max_size=3), with_role=st.booleans(),
+       picked=st.fixed_dictionaries({"round": _text, "track": st.sampled_from(["", "materials", "innovation", "x<"]),
+                                     "region": st.sampled_from(["", "서울", "세종", "?"]),
+                                     "size": st.sampled_from(["", "소기업", "대기업"]),
+                                     "certificate": st.sampled_from(["", "patent", "direct_production"]),
+                                     "as_partner": st.booleans()}),
+       pick_round=st.booleans())
+def test_search_controls_are_the_macro_byte_for_byte(app, lang, rounds, with_role, picked, pick_round):
+    from flask import render_template_string, session
+
+    from matcher import directory
+    from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES
+    from matcher.tracks import TRACKS
+    if pick_round and rounds:
+        picked = dict(picked, round=rounds[0])
+    kw = dict(form=picked, rounds=[_Round(r) for r in rounds], tracks=TRACKS, regions=directory.region_names(),
+              sizes=SIZE_CLASSES, certificate_kinds=list(CERTIFICATE_KINDS), with_role=with_role)
+    with app.test_request_context("/"):
+        session["lang"] = lang
+        assert render_template_string(NEW_CONTROLS, **kw) == render_template_string(REFERENCE_CONTROLS, **kw)

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache, partial
 from urllib.parse import quote
 
-from flask import request, session
+from flask import current_app, request, session, url_for
 from markupsafe import Markup, escape
 
 from matcher import codes
@@ -404,6 +404,90 @@ def _reasons_list(lang, reasons, cls="reasons"):
     return Markup(f'<ul class="{escape(cls)}">{items}</ul>')
 
 
+def _search_controls(lang, form, rounds, tracks, regions, sizes, certificate_kinds, with_role=True):
+    """The search form's round, track, region, size and certificate choices (and the role box), as HTML.
+
+    The same bytes as the ``search_controls`` macro it replaced (``tests/test_web.py`` renders the macro
+    beside it): some forty options, each a helper call and a comparison in the macro.
+    """
+    e = escape
+
+    def options(name, values, selected, first=""):
+        opts = "".join(f'<option value="{value}" {"selected" if selected == raw else ""}>{label}</option>'
+                       for raw, value, label in _options(lang, name, tuple(values)))
+        return f'<select name="{name}"{" required" if name == "track" else ""}>{first}{opts}</select></label>\n'
+
+    anything = f'<option value="">{e(_t(lang, "any"))}</option>'
+    out = [f"<label>{e(_t(lang, 'round'))}\n  ",
+           options("round", [r.name for r in rounds], form["round"]),
+           f"<label>{e(_t(lang, 'track'))}\n  ",
+           options("track", tracks, form["track"]),
+           f"<label>{e(_t(lang, 'region'))}\n  ",
+           options("region", regions, form["region"], anything),
+           f"<label>{e(_t(lang, 'size'))}\n  ",
+           options("size_filter", sizes, form["size"], anything),
+           f"<label>{e(_t(lang, 'certificate'))}\n  ",
+           options("certificate", certificate_kinds, form["certificate"], anything)]
+    if with_role:
+        out.append(f'<label class="check"><input type="checkbox" name="as_partner" value="1" '
+                   f'{"checked" if form["as_partner"] else ""}> {e(_t(lang, "as_partner"))}</label>')
+    return Markup("".join(out))
+
+
+_OPTION_LABELS = {"round": lambda lang, v: v, "track": _track_name, "region": _region_name, "size_filter": _size_name,
+                  "certificate": _certificate_name}
+
+
+@lru_cache(maxsize=256)
+def _options(lang, name, values):
+    """``(value, escaped value, escaped label)`` of a choice list (the labels are fixed per language)."""
+    label = _OPTION_LABELS[name]
+    return tuple((v, str(escape(v)), str(escape(label(lang, v)))) for v in values)
+
+
+def _result_items(lang, rows, firm, form, partner_href="", interest_action="", csrf=""):
+    """The ``<li>`` of every recommendation of a results list, as HTML: one call per list.
+
+    The same markup, byte for byte, as the row loop the template had (``tests/test_web.py`` renders that
+    loop beside it); written out here because its twenty-odd helper calls and filters per row were a
+    third of the page's rendering. ``firm`` (the asking firm, None on the describe page) gives each row
+    its link and, for a lead, the interest form or why it is not offered.
+    """
+    e = escape
+    note, interest, off = e(_t(lang, "note")), e(_t(lang, "interest")), e(_t(lang, "interest_not_offered"))
+    offer = bool(firm) and not form["as_partner"]
+    track, round_name = e(form["track"]), e(form["round"])
+    out = []
+    for i, r in enumerate(rows, start=1):
+        name, brn = e(r["name"]), r["brn"]
+        if firm:
+            head = f'<a class="name" href="{e(partner_href.replace("__other__", brn, 1))}">{name}</a>\n        '
+        else:
+            head = f'<span class="name">{name}</span>'
+        label = r.get("applied_label")
+        badge = f'<span class="badge applied">{e(_bilingual(lang, label["ko"], label["en"]))}</span>' if label else ""
+        wish = r.get("interest")
+        if offer and wish and wish["ok"]:
+            tail = (f'\n      <form method="post" action="{e(interest_action)}" class="inline interest">\n'
+                    f'        <input type="hidden" name="csrf_token" value="{e(csrf)}">\n'
+                    f'        <input type="hidden" name="partner" value="{e(brn)}"><input type="hidden" name="track" '
+                    f'value="{track}">\n'
+                    f'        <input type="hidden" name="round" value="{round_name}">\n'
+                    f'        <input name="note" placeholder="{note}" aria-label="{note} · {name}" maxlength="500">\n'
+                    f'        <button type="submit">{interest}</button>\n      </form>\n      ')
+        elif offer and wish:
+            problems = "".join(f"{e(_reason_text(lang, p))} " for p in wish["problems"])
+            tail = f'\n      <p class="muted interest-off">{off}: {problems}</p>\n      '
+        else:
+            tail = ""
+        out.append(f'\n    <li class="result">\n      <div class="result-head">\n        <span class="rank">{i}</span>\n'
+                   f'        {head}\n        <span class="muted">{e(_size_name(lang, r["size_class"]))} · '
+                   f'{e(_region_name(lang, r["region"]))}</span>\n        {badge}\n'
+                   f'        <span class="score">{r["score"]:.3f}</span>\n      </div>\n      {_score_bar(lang, r)}\n'
+                   f'      {_reasons_list(lang, r["reasons"])}\n      {tail}\n    </li>\n    ')
+    return Markup("".join(out))
+
+
 def _field(row, name):
     """``row.name`` as a template reads it: an attribute, else a key."""
     if isinstance(row, dict):
@@ -437,9 +521,30 @@ def _switch_language():
         session["lang"] = code
 
 
+_LINKS = {"style": ("static", {"filename": "style.css"}), "favicon": ("static", {"filename": "favicon.svg"}),
+          "script": ("static", {"filename": "app.js"}), "search": ("search.index", {}),
+          "describe": ("search.describe", {}), "tracks": ("search.tracks", {}), "login": ("auth.login", {}),
+          "logout": ("auth.logout", {}), "rounds": ("rounds.index", {}), "interests": ("rounds.interests", {}),
+          "audit": ("rounds.audit_log", {})}
+
+
+def page_links():
+    """The layout's fixed links (style sheet, script, menu), built once per app and script root.
+
+    ``url_for`` of the same endpoint and values gives the same path for every request under one script
+    root; eleven of them cost every page a twentieth of its time.
+    """
+    kept = current_app.extensions.setdefault("matcher_page_links", {})
+    found = kept.get(request.script_root)
+    if found is None:
+        found = kept[request.script_root] = {name: url_for(endpoint, **values)
+                                             for name, (endpoint, values) in _LINKS.items()}
+    return found
+
+
 def _context():
     lang = current_lang()
-    return dict(_in_language(lang), lang=lang, lang_url=lang_url, ordered_sizes=ordered_sizes,
+    return dict(_in_language(lang), lang=lang, links=page_links(), lang_url=lang_url, ordered_sizes=ordered_sizes,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
                 job_message=job_message, audit_detail=audit_detail, import_counts=import_counts)
 
@@ -450,7 +555,8 @@ def _in_language(lang):
     return {name: partial(helper, lang) for name, helper in (
         ("_", _t), ("bilingual", _bilingual), ("track_name", _track_name), ("size_name", _size_name),
         ("region_name", _region_name), ("certificate_name", _certificate_name), ("reason_text", _reason_text),
-        ("score_segments", _score_segments), ("score_bar", _score_bar), ("reasons_list", _reasons_list))}
+        ("score_segments", _score_segments), ("score_bar", _score_bar), ("reasons_list", _reasons_list),
+        ("result_items", _result_items), ("search_controls_html", _search_controls))}
 
 
 def import_counts(result):

@@ -49,7 +49,7 @@ def firm(brn):
     is chosen), and the links carry it.
     """
     session = db_session()
-    row = firm_or_404(session, brn)
+    row = firm_or_404(session, brn, stored=True)
     form = search_form(request.args)
     page_round(session, row, form)
     if not form["track"] and "track" not in request.args:
@@ -240,10 +240,13 @@ def _choices(session):
                 certificate_kinds=list(CERTIFICATE_KINDS), regions=directory.region_names())
 
 
-def firm_or_404(session, brn):
-    """The stored firm for a 사업자등록번호 in the path (404 naming it when malformed or unknown)."""
+def firm_or_404(session, brn, stored=False):
+    """The stored firm for a 사업자등록번호 in the path (404 naming it when malformed or unknown).
+
+    ``stored``: as :func:`matcher.directory.stored_firm` reads it (id and engine firm, no ORM row).
+    """
     try:
-        return directory.get_firm(session, brn)
+        return (directory.stored_firm if stored else directory.get_firm)(session, brn)
     except MatcherError as exc:
         abort(404, str(exc))
 

@@ -32,8 +32,7 @@ def _factory(url):
 def _close(_exc=None):
     session = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
-        session.close()
+        session.close()  # ends the transaction (rolled back) without expiring every object first
 
 
 def init_app(app):

@@ -10,17 +10,17 @@ The web views and ``matcher recommend`` call these and nothing else.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
-from ..features import firm_text, remember_nouns
 from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
@@ -45,7 +45,21 @@ def _reason(r):
 # The statements a page runs, built once: building one (and its cache key) cost as much as running it.
 _FIRM_BY_BRN = (select(db.FirmRow).where(db.FirmRow.brn == bindparam("brn"))
                 .options(joinedload(db.FirmRow.certificates)))
-_ROUNDS = select(db.RoundRow).order_by(db.RoundRow.id.desc())
+_R = db.RoundRow.__table__
+_ROUNDS = select(_R.c.id, _R.c.name, _R.c.reference_date, _R.c.open_tracks, _R.c.rule_overrides,
+                 _R.c.created_at).order_by(_R.c.id.desc())
+
+
+@dataclass(frozen=True, eq=False)
+class Round:
+    """A round as the SME pages read it (the columns of :class:`matcher.db.RoundRow`, no ORM object)."""
+
+    id: int
+    name: str
+    reference_date: date
+    open_tracks: list
+    rule_overrides: dict
+    created_at: object = None
 _ROUNDS_APPLIED = (select(db.ApplicationRow.round_id).where(db.ApplicationRow.firm_id == bindparam("firm_id"))
                    .distinct())
 
@@ -74,6 +88,57 @@ def get_firm(session, brn):
             raise NotFoundError(f"firm {brn!r} not found")
         seen[digits] = row
     return row
+
+
+@dataclass
+class StoredFirm:
+    """A stored firm as the firm page and a query read it: its id and the engine :class:`Firm`.
+
+    Attributes other than ``id`` are the Firm's (``name``, ``certificates`` …), so templates read it as
+    they read a firm row.
+    """
+
+    id: int
+    firm: Firm
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.firm, name)
+
+
+def stored_firm(session, brn):
+    """:func:`get_firm` as a :class:`StoredFirm`: found by the index and read from the firms it keeps
+    (:func:`_shown_firms`, current with the index's data version), else from the database.
+
+    Raises the same errors as :func:`get_firm`.
+    """
+    digits = brn_digits(brn) or str(brn).strip()
+    try:
+        digits = parse_brn(digits)
+    except ValueError as exc:
+        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+    seen = session.info.setdefault("directory_stored_firms", {})
+    found = seen.get(digits)
+    if found is None:
+        index = current_index(session)
+        pos = _brn_position(index, digits)
+        firm = _shown_firms(session, index, [int(index.firm_id[pos])]).get(int(index.firm_id[pos])) if pos >= 0 else None
+        if firm is None:  # not in the index yet (another process's import, the index refreshing)
+            row = get_firm(session, digits)
+            found = StoredFirm(row.id, db.firm_from_row(row))
+        else:
+            found = StoredFirm(int(index.firm_id[pos]), firm)
+        seen[digits] = found
+    return found
+
+
+def _brn_position(index, digits):
+    """Position of the firm with 사업자등록번호 ``digits`` in the index arrays, or -1."""
+    order = index.derived("brn_order", lambda: np.argsort(index.brn.astype(str), kind="stable"))
+    ordered = index.derived("brn_sorted", lambda: index.brn.astype(str)[order])
+    i = int(np.searchsorted(ordered, digits))
+    return int(order[i]) if i < len(ordered) and ordered[i] == digits else -1
 
 
 @dataclass
@@ -149,9 +214,26 @@ def resolve_round(session, firm_row, name=None):
     seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
     key = ("applied", firm_row.id)
     if key not in seen:
-        seen[key] = frozenset(session.scalars(_ROUNDS_APPLIED, {"firm_id": firm_row.id}))
+        seen[key] = _rounds_applied(session, firm_row.id)
     rounds = _all_rounds(session)
     return _latest([r for r in rounds if r.id in seen[key]]) or _latest(rounds)
+
+
+def _wrote(session):
+    """Whether this transaction has changes of its own (flushed or pending): then it reads the database."""
+    return bool(session.info.get("directory_wrote") or session.new or session.dirty or session.deleted)
+
+
+def _rounds_applied(session, firm_id):
+    """Ids of the rounds the firm applied in: from the index's applications (current with its data
+    version, as :func:`own_application` reads them), else — a transaction that wrote, a firm not in the
+    index yet — from the database."""
+    if not _wrote(session):
+        index = current_index(session)
+        pos = index.position(firm_id)
+        if pos >= 0:
+            return frozenset(int(r) for r in np.unique(index.app_round[index.app_firm == pos]))
+    return frozenset(session.scalars(_ROUNDS_APPLIED, {"firm_id": firm_id}))
 
 
 def list_rounds(session):
@@ -165,12 +247,15 @@ def round_named(session, name=None):
 
 
 def _all_rounds(session):
-    """Every round, newest first, read once per transaction (a page asks four times; forgotten on any
-    write, see store.py)."""
+    """Every round (:class:`Round`), newest first, read once per transaction (a page asks four times;
+    forgotten on any write, commit or rollback, see store.py)."""
     seen = session.info.setdefault("directory_rounds", {})
     rows = seen.get("all")
-    if rows is None or any(r not in session for r in rows):
-        rows = seen["all"] = tuple(session.scalars(_ROUNDS))
+    if rows is None:  # one plain statement (an ORM query of the same rows cost a page three times as much)
+        if session.autoflush and (session.new or session.dirty or session.deleted):
+            session.flush()  # as the ORM query did: a round added in this transaction is listed
+        rows = seen["all"] = tuple(Round(r.id, r.name, r.reference_date, r.open_tracks, r.rule_overrides, r.created_at)
+                                   for r in session.execute(_ROUNDS))
     return rows
 
 
@@ -278,8 +363,8 @@ class Query:
 
 def _query(session, brn, track=None, as_partner=None, round_name=None, product=""):
     """Resolve firm, round, rules, role, track and the firm's own application (from the index's arrays)."""
-    firm_row = get_firm(session, brn)
-    firm = db.firm_from_row(firm_row)
+    firm_row = stored_firm(session, brn)
+    firm = firm_row.firm
     round_row = resolve_round(session, firm_row, round_name)
     rules, on = rules_and_day(round_row)
     index = current_index(session)
@@ -502,6 +587,47 @@ def _load_firms(session, firm_ids):
     return out
 
 
+FIRMS_KEPT = int(os.environ.get("MATCHER_FIRMS_KEPT", "20000"))
+"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`); environment
+``MATCHER_FIRMS_KEPT`` (0: none kept, every page reads its firms)."""
+
+
+def _shown_firms(session, index, firm_ids):
+    """``{id: Firm}`` as :func:`_load_firms` reads them, kept with the index (read-only data of its version).
+
+    The index is replaced by a new object whenever the data version changes (firms, certificates,
+    applications), so a firm kept here is as current as the scores the index gives it; only the firms
+    not kept yet are read (one page shows ten), on a connection of their own (a transaction begun after
+    the index was made). A session that has written reads them itself and keeps nothing (its changes
+    may be rolled back). At most :data:`FIRMS_KEPT` are kept (then started afresh).
+    """
+    bind = session.get_bind()
+    if _wrote(session) or not isinstance(bind, Engine):
+        return _load_firms(session, firm_ids)  # this transaction's own changes: read, never kept
+    kept = index.derived("shown_firms", dict)
+    ids = [int(i) for i in firm_ids]
+    found = {i: firm for i in ids if (firm := kept.get(i)) is not None}  # one look-up each: another thread
+    missing = [i for i in ids if i not in found]                          # may clear ``kept`` at any moment
+    if missing:
+        # read in a transaction begun after the index was made, so never older than the index's data
+        with bind.connect() as connection:
+            loaded = _load_firms(connection, missing)
+        found.update(loaded)
+        if len(kept) + len(loaded) > FIRMS_KEPT:
+            kept.clear()
+        if FIRMS_KEPT:
+            kept.update(loaded)
+    return {i: found[i] for i in ids if i in found}
+
+
+def forget_shown_firms():
+    """Forget the firms kept with every index in memory (benchmarks time each query's first sight of
+    the firms it shows, as on a directory too large for them to have been seen)."""
+    from .store import _CACHE
+    for index in list(_CACHE.values()):
+        index.__dict__.pop("_shown_firms", None)
+
+
 def _index_application(q, firm, app_row, role):
     """The round application of ``firm`` at index row ``app_row``, as the index holds it."""
     index = q.index
@@ -512,7 +638,7 @@ def _index_application(q, firm, app_row, role):
 def _explained(session, q, positions, app_rows, texts, weights, lead_side):
     """The recommendations at index ``positions`` as dicts, each with its explanation and interest check."""
     index = q.index
-    rows = _load_firms(session, index.firm_id[positions])
+    rows = _shown_firms(session, index, index.firm_id[positions])
     own_app = q.own
     if own_app is not None and q.role == "lead" and q.product and q.product != own_app.product_code:
         own_app = Application(own_app.round_name, own_app.brn, "lead", own_app.track, q.product, own_app.text)
@@ -523,10 +649,6 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         other = rows[int(index.firm_id[pos])]
         others.append((other, _index_application(q, other, app_row, "lead" if lead_side else "partner")
                        if app_row >= 0 else None))
-    # the text reasons' Kiwi nouns (read where the text similarity is above 0): the new texts in one call
-    similar = [firm_text(other, app) for (other, app), text in zip(others, texts) if text > 0]
-    if similar:
-        remember_nouns([firm_text(q.firm, own_app), *similar])
     out = []
     for rank, ((other, app), text) in enumerate(zip(others, texts), start=1):
         if lead_side:
@@ -787,6 +909,6 @@ def region_names():
     return tuple(codes.regions())
 
 
-__all__ = ["list_rounds", "round_named", "get_firm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
+__all__ = ["list_rounds", "round_named", "get_firm", "stored_firm", "StoredFirm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
            "round_applications", "recommend", "recommend_described", "pair_detail", "why_not",
            "interest_problems", "express_interest", "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]

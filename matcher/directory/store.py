@@ -43,6 +43,7 @@ _WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
 def _note_directory_change(session, _context):
     session.info["directory_wrote"] = True
     session.info.pop("directory_rounds", None)  # service.resolve_round's answers may have changed
+    session.info.pop("directory_stored_firms", None)  # and service.stored_firm's
     if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["directory_changed"] = True
 
@@ -51,6 +52,7 @@ def _note_directory_change(session, _context):
 def _bump_generation(session):
     session.info.pop("directory_wrote", None)
     session.info.pop("directory_rounds", None)  # another transaction may see other rounds
+    session.info.pop("directory_stored_firms", None)
     if session.info.pop("directory_changed", False) and session.bind is not None:
         key = session.bind.url.render_as_string(hide_password=False)
         _GENERATION[key] = _GENERATION.get(key, 0) + 1
@@ -60,6 +62,7 @@ def _bump_generation(session):
 def _forget_change(session):
     session.info.pop("directory_changed", None)
     session.info.pop("directory_rounds", None)
+    session.info.pop("directory_stored_firms", None)
     session.info.pop("directory_wrote", None)
 
 
