@@ -16,12 +16,15 @@ trusted with anything: the parent computes that child's remaining items itself.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import sys
 import time
 import traceback
 import warnings
+
+_log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 """How often a waiting parent checks the time limit when the child sends nothing."""
@@ -88,6 +91,8 @@ def map_forked(items, work, in_child, progress, check=lambda: None, deadline=Non
         while not failed and any(i not in results for i in in_child):
             check()
             drain(block=True)
+        if failed and failed[0] != "late":
+            _log.warning("the second process failed (%s); this process does its remaining work", failed[0])
         for item in in_child:  # the child failed: what it did not send is done here
             if item not in results:
                 results[item] = work(item, lambda part, message, item=item: progress(item, part, message))

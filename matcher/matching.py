@@ -418,13 +418,15 @@ def build_graph(inp, tracks, progress=None, clock=None, processes=1):
     clock = clock or _Clock(None)
     rg = RoundGraph(inp)
     done = dict.fromkeys(tracks, 0.0)
+    reported = [0.0]
 
     def track_progress(track, part, message):
         done[track] = part
         share = sum(done.values()) / len(tracks)
         clock.check("짝 점수 계산", "scoring the pairs", done=share)
         rule = inp.rules[track]
-        report(0.05 + 0.54 * share, f"scoring {rule.name_ko} ({rule.key}): {message}")
+        reported[0] = max(reported[0], 0.05 + 0.54 * share)  # never back (a failed child's track redone here)
+        report(reported[0], f"scoring {rule.name_ko} ({rule.key}): {message}")
 
     def score(track, track_report):
         track_report(0.0, "eligibility")

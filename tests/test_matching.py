@@ -403,6 +403,26 @@ def test_scoring_half_the_tracks_in_a_second_process_gives_the_same_run(demo_inp
         f"scoring {r.name_ko} ({r.key})" for r in demo_input.rules.values()}
 
 
+def test_progress_never_goes_back_when_the_parent_redoes_a_failed_child_s_track(demo_input, monkeypatch, caplog):
+    import os
+    from matcher import matching
+    parent, score_track = os.getpid(), matching._score_track
+
+    def failing_in_the_child(rule, on, leads, partners, progress):
+        if os.getpid() != parent:
+            progress(0.9, "almost done")
+            raise RuntimeError("the child breaks after reporting 90 %")
+        return score_track(rule, on, leads, partners, progress)
+
+    monkeypatch.setattr(matching, "_score_track", failing_in_the_child)
+    seen = []
+    two = matching.match_round(demo_input, processes=2, progress=lambda fraction, message="": seen.append(fraction))
+    assert "the second process failed" in caplog.text
+    assert seen == sorted(seen)
+    monkeypatch.setattr(matching, "_score_track", score_track)
+    assert two.fingerprint == matching.match_round(demo_input).fingerprint
+
+
 def test_a_time_limit_holds_with_a_second_process(demo_input):
     import multiprocessing
     import time
