@@ -198,6 +198,11 @@ class _Pool:
         with self.lock:
             self.idle.append(worker)
 
+    def prestart(self, n):
+        """Start workers until ``n`` are idle or starting (they import highspy meanwhile)."""
+        with self.lock:
+            self.idle += [_Worker() for _ in range(n - len(self.idle))]
+
     def discard(self, worker):
         worker.stop(kill=True)
         self.give_back(_Worker())
@@ -211,3 +216,13 @@ class _Pool:
 
 _POOL = _Pool()
 atexit.register(_POOL.close)
+
+
+def prestart(n=2):
+    """Have ``n`` workers idle or starting, so that a solve soon after does not wait for one.
+
+    A worker takes about 1 s to start (Python, numpy, highspy, OR-Tools); a round's run calls this before
+    it reads the round, whose reading leaves the second core free (a run's solve takes up to two at once:
+    the plain tracks' flow beside the constrained tracks' LP).
+    """
+    _POOL.prestart(n)

@@ -120,6 +120,9 @@ def run_match(session, round_id, track=None, mode="optimal", time_limit=None, ac
             raise ValidationError([Problem(None, "gap", str(gap), "must be at least 0 and below 1")],
                                   ko=f"허용 간격(gap)은 0 이상 1 미만이어야 합니다 ({gap}).")
         params["gap"] = gap
+    if processes > 1:  # the command line: HiGHS workers start on the second core while the round is read
+        from ..assignment.highs import prestart
+        prestart()
     if progress:
         progress(0.01, "loading the round's applications")
     inp = prepare(session, round_row, params["track"])
