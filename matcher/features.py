@@ -25,10 +25,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
-TEXT_METHODS = ("char", "kiwi")
-LARGE_CORPUS = 20_000
-KIWI_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
-"""Kiwi part-of-speech tags kept as tokens: common and proper nouns, foreign words (CCTV), roots."""
+from .tokens import noun_tokens, text_max_df
+
 
 G2B_LEVELS = ((8, 1.0, "commodity", "같은 물품분류", "same commodity"),
               (6, 0.6, "class", "같은 물품 클래스", "same product class"),
@@ -66,35 +64,6 @@ def __getattr__(name):
         return TextVectorizer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-
-_KIWI = []
-_KIWI_LOCK = threading.Lock()
-
-
-def kiwi():
-    """The one :class:`kiwipiepy.Kiwi` instance (its model ships in ``kiwipiepy_model``; no network).
-
-    Made once even when several server threads ask at the same moment (each would load ~450 MB).
-    """
-    if not _KIWI:
-        with _KIWI_LOCK:
-            if not _KIWI:
-                from kiwipiepy import Kiwi
-                _KIWI.append(Kiwi())
-    return _KIWI[0]
-
-
-def noun_tokens(texts):
-    """Kiwi noun tokens (lower-cased) of each text; a list of token lists, one per text.
-
-    Examples
-    --------
-    >>> noun_tokens(["영상감시카메라를"])
-    [['영상', '감시', '카메라']]
-    """
-    texts = [t or " " for t in texts]
-    return [[tok.form.lower() for tok in toks if tok.tag in KIWI_TAGS] for toks in kiwi().tokenize(texts)]
 
 
 NOUNS_REMEMBERED = 65536
@@ -161,13 +130,6 @@ def text_words(text):
 
 CHAR_NGRAMS = (2, 4)
 """The ``char_wb`` n-gram lengths of the ``char`` text method."""
-
-
-def text_max_df(n_texts, max_df=None):
-    """The document-frequency cut of :class:`TextVectorizer` for a corpus of ``n_texts`` texts."""
-    if n_texts < 20:
-        return 1.0  # a handful of texts: every term counts
-    return max_df or (0.05 if n_texts >= LARGE_CORPUS else 0.5)
 
 
 def char_tfidf(texts, max_df=None):

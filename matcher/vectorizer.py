@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .features import TEXT_METHODS, noun_tokens, text_max_df
+from .tokens import TEXT_METHODS, noun_tokens, text_max_df
 
 
 def _tokens_as_is(tokens):
