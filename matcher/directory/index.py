@@ -163,6 +163,10 @@ class SearchIndex:
             found = self.__dict__["_" + name] = make()
         return found
 
+    def forget(self, name):
+        """Drop what :meth:`derived` kept under ``name`` (made again on the next use)."""
+        self.__dict__.pop("_" + name, None)
+
     def position(self, firm_id):
         """Position of a firm id in the arrays, or -1."""
         pos = int(np.searchsorted(self.firm_id, firm_id))

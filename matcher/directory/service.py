@@ -123,12 +123,13 @@ def stored_firm(session, brn):
     if found is None:
         index = current_index(session)
         pos = _brn_position(index, digits)
-        firm = _shown_firms(session, index, [int(index.firm_id[pos])]).get(int(index.firm_id[pos])) if pos >= 0 else None
+        firm_id = int(index.firm_id[pos]) if pos >= 0 else None
+        firm = _shown_firms(session, index, [firm_id]).get(firm_id) if pos >= 0 else None
         if firm is None:  # not in the index yet (another process's import, the index refreshing)
             row = get_firm(session, digits)
             found = StoredFirm(row.id, db.firm_from_row(row))
         else:
-            found = StoredFirm(int(index.firm_id[pos]), firm)
+            found = StoredFirm(firm_id, firm)
         seen[digits] = found
     return found
 
@@ -625,7 +626,7 @@ def forget_shown_firms():
     the firms it shows, as on a directory too large for them to have been seen)."""
     from .store import _CACHE
     for index in list(_CACHE.values()):
-        index.__dict__.pop("_shown_firms", None)
+        index.forget("shown_firms")
 
 
 def _index_application(q, firm, app_row, role):

@@ -39,20 +39,26 @@ _LOCKS_GUARD = threading.Lock()
 _WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
 
 
+_READS = ("directory_rounds", "directory_stored_firms")
+"""What a transaction remembers of its reads (service.resolve_round's rounds, service.stored_firm's firms)."""
+
+
+def _forget_reads(session, *also):
+    for key in (*_READS, *also):
+        session.info.pop(key, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_directory_change(session, _context):
     session.info["directory_wrote"] = True
-    session.info.pop("directory_rounds", None)  # service.resolve_round's answers may have changed
-    session.info.pop("directory_stored_firms", None)  # and service.stored_firm's
+    _forget_reads(session)  # its answers may have changed
     if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["directory_changed"] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_generation(session):
-    session.info.pop("directory_wrote", None)
-    session.info.pop("directory_rounds", None)  # another transaction may see other rounds
-    session.info.pop("directory_stored_firms", None)
+    _forget_reads(session, "directory_wrote")  # another transaction may see other rounds and firms
     if session.info.pop("directory_changed", False) and session.bind is not None:
         key = session.bind.url.render_as_string(hide_password=False)
         _GENERATION[key] = _GENERATION.get(key, 0) + 1
@@ -60,10 +66,7 @@ def _bump_generation(session):
 
 @event.listens_for(Session, "after_rollback")
 def _forget_change(session):
-    session.info.pop("directory_changed", None)
-    session.info.pop("directory_rounds", None)
-    session.info.pop("directory_stored_firms", None)
-    session.info.pop("directory_wrote", None)
+    _forget_reads(session, "directory_changed", "directory_wrote")
 
 
 SearchIndexRow, SearchIndexChunkRow = db.SearchIndexRow, db.SearchIndexChunkRow
