@@ -470,3 +470,22 @@ def test_search_controls_are_the_macro_byte_for_byte(app, lang, rounds, with_rol
     with app.test_request_context("/"):
         session["lang"] = lang
         assert render_template_string(NEW_CONTROLS, **kw) == render_template_string(REFERENCE_CONTROLS, **kw)
+
+
+def test_recommendations_are_paged_on_the_firm_page_and_in_the_api(client, round_id):
+    """소재부품 said 297 eligible and showed 10 with no way to the 11th: the list and the API page on."""
+    url = f"/firms/{make_brn(1)}?track=materials&k=1"
+    whole = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&k=50").get_json()
+    ranked = [r["brn"] for r in whole["recommendations"]]
+    assert len(ranked) == whole["shown"] == 3
+    second = client.get(url + "&page=2").get_data(as_text=True)
+    assert 'id="result-pages"' in second and '<span class="rank">2</span>' in second
+    assert f'/firms/{make_brn(1)}/partners/{ranked[1]}' in second and f"partners/{ranked[0]}" not in second
+    assert "page=3" in second and "page=1" in second and "2–2 / 3" in second
+    pages = [client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&k=1&page={n}").get_json()
+             for n in (1, 2, 3)]
+    assert [p["recommendations"][0]["brn"] for p in pages] == ranked
+    assert [p["recommendations"][0]["rank"] for p in pages] == [1, 2, 3]
+    assert {(p["page"], p["pages"], p["per_page"], p["shown"]) for p in pages} == {(n, 3, 1, 3) for n in (1, 2, 3)}
+    past = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&k=1&page=9").get_json()
+    assert past["page"] == 3 and past["recommendations"][0]["brn"] == ranked[2]  # past the end: the last page

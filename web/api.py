@@ -91,6 +91,8 @@ def round_overview(round_id):
 def recommendations(brn):
     """Ranked partners (or, with ``as_partner=1``, leads) from the track's directory, with explanations.
 
+    ``k`` a page (1–50, default 10) and ``page`` (from 1): ``shown`` firms in ``pages`` pages; ranks run on
+    across pages.
     ``applicants_only=1`` keeps the round's applicants; ``product=`` the product a lead means to apply
     for. An empty list comes with ``empty_reason`` (counts by reason code, and what would widen it).
     """
@@ -103,7 +105,8 @@ def recommendations(brn):
                    reasons=result["reasons"], note={"ko": result["note_ko"], "en": result["note_en"]},
                    pool_size=result["pool_size"], applicants=result["applicants"],
                    applicants_only=form["applicants_only"], product=result["product"] or None,
-                   empty_reason=result["empty_reason"], recommendations=result["recommendations"])
+                   empty_reason=result["empty_reason"], shown=result["shown"], page=result["page"],
+                   pages=result["pages"], per_page=result["per_page"], recommendations=result["recommendations"])
 
 
 @bp.get("/firms/<brn>/why-not")
@@ -276,6 +279,9 @@ def _checked_form(args):
     k = args.get("k", "").strip()
     if k and not (k.isdigit() and 1 <= int(k) <= 50):
         problems.append(f"k {k!r} must be a whole number from 1 to 50")
+    page = args.get("page", "").strip()
+    if page and not (page.isdigit() and 1 <= int(page) <= 10 ** 6):
+        problems.append(f"page {page!r} must be a whole number from 1")
     filters = dict(region=args.get("region", ""), size_class=args.get("size_filter", ""),
                    certificate=args.get("certificate", ""))
     try:

@@ -480,7 +480,7 @@ def _result_items(lang, rows, firm, form, partner_href="", interest_action="", c
             tail = f'\n      <p class="muted interest-off">{off}: {problems}</p>\n      '
         else:
             tail = ""
-        out.append(f'\n    <li class="result">\n      <div class="result-head">\n        <span class="rank">{i}</span>\n'
+        out.append(f'\n    <li class="result">\n      <div class="result-head">\n        <span class="rank">{r.get("rank", i)}</span>\n'
                    f'        {head}\n        <span class="muted">{e(_size_name(lang, r["size_class"]))} · '
                    f'{e(_region_name(lang, r["region"]))}</span>\n        {badge}\n'
                    f'        <span class="score">{r["score"]:.3f}</span>\n      </div>\n      {_score_bar(lang, r)}\n'

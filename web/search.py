@@ -63,7 +63,8 @@ def recommend_or_abort(session, brn, form):
     try:
         return directory.recommend(session, brn, track=form["track"], k=form["k"], as_partner=form["as_partner"],
                                    filters=filters_of(form), round_name=form["round"] or None,
-                                   applicants_only=form["applicants_only"], product=form["product"])
+                                   applicants_only=form["applicants_only"], product=form["product"],
+                                   page=form["page"])
     except NotFoundError as exc:
         abort(404, str(exc))
     except MatcherError as exc:
@@ -220,6 +221,7 @@ def search_form(values):
         applicants_only=values.get("applicants_only", "") in ("1", "on", "true"),
         product=_product(values.get("product", "")),
         k=_int(values.get("k"), 10, 1, 50),
+        page=_int(values.get("page"), 1, 1, 10 ** 6),
     )
 
 

@@ -420,7 +420,7 @@ def _filter_mask(index, wanted, on_ord):
 
 
 def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, round_name=None,
-              applicants_only=False, product=""):
+              applicants_only=False, product="", page=1):
     """Recommendations for a stored firm from the whole directory of the track, as a plain dict.
 
     Parameters
@@ -432,6 +432,7 @@ def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, rou
         Default: the track of the firm's application in the round, else the first track in which
         the firm may take the role.
     k : int
+        Recommendations a page.
     as_partner : bool, optional
         False: partners for the firm as lead; True: leads the firm (as partner) should invite;
         None: as the firm applied in the round (partner only when it applied only as partner).
@@ -445,6 +446,8 @@ def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, rou
     product : str, optional
         The product a lead means to apply for (default: the one it applied for), which decides the
         certificate a 혁신성장 partner must hold.
+    page : int
+        Which page of ``k`` (from 1); ranks run on across pages (page 2 starts at rank ``k + 1``).
 
     Returns
     -------
@@ -453,7 +456,8 @@ def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, rou
         (why the firm itself may not take the role), ``recommendations`` (each with ``applied`` and
         ``interest``: whether the round would take an interest request, and why not), ``pool_size``
         (the directory: every firm that could pair with it), ``applicants`` (how many of those
-        applied in the round), ``note_ko``/``note_en``, ``empty_reason`` (None, or counts by reason
+        applied in the round), ``shown`` (how many the filters keep: what the pages page through),
+        ``page``, ``pages``, ``per_page``, ``note_ko``/``note_en``, ``empty_reason`` (None, or counts by reason
         code and what would widen the search); as a partner also ``min_leads``, ``max_leads``,
         ``eligible_leads``.
 
@@ -471,7 +475,8 @@ def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, rou
             "role": q.role, "track": q.rule.key, "track_name": q.rule.label,
             "round": q.round_row.name if q.round_row else None, "on": q.on.isoformat(), "product": q.product,
             "pool_size": 0, "applicants": 0, "note_ko": "", "note_en": "", "recommendations": [],
-            "applicants_only": bool(applicants_only), "empty_reason": None}
+            "applicants_only": bool(applicants_only), "empty_reason": None,
+            "shown": 0, "page": max(int(page), 1), "pages": 0, "per_page": k}
     if q.round_row is not None and not q.rule.open:
         return _closed_track(base, q)
     _attach_index(session, q)
@@ -480,6 +485,14 @@ def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, rou
     else:
         _recommend_leads(session, q, base, k, wanted, applicants_only)
     return base
+
+
+def _page(base, scores, brns, k):
+    """Positions of page ``base["page"]`` of the ranking (``shown`` and ``pages`` set in ``base``)."""
+    base["shown"] = len(scores)
+    base["pages"] = -(-len(scores) // k)
+    base["page"] = min(base["page"], max(base["pages"], 1))
+    return top_k(scores, brns, k * base["page"])[(base["page"] - 1) * k:]
 
 
 def _closed_track(base, q):
@@ -520,9 +533,9 @@ def _recommend_partners(session, q, base, k, wanted, applicants_only):
     rows = np.flatnonzero(shown)
     weights = load_weights(q.rule.key)
     values = partner_scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
-    best = top_k(values["score"], q.index.brn[rows], k)
+    best = _page(base, values["score"], q.index.brn[rows], k)
     base["recommendations"] = _explained(session, q, rows[best], app_of[rows[best]], values["text"][best],
-                                         weights, lead_side=False)
+                                         weights, lead_side=False, first_rank=(base["page"] - 1) * k + 1)
     if not base["recommendations"]:
         base["empty_reason"] = explain_empty.partners(q, fails, app_of, eligible, shown, applicants_only, wanted)
 
@@ -549,9 +562,9 @@ def _recommend_leads(session, q, base, k, wanted, applicants_only):
     rows = np.flatnonzero(shown)
     weights = load_weights(q.rule.key)
     values = lead_scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
-    best = top_k(values["score"], q.index.brn[rows], k)
+    best = _page(base, values["score"], q.index.brn[rows], k)
     base["recommendations"] = _explained(session, q, rows[best], app_of[rows[best]], values["text"][best],
-                                         weights, lead_side=True)
+                                         weights, lead_side=True, first_rank=(base["page"] - 1) * k + 1)
     if not base["recommendations"]:
         base["empty_reason"] = explain_empty.leads(q, fails, app_of, eligible, shown, applicants_only, wanted)
 
@@ -636,7 +649,7 @@ def _index_application(q, firm, app_row, role):
                        index.app_text[app_row] or "")
 
 
-def _explained(session, q, positions, app_rows, texts, weights, lead_side):
+def _explained(session, q, positions, app_rows, texts, weights, lead_side, first_rank=1):
     """The recommendations at index ``positions`` as dicts, each with its explanation and interest check."""
     index = q.index
     rows = _shown_firms(session, index, index.firm_id[positions])
@@ -651,7 +664,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         others.append((other, _index_application(q, other, app_row, "lead" if lead_side else "partner")
                        if app_row >= 0 else None))
     out = []
-    for rank, ((other, app), text) in enumerate(zip(others, texts), start=1):
+    for rank, ((other, app), text) in enumerate(zip(others, texts), start=first_rank):
         if lead_side:
             expl = explain(other, app, q.firm, own_app, q.rule, q.on, weights, text_value=float(text))
         else:
