@@ -84,6 +84,18 @@ class RefusedError(MatcherError):
     """A request the program's rules refuse (a decision on a pair the round does not allow, say)."""
 
 
+class OverrideError(RefusedError):
+    """A bulk decision that would replace decisions staff took on purpose (forbid, lock) without saying so.
+
+    ``held`` lists those decisions (:class:`matcher.rounds.decisions.DecisionView`); nothing was stored.
+    Deciding again with ``override=True`` replaces them; leaving their pairs out decides the rest.
+    """
+
+    def __init__(self, message, held):
+        self.held = list(held)
+        super().__init__(message)
+
+
 class InfeasibleError(MatcherError):
     """Constraints (e.g. staff locks) that cannot all hold; ``reasons`` says why."""
 

@@ -489,3 +489,26 @@ def test_recommendations_are_paged_on_the_firm_page_and_in_the_api(client, round
     assert {(p["page"], p["pages"], p["per_page"], p["shown"]) for p in pages} == {(n, 3, 1, 3) for n in (1, 2, 3)}
     past = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&k=1&page=9").get_json()
     assert past["page"] == 3 and past["recommendations"][0]["brn"] == ranked[2]  # past the end: the last page
+
+
+BAD_CHECK_DIGIT = "123-45-67890"  # the check digit of 123-45-6789 is 1
+
+
+def test_a_mistyped_brn_on_the_home_search_names_the_check_digit_error(client, round_id):
+    response = client.get(f"/?q={BAD_CHECK_DIGIT}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="q-error"' in page and 'aria-invalid="true"' in page
+    error = page[page.index('id="q-error"'):]
+    error = error[:error.index("</")]
+    assert BAD_CHECK_DIGIT in error and "검증" in error and "1" in error
+    assert "찾는 기업이 없습니다" not in page
+    english = client.get(f"/?q={BAD_CHECK_DIGIT}&lang=en").get_data(as_text=True)
+    assert "check digit" in english
+
+
+def test_a_mistyped_brn_in_why_not_stays_on_the_page_with_the_error_beside_the_field(client, round_id):
+    response = client.get(f"/firms/{make_brn(1)}/why-not?track=materials&other={BAD_CHECK_DIGIT}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'name="other"' in page and f'value="{BAD_CHECK_DIGIT}"' in page
+    field = page[page.index('name="other"'):]
+    assert 'aria-invalid="true"' in field[:200] and 'id="other-error"' in field and "검증" in field

@@ -128,3 +128,89 @@ def test_an_upload_runs_outside_the_request_and_its_job_page_gives_the_outcome(a
         page = staff.get(location).get_data(as_text=True)
         assert ("1건 추가" in page) if status == "done" else ("거대기업" in page and "class=\"list problems\"" in page)
     assert not list(Path(app.config["UPLOAD_FOLDER"]).glob("*"))  # the kept files are gone
+
+
+def test_a_bulk_approve_over_a_forbidden_pair_asks_first_naming_the_pair(app, staff, round_id, run_id):
+    rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
+    forbidden, other = rows[0], rows[1]
+    staff.post(f"/staff/runs/{run_id}/decide", data=dict(lead=forbidden["lead_brn"], partner=forbidden["partner_brn"],
+                                                         track=forbidden["track"], kind="forbid", note="계열 의심"))
+    pairs = [f"{r['lead_brn']}|{r['partner_brn']}|{r['track']}" for r in (forbidden, other)]
+    asked = staff.post(f"/staff/runs/{run_id}/decide-many", data=dict(pair=pairs, kind="approve", note="일괄"))
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 409 and 'id="bulk-confirm"' in page
+    confirm = page[page.index('id="bulk-confirm"'):]
+    confirm = confirm[:confirm.index("</section>")]
+    lead_named = f"{forbidden['lead_name']} ({forbidden['lead_brn'][:3]}-{forbidden['lead_brn'][3:5]}-"
+    assert lead_named in confirm and "계열 의심" in confirm and "금지" in confirm
+    assert other["lead_name"] not in confirm.split("<form")[0]  # only the pair it would override is named
+    kinds = {d["lead"]: d["kind"] for d in staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]}
+    assert kinds == {forbidden["lead_brn"]: "forbid"}  # nothing stored until confirmed
+    skipped = staff.post(f"/staff/runs/{run_id}/decide-many", data=dict(pair=pairs, kind="approve", note="일괄",
+                                                                     keep_held="1"))
+    assert skipped.status_code == 302
+    kinds = {d["lead"]: d["kind"] for d in staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]}
+    assert kinds == {forbidden["lead_brn"]: "forbid", other["lead_brn"]: "approve"}
+    overridden = staff.post(f"/staff/runs/{run_id}/decide-many", data=dict(pair=pairs[:1], kind="approve",
+                                                                        override="1"))
+    assert overridden.status_code == 302
+    kinds = {d["lead"]: d["kind"] for d in staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]}
+    assert kinds[forbidden["lead_brn"]] == "approve"
+
+
+def test_bulk_decisions_over_held_pairs_are_refused_by_the_service_listing_them(app, round_id):
+    from matcher import rounds
+    from matcher.errors import OverrideError
+    from test_web_runs import LEADS as leads
+    pair = (leads[0], make_brn(11), "materials")
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        rounds.decide(s, round_id, *pair[:2], "lock", "면담 통과", "staff", pair[2])
+        with pytest.raises(OverrideError) as refused:
+            rounds.decide_many(s, round_id, [pair, (leads[1], make_brn(12), "materials")], "reject", actor="staff")
+        assert [(d.lead_brn, d.kind, d.note) for d in refused.value.held] == [(leads[0], "lock", "면담 통과")]
+        assert leads[0] in refused.value.text("ko").replace("-", "") and "고정" in refused.value.text("ko")
+        approved = (leads[1], make_brn(12), "materials")
+        rounds.decide(s, round_id, *approved[:2], "approve", "", "staff", approved[2])
+        again = rounds.decide_many(s, round_id, [approved], "reject", actor="staff")  # approve is not held
+        assert [d.kind for d in again] == ["reject"]
+
+
+def _upload(staff, round_id, text, name="bad.csv", kind="firms"):
+    from io import BytesIO
+    return staff.post(f"/staff/rounds/{round_id}/import/{kind}", content_type="multipart/form-data",
+                      data={"file": (BytesIO(text.encode("utf-8")), name)})
+
+
+MISSING_COLUMNS = "사업자등록번호,기업명\n123-45-67890,잘못된 번호\n"
+
+
+def test_a_refused_upload_is_an_import_with_its_own_page_wording_and_audit_entry(app, staff, round_id, monkeypatch):
+    from web import rounds as views
+    from test_web_runs import wait_for_job
+    monkeypatch.setattr(views, "UPLOAD_WAIT", 0.0)
+    location = _upload(staff, round_id, MISSING_COLUMNS).headers["Location"]
+    assert wait_for_job(staff, location)["status"] == "failed"
+    page = staff.get(location).get_data(as_text=True)
+    assert "bad.csv" in page[page.index("<h1"):page.index("</h1>")] and 'id="import"' in page
+    assert "problem(s)" not in page and "column is missing" not in page  # no raw English
+    assert 'id="job-retry"' not in page and "<progress" not in page  # nothing to retry, no bar stuck at 10 %
+    assert 'id="upload-again"' in page and "열이 없습니다" in page
+    round_page = staff.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+    imports = round_page[round_page.index('id="imports"'):]
+    assert "bad.csv" in imports[:imports.index("</section>")]
+    assert 'class="jobs"' not in round_page or "bad.csv" not in round_page[round_page.index('class="jobs"'):]
+    audit = staff.get("/staff/audit").get_data(as_text=True)
+    assert "import.refused" in audit and "bad.csv" in audit
+
+
+def test_the_same_refused_file_uploaded_again_is_not_read_again(app, staff, round_id):
+    first = _upload(staff, round_id, MISSING_COLUMNS)
+    assert first.status_code == 400
+    again = _upload(staff, round_id, MISSING_COLUMNS, name="bad-again.csv")
+    page = again.get_data(as_text=True)
+    assert again.status_code == 400 and 'id="same-file"' in page and "bad.csv" in page and "열이 없습니다" in page
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert s.query(db.JobRow).filter_by(kind="import").count() == 1
+    fixed = MISSING_COLUMNS.replace("사업자등록번호,기업명", "사업자등록번호,기업명,기업규모,지역").replace(
+        "123-45-67890,잘못된 번호", f"{make_brn(501)},고친 기업,소기업,서울")
+    assert _upload(staff, round_id, fixed).status_code == 302

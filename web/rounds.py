@@ -13,6 +13,8 @@ from matcher import importer, rounds
 from matcher.errors import Problem, ValidationError
 from matcher.tracks import TRACKS, round_rules
 
+from matcher.messages import msg
+
 from .auth import actor, staff_required
 from .i18n import current_lang, import_summary, problem_reason, problem_text, t
 from .jobs import start
@@ -67,7 +69,8 @@ def render_round(session, round_id, run_form=None, conflicts=None, status=200):
     return render_template("staff/round.html", round=row, tracks=TRACKS, rules=round_rules(row),
                            counts=rounds.application_counts(session, row.id), runs=[r for r, _n in runs],
                            run_counts=dict((r.id, n) for r, n in runs), overview=rounds.round_overview(session, row.id),
-                           jobs=rounds.jobs_for_round(session, row.id), run_form=run_form or {},
+                           jobs=rounds.jobs_for_round(session, row.id, kind="match"),
+                           imports=rounds.jobs_for_round(session, row.id, kind="import"), run_form=run_form or {},
                            conflicts=conflicts or []), status
 
 
@@ -121,6 +124,14 @@ def upload(round_id, kind):
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as kept:
         file.save(kept)
+    earlier = rounds.refused_before(session, row.id, kind, rounds.jobs.file_digest(kept.name))
+    if earlier is not None:  # the same bytes were refused: reading them again would say the same
+        Path(kept.name).unlink(missing_ok=True)
+        rounds.log_refused_again(session, earlier, file.filename, actor())
+        session.commit()
+        return render_template("staff/import_job.html", job=earlier, same_file=msg(
+            "import.same_file", file=file.filename, earlier=earlier.params.get("filename"),
+            when=earlier.created_at)), 400
     job = rounds.submit_import(session, row.id, kind, kept.name, file.filename, actor())
     session.commit()
     start(job).join(UPLOAD_WAIT)
@@ -141,12 +152,8 @@ def upload_outcome(session, job, round_row):
         for note in result.get("notes", [])[:NOTES_SHOWN]:
             flash(f"{t('repaired')}: {problem_text(Problem(**note))}", "warning")
         return redirect(url_for("rounds.detail", round_id=round_row.id))
-    if job.status == "failed" and "problems" in result:
-        return render_template("staff/import_report.html", round=round_row, kind=job.params.get("kind"),
-                               filename=job.params.get("filename"), count=result.get("count"),
-                               problems=[Problem(**p) for p in result["problems"]]), 400
     if job.status == "failed":
-        abort(400, job.error_ko if current_lang() == "ko" and job.error_ko else job.error)
+        return render_template("staff/import_job.html", job=job), 400
     return redirect(url_for("runs.job", job_id=job.id))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from matcher import rounds
-from matcher.errors import ConflictError, MatcherError, ValidationError
+from matcher.errors import ConflictError, MatcherError, OverrideError, ValidationError
 from matcher.export import FORMATS
 from matcher.matching import DECISION_KINDS
 from matcher.tracks import TRACKS, round_rules
@@ -70,8 +70,10 @@ def resolve(run_id):
 @bp.route("/jobs/<job_id>")
 @staff_required
 def job(job_id):
-    """The progress page of a background run (with cancel, or retry when it failed or was interrupted)."""
-    return render_template("staff/job.html", job=rounds.get_job(db_session(), job_id))
+    """The progress page of a background run (with cancel, or retry when it failed or was interrupted);
+    an upload's job has a page of its own (what was read, every problem, no retry of the same file)."""
+    view = rounds.get_job(db_session(), job_id)
+    return render_template("staff/import_job.html" if view.kind == "import" else "staff/job.html", job=view)
 
 
 @bp.route("/jobs/<job_id>.json")
@@ -124,11 +126,15 @@ def retry(job_id):
 @staff_required
 def run(run_id):
     """The proposals workbench of a run: the stored proposals, and the decisions taken since."""
-    session = db_session()
+    return render_run(db_session(), run_id, request.args)
+
+
+def render_run(session, run_id, args, status=200, **extra):
+    """The run page for the listing ``args`` (``extra``: e.g. ``confirm``, a bulk decision to confirm)."""
     row = rounds.get_run(session, run_id)
     rows = rounds.proposal_rows(session, row)
     try:
-        listing = rounds.listing(rows, request.args)
+        listing = rounds.listing(rows, args)
     except ValidationError as exc:
         flash(exc.text(current_lang()), "error")
         listing = rounds.listing(rows, {})
@@ -138,7 +144,7 @@ def run(run_id):
                            bulk_kinds=rounds.decisions.BULK_KINDS, tracks=sorted({r["track"] for r in rows}),
                            partners=sorted({r["partner_name"] for r in rows}),
                            statuses=sorted({r["status"] for r in rows}),
-                           since=rounds.decisions_since(session, row))
+                           since=rounds.decisions_since(session, row), **extra), status
 
 
 @bp.route("/runs/<int:run_id>/pictures")
@@ -211,13 +217,25 @@ def decide(run_id):
 @bp.route("/runs/<int:run_id>/decide-many", methods=["POST"])
 @staff_required
 def decide_many(run_id):
-    """One decision (approve, reject or clear) on every selected row, all or none."""
+    """One decision (approve, reject or clear) on every selected row, all or none.
+
+    A forbidden or locked pair among them is not decided over silently: the page asks first, naming those
+    pairs, with a button to replace them (``override``) and one to decide only the others (``keep_held``).
+    """
     session = db_session()
     row = rounds.get_run(session, run_id)
-    pairs = [tuple((value.split("|") + ["", "", ""])[:3]) for value in request.form.getlist("pair")]
+    form = request.form
+    pairs = [tuple((value.split("|") + ["", "", ""])[:3]) for value in form.getlist("pair")]
+    kind, note = form.get("kind", ""), form.get("note", "")
     try:
-        done = rounds.decide_many(session, row.round_id, pairs, request.form.get("kind", ""),
-                                  request.form.get("note", ""), actor())
+        if form.get("keep_held"):
+            pairs = rounds.decisions.without_held(session, row.round_id, pairs, kind)
+        done = rounds.decide_many(session, row.round_id, pairs, kind, note, actor(), override=bool(form.get("override")))
+    except OverrideError as exc:
+        session.rollback()
+        back = {key[len("listing_"):]: value for key, value in form.items() if key.startswith("listing_")}
+        return render_run(session, run_id, back, status=409, confirm=dict(
+            question=exc.text(current_lang()), held=exc.held, pairs=form.getlist("pair"), kind=kind, note=note, listing=back))
     except MatcherError as exc:
         session.rollback()
         for line in exc.text(current_lang()).splitlines()[:20]:

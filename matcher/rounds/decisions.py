@@ -16,11 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import db
 from ..eligibility import why_not
-from ..errors import InvalidValueError, NotFoundError, Problem, RefusedError, ValidationError
+from ..errors import InvalidValueError, NotFoundError, OverrideError, Problem, RefusedError, ValidationError
 from ..firms import format_brn, parse_brn
 from ..korean import with_particle
 from ..text import TextError, ascii_digits, clean_text
 from ..matching import DECISION_KINDS, KEEP_KINDS
+from ..messages import N_, msg
 from ..tracks import TRACKS, round_rules
 from .records import get_round
 
@@ -130,13 +131,22 @@ def _check(session, round_row, lead, partner, kind, note, track, allowed=KINDS):
     return round_row, lead_row, partner_row, kind, note, track
 
 
-def decide_many(session, round_id, pairs, kind, note="", actor=""):
+HELD_KINDS = ("forbid", "lock")
+"""Decisions a bulk action does not replace unless asked to (``override``): each was taken on purpose."""
+
+
+def decide_many(session, round_id, pairs, kind, note="", actor="", override=False):
     """The same decision on many pairs ``[(lead, partner, track)]``, all or none.
+
+    A pair whose decision is a forbid or a lock (:data:`HELD_KINDS`) of another kind is not decided
+    over silently: the call is refused naming those pairs unless ``override`` is true.
 
     Raises
     ------
     ValidationError
         Listing every pair refused (row = its place in ``pairs``, from 1); nothing is stored then.
+    OverrideError
+        Pairs forbidden or locked would get another decision (``held`` lists them); nothing is stored.
     """
     round_row = get_round(session, round_id)
     check_kind(kind, BULK_KINDS)
@@ -151,7 +161,42 @@ def decide_many(session, round_id, pairs, kind, note="", actor=""):
     if problems:
         raise ValidationError([Problem(i, "pair", f"{l}–{p}", str(e)) for i, l, p, e in problems],
                               ko="\n".join(f"{i}번째 쌍: {e.text('ko')}" for i, _l, _p, e in problems))
+    if not override:
+        _refuse_overrides(session, round_row, checked, kind)
     return [_record(session, *c, actor) for c in checked]
+
+
+def _refuse_overrides(session, round_row, checked, kind):
+    """OverrideError naming the pairs of ``checked`` held by a forbid or lock that ``kind`` would replace."""
+    current = decisions_by_pair(session, round_row.id)
+    held = [current[(lead.brn, partner.brn)] for _r, lead, partner, *_rest in checked
+            if (lead.brn, partner.brn) in current and current[(lead.brn, partner.brn)].kind in HELD_KINDS
+            and current[(lead.brn, partner.brn)].kind != kind]
+    if held:
+        raise OverrideError(msg("decision.bulk_would_override", kind=msg(N_("decision.kind." + kind)),
+                                count=len(held), pairs=[held_pair(d) for d in held]), held)
+
+
+def without_held(session, round_id, pairs, kind):
+    """``pairs`` less those whose forbid or lock ``kind`` would replace (the rest of a bulk decision)."""
+    current = decisions_by_pair(session, get_round(session, round_id).id)
+    kept = []
+    for lead, partner, track in pairs:
+        try:
+            key = (parse_brn(ascii_digits(str(lead))), parse_brn(ascii_digits(str(partner))))
+        except ValueError:  # decide_many names it
+            key = None
+        held = current.get(key)
+        if held is None or held.kind not in HELD_KINDS or held.kind == kind:
+            kept.append((lead, partner, track))
+    return kept
+
+
+def held_pair(d):
+    """A held decision as people read it: its kind, both firms named, and its note."""
+    return msg("decision.held_pair", kind=msg(N_("decision.kind." + d.kind)),
+               lead=msg("firm.named", name=d.lead_name, brn=format_brn(d.lead_brn)),
+               partner=msg("firm.named", name=d.partner_name, brn=format_brn(d.partner_brn)), note=d.note or "—")
 
 
 def _record(session, round_row, lead_row, partner_row, kind, note, track, actor):

@@ -141,14 +141,44 @@ def submit_match(session, round_id, track="", mode="optimal", time_limit=None, a
     return _view(row, round_row.name), True
 
 
+def file_digest(path):
+    """The SHA-256 of a file's bytes (hex): the same bytes are the same upload, whatever its name."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def refused_before(session, round_id, kind, digest):
+    """The latest import of the same bytes (``digest``) as ``kind`` into the round that was refused with
+    a report of its problems, or None: the same file would be refused again for the same reasons."""
+    stmt = (select(db.JobRow).where(db.JobRow.round_id == round_id, db.JobRow.kind == "import",
+                                    db.JobRow.status == "failed").order_by(db.JobRow.created_at.desc()))
+    for row in session.scalars(stmt):
+        params = row.params or {}
+        if params.get("sha256") == digest and params.get("kind") == kind and "problems" in (row.result or {}):
+            return _view(row, get_round(session, round_id).name)
+    return None
+
+
+def log_refused_again(session, earlier, filename, actor=""):
+    """Audit an upload not read because its bytes were refused before (:func:`refused_before`)."""
+    db.audit(session, actor, "import.refused", round=earlier.round_name, kind=earlier.params.get("kind", ""),
+             file=filename or "", problems=(earlier.result or {}).get("count"),
+             same_as=earlier.params.get("filename") or "")
+
+
 def submit_import(session, round_id, kind, path, filename, actor=""):
     """Queue the import of an uploaded file kept at ``path`` (firms or applications of round ``round_id``).
 
-    The caller commits, then starts :func:`work`; the file is deleted once the job has read it.
+    The caller commits, then starts :func:`work`; the file is deleted once the job has read it. The
+    file's digest is kept with the job (:func:`refused_before` finds an unchanged refused file).
     """
     round_row = get_round(session, round_id)
     row = db.JobRow(id=uuid.uuid4().hex, kind="import", round_id=round_row.id,
-                    params=dict(kind=kind, path=str(path), filename=filename), status="queued", actor=actor or "",
+                    params=dict(kind=kind, path=str(path), filename=filename, sha256=file_digest(path)),
+                    status="queued", actor=actor or "",
                     heartbeat_at=db._now(), message=f"importing {filename}")
     session.add(row)
     session.flush()
@@ -164,11 +194,13 @@ def get_job(session, job_id):
     return _view(row, session.get(db.RoundRow, row.round_id).name)
 
 
-def jobs_for_round(session, round_id, limit=10):
-    """The round's latest jobs, newest first."""
+def jobs_for_round(session, round_id, limit=10, kind=None):
+    """The round's latest jobs (of one ``kind``, ``match`` or ``import``, when given), newest first."""
     round_row = get_round(session, round_id)
-    stmt = (select(db.JobRow).where(db.JobRow.round_id == round_row.id)
-            .order_by(db.JobRow.created_at.desc()).limit(limit))
+    stmt = select(db.JobRow).where(db.JobRow.round_id == round_row.id)
+    if kind is not None:
+        stmt = stmt.where(db.JobRow.kind == kind)
+    stmt = stmt.order_by(db.JobRow.created_at.desc()).limit(limit)
     return [_view(row, round_row.name) for row in session.scalars(stmt)]
 
 
@@ -319,13 +351,25 @@ def _work_import(url, job_id, round_id, params, actor):
                                 notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note)))
     except ValidationError as exc:
-        _failed(url, job_id, exc, result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]],
-                                              count=len(exc.problems)))
+        _failed(url, job_id, exc, fraction=1.0,
+                result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]], count=len(exc.problems)))
+        _audit_refused(url, round_id, params, actor, len(exc.problems))
     except Exception as exc:  # a worker thread has nobody above it to report to
-        _failed(url, job_id, exc)
+        _failed(url, job_id, exc, fraction=1.0)
+        _audit_refused(url, round_id, params, actor, None)
     finally:
         beat.stopped.set()
         path.unlink(missing_ok=True)
+
+
+def _audit_refused(url, round_id, params, actor, problems):
+    """The audit log's entry for an upload that stored nothing (``problems``: how many; None: it failed)."""
+    try:
+        with db.transaction(url) as s:
+            db.audit(s, actor, "import.refused", round=get_round(s, round_id).name, kind=params.get("kind", ""),
+                     file=params.get("filename") or "", problems=problems)
+    except (OperationalError, db.BusyError):
+        log.warning("could not log the refused import of %s", params.get("filename"))
 
 
 def start_in_thread(url, job_id):
