@@ -1,5 +1,7 @@
 """Packages: ``matcher`` and ``web``, plus the top-level ``data/`` folder shipped as ``matcher.data``.
 
+Every folder under them is a package (namespace packages too), so a folder of shipped files such as
+``web/static`` or ``web/templates`` is named here and setuptools has nothing ambiguous to warn about.
 Everything else (metadata, dependencies, package data) is in ``setup.cfg``. Building compiles the
 message catalogs (``matcher/messages/locale/*/LC_MESSAGES/matcher.po``) to ``.mo`` files beside them,
 so a wheel carries both.
@@ -7,7 +9,7 @@ so a wheel carries both.
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 
 LOCALE = Path("matcher") / "messages" / "locale"
@@ -31,7 +33,8 @@ class build_py_with_catalogs(build_py):
 
 
 setup(
-    packages=find_packages(include=["matcher", "matcher.*", "web", "web.*"]) + ["matcher.data", "matcher.data.demo"],
+    packages=find_namespace_packages(include=["matcher", "matcher.*", "web", "web.*"], exclude=["*.__pycache__"])
+    + ["matcher.data", "matcher.data.demo"],
     package_dir={"matcher.data": "data"},
     cmdclass={"build_py": build_py_with_catalogs},
 )
