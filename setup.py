@@ -7,6 +7,7 @@ message catalogs (``matcher/messages/locale/*/LC_MESSAGES/matcher.po``) to ``.mo
 so a wheel carries both.
 """
 
+import warnings
 from pathlib import Path
 
 from setuptools import find_namespace_packages, setup
@@ -31,6 +32,10 @@ class build_py_with_catalogs(build_py):
             with open(target, "wb") as f:
                 write_mo(f, catalog)
 
+
+# ``pip install -e .`` (make run's first step) would print a boxed note that a folder named like a package
+# in the working directory could shadow it: true of every checkout, and nothing to act on.
+warnings.filterwarnings("ignore", message="Editable installation", category=UserWarning)
 
 setup(
     packages=find_namespace_packages(include=["matcher", "matcher.*", "web", "web.*"], exclude=["*.__pycache__"])

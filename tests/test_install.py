@@ -105,3 +105,13 @@ def test_building_the_wheel_warns_of_nothing_and_ships_the_web_assets(tmp_path):
                     "matcher/data/demo/firms.csv", "matcher/migrations/script.py.mako"):
         assert shipped in names
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "bench/"))]
+
+
+def test_the_editable_install_of_make_run_prints_no_warning_block(tmp_path):
+    """``make run`` starts with ``pip install --quiet -e .``: it printed BuildBackendWarning boxes (a folder
+    'is absent from the packages configuration', 'Editable installation') that need nothing done."""
+    _run([sys.executable, "-m", "venv", str(tmp_path / "venv")])
+    done = _run([str(tmp_path / "venv" / "bin" / "pip"), "install", "--quiet", "--no-deps", "-e", str(ROOT)])
+    printed = "\n".join(line for line in (done.stdout + done.stderr).splitlines()
+                        if not line.startswith("WARNING: Location"))  # this machine's pip index settings
+    assert "Warning" not in printed and "****" not in printed, printed
