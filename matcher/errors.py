@@ -93,7 +93,12 @@ class OverrideError(RefusedError):
 
     def __init__(self, message, held):
         self.held = list(held)
+        self.message = message
         super().__init__(message)
+
+    def text(self, lang="ko"):
+        """The message (a :class:`matcher.messages.Msg`) in ``lang``."""
+        return self.message.text(lang)
 
 
 class InfeasibleError(MatcherError):

@@ -235,7 +235,7 @@ def decide_many(run_id):
         session.rollback()
         back = {key[len("listing_"):]: value for key, value in form.items() if key.startswith("listing_")}
         return render_run(session, run_id, back, status=409, confirm=dict(
-            question=exc.text(current_lang()), held=exc.held, pairs=form.getlist("pair"), kind=kind, note=note, listing=back))
+            question=rounds.decisions.bulk_question(kind, exc.held), held=exc.held, pairs=form.getlist("pair"), kind=kind, note=note, listing=back))
     except MatcherError as exc:
         session.rollback()
         for line in exc.text(current_lang()).splitlines()[:20]:

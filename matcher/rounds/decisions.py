@@ -177,6 +177,11 @@ def _refuse_overrides(session, round_row, checked, kind):
                                 count=len(held), pairs=[held_pair(d) for d in held]), held)
 
 
+def bulk_question(kind, held):
+    """What the page asks before a bulk ``kind`` replaces the ``held`` decisions (listed beside it)."""
+    return msg("decision.bulk_confirm", kind=msg(N_("decision.kind." + kind)), count=len(held))
+
+
 def without_held(session, round_id, pairs, kind):
     """``pairs`` less those whose forbid or lock ``kind`` would replace (the rest of a bulk decision)."""
     current = decisions_by_pair(session, get_round(session, round_id).id)
