@@ -96,6 +96,8 @@ def why_not_view(brn):
     page_round(session, row, form)
     why = _why_not(session, row.brn, request.args.get("other", "").strip(), form)
     status = 404 if why["query"] and why["other"] is None and not why["candidates"] else 200
+    if why["problem"] is not None:
+        status = 400  # the page stays, with the error beside the field
     return render_template("why_not.html", firm=row, other=why["other"], reasons=why["reasons"], why=why,
                            form=form, **_choices(session)), status
 

@@ -21,7 +21,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
-from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
+from ..firms import Application, Certificate, Firm, Licence, brn_check_digit, format_brn, parse_brn
+from ..messages import N_, msg
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
 from ..tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
@@ -152,6 +153,9 @@ class Lookup:
     per_page: int
     firms: list = field(default_factory=list)
     exact: object = None
+    problem: object = None
+    """A :class:`~matcher.messages.Msg` when the query cannot be what it looks like (a 사업자등록번호
+    whose check digit fails), shown beside the search field."""
 
     @property
     def pages(self):
@@ -171,6 +175,7 @@ def find_firms(session, query, page=1, per_page=PER_PAGE):
     """
     query = (query or "").strip()
     page, per_page = max(1, int(page)), max(1, int(per_page))
+    problem = None
     if not query:
         return Lookup(query, 0, page, per_page)
     digits = brn_digits(query)
@@ -179,6 +184,8 @@ def find_firms(session, query, page=1, per_page=PER_PAGE):
         rows = list(session.scalars(stmt))
         exact = rows[0] if len(digits) == 10 and len(rows) == 1 else None
         hits = [(row, "brn") for row in rows]
+        if not rows and len(digits) == 10:
+            problem = brn_problem(digits)
     else:
         index = current_index(session)
         keys = _name_keys(index)
@@ -194,7 +201,15 @@ def find_firms(session, query, page=1, per_page=PER_PAGE):
     total = len(hits)
     shown = hits[(page - 1) * per_page:page * per_page]
     return Lookup(query, total, page, per_page, [dict(firm=row, match=kind) for row, kind in shown if row is not None],
-                  exact)
+                  exact, problem)
+
+
+def brn_problem(digits):
+    """Why ten digits cannot be a 사업자등록번호 (a :class:`~matcher.messages.Msg`), or None when they can."""
+    expected = brn_check_digit(digits[:9])
+    if expected == int(digits[9]):
+        return None
+    return msg("brn.bad_check_digit", brn=format_brn(digits), expected=str(expected))
 
 
 def _name_keys(index):
@@ -745,12 +760,14 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
         ``other`` (the firm row or None), ``candidates`` (firm rows, when ``other`` names several or
         none exactly), ``reasons`` (``{code, ko, en}``; [] when the rules allow the pair), ``eligible``,
         ``in_pool`` (shown by the list with these filters), ``pool_note`` (``{ko, en}`` when eligible but
-        not shown: not an applicant of the round, or outside the filters), ``track``, ``round``.
+        not shown: not an applicant of the round, or outside the filters), ``track``, ``round``,
+        ``problem`` (a Msg when ``other`` cannot be a 사업자등록번호: its check digit fails).
     """
     me = get_firm(session, brn)
     found = _other_firm(session, other)
     out = {"other": found.get("firm"), "candidates": found.get("candidates", []), "reasons": [], "eligible": False,
-           "in_pool": False, "pool_note": None, "track": track, "round": None, "query": other}
+           "in_pool": False, "pool_note": None, "track": track, "round": None, "query": other,
+           "problem": found.get("problem")}
     if out["other"] is None:
         return out
     round_row = resolve_round(session, me, round_name)
@@ -807,6 +824,8 @@ def _other_firm(session, text):
     if not text:
         return {}
     digits = brn_digits(text)
+    if digits is not None and len(digits) == 10 and brn_problem(digits) is not None:
+        return {"problem": brn_problem(digits)}
     if digits is not None and len(digits) == 10:
         try:
             return {"firm": get_firm(session, digits)}
