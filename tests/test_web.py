@@ -512,3 +512,19 @@ def test_a_mistyped_brn_in_why_not_stays_on_the_page_with_the_error_beside_the_f
     assert response.status_code == 400 and 'name="other"' in page and f'value="{BAD_CHECK_DIGIT}"' in page
     field = page[page.index('name="other"'):]
     assert 'aria-invalid="true"' in field[:200] and 'id="other-error"' in field and "검증" in field
+
+
+def test_why_not_for_an_eligible_firm_outside_the_page_gives_its_rank_score_and_who_ranks_above(client, round_id):
+    whole = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&k=50").get_json()
+    last = whole["recommendations"][-1]
+    page = client.get(f"/firms/{make_brn(1)}/why-not?track=materials&k=1&other={last['brn']}").get_data(as_text=True)
+    standing = page[page.index('id="standing"'):]
+    standing = standing[:standing.index("</div>")]
+    assert f"{whole['shown']}곳 가운데 {last['rank']}위" in standing and f"{last['score']:.3f}"[:4] in standing
+    assert f"{last['rank']}쪽" in standing and f"page={last['rank']}" in standing
+    for above in whole["recommendations"][:-1][-3:]:
+        assert f"{above['name']} ({above['brn_display']})" in standing and f"{above['rank']}위" in standing
+    assert "앞섭니다" in standing
+    english = client.get(f"/firms/{make_brn(1)}/why-not?track=materials&other={last['brn']}&lang=en").get_data(
+        as_text=True)
+    assert f"ranks {last['rank']} of {whole['shown']}" in english

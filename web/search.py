@@ -105,7 +105,8 @@ def why_not_view(brn):
 def _why_not(session, brn, other, form):
     try:
         return directory.why_not(session, brn, other, form["track"] or None, form["as_partner"],
-                                 form["round"] or None, filters_of(form), form["applicants_only"], form["product"])
+                                 form["round"] or None, filters_of(form), form["applicants_only"], form["product"],
+                                 per_page=form["k"])
     except MatcherError as exc:
         abort(400, str(exc))
 

@@ -30,6 +30,7 @@ from . import explain_empty
 from .index import (LEAD_CHECKS, PARTNER_CHECKS, asker_from_firm, asker_from_index, lead_failures, lead_scores,
                     partner_failures, partner_scores, top_k, valid_certs)
 from .lookup import NameKeys, brn_digits, rank_names
+from .standing import standing
 from .store import current_index
 
 NOTE_MAX = 500
@@ -746,7 +747,7 @@ def pair_detail(session, brn, other_brn, track=None, as_partner=None, round_name
 
 
 def why_not(session, brn, other, track=None, as_partner=False, round_name=None, filters=None,
-            applicants_only=False, product=""):
+            applicants_only=False, product="", per_page=10):
     """Every reason against the pair, and whether the other firm is in the pool the list shows.
 
     Parameters
@@ -761,7 +762,9 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
         none exactly), ``reasons`` (``{code, ko, en}``; [] when the rules allow the pair), ``eligible``,
         ``in_pool`` (shown by the list with these filters), ``pool_note`` (``{ko, en}`` when eligible but
         not shown: not an applicant of the round, or outside the filters), ``track``, ``round``,
-        ``problem`` (a Msg when ``other`` cannot be a 사업자등록번호: its check digit fails).
+        ``problem`` (a Msg when ``other`` cannot be a 사업자등록번호: its check digit fails), and for a
+        firm in the pool ``standing``: ``{"text": Msg, "above": [Msg]}`` — its rank and score in the list
+        (pages of ``per_page``) and why the firms just above it rank higher.
     """
     me = get_firm(session, brn)
     found = _other_firm(session, other)
@@ -799,6 +802,8 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
                             "en": f"{name} is eligible but outside the filters ({', '.join(outside)})."}
     else:
         out["in_pool"] = True
+        out["standing"] = _standing(session, me.brn, out["other"], rule.key, as_partner, round_name, wanted,
+                                    applicants_only, product, per_page)
         if not applied and round_row is not None:
             side_ko = "주관기업" if other_role == "lead" else "협력기업"
             out["pool_note"] = {"ko": f"{name}은(는) 자격이 있고 디렉터리 목록에 있지만 {round_row.name} 회차에 "
@@ -807,6 +812,40 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
                                       f"{other_role} in {round_row.name}."}
     out["applied"] = applied
     return out
+
+
+def _standing(session, brn, other_row, track, as_partner, round_name, wanted, applicants_only, product, per_page):
+    """Where ``other_row`` stands in the list :func:`recommend` shows (the same pool, scores and order)."""
+    q = _attach_index(session, _query(session, brn, track, as_partner, round_name, product))
+    on_ord = q.on.toordinal()
+    if q.role == "lead":
+        app_of = _side_apps(q, "partner")
+        fails = partner_failures(q.index, q.rule, on_ord, q.product, q.asker)
+        scores = partner_scores
+    else:
+        app_of = _side_apps(q, "lead")
+        fails = lead_failures(q.index, q.rule, on_ord, asker=q.asker, asker_certs=q.asker.certs, app_of=app_of)
+        scores = lead_scores
+    shown = (fails < 0) & _filter_mask(q.index, wanted, on_ord)
+    if applicants_only:
+        shown &= app_of >= 0
+    rows = np.flatnonzero(shown)
+    where = np.flatnonzero(rows == q.index.position(other_row.id))
+    if not len(where):
+        return None
+    weights = load_weights(q.rule.key)
+    values = scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
+    found = standing(values, q.index.brn[rows], int(where[0]), weights)
+    names = {int(q.index.firm_id[rows[a.row]]): a for a in found.above}
+    firms = _shown_firms(session, q.index, list(names)) if names else {}
+    named = msg("firm.named", name=other_row.name, brn=format_brn(other_row.brn))
+    text = msg("why_not.standing", firm=named, rank=found.rank, total=found.total, score=round(found.score, 3),
+               page=found.page(per_page))
+    above = [msg("why_not.above", firm=msg("firm.named", name=firms[fid].name, brn=format_brn(firms[fid].brn)),
+                 rank=a.rank, score=round(a.score, 3), component=msg(N_("score.component." + a.component)),
+                 gain=round(a.gain, 3))
+             for fid, a in names.items()]
+    return {"text": text, "above": above, "rank": found.rank, "score": found.score, "total": found.total}
 
 
 def _passes_one(firm_row, key, values, on):
