@@ -22,7 +22,13 @@ class MatcherError(Exception):
         self.params = params
 
     def text(self, lang="ko"):
-        """The message in ``lang`` (``"ko"`` or ``"en"``); English when no Korean text was given."""
+        """The message in ``lang`` (``"ko"`` or ``"en"``); English when no Korean text was given.
+
+        A message given as a :class:`matcher.messages.Msg` is rendered in ``lang``.
+        """
+        message = self.args[0] if self.args else None
+        if hasattr(message, "code") and hasattr(message, "text"):
+            return message.text(lang)
         return self.ko if lang == "ko" and self.ko else str(self)
 
 
@@ -93,12 +99,7 @@ class OverrideError(RefusedError):
 
     def __init__(self, message, held):
         self.held = list(held)
-        self.message = message
         super().__init__(message)
-
-    def text(self, lang="ko"):
-        """The message (a :class:`matcher.messages.Msg`) in ``lang``."""
-        return self.message.text(lang)
 
 
 class InfeasibleError(MatcherError):

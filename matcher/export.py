@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -43,7 +44,7 @@ _DECISION = [
     ("decision", "결정", "decision"),
     ("note", "결정 메모", "decision note"),
     ("decided_by", "결정한 사람", "decided by"),
-    ("decided_at", "결정 시각 (UTC)", "decided at (UTC)"),
+    ("decided_at", "결정 시각 (한국 시간, UTC+9)", "decided at (Korea time, UTC+9)"),
     ("history", "결정 이력", "decision history"),
 ]
 COLUMNS = [*_FIRMS, *_COMPONENT_COLUMNS, *_DECISION]
@@ -233,8 +234,15 @@ def _history_text(history, lang):
     return " | ".join(parts)
 
 
+KOREA = ZoneInfo("Asia/Seoul")
+"""The zone every exported time is written in (the header says so: spreadsheets keep no zone)."""
+
+
 def _when(value):
-    """A naive UTC datetime from a datetime or ISO text (text that is not a date is kept as it is)."""
+    """Korea's time (naive, Asia/Seoul) from a datetime or ISO text; a naive value is UTC, as stored.
+
+    Text that is not a date is kept as it is.
+    """
     if value in (None, ""):
         return None
     if isinstance(value, str):
@@ -242,8 +250,9 @@ def _when(value):
             value = datetime.fromisoformat(value.strip())
         except ValueError:
             return value
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        value = aware.astimezone(KOREA).replace(tzinfo=None)
     return value
 
 

@@ -173,6 +173,31 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#conflicts").count() == 0
     page.goto(run_url)
+    n_rows = page.locator("tbody.proposal").count()
+    assert page.locator("#listing-count").inner_text() == f"{n_rows} / {n_rows}"
+    assert page.locator("table.runs tbody td").nth(7).inner_text() == str(n_rows)  # the summary's 제안된 짝
+
+    undecided = [b for b in page.locator("tbody.proposal").evaluate_all(
+        "bodies => bodies.filter(b => !b.querySelector('td.current .tag')).map(b => b.id)")]
+    forbidden, other = undecided[:2]
+    row = page.locator(f"tbody#{forbidden}")
+    row.locator("button.toggle").click()
+    row.locator("select[name=kind]").select_option("forbid")
+    row.locator("input[name=note]").fill("계열 의심")
+    row.locator("form.decide button").click()
+    page.wait_for_load_state()
+    for body in (forbidden, other):  # a bulk approve over a forbidden pair: asked first, the pair named
+        page.locator(f"tbody#{body} input[name=pair]").check()
+    page.select_option("#bulk select[name=kind]", "approve")
+    page.click("#bulk-submit")
+    page.wait_for_load_state()
+    confirm = page.locator("#bulk-confirm").inner_text()
+    lead_name = page.locator(f"tbody#{forbidden} td").nth(2).locator("a").inner_text()
+    assert "계열 의심" in confirm and "금지" in confirm and lead_name in confirm
+    page.click("#bulk-keep-held")
+    page.wait_for_load_state()
+    assert page.locator(f"tbody#{forbidden} .decision-forbid").count() == 1
+    assert page.locator(f"tbody#{other} .decision-approve").count() == 1
 
     page.locator("th[data-sort=number]").click()  # sort by score, ascending
     scores = [float(s) for s in page.locator("tbody.proposal td[data-value]").evaluate_all(
@@ -199,6 +224,26 @@ def test_staff_imports_runs_approves_and_exports(server, page, tmp_path):
     assert page.locator("#graph svg line").count() >= 4
     assert page.locator("#graph svg rect.below-min").count() == 1  # two large partners, 7 leads: one unused
     page.screenshot(path=str(screenshots / "graph.png"), full_page=True)
+
+    page.goto(server + f"/firms/{make_brn(321)}?track=materials&k=1")  # one a page: the list pages on
+    page.click("#result-pages a[rel=next]")
+    page.wait_for_load_state()
+    assert page.locator("li.result .rank").inner_text() == "2"
+    last = page.locator("#result-pages a").last.get_attribute("href")
+    page.goto(server + last)
+    last_rank = page.locator("li.result .rank").inner_text()
+    other_brn = page.locator("li.result a.name").get_attribute("href").split("/partners/")[1].split("?")[0]
+    page.fill("input[name=other]", other_brn)  # why not on the first page? its rank, score and who is above
+    page.locator("input[name=other]").press("Enter")
+    page.wait_for_load_state()
+    assert f"{last_rank}위" in page.locator("#standing").inner_text()
+    assert page.locator("#standing li").count() >= 1
+    page.fill("input[name=other]", "123-45-67890")  # a mistyped 사업자등록번호: the error beside the field
+    page.locator("input[name=other]").press("Enter")
+    page.wait_for_load_state()
+    assert "/why-not" in page.url and "검증번호" in page.locator("#other-error").inner_text()
+    page.goto(server + "/?q=123-45-67890")
+    assert "검증번호" in page.locator("#q-error").inner_text()
 
     page.goto(server + f"/firms/{make_brn(321)}?track=materials")
     page.click("#lang-en")  # the switch on every page; the choice stays for the session

@@ -76,7 +76,7 @@ def test_headers_are_korean_by_default_and_english_on_request():
     ko, en = csv_rows(export_rows(rows, "csv")), csv_rows(export_rows(rows, "csv", lang="en"))
     assert ko[0] == headers("ko") and en[0] == headers("en")
     assert ko[0][:3] == ["과제", "주관기업 사업자등록번호", "주관기업명"] and ko[0][5:7] == ["점수", "텍스트 유사도"]
-    assert ko[0][-7:] == ["상태", "추천 이유", "결정", "결정 메모", "결정한 사람", "결정 시각 (UTC)", "결정 이력"]
+    assert ko[0][-7:] == ["상태", "추천 이유", "결정", "결정 메모", "결정한 사람", "결정 시각 (한국 시간, UTC+9)", "결정 이력"]
     assert en[0][:3] == ["track", "lead 사업자등록번호 (BRN)", "lead name"] and en[0][5:7] == ["score", "text similarity"]
     assert en[0][-5:-2] == ["decision", "decision note", "decided by"]
     assert all(h.isascii() or "(BRN)" in h for h in en[0])  # English but for the program's own term
@@ -127,10 +127,10 @@ def test_every_decision_kind_with_its_note_who_and_when(fmt):
         data = export_rows(rows, fmt, lang=lang)
         if fmt == "csv":
             table = csv_rows(data)[1:]
-            expected_when = "2026-12-01 09:41"
+            expected_when = "2026-12-01 18:41"  # stored in UTC, shown in Korea's time
         else:
             table = [["" if v is None else v for v in r] for r in workbook(data).active.iter_rows(min_row=2, values_only=True)]
-            expected_when = when
+            expected_when = datetime(2026, 12, 1, 18, 41)
         assert [r[col("decision")] for r in table] == names
         for r, (kind, _ko, _en) in zip(table, KINDS):
             assert r[col("note")] == (f"메모 {kind}" if kind else "")
@@ -138,14 +138,15 @@ def test_every_decision_kind_with_its_note_who_and_when(fmt):
             assert r[col("decided_at")] == (expected_when if kind else "")
 
 
-def test_decision_times_from_iso_text_or_another_zone_are_utc():
-    kst = timezone(timedelta(hours=9))
+def test_decision_times_from_iso_text_or_another_zone_are_in_korea_time():
+    utc_minus_5 = timezone(timedelta(hours=-5))
     rows = [make_row(0, decision="approve", decided_at="2026-12-01T18:41:00+09:00"),
-            make_row(1, decision="lock", decided_at=datetime(2026, 12, 1, 18, 41, tzinfo=kst)),
-            make_row(2, decision="reject", decided_at="2026-12-01 09:41:30")]
+            make_row(1, decision="lock", decided_at=datetime(2026, 12, 1, 4, 41, tzinfo=utc_minus_5)),
+            make_row(2, decision="reject", decided_at="2026-12-01 09:41:30")]  # naive: UTC, as stored
     sheet = workbook(export_rows(rows, "xlsx")).active
     times = [r[col("decided_at")] for r in sheet.iter_rows(min_row=2, values_only=True)]
-    assert times[:2] == [datetime(2026, 12, 1, 9, 41)] * 2 and times[2] == datetime(2026, 12, 1, 9, 41, 30)
+    assert times[:2] == [datetime(2026, 12, 1, 18, 41)] * 2 and times[2] == datetime(2026, 12, 1, 18, 41, 30)
+    assert sheet.cell(1, col("decided_at") + 1).value == "결정 시각 (한국 시간, UTC+9)"
     assert sheet.cell(2, col("decided_at") + 1).number_format == "yyyy-mm-dd hh:mm"
 
 
@@ -156,8 +157,8 @@ def test_history_lists_every_decision_oldest_first():
     row = make_row(decision="forbid", note="중복 신청", decided_by="kim", history=history)
     ko = csv_rows(export_rows([row], "csv"))[1][col("history")]
     en = csv_rows(export_rows([row], "csv", lang="en"))[1][col("history")]
-    assert ko == "2026-11-30 10:00 승인 (kim): 좋은 짝 | 2026-12-01 09:00 해제 (lee) | 2026-12-01 09:05 금지 (kim): 중복 신청"
-    assert en.split(" | ")[1] == "2026-12-01 09:00 cleared (lee)"
+    assert ko == "2026-11-30 19:00 승인 (kim): 좋은 짝 | 2026-12-01 18:00 해제 (lee) | 2026-12-01 18:05 금지 (kim): 중복 신청"
+    assert en.split(" | ")[1] == "2026-12-01 18:00 cleared (lee)"
 
 
 # --- neutralisation ----------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def test_export_run_carries_the_rounds_decisions(db_url, stored_run, fmt):
     assert float(first[col("score")]) == 0.512 and float(first[col("text")]) == 0.333
     assert second[col("decision")] == "금지" and second[col("note")] == "'=중복 신청"
     assert second[col("decided_by")] == "staff" and second[col("reasons")] == "같은 업종"
-    assert second[col("history")] == "2026-11-30 10:00 승인 (kim) | 2026-12-01 09:41 금지 (staff): =중복 신청"
+    assert second[col("history")] == "2026-11-30 19:00 승인 (kim) | 2026-12-01 18:41 금지 (staff): =중복 신청"
     assert first[col("history")] == ""
 
 

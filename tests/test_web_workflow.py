@@ -1,6 +1,7 @@
 """The staff workflow over the round service in the web app: the name rule, clear (form, API, DELETE), bulk,
 a pair added by hand, the current state beside the stored run, proposals search."""
 
+import html
 from datetime import date
 from pathlib import Path
 
@@ -214,3 +215,38 @@ def test_the_same_refused_file_uploaded_again_is_not_read_again(app, staff, roun
     fixed = MISSING_COLUMNS.replace("사업자등록번호,기업명", "사업자등록번호,기업명,기업규모,지역").replace(
         "123-45-67890,잘못된 번호", f"{make_brn(501)},고친 기업,소기업,서울")
     assert _upload(staff, round_id, fixed).status_code == 302
+
+
+def test_the_add_pair_form_takes_a_firm_name_with_the_forgiving_lookup(app, staff, round_id, run_id):
+    rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
+    proposed = {(r["lead_brn"], r["partner_brn"]) for r in rows}
+    lead, partner = next((l, p) for l in LEADS for p in (make_brn(11), make_brn(12)) if (l, p) not in proposed)
+    names = {make_brn(11): "협력1 소재", make_brn(12): "협력2 소재"}
+    lead_name = f"주관{LEADS.index(lead) + 1} 영상"
+    response = staff.post(f"/staff/runs/{run_id}/decide", follow_redirects=True,
+                          data=dict(lead=f"(주){lead_name}", partner=names[partner].replace(" ", ""), kind="lock"))
+    assert response.status_code == 200
+    decided = staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]
+    assert [(d["lead"], d["partner"], d["kind"]) for d in decided] == [(lead, partner, "lock")]
+    vague = staff.post(f"/staff/runs/{run_id}/decide", follow_redirects=True,
+                       data=dict(lead="주관", partner=partner, kind="lock")).get_data(as_text=True)
+    assert "하나를 사업자등록번호로 고르세요" in vague and f"주관1 영상 ({LEADS[0][:3]}-" in vague
+    unknown = staff.post(f"/staff/runs/{run_id}/decide", follow_redirects=True,
+                         data=dict(lead="없는회사이름", partner=partner, kind="lock")).get_data(as_text=True)
+    assert "'없는회사이름'에 맞는 기업이 없습니다" in html.unescape(unknown)
+
+
+def test_firms_are_named_and_times_are_korean_in_the_history_and_the_audit_log(app, staff, round_id, run_id):
+    from datetime import datetime, timedelta
+    lead, partner = LEADS[0], make_brn(11)
+    staff.post(f"/staff/runs/{run_id}/decide", data=dict(lead=lead, partner=partner, kind="forbid", note="계열"))
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        stored = s.query(db.DecisionEventRow).one().decided_at
+        at = s.query(db.AuditRow).filter_by(action="decision.forbid").one().at
+    history = staff.get(f"/staff/rounds/{round_id}/pairs/{lead}/{partner}").get_data(as_text=True)
+    title = history[history.index("<h1>"):history.index("</h1>")]
+    assert f"주관1 영상 ({lead[:3]}-{lead[3:5]}-{lead[5:]})" in title and "협력1 소재 (" in title
+    assert (stored + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M") in history and "한국 시간" in history
+    audit = staff.get("/staff/audit").get_data(as_text=True)
+    assert (at + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M") in audit and "(UTC)" not in audit
+    assert f"주관1 영상 ({lead[:3]}-{lead[3:5]}-{lead[5:]})" in audit

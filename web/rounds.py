@@ -16,7 +16,8 @@ from matcher.tracks import TRACKS, round_rules
 from matcher.messages import msg
 
 from .auth import actor, staff_required
-from .i18n import current_lang, import_summary, problem_reason, problem_text, t
+from .formats import firm_named
+from .i18n import current_lang, import_summary, problem_reason, problem_text, say, t
 from .jobs import start
 from .store import db_session
 
@@ -66,7 +67,8 @@ def render_round(session, round_id, run_form=None, conflicts=None, status=200):
     """The round page; ``run_form`` refills the run form, ``conflicts`` lists what stops a run."""
     row = rounds.get_round(session, round_id)
     runs = rounds.list_runs(session, row.id)
-    return render_template("staff/round.html", round=row, tracks=TRACKS, rules=round_rules(row),
+    names = rounds.firm_names(session, [b for c in conflicts or [] for d in c.decisions for b in (d.lead, d.partner)])
+    return render_template("staff/round.html", round=row, names=names, tracks=TRACKS, rules=round_rules(row),
                            counts=rounds.application_counts(session, row.id), runs=[r for r, _n in runs],
                            run_counts=dict((r.id, n) for r, n in runs), overview=rounds.round_overview(session, row.id),
                            jobs=rounds.jobs_for_round(session, row.id, kind="match"),
@@ -167,8 +169,24 @@ def interests():
 @bp.route("/audit")
 @staff_required
 def audit_log():
-    """The latest entries of the audit log."""
-    return render_template("staff/audit.html", rows=rounds.audit_entries(db_session()))
+    """The latest entries of the audit log (a firm named "상호 (123-45-67890)", times in Korea's)."""
+    session = db_session()
+    rows = rounds.audit_entries(session)
+    names = rounds.firm_names(session, [a.detail.get(key) for a in rows if isinstance(a.detail, dict)
+                                        for key in FIRM_KEYS if isinstance(a.detail.get(key), str)])
+    shown = [(a, _named(a.detail, names)) for a in rows]
+    return render_template("staff/audit.html", rows=shown)
+
+
+FIRM_KEYS = ("lead", "partner", "brn", "firm")
+"""Audit detail keys that hold a 사업자등록번호."""
+
+
+def _named(detail, names):
+    if not isinstance(detail, dict):
+        return detail
+    return {key: say(firm_named(names[value], value)) if key in FIRM_KEYS and value in names else value
+            for key, value in detail.items()}
 
 
 def _chosen_tracks(form):

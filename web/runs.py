@@ -270,7 +270,7 @@ def pair_history(round_id, lead, partner):
     session = db_session()
     return render_template("staff/pair.html", round=rounds.get_round(session, round_id),
                            history=rounds.decision_history(session, round_id, lead, partner), lead=lead,
-                           partner=partner)
+                           partner=partner, names=rounds.firm_names(session, [lead, partner]))
 
 
 @bp.route("/runs/<int:run_id>/export.<fmt>")

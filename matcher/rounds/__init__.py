@@ -23,11 +23,11 @@ from .pools import current_decisions, round_input, round_pools
 from .records import (check_name, create_round, find_round, get_round, list_rounds, rename_round,
                       set_tracks, application_counts)
 from . import decisions, jobs, runs
-from .runs import (check_run_params, conflicts_of, export_run, firm_sizes, log_export, get_run, list_runs, listing, proposal_count, proposal_rows, run_match,
+from .runs import (check_run_params, conflicts_of, export_run, firm_names, firm_sizes, log_export, get_run, list_runs, listing, proposal_count, proposal_rows, run_match,
                    store_run, decisions_since)
 
 __all__ = [
-    "audit_entries", "decisions", "export_run", "firm_sizes", "log_export", "runs", "import_file", "list_interests",
+    "audit_entries", "decisions", "export_run", "firm_names", "firm_sizes", "log_export", "runs", "import_file", "list_interests",
     "KINDS", "application_counts", "cancel_job", "check_name", "check_run_params", "conflicts_of",
     "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round", "log_refused_again", "refused_before",

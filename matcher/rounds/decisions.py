@@ -21,6 +21,7 @@ from ..firms import format_brn, parse_brn
 from ..korean import with_particle
 from ..text import TextError, ascii_digits, clean_text
 from ..matching import DECISION_KINDS, KEEP_KINDS
+from ..directory.lookup import brn_digits
 from ..messages import N_, msg
 from ..tracks import TRACKS, round_rules
 from .records import get_round
@@ -60,9 +61,12 @@ def check_kind(kind, allowed=KINDS):
 
 
 def _firm(session, field, text):
+    """The firm a decision names by 사업자등록번호 or, with the SME search's forgiving lookup, by name."""
     try:
         brn = parse_brn(ascii_digits(str(text or "")))
     except ValueError as exc:
+        if str(text or "").strip() and brn_digits(str(text)) is None:
+            return _firm_by_name(session, field, str(text).strip())
         raise InvalidValueError(f"{field} 사업자등록번호 {text!r} {exc}",
                                 ko=f"{'주관기업' if field == 'lead' else '협력기업'} 사업자등록번호 '{text}': {exc}",
                                 code="bad_brn", field=field, value=str(text)) from None
@@ -71,6 +75,23 @@ def _firm(session, field, text):
         raise NotFoundError(f"{field} firm {format_brn(brn)} not found",
                             ko=f"사업자등록번호 {format_brn(brn)} 기업이 없습니다.", code="firm_not_found", brn=brn)
     return row
+
+
+def _firm_by_name(session, field, name):
+    """The one firm ``name`` points to (an exact name, or the only firm the lookup finds); else an error
+    naming the firms it could be."""
+    from ..directory.service import find_firms  # the directory's search, loaded only for a name
+    found = find_firms(session, name, per_page=6)
+    exact = [hit["firm"] for hit in found.firms if hit["match"] == "exact"]
+    close = [hit["firm"] for hit in found.firms if hit["match"] != "fuzzy"]  # a typo's guess is only offered
+    if len(exact) == 1 or (not exact and len(close) == 1 and found.total == 1):
+        return (exact or close)[0]
+    role = msg(N_("role." + field))
+    if not found.firms:
+        raise NotFoundError(msg("decision.firm_not_found", role=role, name=name))
+    raise InvalidValueError(msg("decision.firm_ambiguous", role=role, name=name, count=found.total,
+                                firms=[msg("firm.named", name=hit["firm"].name, brn=format_brn(hit["firm"].brn))
+                                       for hit in found.firms[:5]]))
 
 
 def _check_note(note):

@@ -315,6 +315,15 @@ def firm_sizes(session, brns):
     return out
 
 
+def firm_names(session, brns):
+    """``{brn: name}`` of many firms (to name a firm "상호 (123-45-67890)" where only its number is kept)."""
+    brns, out = sorted({b for b in brns if b}), {}
+    for start in range(0, len(brns), 900):
+        stmt = select(db.FirmRow.brn, db.FirmRow.name).where(db.FirmRow.brn.in_(brns[start:start + 900]))
+        out.update(dict(session.execute(stmt).all()))
+    return out
+
+
 def log_export(session, run_id, fmt, actor=""):
     """Record in the audit log that a run was exported."""
     db.audit(session, actor, "run.export", run=int(run_id), format=fmt)
