@@ -528,3 +528,13 @@ def test_why_not_for_an_eligible_firm_outside_the_page_gives_its_rank_score_and_
     english = client.get(f"/firms/{make_brn(1)}/why-not?track=materials&other={last['brn']}&lang=en").get_data(
         as_text=True)
     assert f"ranks {last['rank']} of {whole['shown']}" in english
+
+
+def test_a_viewers_track_checkboxes_are_disabled_and_say_so(app, client, round_id):
+    assert login(client, "viewer", "viewer password").status_code == 302
+    page = client.get(f"/staff/rounds/{round_id}").get_data(as_text=True)
+    form = page[page.index('id="tracks-form"'):]
+    form = form[:form.index("</form>")]
+    boxes = re.findall(r'<input type="checkbox"[^>]*>', form)
+    assert boxes and all(" disabled" in box for box in boxes)
+    assert 'class="read-only"' in page

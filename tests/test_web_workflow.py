@@ -250,3 +250,24 @@ def test_firms_are_named_and_times_are_korean_in_the_history_and_the_audit_log(a
     audit = staff.get("/staff/audit").get_data(as_text=True)
     assert (at + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M") in audit and "(UTC)" not in audit
     assert f"주관1 영상 ({lead[:3]}-{lead[3:5]}-{lead[5:]})" in audit
+
+
+def test_the_manual_pair_form_forbids_a_pair_or_everything_for_a_lead(app, staff, round_id, run_id):
+    page = staff.get(f"/staff/runs/{run_id}").get_data(as_text=True)
+    form = page[page.index('id="manual-pair"'):]
+    form = form[:form.index("</form>")]
+    assert '<option value="forbid">' in form and 'name="every_partner"' in form
+    rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
+    proposed = {(r["lead_brn"], r["partner_brn"]) for r in rows}
+    lead, partner = next((l, p) for l in LEADS for p in (make_brn(11), make_brn(12)) if (l, p) not in proposed)
+    staff.post(f"/staff/runs/{run_id}/decide", data=dict(lead=lead, partner=partner, kind="forbid", note="계열"))
+    decided = staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]
+    assert [(d["lead"], d["partner"], d["kind"]) for d in decided] == [(lead, partner, "forbid")]
+    other = next(l for l in LEADS if l != lead)
+    response = staff.post(f"/staff/runs/{run_id}/decide", follow_redirects=True,
+                          data=dict(lead=other, every_partner="1", kind="forbid", note="서류 미비"))
+    assert response.status_code == 200
+    decided = staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]
+    forbidden = {d["partner"] for d in decided if d["lead"] == other and d["kind"] == "forbid"}
+    assert forbidden == {make_brn(11), make_brn(12), make_brn(20)}  # every partner of its track
+    assert "3" in html.unescape(response.get_data(as_text=True))

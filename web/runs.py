@@ -12,7 +12,10 @@ from matcher.tracks import TRACKS, round_rules
 
 from . import charts, proposals as views
 from .auth import actor, staff_required
-from .i18n import current_lang, t
+from matcher.messages import msg
+
+from .formats import firm_named
+from .i18n import current_lang, say, t
 from .jobs import start
 from .rounds import render_round
 from .store import db_session
@@ -203,14 +206,23 @@ def decide(run_id):
     row = rounds.get_run(session, run_id)
     form = request.form
     try:
-        rounds.decide(session, row.round_id, form.get("lead", ""), form.get("partner", ""), form.get("kind", ""),
-                      form.get("note", ""), actor(), form.get("track", ""))
+        if form.get("every_partner"):  # the manual form's "forbid every pair of this lead"
+            done = rounds.forbid_lead(session, row.round_id, form.get("lead", ""), form.get("note", ""), actor(),
+                                      form.get("track", ""))
+        else:
+            rounds.decide(session, row.round_id, form.get("lead", ""), form.get("partner", ""), form.get("kind", ""),
+                          form.get("note", ""), actor(), form.get("track", ""))
     except MatcherError as exc:
         session.rollback()
         flash(exc.text(current_lang()), "error")
         return _back(run_id, form.get("lead", ""))
     session.commit()
-    flash(t("cleared" if form.get("kind") == "clear" else "decided"), "ok")
+    if form.get("every_partner"):
+        lead = done[0] if done else None
+        flash(say(msg("decision.forbade_every_partner", count=len(done),
+                      lead=firm_named(lead.lead_name, lead.lead_brn) if lead else form.get("lead", ""))), "ok")
+    else:
+        flash(t("cleared" if form.get("kind") == "clear" else "decided"), "ok")
     return _back(run_id, form.get("lead", ""))
 
 

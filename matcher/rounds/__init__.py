@@ -15,7 +15,7 @@ never see a session.
 """
 
 from .activity import audit_entries, import_file, list_interests
-from .decisions import (KINDS, decide, decide_many, decision_history, decisions_by_pair, ineligibility,
+from .decisions import (KINDS, decide, decide_many, decision_history, decisions_by_pair, forbid_lead, ineligibility,
                         list_decisions, pair_problem)
 from .jobs import cancel_job, get_job, jobs_for_round, log_refused_again, refused_before, retry_job, submit_import, submit_match, work
 from .overview import round_overview
@@ -29,7 +29,7 @@ from .runs import (check_run_params, conflicts_of, export_run, firm_names, firm_
 __all__ = [
     "audit_entries", "decisions", "export_run", "firm_names", "firm_sizes", "log_export", "runs", "import_file", "list_interests",
     "KINDS", "application_counts", "cancel_job", "check_name", "check_run_params", "conflicts_of",
-    "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
+    "create_round", "current_decisions", "decide", "decide_many", "forbid_lead", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round", "log_refused_again", "refused_before",
     "list_decisions", "list_rounds", "list_runs", "listing", "pair_problem", "proposal_count", "proposal_rows", "rename_round",
     "retry_job", "round_input", "round_overview", "round_pools", "run_match", "set_tracks", "store_run",

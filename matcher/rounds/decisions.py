@@ -152,6 +152,31 @@ def _check(session, round_row, lead, partner, kind, note, track, allowed=KINDS):
     return round_row, lead_row, partner_row, kind, note, track
 
 
+def forbid_lead(session, round_id, lead, note="", actor="", track=""):
+    """Forbid the lead with every partner that applied in a track it leads in (``track`` only, when given):
+    the lead gets no partner in the round. Returns the decisions recorded (the caller commits).
+
+    Raises
+    ------
+    RefusedError
+        The lead has no lead application in the round (in ``track``).
+    """
+    round_row = get_round(session, round_id)
+    lead_row, note, track = _firm(session, "lead", lead), _check_note(note), _check_track(track)
+    tracks = {a.track for a in _applications(session, round_row, [lead_row.id])
+              if a.role == "lead" and (not track or a.track == track)}
+    if not tracks:
+        raise RefusedError(msg("decision.no_lead_application", lead=msg("firm.named", name=lead_row.name,
+                                                                        brn=format_brn(lead_row.brn)),
+                               round=round_row.name))
+    stmt = (select(db.FirmRow).join(db.ApplicationRow, db.ApplicationRow.firm_id == db.FirmRow.id)
+            .where(db.ApplicationRow.round_id == round_row.id, db.ApplicationRow.role == "partner",
+                   db.ApplicationRow.track.in_(tracks), db.FirmRow.id != lead_row.id)
+            .distinct().order_by(db.FirmRow.brn))
+    return [_record(session, round_row, lead_row, partner_row, "forbid", note, track, actor)
+            for partner_row in session.scalars(stmt)]
+
+
 HELD_KINDS = ("forbid", "lock")
 """Decisions a bulk action does not replace unless asked to (``override``): each was taken on purpose."""
 
