@@ -7,9 +7,9 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from matcher import importer, rounds
+from matcher import import_template, importer, rounds
 from matcher.errors import Problem, ValidationError
 from matcher.tracks import TRACKS, round_rules
 
@@ -73,6 +73,7 @@ def render_round(session, round_id, run_form=None, conflicts=None, status=200):
                            run_counts=dict((r.id, n) for r, n in runs), overview=rounds.round_overview(session, row.id),
                            jobs=rounds.jobs_for_round(session, row.id, kind="match"),
                            imports=rounds.jobs_for_round(session, row.id, kind="import"), run_form=run_form or {},
+                           template_columns={kind: import_template.columns(kind) for kind in import_template.KINDS},
                            conflicts=conflicts or []), status
 
 
@@ -157,6 +158,23 @@ def upload_outcome(session, job, round_row):
     if job.status == "failed":
         return render_template("staff/import_job.html", job=job), 400
     return redirect(url_for("runs.job", job_id=job.id))
+
+
+TEMPLATE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "csv": "text/csv"}
+
+
+@bp.route("/rounds/<int:round_id>/template/<kind>.<fmt>")
+@staff_required
+def upload_template(round_id, kind, fmt):
+    """The upload template of ``kind`` (firms or applications) as XLSX (with the code lists) or CSV."""
+    if kind not in import_template.KINDS or fmt not in TEMPLATE_TYPES:
+        abort(404)
+    row = rounds.get_round(db_session(), round_id)
+    data = (import_template.template_xlsx(kind, row.name, current_lang()) if fmt == "xlsx"
+            else import_template.template_csv(kind, row.name))
+    return Response(data, mimetype=TEMPLATE_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-template.{fmt}"'})
 
 
 @bp.route("/interests")

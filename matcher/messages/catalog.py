@@ -78,7 +78,7 @@ def check(pot=None):
     return not any(gaps.values())
 
 
-DYNAMIC_PREFIXES = ("role.", "mode.", "track.", "status.", "decision.kind.", "import.kind.", "import.status.", "score.component.")
+DYNAMIC_PREFIXES = ("role.", "mode.", "track.", "status.", "decision.kind.", "import.kind.", "import.status.", "score.component.", "upload.template.column.", "upload.template.sheet.")
 """Codes chosen at run time from a value (``msg("track." + key)``); never reported unused."""
 
 
