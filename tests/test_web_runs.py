@@ -204,3 +204,9 @@ def test_the_run_page_summary_counts_the_runs_proposals(staff, run_id):
     cells = re.findall(r"<td>(\d+)</td>\s*<td>", summary)
     assert n > 0 and str(n) in cells, summary
     assert f"{n} / {n}" in page
+
+
+def test_the_pictures_have_axis_titles_and_explain_the_dashed_minimum(staff, run_id):
+    page = staff.get(f"/staff/runs/{run_id}/pictures").get_data(as_text=True)
+    assert "맺은 주관기업 수" in page and "점선: 그 협력기업이 맺어야 하는 최소 주관기업 수" in page
+    assert "제안 수" in page and 'class="chart fits"' in page

@@ -109,8 +109,8 @@ def load_svg(loads, label="partner load", x_title="", y_title="", min_legend="")
         body.append(_text(left + scale_w / 2, y, x_title, "middle", "axis-title"))
     if min_legend and any(l["min"] > 1 for l in loads):
         y += 18
-        body.append(f'<line x1="{left}" y1="{y - 12}" x2="{left}" y2="{y + 2}" stroke="#000" stroke-dasharray="3,2"/>')
-        body.append(_text(left + 8, y, min_legend, "start", "small legend-min"))
+        body.append(f'<line x1="8" y1="{y - 12}" x2="8" y2="{y + 2}" stroke="#000" stroke-dasharray="3,2"/>')
+        body.append(_text(16, y, min_legend, "start", "label legend-min"))
     return _svg(left + scale_w + 60, y + 8, body, label)
 
 

@@ -171,8 +171,11 @@ def pictures(run_id):
                            track_colours=charts.TRACK_COLOURS,
                            graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph"),
                                                       unused=views.unused_partner_names(diagnostics)),
-                           load=charts.load_svg(loads + views.unused_loads(diagnostics, sizes, rules), t("load_chart")),
-                           histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram")))
+                           load=charts.load_svg(loads + views.unused_loads(diagnostics, sizes, rules), t("load_chart"),
+                                                x_title=t("chart.load_x"), y_title=t("chart.load_y"),
+                                                min_legend=t("chart.load_min")),
+                           histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram"),
+                                                          x_title=t("chart.histogram_x"), y_title=t("chart.histogram_y")))
 
 
 GRAPH_PAIRS = 150  # beyond this many pairs the all-tracks graph is too tall to read: show one track
