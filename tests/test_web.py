@@ -538,3 +538,13 @@ def test_a_viewers_track_checkboxes_are_disabled_and_say_so(app, client, round_i
     boxes = re.findall(r'<input type="checkbox"[^>]*>', form)
     assert boxes and all(" disabled" in box for box in boxes)
     assert 'class="read-only"' in page
+
+
+def test_generated_korean_sentences_take_the_particle_of_the_last_syllable(client, round_id):
+    """'협력기업로 신청', '대기업 테크윈은(는)', '주관기업가 될 수 없습니다' were on the SME pages."""
+    firm = client.get(f"/firms/{make_brn(1)}?track=materials").get_data(as_text=True)
+    assert "협력기업으로 신청" in firm and "협력기업로" not in firm
+    large = client.get(f"/firms/{make_brn(20)}?track=innovation&as_partner=").get_data(as_text=True)
+    assert "대기업 테크윈은 혁신성장 과제의 주관기업이 될 수 없습니다" in large
+    for page in (firm, large):
+        assert not re.search(r"은\(는\)|이\(가\)|을\(를\)|과\(와\)|\(으\)로", page)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import codes
 from ..firms import CERTIFICATE_KINDS
+from ..messages import N_, msg
 from ..tracks import lead_reasons
 from .index import LEAD_CHECKS, PARTNER_CHECKS, partner_failures, valid_certs
 
@@ -99,9 +100,10 @@ def leads(q, fails, app_of, eligible, shown, applicants_only, wanted):
 
 def self_reasons(q, reasons):
     """The firm itself may not take its role in the track: its reasons, and the tracks where it may."""
-    side_ko, side_en = ("주관기업", "lead") if q.role == "lead" else ("협력기업", "partner")
-    ko = f"{q.firm.name}은(는) {q.rule.name_ko} 과제의 {side_ko}가 될 수 없습니다: " + "; ".join(r.ko for r in reasons)
-    en = f"{q.firm.name} may not {side_en} in {q.rule.name_en}: " + "; ".join(r.en for r in reasons)
+    said = msg("directory.self_not_eligible", firm=q.firm.name, track=msg(N_("track." + q.rule.key)),
+               role=msg(N_("role." + q.role)))
+    ko = said.text("ko") + " " + "; ".join(r.ko for r in reasons)
+    en = said.text("en") + " " + "; ".join(r.en for r in reasons)
     widen = other_tracks(q, q.asker) if q.role == "lead" else []
     return {"code": "self_not_eligible", "ko": ko, "en": en, "population": 0,
             "counts": {r.code: 1 for r in reasons}, "widen": widen}

@@ -701,8 +701,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side, first
 def _applied_label(q, app):
     if app is None:
         return None
-    side_ko = "협력기업" if app.role == "partner" else "주관기업"
-    return {"ko": f"{q.round_row.name}에 {side_ko}로 신청", "en": f"applied in {q.round_row.name} as {app.role}"}
+    return said(msg("directory.applied_as", round=q.round_row.name, role=msg(N_("role." + app.role))))
 
 
 def _interest_offer(q, partner_app):
@@ -789,27 +788,19 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
     applied = _application(session, round_row, out["other"], other_role, rule.key) is not None
     wanted = normalize_filters(filters)
     outside = [key for key, values in wanted.items() if not _passes_one(out["other"], key, values, on)]
-    name = out["other"].name
+    name = msg("firm.named", name=out["other"].name, brn=format_brn(out["other"].brn))
+    role = msg(N_("role." + other_role))
     if applicants_only and not applied:
-        side_ko = "주관기업" if other_role == "lead" else "협력기업"
-        out["pool_note"] = {"ko": f"{name}은(는) 자격이 있지만 {round_row.name if round_row else ''} 회차 "
-                                  f"{rule.name_ko} 과제에 {side_ko}로 신청하지 않아 '신청 기업만' 목록에 없습니다.",
-                            "en": f"{name} is eligible but did not apply as {other_role} in {rule.name_en} in "
-                                  f"{round_row.name if round_row else 'the round'}, so the applicants-only list "
-                                  "leaves it out."}
+        out["pool_note"] = said(msg("directory.pool_not_applicant", firm=name, role=role,
+                                    round=round_row.name if round_row else "", track=msg(N_("track." + rule.key))))
     elif outside:
-        out["pool_note"] = {"ko": f"{name}은(는) 자격이 있지만 선택한 조건({', '.join(outside)}) 밖이라 목록에 없습니다.",
-                            "en": f"{name} is eligible but outside the filters ({', '.join(outside)})."}
+        out["pool_note"] = said(msg("directory.pool_outside_filters", firm=name, filters=outside))
     else:
         out["in_pool"] = True
         out["standing"] = _standing(session, me.brn, out["other"], rule.key, as_partner, round_name, wanted,
                                     applicants_only, product, per_page)
         if not applied and round_row is not None:
-            side_ko = "주관기업" if other_role == "lead" else "협력기업"
-            out["pool_note"] = {"ko": f"{name}은(는) 자격이 있고 디렉터리 목록에 있지만 {round_row.name} 회차에 "
-                                      f"{side_ko}로 신청하지는 않았습니다.",
-                                "en": f"{name} is eligible and in the directory, but has not applied as "
-                                      f"{other_role} in {round_row.name}."}
+            out["pool_note"] = said(msg("directory.pool_not_applied", firm=name, role=role, round=round_row.name))
     out["applied"] = applied
     return out
 
@@ -846,6 +837,11 @@ def _standing(session, brn, other_row, track, as_partner, round_name, wanted, ap
                  gain=round(a.gain, 3))
              for fid, a in names.items()]
     return {"text": text, "above": above, "rank": found.rank, "score": found.score, "total": found.total}
+
+
+def said(message):
+    """A message as the directory's results carry it (``{"ko", "en"}``: the JSON API's shape)."""
+    return {"ko": message.text("ko"), "en": message.text("en")}
 
 
 def _passes_one(firm_row, key, values, on):

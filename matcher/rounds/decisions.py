@@ -294,7 +294,7 @@ def refuse_pair(session, round_row, lead_row, partner_row, track="", kind="appro
         if reasons:
             raise RefusedError(f"{kind} refused: {name} is not eligible in round {round_row.name}: "
                                + "; ".join(f"[{t}] {r.en}" for t, r in reasons),
-                               ko=f"{name_ko}은(는) {round_row.name} 회차의 규칙에 맞지 않아 확정할 수 없습니다: "
+                               ko=f"{with_particle(name_ko, '은')} {round_row.name} 회차의 규칙에 맞지 않아 확정할 수 없습니다: "
                                   + "; ".join(f"[{t}] {r.ko}" for t, r in reasons),
                                code="pair_ineligible")
 
@@ -319,7 +319,8 @@ def pair_problem(session, round_row, lead_row, partner_row, track=""):
     if not leads and not partners and any(f == lead_row.id and r == "partner" for f, r, _t in applied) and any(
             f == partner_row.id and r == "lead" for f, r, _t in applied):
         return (f"roles reversed: {lead_row.name} applied as partner and {partner_row.name} as lead{where}",
-                f"역할이 반대입니다:{where_ko} {lead_row.name}은(는) 협력기업, {partner_row.name}은(는) 주관기업으로 신청했습니다")
+                f"역할이 반대입니다:{where_ko} {with_particle(lead_row.name, '은')} 협력기업, "
+                f"{with_particle(partner_row.name, '은')} 주관기업으로 신청했습니다")
     en, ko = [], []
     if not leads:
         en.append(f"{lead_row.name} has no lead application{where}")
