@@ -31,8 +31,9 @@ def test_bad_upload_lists_every_row_and_stores_nothing(staff, app, round_id):
     for row, value in ((3, "123-45-67890"), (4, "거대기업"), (5, "아틀란티스")):
         assert f"<td>{row}</td>" in page and value in page
     assert "좋은 행" not in page
-    with db.transaction(app.config["DATABASE_URL"]) as s:
-        assert (count(s, db.FirmRow), count(s, db.AuditRow)) == before
+    with db.transaction(app.config["DATABASE_URL"]) as s:  # nothing stored; the refusal is in the audit log
+        assert (count(s, db.FirmRow), count(s, db.AuditRow)) == (before[0], before[1] + 1)
+        assert s.query(db.AuditRow).order_by(db.AuditRow.id.desc()).first().action == "import.refused"
 
 
 def test_good_uploads_store_firms_then_applications(staff, app, round_id):

@@ -960,7 +960,8 @@ def recommend_described(session, firm, track, k=10, filters=None, round_name=Non
     base = {"firm": {"brn": firm.brn, "name": firm.name, "size_class": firm.size_class, "region": firm.region},
             "role": "lead", "track": rule.key, "track_name": rule.label, "round": round_row.name if round_row else None,
             "on": on.isoformat(), "product": product, "pool_size": 0, "applicants": 0, "note_ko": "", "note_en": "",
-            "recommendations": [], "applicants_only": False, "empty_reason": None}
+            "recommendations": [], "applicants_only": False, "empty_reason": None,
+            "shown": 0, "page": 1, "pages": 0, "per_page": k}
     q = Query(None, firm, round_row, rules, on, "lead", rule, None, product=product)
     if round_row is not None and not rule.open:
         return _closed_track(base, q)
