@@ -109,7 +109,7 @@ def _refuse_taken(session, name):
 
 def get_round(session, round_id):
     """A round by its id (an int or digits); NotFoundError naming it."""
-    row = session.get(db.RoundRow, int(round_id)) if str(round_id).isdigit() else None
+    row = session.get(db.RoundRow, db.as_id(round_id)) if db.as_id(round_id) is not None else None
     if row is None:
         raise NotFoundError(f"round {round_id} not found", ko=f"{round_id}번 회차가 없습니다.",
                             code="round_not_found", round=str(round_id))
@@ -120,8 +120,8 @@ def find_round(session, name_or_id):
     """A round by name, else by id (a name is never all digits, so the two cannot clash)."""
     text = unicodedata.normalize("NFC", str(name_or_id)).strip()
     row = session.scalars(select(db.RoundRow).where(db.RoundRow.name == text)).first()
-    if row is None and text.isdigit():
-        row = session.get(db.RoundRow, int(text))
+    if row is None and db.as_id(text) is not None:
+        row = session.get(db.RoundRow, db.as_id(text))
     if row is None:
         raise NotFoundError(f"round {name_or_id!r} not found", ko=f"'{name_or_id}' 회차가 없습니다.",
                             code="round_not_found", round=str(name_or_id))
