@@ -44,6 +44,7 @@ def create():
         row = rounds.create_round(session, request.form.get("name", ""), request.form.get("reference_date", ""),
                                   _chosen_tracks(request.form), actor())
     except ValidationError as exc:
+        session.rollback()  # a name taken meanwhile failed the flush: the session must start again
         flash(exc.text(current_lang()), "error")
         listed = rounds.list_rounds(session)
         return render_template("staff/rounds.html", rounds=listed, overviews={}, tracks=TRACKS,
