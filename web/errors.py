@@ -3,7 +3,7 @@
 JSON errors look like ``{"error": {"status": 404, "code": "round_not_found", "message": "…"}}`` with the
 message in the page's language (``message_en`` and ``message_ko`` beside it). Engine errors map to status
 codes: :class:`~matcher.errors.NotFoundError` → 404, :class:`~matcher.errors.ConflictError` → 409 (with
-``conflicts``), :class:`~matcher.errors.ValidationError` and other :class:`~matcher.errors.MatcherError` → 400.
+``conflicts``), :class:`~matcher.errors.WrongStateError` → 409, :class:`~matcher.errors.ValidationError` and other :class:`~matcher.errors.MatcherError` → 400.
 A database that is locked, read-only, full or unreachable (:func:`matcher.db.trouble`) is a 503 with
 ``Retry-After`` and a message saying which; nothing of the SQL is shown.
 
@@ -22,7 +22,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from matcher import db
-from matcher.errors import ConflictError, MatcherError, NotFoundError, ValidationError
+from matcher.errors import ConflictError, MatcherError, NotFoundError, ValidationError, WrongStateError
 from matcher.messages import N_, msg
 
 from .i18n import current_lang
@@ -92,7 +92,7 @@ def _matcher_error(exc):
     message = exc.text(current_lang())
     if isinstance(exc, NotFoundError):
         return error_response(404, message, exc=exc)
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, (ConflictError, WrongStateError)):
         return error_response(409, message, exc=exc)
     if isinstance(exc, ValidationError):
         shown = exc.ko if current_lang() == "ko" and exc.ko else str(exc).splitlines()[0]

@@ -26,7 +26,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import db
-from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError
+from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
+from ..messages import msg
 from ..matching import match_round
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
@@ -67,10 +68,17 @@ class JobView:
 
     @property
     def can_retry(self):
-        return self.status in ("failed", "cancelled", "interrupted")
+        """A run that failed, was cancelled or interrupted can run again; an upload cannot (its file is gone)."""
+        return self.kind == "match" and self.status in ("failed", "cancelled", "interrupted")
+
+    @property
+    def actions(self):
+        """What can be done to the job now: ``cancel`` (queued or running), ``retry`` (see :attr:`can_retry`)."""
+        return (["cancel"] if self.active else []) + (["retry"] if self.can_retry else [])
 
     def to_dict(self):
         out = asdict(self)
+        out["actions"] = self.actions
         for key in ("created_at", "finished_at"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
@@ -193,6 +201,8 @@ def retry_job(session, job_id, actor=""):
     view = get_job(session, job_id)
     if view.active:
         return view, False
+    if view.status == "done":
+        raise WrongStateError(msg("job.retry_done", job=view.id, status=view.status))
     if view.kind != "match":
         raise RefusedError("an upload cannot be retried: upload the file again",
                            ko="업로드는 다시 실행할 수 없습니다. 파일을 다시 올리세요.", code="retry_import")

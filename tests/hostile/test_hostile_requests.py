@@ -48,3 +48,55 @@ def test_bad_json_in_a_staff_request_is_a_400_too(server):
                      '{"track": "\\ud83d"}', "[" * 3000 + "]" * 3000):
             answer = client.post(path, json_body=body)
             assert answer.status == 400, (path, body[:40], answer.text[:300])
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/rounds/1/runs", {"track": "materials", "time_limit": True}, "time_limit"),
+    ("/api/v1/rounds/1/runs", {"track": "materials", "time_limit": "10"}, "time_limit"),
+    ("/api/v1/rounds/1/runs", {"track": ["materials"]}, "track"),
+    ("/api/v1/rounds/1/decisions", {"lead": "1", "partner": "2", "kind": "approve", "note": {"x": 1}}, "note"),
+    ("/api/v1/rounds/1/decisions", {"lead": 1078153660, "partner": "2", "kind": "approve"}, "lead"),
+    ("/api/v1/session", {"username": ["staff"], "password": "x"}, "username"),
+])
+def test_a_field_of_the_wrong_type_is_a_400_naming_it(server, path, body, field):
+    client = server.client().login()
+    client.token(lang="en")
+    answer = client.post(path, json_body=body)
+    assert answer.status == 400, answer.text[:300]
+    assert f"field '{field}' must be" in answer.json()["error"]["message"]
+
+
+def test_retrying_a_finished_run_is_a_409_and_starts_nothing(server, live_db):
+    import time
+
+    from sqlalchemy import func, select
+
+    from matcher import db
+    client = server.client().login()
+    job = client.post("/api/v1/rounds/1/runs", json_body={"track": "materials", "time_limit": 5}).json()
+    deadline = time.monotonic() + 120
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        job = client.get(f"/api/v1/jobs/{job['id']}").json()
+    assert job["status"] == "done" and job["actions"] == []
+    with db.transaction(live_db) as s:
+        jobs = s.scalar(select(func.count()).select_from(db.JobRow))
+    answer = client.post(f"/api/v1/jobs/{job['id']}/retry")
+    assert answer.status == 409, answer.text[:300]
+    with db.transaction(live_db) as s:
+        assert s.scalar(select(func.count()).select_from(db.JobRow)) == jobs
+
+
+def test_an_interrupted_import_offers_no_retry(server, live_db):
+    from datetime import timedelta
+
+    from matcher import db
+    with db.transaction(live_db) as s:
+        old = db._now() - timedelta(hours=1)
+        s.add(db.JobRow(id="f" * 32, kind="import", round_id=1, params=dict(kind="firms", path="/nowhere.csv",
+                                                                             filename="a.csv"),
+                        status="running", heartbeat_at=old, created_at=old, message="importing a.csv"))
+    client = server.client().login()
+    job = client.get("/api/v1/jobs/" + "f" * 32).json()
+    assert job["status"] == "interrupted" and job["actions"] == []
+    assert 'id="job-retry"' not in client.get("/staff/jobs/" + "f" * 32).text
