@@ -338,6 +338,41 @@ def _work_import(url, job_id, round_id, params, actor):
         path.unlink(missing_ok=True)
 
 
+UPLOAD_GRACE = 60.0
+"""Seconds a file in the upload folder may wait for its job row (saved, not yet committed) before a sweep
+may take it for an orphan."""
+
+
+def sweep_uploads(url, folder, grace=UPLOAD_GRACE):
+    """Remove the files in ``folder`` that no queued or running import will read; returns their paths.
+
+    An upload's file is deleted when its job ends (done, failed or refused); a server killed during an
+    import (``kill -9``, a crash, a power cut) leaves it behind. Run at start-up and by the worker: a file
+    older than ``grace`` seconds that no active import job names is such an orphan (a job whose worker
+    died reads as interrupted, and nobody will read its file either).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    session = db.session_factory(url)()
+    try:
+        rows = session.scalars(select(db.JobRow).where(db.JobRow.kind == "import", db.JobRow.status.in_(ACTIVE)))
+        wanted = {Path(row.params.get("path") or "").name for row in rows if _view(row, "").active}
+    finally:
+        session.close()
+    cutoff, removed = time.time() - grace, []
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.name not in wanted and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # another process swept it first
+            continue
+    if removed:
+        log.warning("removed %d upload file(s) no job will read from %s", len(removed), folder)
+    return removed
+
+
 def start_in_thread(url, job_id):
     """Run :func:`work` in a daemon thread of this process (the web server's way)."""
     worker = threading.Thread(target=work, args=(url, job_id), name=f"match-{job_id[:8]}", daemon=True)
