@@ -52,6 +52,7 @@ def create_app(test_config=None):
     app.json.ensure_ascii = False  # Korean names stay readable in the JSON API
     app.jinja_env.filters["brn"] = lambda digits: format_brn(digits) if digits and len(digits) == 10 else digits
     csrf.init_app(app)
+    _init_babel(app)
     _register(app)
     return app
 
@@ -116,8 +117,8 @@ def _check_json_text(text, where):
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise JSONError(msg("http.json_surrogate", where=shown(where), char=f"U+{ord(text[exc.start]):04X}",
-                            position=exc.start + 1)) from None
+        char = char_name(text[exc.start])
+        raise JSONError(msg("http.json_surrogate", where=shown(where), char=char, position=exc.start + 1)) from None
     found = control_character(text)
     if found:
         raise JSONError(msg("http.json_control", where=shown(where), char=char_name(found[1])))
@@ -134,8 +135,21 @@ class CheckedRequest(Request):
 
 
 class MatcherFlask(Flask):
+    """Flask with the checked JSON and requests above."""
+
     json_provider_class = JSONProvider
     request_class = CheckedRequest
+
+
+def _init_babel(app):
+    """Flask-Babel over the engine's catalogs: the page's language, times in Korea's zone."""
+    from flask_babel import Babel
+
+    from matcher.messages import DOMAIN, locale_dir
+
+    from .i18n import current_lang
+    Babel(app, locale_selector=current_lang, default_locale="ko", default_domain=DOMAIN,
+          default_translation_directories=str(locale_dir()), default_timezone="Asia/Seoul")
 
 
 def _default_config(app):

@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 
 from matcher import directory, rounds
 from matcher.errors import MatcherError
-from matcher.messages import msg
+from matcher.messages import N_, msg
 from matcher.firms import parse_brn
 from matcher.matching import DECISION_KINDS
 from matcher.recommend import normalize_filters
@@ -291,8 +291,8 @@ def _checked_form(args):
     return search_form(values)
 
 
-JSON_TYPES = {str: "http.type_text", float: "http.type_number", bool: "http.type_bool", dict: "http.type_object",
-              list: "http.type_list"}
+JSON_TYPES = {str: N_("http.type_text"), float: N_("http.type_number"), bool: N_("http.type_bool"),
+              dict: N_("http.type_object"), list: N_("http.type_list")}
 
 
 def _json_body(**fields):
