@@ -24,7 +24,7 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/matcher db upgrade
-	$(BIN)/matcher demo load
+	$(BIN)/matcher demo load --if-changed
 
 run: demo
 	$(BIN)/python -m web --port $(PORT)

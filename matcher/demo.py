@@ -17,6 +17,7 @@ family; the few with fewer than five are listed in ``round.toml`` (``few_leads_p
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -463,8 +464,35 @@ def write_demo(out=DEMO_DIR, seed=SEED):
 # --- loading ----------------------------------------------------------------------------------
 
 
+DEMO_FILES = ("round.toml", "firms.csv", "applications.csv")
+
+
+def files_digest(source=DEMO_DIR):
+    """The SHA-256 of the demo files a load reads (hex): the same digest, the same demo data."""
+    digest = hashlib.sha256()
+    for name in DEMO_FILES:
+        digest.update(name.encode("utf-8") + b"\0" + (Path(source) / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def loaded_unchanged(source=DEMO_DIR, url=None):
+    """When the demo round was last loaded from these very files (naive UTC), or None: never, from other
+    files, or its round is gone. ``make run`` then leaves the database as staff have changed it since."""
+    spec = read_round(source)
+    db.init_db(url)
+    with db.transaction(url) as session:
+        if session.query(db.RoundRow).filter_by(name=spec["name"]).first() is None:
+            return None
+        last = (session.query(db.AuditRow).filter_by(action="demo.load").order_by(db.AuditRow.id.desc()).first())
+        if last is None or (last.detail or {}).get("digest") != files_digest(source):
+            return None
+        return last.at
+
+
 def load_demo(source=DEMO_DIR, url=None, progress=None):
     """Create the demo round if missing and import its firms and applications, in one transaction.
+
+    The files' digest goes into the audit log (:func:`loaded_unchanged` reads it).
 
     Returns
     -------
@@ -484,8 +512,9 @@ def load_demo(source=DEMO_DIR, url=None, progress=None):
             session.flush()
         firms = importer.import_firms(source / "firms.csv", session, progress=progress)
         apps = importer.import_applications(source / "applications.csv", session, progress=progress)
+        db.audit(session, "demo", "demo.load", round=spec["name"], digest=files_digest(source))
     return [firms, apps]
 
 
-__all__ = ["generate", "render", "write_demo", "load_demo", "read_round", "load_families", "Family",
+__all__ = ["generate", "render", "write_demo", "load_demo", "loaded_unchanged", "files_digest", "read_round", "load_families", "Family",
            "DemoRound", "SEED", "DEMO_DIR", "ROUND_NAME", "REFERENCE_DATE"]

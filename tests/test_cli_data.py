@@ -210,3 +210,24 @@ def test_every_command_module_s_commands_are_listed_for_lazy_import():
         for command in getattr(importlib.import_module(f"matcher.cli.{info.name}"), "COMMANDS", []):
             listed[command.name] = info.name
     assert listed == COMMAND_MODULES
+
+
+def test_make_runs_demo_step_skips_unchanged_demo_files_and_keeps_changes_made_since(runner, db_url):
+    """Re-running ``make run`` said '1 updated' and put back a demo firm changed since (an upload, say)."""
+    assert "firms: 1500 inserted" in runner.invoke(main, ["demo", "load", "--if-changed"]).output
+    with db.transaction(db_url) as s:
+        firm = s.query(db.FirmRow).order_by(db.FirmRow.id).first()
+        firm.description, brn = "직원이 고친 설명", firm.brn
+    again = runner.invoke(main, ["demo", "load", "--if-changed"])
+    assert again.exit_code == 0, again.output
+    assert "updated" not in again.output and "inserted" not in again.output
+    assert "demo round already loaded" in again.output and "--force" in again.output
+    with db.transaction(db_url) as s:
+        assert s.query(db.FirmRow).filter_by(brn=brn).one().description == "직원이 고친 설명"
+    forced = runner.invoke(main, ["demo", "load", "--if-changed", "--force"])
+    assert "firms: 0 inserted, 1 updated" in forced.output
+
+
+def test_the_makefile_loads_the_demo_only_when_its_files_changed():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    assert "matcher demo load --if-changed" in makefile

@@ -27,3 +27,17 @@ def test_password_from_environment_is_set_and_not_printed(db_url, capsys):
     with db.transaction(db_url) as s:
         row = s.scalars(select(db.UserRow).where(db.UserRow.username == "staff")).one()
         assert check_password_hash(row.password_hash, "from-env-secret")
+
+
+def test_the_staff_password_print_says_how_to_set_a_new_one_first_time_and_after(db_url, capsys, monkeypatch):
+    monkeypatch.setenv("MATCHER_LANG", "en")
+    announce_staff(db_url)
+    first = capsys.readouterr().out
+    assert "shown only this once" in first and "matcher user password staff" in first
+    assert "MATCHER_STAFF_PASSWORD" in first
+    announce_staff(db_url)
+    again = capsys.readouterr().out
+    assert "existing account" in again and "matcher user password staff" in again
+    monkeypatch.setenv("MATCHER_LANG", "ko")
+    announce_staff(db_url)
+    assert "비밀번호를 잊었다면" in capsys.readouterr().out

@@ -18,6 +18,7 @@ import resource
 import sys
 
 from matcher import db
+from matcher.cli.options import console_lang
 from matcher.errors import MatcherError
 from matcher.messages import msg
 from matcher.users import ensure_user
@@ -127,13 +128,15 @@ def announce_staff(database_url, password=None):
     """
     with db.transaction(database_url) as session:
         created = ensure_user(session, STAFF_USERNAME, password)
+    lang = console_lang()
+    how = dict(user=STAFF_USERNAME, reset=f".venv/bin/matcher user password {STAFF_USERNAME}",
+               variable="MATCHER_STAFF_PASSWORD")
     if created and not password:
-        print(f"staff login: username {STAFF_USERNAME!r}, password {created!r}", flush=True)
+        print(msg("staff.login_created", password=created, **how).text(lang), flush=True)
     elif created:
         print(f"staff login: username {STAFF_USERNAME!r}, password from MATCHER_STAFF_PASSWORD", flush=True)
     else:
-        print(f"staff login: username {STAFF_USERNAME!r} (existing account; set MATCHER_STAFF_PASSWORD "
-              "to reset its password)", flush=True)
+        print(msg("staff.login_existing", **how).text(lang), flush=True)
 
 
 if __name__ == "__main__":

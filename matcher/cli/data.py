@@ -10,7 +10,8 @@ from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
 from ..tracks import load_rules, track_key
 from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
-from .options import resolve_track
+from ..messages import msg
+from .options import console_lang, resolve_track
 
 
 @click.command("init-db")
@@ -140,9 +141,16 @@ def demo_generate(out, seed):
 @demo_group.command("load")
 @click.option("--from", "source", type=click.Path(file_okay=False, path_type=Path), default=demo.DEMO_DIR,
               show_default=True)
+@click.option("--if-changed", is_flag=True,
+              help="Skip when the demo round was last loaded from these same files (make run's way).")
+@click.option("--force", is_flag=True, help="With --if-changed: load all the same.")
 @click.option("--database-url", envvar="DATABASE_URL")
-def demo_load(source, database_url):
+def demo_load(source, if_changed, force, database_url):
     """Create the demo round if missing and import its firms and applications (safe to run again)."""
+    when = demo.loaded_unchanged(source, database_url) if if_changed and not force else None
+    if when is not None:
+        click.echo(msg("demo.unchanged", when=when, command="matcher demo load --force").text(console_lang()))
+        return
     for result in demo.load_demo(source, database_url):
         click.echo(str(result))
 

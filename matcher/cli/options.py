@@ -1,5 +1,7 @@
 """What several commands parse alike (kept apart from the commands, so that one command imports only its own)."""
 
+import os
+
 from ..errors import MatcherError
 from ..tracks import load_rules, track_key
 
@@ -14,4 +16,15 @@ def resolve_track(text, option, rules=None):
         raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
 
 
-__all__ = ["resolve_track"]
+def console_lang(environ=None):
+    """The language a command writes its sentences in: ``MATCHER_LANG``, else Korean when the locale
+    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) is Korean, else English."""
+    environ = os.environ if environ is None else environ
+    chosen = environ.get("MATCHER_LANG", "").strip().lower()
+    if chosen in ("ko", "en"):
+        return chosen
+    locale = next((environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(k)), "")
+    return "ko" if locale.lower().startswith("ko") else "en"
+
+
+__all__ = ["resolve_track", "console_lang"]

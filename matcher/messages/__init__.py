@@ -164,6 +164,8 @@ def translations(lang):
 # --- formatting ------------------------------------------------------------------------------------
 
 _LOCALES = {"ko": "ko_KR", "en": "en_US"}
+KOREA = "Asia/Seoul"
+"""The zone a time is written in, in either language: the program runs in Korea."""
 
 
 class _Formatter(string.Formatter):
@@ -196,7 +198,7 @@ class _Formatter(string.Formatter):
         if isinstance(value, float):
             return format_decimal(value, format="#,##0.###", locale=locale)
         if isinstance(value, datetime):
-            return format_datetime(value, format="medium", locale=locale)
+            return format_datetime(value, format="medium", tzinfo=KOREA, locale=locale)  # naive = UTC, as stored
         if isinstance(value, date):
             return format_date(value, format="medium", locale=locale)
         return str(value)
