@@ -298,3 +298,13 @@ def test_cli_issues_codes_records_stages_publishes_and_exports(db_url, tmp_path)
     from openpyxl import load_workbook
     sheet = load_workbook(out).active
     assert sheet["A1"].value == "과제" and sheet.max_row == 3
+
+
+def test_the_funnel_counts_the_newest_runs_proposals_once(db_url):
+    make_round(db_url, 2, large=False, sme_partners=1)
+    run(db_url)
+    run(db_url, track="materials")  # a later run of the one track replaces the first for it
+    with db.transaction(db_url) as s:
+        rounds.decide(s, rid(s), brn(0), brn(60), "approve", actor="staff")
+        stages.record_stage(s, rid(s), brn(0), brn(60), "interview", 50, "", None, "staff")
+        assert publication.funnel(s, rid(s))["tracks"] == {"materials": [2, 1, 1, 1, 0, 0, 0]}

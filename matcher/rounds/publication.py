@@ -161,13 +161,15 @@ def funnel(session, round_id):
 
 
 def _proposed(session, round_id):
-    """Pairs proposed per track by the round's newest run of each track."""
+    """Pairs proposed per track by the newest run covering it (a run of every track covers them all)."""
     newest = {}
     for run_id, track in session.execute(select(db.MatchRunRow.id, db.MatchRunRow.track)
                                          .where(db.MatchRunRow.round_id == round_id).order_by(db.MatchRunRow.id)):
-        newest[track] = run_id
-    p = db.ProposalRow
+        for key in ([track] if track else TRACKS):
+            newest[key] = run_id
     if not newest:
         return {}
-    return dict(session.execute(select(p.track, func.count()).where(p.run_id.in_(newest.values()))
-                                .group_by(p.track)).all())
+    p = db.ProposalRow
+    counts = session.execute(select(p.run_id, p.track, func.count()).where(p.run_id.in_(set(newest.values())))
+                             .group_by(p.run_id, p.track)).all()
+    return {track: n for run_id, track, n in counts if newest.get(track) == run_id}
