@@ -187,7 +187,7 @@ def funnel_svg(funnel, lang="ko"):
         body.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#333"/>')
         body.append(_text(f"{x:.1f}", axis_y + 15, f"{value:,.0f}", "middle", "small"))
     body.append(_text(left + scale_w / 2, axis_y + 32, msg("funnel.axis_count").text(lang), "middle", "label axis-title"))
-    mid = (top_pad + axis_y) / 2
+    mid, step_title = (top_pad + axis_y) / 2, msg("funnel.axis_step").text(lang)
     body.append(f'<text x="14" y="{mid:.1f}" text-anchor="middle" class="label axis-title" '
-                f'transform="rotate(-90 14 {mid:.1f})">{escape(msg("funnel.axis_step").text(lang))}</text>')
+                f'transform="rotate(-90 14 {mid:.1f})">{escape(step_title)}</text>')
     return _svg(left + scale_w + 60, axis_y + 40, body, msg("funnel.title").text(lang), "chart fits")

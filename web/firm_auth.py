@@ -23,7 +23,7 @@ from limits import parse
 from werkzeug.exceptions import TooManyRequests
 
 from matcher.firms import parse_brn
-from matcher.messages import msg
+from matcher.messages import N_, msg
 from matcher.rounds import access
 from matcher.text import ascii_digits
 
@@ -37,7 +37,7 @@ bp = Blueprint("firm_auth", __name__)
 class Throttled(TooManyRequests):
     """Too many wrong codes (or interest sent) from one firm or address: 429 with the wait."""
 
-    def __init__(self, seconds, code="firm.throttled"):
+    def __init__(self, seconds, code=N_("firm.throttled")):
         minutes = max(1, math.ceil(seconds / 60))
         self.message = msg(code, minutes=minutes)
         super().__init__(self.message.text(current_lang()))
@@ -71,7 +71,7 @@ def authenticate(brn, code):
     """The :class:`~matcher.rounds.access.SignedIn` for these credentials or None; :class:`Throttled` past
     the limits (checked before the code, so the right code does not pass a lockout; only failures count)."""
     keys = _sign_in_keys(brn)
-    _check(keys, "firm.throttled")
+    _check(keys, N_("firm.throttled"))
     found = access.sign_in(db_session(), brn, code)
     if found is None:
         for item, ids in keys:
@@ -82,7 +82,7 @@ def authenticate(brn, code):
 def count_interest(firm_brn):
     """Count one interest sent by the firm; :class:`Throttled` when it sent too many lately."""
     item = parse(current_app.config["INTEREST_LIMIT"])
-    _check([(item, ("interest-firm", firm_brn))], "interest.throttled")
+    _check([(item, ("interest-firm", firm_brn))], N_("interest.throttled"))
     _limiter().hit(item, "interest-firm", firm_brn)
 
 

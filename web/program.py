@@ -118,7 +118,7 @@ def answer(interest_id):
         flash(_error_text(exc), "error")
     else:
         session.commit()
-        flash(_say(msg("interest.accepted_note" if accept else "interest.declined_note")), "ok")
+        flash(_say(msg("interest.accepted_note") if accept else msg("interest.declined_note")), "ok")
     return redirect(url_for("program.home"))
 
 

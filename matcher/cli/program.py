@@ -136,7 +136,7 @@ def publish_command(round_name, undo, database_url):
     with _session(database_url) as session:
         round_id = rounds.find_round(session, round_name).id
         (publication.unpublish if undo else publication.publish)(session, round_id, "cli")
-        click.echo(msg("publication.withdrawn" if undo else "publication.done").text("ko"))
+        click.echo((msg("publication.withdrawn") if undo else msg("publication.done")).text("ko"))
 
 
 @click.command("results")

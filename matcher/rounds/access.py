@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from .. import db
 from ..errors import NotFoundError
 from ..firms import format_brn, parse_brn
-from ..messages import msg
+from ..messages import N_, msg
 from ..text import ascii_digits
 from .records import get_round
 
@@ -178,8 +178,8 @@ def access_status(session, round_id):
             for f, apps in _applicants(session, round_row.id)]
 
 
-RECEIPT_COLUMNS = ("access.col.round", "access.col.brn", "access.col.name", "access.col.applied",
-                   "access.col.code", "access.col.issued_at")
+RECEIPT_COLUMNS = (N_("access.col.round"), N_("access.col.brn"), N_("access.col.name"), N_("access.col.applied"),
+                   N_("access.col.code"), N_("access.col.issued_at"))
 
 
 def receipt_table(receipts, lang="ko"):

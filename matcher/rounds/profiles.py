@@ -12,12 +12,15 @@ import pandas as pd
 
 from .. import db
 from ..errors import Problem, ValidationError
-from ..messages import msg
+from ..messages import N_, msg
 from ..text import TextError, clean_text
 from ..validate import check_firms
 
 EDITABLE = ("name", "size_class", "region", "founded", "ksic", "g2b", "description")
 CONTACT = ("contact_name", "contact_role", "contact_phone", "contact_email")
+FIELD_NAMES = (N_("profile.contact_name"), N_("profile.contact_role"), N_("profile.contact_phone"),
+               N_("profile.contact_email"))
+"""The contact fields' labels (the profile form builds them from the field name)."""
 CONTACT_MAX = {"contact_name": 100, "contact_role": 100, "contact_phone": 30, "contact_email": 200}
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{6,28}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -90,9 +90,10 @@ def firm_results(session, firm, round_id=None):
 
 OUTCOME_NAMES = (N_("result.outcome.selected"), N_("result.outcome.rejected"), N_("result.outcome.in_progress"),
                  N_("result.outcome.candidate"), N_("result.outcome.not_candidate"))
-RESULT_COLUMNS = ("result.col.track", "result.col.role", "result.col.brn", "result.col.name",
-                  "result.col.other_brn", "result.col.other_name", "result.col.match_score")
-RESULT_TAIL = ("result.col.outcome", "result.col.product_code", "result.col.confirmed_on", "result.col.expires_on")
+RESULT_COLUMNS = (N_("result.col.track"), N_("result.col.role"), N_("result.col.brn"), N_("result.col.name"),
+                  N_("result.col.other_brn"), N_("result.col.other_name"), N_("result.col.match_score"))
+RESULT_TAIL = (N_("result.col.outcome"), N_("result.col.product_code"), N_("result.col.confirmed_on"),
+               N_("result.col.expires_on"))
 
 
 def results_table(session, round_id, lang="ko"):
