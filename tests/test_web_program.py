@@ -224,6 +224,8 @@ def test_the_selection_page_shows_the_funnel_and_exports_results_with_korean_hea
     page = staff.get(f"/staff/rounds/{round_id}/selection").get_data(as_text=True)
     assert "<svg" in page and "건수 (주관기업·짝)" in page and "단계</text>" in page  # both axis titles
     assert "주관1 영상" in page
+    dashboard = staff.get("/staff/").get_data(as_text=True)  # the latest round's funnel on the staff dashboard
+    assert 'class="funnel"' in dashboard and "건수 (주관기업·짝)" in dashboard
     book = load_workbook(io.BytesIO(staff.get(f"/staff/rounds/{round_id}/results.xlsx").data))
     head = [c.value for c in book.active[1]]
     assert head[:4] == ["과제", "역할", "사업자등록번호", "기업명"] and "심의위원회 점수" in head

@@ -41,6 +41,11 @@ def page(round_id):
     lang = current_lang()
     open_tracks = [t for t in TRACKS if t in (round_row.open_tracks or [])]
     ranked = {t: stages.ranked(session, round_id, t) for t in open_tracks}
+    earlier = {}  # 상생협력제품 of other rounds, by firm: what later rounds see of a firm's history
+    for p in stages.products(session):
+        if p.round_name != round_row.name:
+            for brn in (p.lead_brn, p.partner_brn):
+                earlier.setdefault(brn, []).append(p)
     funnel = publication.funnel(session, round_id)
     chart = funnel_svg(funnel, lang)
     return render_template("staff/selection.html", round=round_row, tracks=open_tracks, ranked=ranked,
@@ -48,7 +53,7 @@ def page(round_id):
                                                                             for t in open_tracks},
                            access=access.access_status(session, round_id), funnel=funnel, chart=chart,
                            mutual=interest.list_interests(session, round_id),
-                           products=stages.products(session, round_id=round_id))
+                           products=stages.products(session, round_id=round_id), earlier=earlier)
 
 
 def _back(round_id, anchor=""):
