@@ -552,3 +552,8 @@ def test_generated_korean_sentences_take_the_particle_of_the_last_syllable(clien
     assert "대기업 테크윈은 혁신성장 과제의 주관기업이 될 수 없습니다" in large
     for page in (firm, large):
         assert not re.search(r"은\(는\)|이\(가\)|을\(를\)|과\(와\)|\(으\)로", page)
+
+
+def test_the_recommendations_api_refuses_a_page_that_is_not_a_whole_number(client, round_id):
+    response = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=materials&page=0&lang=en")
+    assert response.status_code == 400 and "page '0' must be a whole number from 1" in response.get_data(as_text=True)

@@ -282,7 +282,7 @@ def _checked_form(args):
         problems.append(f"k {k!r} must be a whole number from 1 to 50")
     page = args.get("page", "").strip()
     if page and not (page.isdigit() and 1 <= int(page) <= 10 ** 6):
-        problems.append(f"page {page!r} must be a whole number from 1")
+        problems.append(msg("api.bad_page", page=page).text(current_lang()))
     filters = dict(region=args.get("region", ""), size_class=args.get("size_filter", ""),
                    certificate=args.get("certificate", ""))
     try:
