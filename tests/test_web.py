@@ -550,8 +550,10 @@ def test_generated_korean_sentences_take_the_particle_of_the_last_syllable(clien
     assert "협력기업으로 신청" in firm and "협력기업로" not in firm
     large = client.get(f"/firms/{make_brn(20)}?track=innovation&as_partner=").get_data(as_text=True)
     assert "대기업 테크윈은 혁신성장 과제의 주관기업이 될 수 없습니다" in large
-    for page in (firm, large):
-        assert not re.search(r"은\(는\)|이\(가\)|을\(를\)|과\(와\)|\(으\)로", page)
+    unapplied = client.get(f"/firms/{make_brn(99)}?track=materials").get_data(as_text=True)
+    assert "소재부품 과제에 주관기업으로 신청하면 관심 표시를 할 수 있습니다" in unapplied
+    for page in (firm, large, unapplied):
+        assert not re.search(r"은\(는\)|이\(가\)|을\(를\)|과\(와\)|\(으\)로|기업로", page)
 
 
 def test_the_recommendations_api_refuses_a_page_that_is_not_a_whole_number(client, round_id):

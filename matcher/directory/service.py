@@ -713,13 +713,10 @@ def _interest_offer(q, other_app, other_role):
         problems.append({"ko": "열린 회차가 없습니다.", "en": "there is no round to apply in."})
     else:
         if q.own is None or q.own.role != own_role:
-            side_ko = "주관기업" if own_role == "lead" else "협력기업"
-            problems.append({"ko": f"{q.round_row.name} 회차 {q.rule.name_ko} 과제에 {side_ko}로 신청하면 관심 표시를 할 수 있습니다.",
-                             "en": f"apply as {own_role} in {q.rule.name_en} in {q.round_row.name} to express interest."})
+            problems.append(said(msg("directory.interest_apply_first", round=q.round_row.name,
+                                     track=msg(N_("track." + q.rule.key)), role=msg(N_("role." + own_role)))))
         if other_app is None:
-            side_ko = "협력기업" if other_role == "partner" else "주관기업"
-            problems.append({"ko": f"이 기업은 이번 회차에 {side_ko}로 신청하지 않았습니다 (직접 연락하세요).",
-                             "en": f"this firm has not applied as {other_role} in this round (contact it directly)."})
+            problems.append(said(msg("directory.interest_other_not_applied", role=msg(N_("role." + other_role)))))
     return {"ok": not problems, "problems": problems}
 
 
