@@ -237,6 +237,8 @@ def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=(),
 STABLE_MILP_NONZEROS = 3_000_000
 """The stability MILP is tried up to this many nonzeros in its stability rows (pairs of edges sharing a
 lead or a partner); beyond, the deferred-acceptance answer stands with its blocking pairs counted."""
+STABLE_MILP_SECONDS = 60.0
+"""Without a time limit the search for a stable assignment stops after this (then: best found)."""
 LISTED = 50
 """Blocking pairs and groups listed in a run's summary (all are counted)."""
 
@@ -269,14 +271,14 @@ def stable_assignment(stated, leads, partners, edges, locks, forbid, members=Non
     outcome = "found" if not block.any() else "best_found" if complete else "cut"
     if block.any() and (deadline is None or time.perf_counter() < deadline) \
             and stable_nonzeros(problem) <= STABLE_MILP_NONZEROS:
-        status, found = stable_milp(problem, lead_rank, part_rank, deadline)
+        status, found = stable_milp(problem, lead_rank, part_rank, _milp_deadline(deadline))
         if found is not None:
             chosen, block = found, blocking_edges(problem, lead_rank, part_rank, found)
             outcome = "found" if not block.any() else "best_found"  # (the rows make it stable: not seen)
         elif status == "infeasible" and exact(problem):
             outcome = "none"
         elif status == "infeasible":  # the rows are stricter than the condition here: try every assignment
-            status, found = enumerate_stable(problem, lead_rank, part_rank, deadline)
+            status, found = enumerate_stable(problem, lead_rank, part_rank, _milp_deadline(deadline))
             if found is not None:
                 chosen, block, outcome = found, np.zeros(problem.n_edges, bool), "found"
             else:
@@ -291,6 +293,12 @@ def stable_assignment(stated, leads, partners, edges, locks, forbid, members=Non
     total = float(sum(s for _, _, s in picked))
     return picked, {"status": "stable" if outcome == "found" else "feasible",
                     "objective": total, "bound": None, "gap": None, "stability": stability}
+
+
+def _milp_deadline(deadline):
+    """The search's deadline: the run's, and at most :data:`STABLE_MILP_SECONDS` from now without one."""
+    cap = time.perf_counter() + STABLE_MILP_SECONDS
+    return cap if deadline is None else min(deadline, cap)
 
 
 def _deferred(stated, problem, rows, base, names, partners, deadline):
