@@ -55,7 +55,7 @@ def test_contributions_add_up_to_the_score(rules, make_firm):
     data = json.loads(json.dumps(expl.to_dict(), ensure_ascii=False))
     assert data["score"] == pytest.approx(expl.score)
     assert [c["name"] for c in data["components"]] == list(COMPONENTS)
-    assert "같은 물품분류 (46171610 감시카메라)" in data["reasons_ko"]
+    assert "같은 물품분류 (46171610 보안용카메라)" in data["reasons_ko"]
     assert "both in 대전" in data["reasons_en"]
     assert expl.component("capability").en == "patented product for the same commodity (46171610)"
 
