@@ -367,7 +367,15 @@ def sme_competition_products():
     if _product_override and codelists.active() is None:
         return _product_override[0]
     code_list = product_list()
-    return {code: ko for code, (ko, _) in _names_of(code_list).items()}
+    found = _PRODUCTS.get(code_list.key)
+    if found is None:
+        if len(_PRODUCTS) > 16:
+            _PRODUCTS.clear()
+        found = _PRODUCTS[code_list.key] = dict(zip(code_list.table["code"], code_list.table["name"]))
+    return found
+
+
+_PRODUCTS = {}  # CodeList.key → {code: name}
 
 
 def is_known_detailed(code):

@@ -332,7 +332,7 @@ def validate_firms(frame, notes=None):
     return check_firms(frame, notes)
 
 
-def validate_applications(frame, session, round_name=None, known_brns=()):
+def validate_applications(frame, session, round_name=None, known_brns=(), notes=None):
     """Check every row of an applications frame against the database in ``session``.
 
     Parameters
@@ -344,15 +344,20 @@ def validate_applications(frame, session, round_name=None, known_brns=()):
         The round for rows with an empty 회차 (round) cell.
     known_brns : iterable of str, optional
         사업자등록번호 of firms being imported in the same run (not yet in the database).
+    notes : list, optional
+        Warnings on accepted rows are appended here (a 세부품명번호 on no loaded list).
 
     Returns
     -------
     records : list of (int, Application)
     problems : list of Problem
+        Each row is checked against the code lists in force on its round's reference date.
     """
+    from . import codelists
     rounds = {r.name: r for r in session.scalars(select(db.RoundRow))}
     stored = set(session.scalars(select(db.FirmRow.brn)))
-    return check_applications(frame, rounds, stored | set(known_brns), round_name)
+    lists = {name: codelists.lists_on(session, r.reference_date) for name, r in rounds.items()}
+    return check_applications(frame, rounds, stored | set(known_brns), round_name, lists, notes)
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -445,7 +450,7 @@ def import_applications(source, session, round_name=None, skip_invalid=False, en
     frame = read_table(source, encoding=encoding, columns=columns, filename=filename,
                        required=APPLICATION_REQUIRED)
     result = ImportResult("applications", sheet_note=frame.attrs.get("sheet_note"))
-    records, problems = validate_applications(frame, session, round_name, known_brns)
+    records, problems = validate_applications(frame, session, round_name, known_brns, result.notes)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
     session.flush()
     firms = _firms_by_brn(session, {app.brn for _row, app in records})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from . import codes
+from . import codelists, codes
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import Problem
@@ -282,13 +282,15 @@ def _note_repairs(row, notes, **values):
             notes.append(Problem(row.number, column, cell, f"read as {shown!r}"))
 
 
-def check_applications(frame, rounds, known_brns, round_name=None):
+def check_applications(frame, rounds, known_brns, round_name=None, code_lists=None, notes=None):
     """Every problem in an applications frame, and the :class:`Application` of each good row.
 
     ``rounds`` maps round names to objects with ``open_tracks`` and ``rule_overrides`` (such
     as :class:`matcher.db.RoundRow`); each row is checked against its round's rules
     (:func:`matcher.tracks.round_rules`). ``known_brns`` are the firms that exist (in the
-    database or the same import).
+    database or the same import). ``code_lists`` maps round names to the
+    :class:`matcher.codelists.Lists` in force on each round's reference date (default: the lists in use);
+    a well-formed 10-digit 세부품명번호 on none of them is accepted with a warning added to ``notes``.
     """
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
@@ -302,7 +304,8 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     records, seen = [], {}
     for number, cells in zip(frame.index, frame.to_dict("records")):
         row = _Row(number, cells, problems)
-        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default)
+        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default,
+                                    (code_lists or {}), notes)
         key = app and (app.round_name, app.brn, app.role, app.track)
         if key and all(key) and key in seen:
             row.fail("brn", cells["brn"], f"applies again as {app.role} in {app.track} (row {seen[key]})")
@@ -313,7 +316,7 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     return records, problems
 
 
-def _application_from_row(row, rules_of, known_brns, round_name, track_names, default):
+def _application_from_row(row, rules_of, known_brns, round_name, track_names, default, code_lists, notes):
     cell = row.cells.get("round", "")
     name = (row.get("round") or "") if cell else round_name
     if cell and not name:
@@ -333,7 +336,8 @@ def _application_from_row(row, rules_of, known_brns, round_name, track_names, de
         row.fail("track", row.cells["track"], f"is not open in round {name!r}")
     product = row.get("product_code", default="").replace("-", "").replace(" ", "")
     if track:
-        _check_product(row, product, rules[track])
+        with codelists.using(code_lists.get(name) or codelists.active()):
+            _check_product(row, product, rules[track], notes)
     prefs = row.get("preferences", lambda t: [parse_brn(b) for b in split_list(t)], default=[])
     return Application(round_name=name or "", brn=brn or "", role=role or "", track=track or "",
                        product_code=product, text=row.get("text", default=""), preferences=prefs)
@@ -360,7 +364,7 @@ _PRODUCT_RULES = {
 }
 
 
-def _check_product(row, product, rule):
+def _check_product(row, product, rule, notes=None):
     value = row.cells.get("product_code", "")
     if product and not product.isdigit():
         row.fail("product_code", value, "is not a product code (digits only)")
@@ -373,4 +377,10 @@ def _check_product(row, product, rule):
     if len(product) != length:
         row.fail("product_code", value, f"must be {wanted} for {rule.name_ko}")
     elif rule.product == "sme_competition" and not codes.is_sme_competition(product):
-        row.fail("product_code", value, f"is not on the SME-competition product list ({rule.name_ko})")
+        valid_from = codes.product_list().valid_from.isoformat()
+        row.fail("product_code", value, f"is not on the SME-competition product list in force from {valid_from} "
+                                        f"({rule.name_ko})")
+    if len(product) == 10 and rule.product != "sme_competition" and notes is not None \
+            and not codes.is_known_detailed(product):
+        notes.append(Problem(row.number, "product_code", value,
+                             "is not on the loaded G2B or SME-competition lists; accepted as a 10-digit 세부품명번호"))

@@ -332,6 +332,47 @@ def test_product_code_must_fit_the_track(session, track, code, ok):
     assert (problems == []) == ok, problems
 
 
+@pytest.mark.parametrize("code", ["1017161101", "4617162201", "8111159901", "5612150601"])
+def test_a_real_innovation_application_for_any_listed_product_imports(session, code):
+    assert code in codes.sme_competition_products()
+    frame = importer.read_table(_apps_csv(f"{ROUND},107-81-53660,주관,혁신성장,{code},x,"), filename="a.csv")
+    records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert problems == [] and records[0][1].product_code == code
+
+
+def test_every_listed_product_is_accepted_for_innovation(session):
+    rows = [f"{ROUND},107-81-53660,주관,혁신성장,{code},x," for code in codes.sme_competition_products()]
+    frame = importer.read_table(_apps_csv(*rows), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert [p for p in problems if p.column == "product_code"] == []
+
+
+def test_a_round_before_a_lists_designation_is_judged_on_the_older_list(session):
+    from matcher import codelists
+    products = codelists.COLUMNS["products"]
+    old = pd.DataFrame([("4617162201", "영상감시장치", "영상감시장치")], columns=list(products))
+    new = pd.DataFrame([("4617162201", "영상감시장치", ""), ("9999999901", "새 제품", "")], columns=list(products))
+    codelists.store_version(session, "products", old, date(2028, 1, 1))
+    codelists.store_version(session, "products", new, date(2031, 1, 1))
+    session.add_all([db.RoundRow(name="2030년", reference_date=date(2030, 12, 31), open_tracks=["innovation"]),
+                     db.RoundRow(name="2031년", reference_date=date(2031, 1, 1), open_tracks=["innovation"])])
+    session.flush()
+    frame = importer.read_table(_apps_csv("2030년,107-81-53660,주관,혁신성장,9999999901,x,",
+                                          "2031년,107-81-53660,주관,혁신성장,9999999901,x,"), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert [(p.row, p.column) for p in problems] == [(2, "product_code")]
+    assert "in force from 2028-01-01" in problems[0].reason
+
+
+def test_an_unlisted_but_well_formed_detailed_code_is_a_warning_where_no_list_is_required(session):
+    notes = []
+    frame = importer.read_table(_apps_csv(f"{ROUND},107-81-53660,주관,기술융합,4323260899,x,",
+                                          f"{ROUND},107-81-53660,협력,기술융합,4617162201,x,"), filename="a.csv")
+    records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"}, notes=notes)
+    assert problems == [] and len(records) == 2
+    assert [(n.row, n.column, n.value) for n in notes] == [(2, "product_code", "4323260899")]
+
+
 def test_applications_are_checked_against_their_rounds_rules(session):
     session.add(db.RoundRow(name="특별회차", reference_date=date(2026, 10, 1), open_tracks=["materials", "value"],
                             rule_overrides={"materials": {"product": "detailed"}}))
