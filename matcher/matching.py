@@ -89,6 +89,7 @@ class RoundInput:
     rules: dict
     pools: dict
     decisions: list = field(default_factory=list)
+    code_lists: object = None  # matcher.codelists.Lists in force on reference_date (None: the lists in use)
 
     def application(self, track, role, brn):
         """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
@@ -341,6 +342,12 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     RefusedError
         ``time_limit_too_short``: the limit passed before the solver could start.
     """
+    from .codelists import active, using
+    with using(inp.code_lists or active()):  # names and lists of the round's reference date
+        return _match_round(inp, track, mode, time_limit, progress, started, gap, processes)
+
+
+def _match_round(inp, track, mode, time_limit, progress, started, gap, processes):
     report = progress or _no_progress
     if mode not in MODES:
         raise InfeasibleError([f"mode {mode!r} is not one of {', '.join(MODES)}"])

@@ -62,6 +62,8 @@ def current_decisions(session, round_id):
 
 def round_input(session, round_row, tracks=None):
     """The :class:`~matcher.matching.RoundInput` of a round (its open tracks, or ``tracks``)."""
+    from ..codelists import lists_on
     return RoundInput(name=round_row.name, reference_date=round_row.reference_date, rules=round_rules(round_row),
                       pools=round_pools(session, round_row, tracks),
-                      decisions=current_decisions(session, round_row.id))
+                      decisions=current_decisions(session, round_row.id),
+                      code_lists=lists_on(session, round_row.reference_date))
