@@ -181,3 +181,12 @@ def test_summaries_list_shipped_and_loaded_versions_with_the_one_in_force(db_url
         (date(2025, 1, 1), True, False, 615), (date(2028, 1, 1), False, True, 2)]
     ksic = [v for v in lines if v.kind == "ksic" and v.in_force]
     assert ksic[0].levels == {"1": 21, "2": 77, "3": 234, "4": 501, "5": 1205}
+
+
+def test_a_rounds_input_carries_the_lists_of_its_reference_date(db_url):
+    from matcher.rounds.pools import round_input
+    with db.transaction(db_url) as s:
+        s.add(db.RoundRow(name="2024년 1차", reference_date=date(2024, 3, 1), open_tracks=["materials"]))
+        s.flush()
+        inp = round_input(s, s.query(db.RoundRow).filter_by(name="2024년 1차").one())
+    assert inp.code_lists.ksic.valid_from == date(2017, 7, 1)  # judged before the 11th revision took effect
