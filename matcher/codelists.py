@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import Problem, ValidationError
+from .messages import N_, msg
 from .paths import DATA_DIR
 
 KINDS = ("ksic", "products", "g2b")
@@ -80,14 +81,38 @@ class RowReport:
     skipped: list = field(default_factory=list)  # Problem per row left out
     levels: dict = field(default_factory=dict)   # level → rows kept
 
-    def lines(self):
-        """The report as lines a person reads (English; the CLI and the page render their own)."""
-        out = [f"{self.source}: {self.read} rows read, {self.kept} kept, {len(self.skipped)} skipped"]
-        out += [f"  {level}: {count}" for level, count in self.levels.items()]
-        out += [f"  skipped {p}" for p in self.skipped[:20]]
+    def messages(self):
+        """The report as messages: the counts, each level's, then the skipped rows (the first 20)."""
+        out = [msg("codes.report", file=self.source, read=self.read, kept=self.kept, skipped=len(self.skipped))]
+        out += [msg("codes.level_count", level=level_name(self.kind, level), count=count)
+                for level, count in self.levels.items()]
+        out += [msg("codes.skipped_row", row=p.row or "", column=p.column or "", value=p.value or "",
+                    reason=p.reason) for p in self.skipped[:20]]
         if len(self.skipped) > 20:
-            out.append(f"  … and {len(self.skipped) - 20} more skipped")
+            out.append(msg("codes.skipped_more", count=len(self.skipped) - 20))
         return out
+
+
+_OTHER_LEVEL = N_("codes.level.other")
+_KIND_CODES = {"ksic": N_("codes.kind.ksic"), "products": N_("codes.kind.products"), "g2b": N_("codes.kind.g2b")}
+_LEVEL_CODES = {
+    ("ksic", "1"): N_("codes.level.ksic1"), ("ksic", "2"): N_("codes.level.ksic2"),
+    ("ksic", "3"): N_("codes.level.ksic3"), ("ksic", "4"): N_("codes.level.ksic4"),
+    ("ksic", "5"): N_("codes.level.ksic5"),
+    ("g2b", "segment"): N_("codes.level.segment"), ("g2b", "family"): N_("codes.level.family"),
+    ("g2b", "class"): N_("codes.level.class"), ("g2b", "commodity"): N_("codes.level.commodity"),
+    ("g2b", "detailed"): N_("codes.level.detailed"), ("products", "10-digit"): N_("codes.level.detailed"),
+}
+
+
+def kind_name(kind):
+    """The name of a kind of code list, as a message."""
+    return msg(_KIND_CODES[kind])
+
+
+def level_name(kind, level):
+    """The name of a level of a kind of code list (KSIC ``"5"`` → 세세분류), as a message."""
+    return msg(_LEVEL_CODES.get((kind, str(level)), _OTHER_LEVEL), level=str(level))
 
 
 # --- reading the published files -----------------------------------------------------------------
@@ -116,13 +141,13 @@ def read_list(kind, path):
         When the file cannot be read or yields no code at all.
     """
     if kind not in KINDS:
-        raise ValidationError([Problem(None, None, kind, f"is not a kind of code list ({', '.join(KINDS)})")])
+        raise ValidationError([Problem(None, None, kind, msg("codes.problem.not_kind", kinds=list(KINDS)))])
     path = Path(path)
     report = RowReport(kind, path.name)
     reader = {"ksic": _read_ksic, "products": _read_products, "g2b": _read_g2b}[kind]
     table = reader(path, report)
     if table.empty:
-        raise ValidationError([Problem(None, None, None, f"no {kind} codes found")] + report.skipped[:50],
+        raise ValidationError([Problem(None, None, None, msg("codes.problem.no_codes", kind=kind))] + report.skipped[:50],
                               source=str(path))
     table = sort_codes(kind, table.drop_duplicates("code", keep="first"))
     report.kept = len(table)
@@ -152,7 +177,7 @@ def _cells(path, report):
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except (OSError, ValueError, KeyError, BadZipFile) as exc:
-            raise _unreadable(path, f"cannot be read as a workbook ({exc})") from exc
+            raise _unreadable(path, msg("codes.problem.unreadable", format="XLSX", error=str(exc))) from exc
         try:
             return [tuple("" if v is None else str(v).strip() for v in r)
                     for r in book.worksheets[0].iter_rows(values_only=True)]
@@ -161,7 +186,7 @@ def _cells(path, report):
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=_encoding(path), header=None)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise _unreadable(path, f"cannot be read as CSV ({exc})") from exc
+        raise _unreadable(path, msg("codes.problem.unreadable", format="CSV", error=str(exc))) from exc
     return [tuple(v.strip() for v in r) for r in frame.itertuples(index=False)]
 
 
@@ -186,7 +211,7 @@ def _json(path):
     try:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
-        raise _unreadable(path, f"cannot be read as JSON ({exc})") from exc
+        raise _unreadable(path, msg("codes.problem.unreadable", format="JSON", error=str(exc))) from exc
 
 
 # KSIC
@@ -220,12 +245,12 @@ def _read_ksic(path, report):
             try:
                 records.append((first, len(first), row[1], row[2], ksic_section(first)))
             except ValueError as exc:
-                report.skipped.append(Problem(number, "code", first, str(exc)))
+                report.skipped.append(Problem(number, "code", first, exc.args[0] if exc.args else str(exc)))
             if not row[1]:
-                report.skipped.append(Problem(number, "name_ko", "", "is empty"))
+                report.skipped.append(Problem(number, "name_ko", "", msg("codes.problem.empty")))
                 records.pop()
         elif number > 1 and first and not _is_english_line(rows, number):
-            report.skipped.append(Problem(number, "code", first, "is not a KSIC code"))
+            report.skipped.append(Problem(number, "code", first, msg("codes.problem.not_ksic")))
     report.read += sum(1 for r in records if r[1] == 1)
     return pd.DataFrame.from_records(records, columns=list(COLUMNS["ksic"]))
 
@@ -256,14 +281,14 @@ def _ksic_from_csv(rows, report):
         code, level, name_ko, name_en, section = (tuple(row) + ("",) * 5)[:5]
         try:
             if not (code.isalpha() and len(code) == 1 or _KSIC_DIGITS.match(code)):
-                raise ValueError("is not a KSIC code (a section letter or 2 to 5 digits)")
+                raise ValueError(msg("codes.problem.not_ksic"))
             wanted = 1 if code.isalpha() else len(code)
             records.append((code, wanted, name_ko, name_en, ksic_section(code)))
             if not name_ko:
                 records.pop()
-                report.skipped.append(Problem(number, "name_ko", "", "is empty"))
+                report.skipped.append(Problem(number, "name_ko", "", msg("codes.problem.empty")))
         except ValueError as exc:
-            report.skipped.append(Problem(number, "code", code, str(exc)))
+            report.skipped.append(Problem(number, "code", code, exc.args[0] if exc.args else str(exc)))
     return pd.DataFrame.from_records(records, columns=list(COLUMNS["ksic"]))
 
 
@@ -277,14 +302,14 @@ def _read_products(path, report):
     if path.suffix.lower() == ".json":
         items = _json(path)
         if not isinstance(items, list):
-            raise _unreadable(path, "is not a JSON list of {code, name} objects")
+            raise _unreadable(path, msg("codes.problem.not_list", fields="code, name"))
         pairs = [(i, (item.get("code"), item.get("name")) if isinstance(item, dict) else (None, None))
                  for i, item in enumerate(items, start=1)]
     else:
         rows = _cells(path, report)
         header = next((i for i, r in enumerate(rows[:20]) if _find(r, _CODE_HEADERS) is not None), None)
         if header is None:
-            raise _unreadable(path, "has no 세부품명번호 (code) column in its first 20 rows")
+            raise _unreadable(path, msg("codes.problem.no_code_column"))
         ci, ni = _find(rows[header], _CODE_HEADERS), _find(rows[header], _NAME_HEADERS)
         pairs = [(number, (r[ci] if ci < len(r) else "", r[ni] if ni is not None and ni < len(r) else ""))
                  for number, r in enumerate(rows[header + 1:], start=header + 2) if any(r)]
@@ -294,9 +319,9 @@ def _read_products(path, report):
         code = re.sub(r"[\s-]", "", str(code or ""))
         published = str(name or "").strip()
         if not (len(code) == 10 and code.isdigit()):
-            report.skipped.append(Problem(number, "code", code, "is not a 10-digit 세부품명번호"))
+            report.skipped.append(Problem(number, "code", code, msg("codes.problem.not_detailed")))
         elif not published:
-            report.skipped.append(Problem(number, "name", "", "is empty"))
+            report.skipped.append(Problem(number, "name", "", msg("codes.problem.empty")))
         else:
             records.append((code, clean_product_name(published), published))
     return pd.DataFrame.from_records(records, columns=list(COLUMNS["products"]))
@@ -354,7 +379,7 @@ def _read_g2b(path, report):
         return _g2b_from_csv(path, report)
     items = _json(path)
     if not isinstance(items, list):
-        raise _unreadable(path, "is not a JSON list of {code, name, parent} objects")
+        raise _unreadable(path, msg("codes.problem.not_list", fields="code, name, parent"))
     records, parents = [], {}
     for number, item in enumerate(items, start=1):
         report.read += 1
@@ -362,10 +387,10 @@ def _read_g2b(path, report):
         name = str(item.get("name", "") if isinstance(item, dict) else "").strip()
         parent = str(item.get("parent", "") if isinstance(item, dict) else "").strip()
         if not (code.isdigit() and len(code) in G2B_LEVELS):
-            report.skipped.append(Problem(number, "code", code, "is not a G2B code (2, 4, 6, 8 or 10 digits)"))
+            report.skipped.append(Problem(number, "code", code, msg("codes.problem.not_g2b")))
             continue
         if not name:
-            report.skipped.append(Problem(number, "name", "", "is empty"))
+            report.skipped.append(Problem(number, "name", "", msg("codes.problem.empty")))
             continue
         records.append((code, G2B_LEVELS[len(code)], name, "", "file"))
         if parent and len(code) >= 8:
@@ -381,7 +406,7 @@ def _g2b_from_csv(path, report):
     rows = _cells(path, report)
     header = [c.lower() for c in rows[0]] if rows else []
     if "code" not in header or "name_ko" not in header:
-        raise _unreadable(path, "needs the columns code and name_ko (and name_en, source)")
+        raise _unreadable(path, msg("codes.problem.g2b_columns", columns="code, name_ko", optional="name_en, source"))
     at = {name: header.index(name) for name in header}
     records = []
     for number, row in enumerate(rows[1:], start=2):
@@ -389,9 +414,9 @@ def _g2b_from_csv(path, report):
         get = lambda name: row[at[name]] if name in at and at[name] < len(row) else ""  # noqa: E731
         code = re.sub(r"[\s-]", "", get("code"))
         if not (code.isdigit() and len(code) in G2B_LEVELS):
-            report.skipped.append(Problem(number, "code", code, "is not a G2B code (2, 4, 6, 8 or 10 digits)"))
+            report.skipped.append(Problem(number, "code", code, msg("codes.problem.not_g2b")))
         elif not get("name_ko"):
-            report.skipped.append(Problem(number, "name_ko", "", "is empty"))
+            report.skipped.append(Problem(number, "name_ko", "", msg("codes.problem.empty")))
         else:
             records.append((code, G2B_LEVELS[len(code)], get("name_ko"), get("name_en"), get("source") or "file"))
     return pd.DataFrame.from_records(records, columns=list(COLUMNS["g2b"]))
@@ -458,6 +483,16 @@ def using(lists):
         yield lists
     finally:
         _ACTIVE.reset(token)
+
+
+def activate(lists):
+    """Use ``lists`` in this context until :func:`deactivate` (a web request's before and teardown hooks);
+    returns the token to give back."""
+    return _ACTIVE.set(lists)
+
+
+def deactivate(token):
+    _ACTIVE.reset(token)
 
 
 def in_force(versions, on):

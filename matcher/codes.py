@@ -267,6 +267,48 @@ def ksic_name(code, lang="ko"):
     return None
 
 
+def ksic_code_for_name(name):
+    """The KSIC code whose Korean name is ``name`` (spaces and middle dots ignored), the deepest level first.
+
+    Public firm lists (KRX's 상장법인목록, say) give a firm's 업종 as a KSIC name, not a code. The list in
+    use is searched first, then the other shipped revisions (a list may still use the 10th revision's names).
+    None when no list has the name.
+
+    Examples
+    --------
+    >>> ksic_code_for_name("특수 목적용 기계 제조업")
+    '292'
+    >>> ksic_code_for_name("화장품제조업")
+    '20423'
+    """
+    key = _name_key(name)
+    if not key:
+        return None
+    for code_list in (ksic_list(), *reversed(codelists.shipped("ksic"))):
+        found = _codes_by_name(code_list).get(key)
+        if found:
+            return found
+    return None
+
+
+_BY_NAME = {}  # CodeList.key → {name key: deepest code}
+
+
+def _codes_by_name(code_list):
+    found = _BY_NAME.get(code_list.key)
+    if found is None:
+        table = code_list.table.sort_values("level", kind="stable")  # deeper levels overwrite
+        found = {_name_key(n): c for c, n in zip(table["code"], table["name_ko"])}
+        if len(_BY_NAME) > 8:
+            _BY_NAME.clear()
+        _BY_NAME[code_list.key] = found
+    return found
+
+
+def _name_key(name):
+    return re.sub(r"[\s·ㆍ․‧・,]", "", str(name or ""))
+
+
 def load_ksic_workbook(path):
     """Read the official 통계청 KSIC workbook (one sheet: code, Korean name, English name).
 

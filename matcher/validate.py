@@ -12,6 +12,7 @@ import re
 from datetime import date
 
 from . import codelists, codes
+from .messages import N_, msg
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import Problem
@@ -25,6 +26,7 @@ FIRM_COLUMNS = {
     "founded": ("설립일", "설립일자", "founded_on"),
     "region": ("지역", "소재지", "시도"),
     "ksic": ("업종코드", "산업분류", "ksic_codes"),
+    "industry": ("업종", "업종명", "industry_name"),
     "g2b": ("물품분류번호", "g2b_codes"),
     "description": ("제품기술", "제품·기술", "주요제품", "description_ko"),
     "certificates": ("인증", "인증서", "certs"),
@@ -185,7 +187,18 @@ def certificate_key(cert):
 
 
 def _missing_columns(frame, required):
-    return [Problem(None, col, None, "column is missing") for col in required if col not in frame.columns]
+    return missing_column_problems(required, set(frame.columns))
+
+
+_MISSING = {"brn": N_("import.missing_brn"), "size_class": N_("import.missing_size_class")}
+
+
+def missing_column_problems(required, present):
+    """A problem for each ``required`` column not in ``present``; what a missing 사업자등록번호 or 기업규모
+    means is said in full, since public firm lists (KRX's 상장법인목록, say) carry neither."""
+    return [Problem(None, col, None, msg(_MISSING[col], option="--columns", mapping="data/columns.krx.toml")
+                    if col in _MISSING else "column is missing")
+            for col in required if col not in present]
 
 
 class _Row:
@@ -252,7 +265,7 @@ def _firm_from_row(row, notes):
         _note_repairs(row, notes, region=region, size_class=size, founded=founded, debarment=debarment)
     firm = Firm(
         brn=brn, name=name, size_class=size, region=region, founded=founded,
-        ksic_codes=row.get("ksic", parse_ksic, default=[]),
+        ksic_codes=_ksic_with_industry(row, notes),
         g2b_codes=row.get("g2b", parse_g2b, default=[]),
         description=row.get("description", default=""),
         certificates=row.get("certificates", parse_certificates, default=[]),
@@ -262,6 +275,25 @@ def _firm_from_row(row, notes):
     )
     firm.debarred_from, firm.debarred_to = debarment
     return firm if brn else None
+
+
+def _ksic_with_industry(row, notes):
+    """The 업종코드 cell's KSIC codes, then the code of the 업종 (a KSIC name, as public firm lists give it).
+
+    An 업종 that names no KSIC level is left out with a note: the firm is still imported.
+    """
+    found = row.get("ksic", parse_ksic, default=[])
+    industry = row.get("industry", default="")
+    if industry and industry.isdigit():  # a file whose 업종 column holds the code itself
+        return found + [c for c in row.get("industry", parse_ksic, default=[]) if c not in found]
+    if industry:
+        code = codes.ksic_code_for_name(industry)
+        if code and code not in found:
+            found.append(code)
+        if notes is not None:
+            notes.append(Problem(row.number, "industry", industry,
+                                 msg("import.industry_read", ksic=code) if code else msg("import.industry_unknown")))
+    return found
 
 
 _EXCEL_MIDNIGHT = re.compile(r"[ T]00:00(?::00)?$")
@@ -377,10 +409,8 @@ def _check_product(row, product, rule, notes=None):
     if len(product) != length:
         row.fail("product_code", value, f"must be {wanted} for {rule.name_ko}")
     elif rule.product == "sme_competition" and not codes.is_sme_competition(product):
-        valid_from = codes.product_list().valid_from.isoformat()
-        row.fail("product_code", value, f"is not on the SME-competition product list in force from {valid_from} "
-                                        f"({rule.name_ko})")
+        row.fail("product_code", value, msg("import.product_not_listed", date=codes.product_list().valid_from,
+                                            track=rule.name_ko))
     if len(product) == 10 and rule.product != "sme_competition" and notes is not None \
             and not codes.is_known_detailed(product):
-        notes.append(Problem(row.number, "product_code", value,
-                             "is not on the loaded G2B or SME-competition lists; accepted as a 10-digit 세부품명번호"))
+        notes.append(Problem(row.number, "product_code", value, msg("import.product_unlisted")))

@@ -97,7 +97,7 @@ def test_a_product_workbook_with_a_title_row_and_bad_rows_is_read_with_a_report(
     assert list(table["code"]) == ["3011150501", "4617162201"]
     assert (report.read, report.kept) == (4, 2)
     assert [(p.row, p.column, p.value) for p in report.skipped] == [(4, "code", "46171622"), (6, "name", "")]
-    assert "4 rows read, 2 kept, 2 skipped" in report.lines()[0]
+    assert report.messages()[0].text("en") == "p.xlsx: 4 rows read, 2 codes kept, 2 rows skipped"
 
 
 def test_a_cp949_product_csv_is_read(tmp_path):
@@ -108,7 +108,7 @@ def test_a_cp949_product_csv_is_read(tmp_path):
 
 def test_a_file_without_any_code_is_refused(tmp_path):
     (tmp_path / "p.json").write_text("[]")
-    with pytest.raises(ValidationError, match="no products codes found"):
+    with pytest.raises(ValidationError, match="holds no products codes"):
         codelists.read_list("products", tmp_path / "p.json")
 
 

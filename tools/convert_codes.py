@@ -184,7 +184,7 @@ def main(argv=None):
         (DATA / name).write_text(text, encoding="utf-8")
         print(f"wrote data/{name}")
     for report in (ksic_report, product_report, g2b_report):
-        print("\n".join(report.lines()))
+        print("\n".join(m.text("en") for m in report.messages()))
     print(f"KSIC 10th: {ksic10.groupby('level').size().to_dict()} (from the hierarchy workbook)")
     print(f"converted {date.today().isoformat()}")
     return 0

@@ -7,10 +7,11 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from matcher import codelists
-from matcher.cli.codes import kind_name, level_name, report_messages, store_message
+from matcher.cli.codes import store_message
+from matcher.codelists import kind_name, level_name
 from matcher.errors import ValidationError
 from matcher.messages import msg
 from matcher.validate import parse_date
@@ -39,7 +40,7 @@ def upload():
     """Read the uploaded file as published and store it as a version of its kind; a bad file stores nothing."""
     kind, file = request.form.get("kind", ""), request.files.get("file")
     if kind not in codelists.KINDS:
-        abort(400, say(msg("codes.unknown_kind", kind=kind)))
+        abort(400, say(msg("codes.unknown_kind", kind=kind, kinds=list(codelists.KINDS))))
     if file is None or not file.filename:
         abort(400, say(msg("codes.no_file")))
     suffix = Path(file.filename).suffix.lower()
@@ -61,8 +62,8 @@ def upload():
                                      revision=request.form.get("revision", "").strip(), valid_to=end,
                                      actor=actor(), report=report)
     session.commit()
-    codelists.set_default(codelists.lists_on(session, date.today()))
-    for message in report_messages(report):
+    current_app.extensions[_KEPT] = None  # the next request reads the lists in force again
+    for message in report.messages():
         flash(say(message), "ok" if message.code == "codes.report" else "warning")
     flash(say(store_message(result)), "ok")
     return redirect(url_for("codes.index"))
@@ -78,3 +79,30 @@ def _date(field, required=False):
         return parse_date(value)
     except ValueError:
         abort(400, say(msg("codes.bad_date", option=field, value=value)))
+
+
+_KEPT = "matcher_code_lists"
+
+
+def _use_lists():
+    """Every request looks codes up in the lists in force today (read once, again after an upload here)."""
+    kept = current_app.extensions.get(_KEPT)
+    today = date.today()
+    if kept is None or kept[0] != today:
+        kept = current_app.extensions[_KEPT] = (today, codelists.lists_on(db_session(), today))
+    g.code_lists_token = codelists.activate(kept[1])
+
+
+def _stop_using(_exc=None):
+    token = g.pop("code_lists_token", None)
+    if token is not None:
+        try:
+            codelists.deactivate(token)
+        except ValueError:  # torn down in another context (a test client kept open): nothing of ours is set there
+            pass
+
+
+def init_app(app):
+    app.extensions[_KEPT] = None
+    app.before_request(_use_lists)
+    app.teardown_request(_stop_using)
