@@ -57,3 +57,29 @@ def test_a_viewer_sees_the_page_but_cannot_upload(client):
     login(client, "viewer", "viewer password")
     assert client.get("/staff/codes/").status_code == 200
     assert _upload(client, LIST).status_code == 403
+
+
+def _upload_to_round(client, round_id, kind, text, name="apps.csv"):
+    return client.post(f"/staff/rounds/{round_id}/import/{kind}", content_type="multipart/form-data",
+                       data={"file": (BytesIO(text.encode("utf-8")), name)})
+
+
+def test_an_application_for_an_unlisted_innovation_product_is_refused_in_the_pages_language(staff, app, round_id):
+    from conftest_web import make_brn
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        s.get(db.RoundRow, round_id).open_tracks = ["innovation", "materials"]
+    rows = f"사업자등록번호,역할,과제,신청물품,내용\n{make_brn(1)},주관,혁신성장,4617169999,x\n"
+    response = _upload_to_round(staff, round_id, "applications", rows)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400, page[-2000:]
+    assert "중소기업자간 경쟁제품 목록에 없습니다" in page and "4617169999" in page
+
+
+def test_a_krx_upload_shows_the_industry_read_as_its_ksic_code(staff, round_id):
+    from conftest_web import make_brn
+    rows = ("사업자등록번호,기업규모,회사명,업종,주요제품,지역\n"
+            f"{make_brn(301)},중기업,케이지에이,특수 목적용 기계 제조업,2차전지 전극 코팅기,경기도\n")
+    response = _upload_to_round(staff, round_id, "firms", rows, "krx.csv")
+    assert response.status_code == 302
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "KSIC 292로 읽음" in page

@@ -676,6 +676,10 @@ def column_label(column):
 
 def problem_reason(reason):
     """A problem's reason in the current language; an unknown English reason is shown as it is."""
+    if isinstance(reason, dict) and "code" in reason:  # a coded reason as a job's result keeps it
+        reason = messages.Msg.from_json(reason)
+    if isinstance(reason, messages.Msg):
+        return say(reason)
     if current_lang() != "ko" or not reason:
         return reason or ""
     for pattern, ko in _REASON_PATTERNS:
