@@ -10,7 +10,6 @@ import itertools
 import os
 import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,21 +20,6 @@ from matcher.firms import Certificate, Firm, Licence
 from matcher.tracks import load_rules
 
 REF = date(2026, 3, 19)
-
-
-def _reference_dir():
-    """The public reference files (official code lists): ``$MATCHER_REFERENCE``, else ``shared/reference``
-    beside any parent of the checkout (``/work/shared/reference`` for ``/work/main`` and ``/work/wt/NAME``).
-    Tests that read them skip when it is absent."""
-    if os.environ.get("MATCHER_REFERENCE"):
-        return Path(os.environ["MATCHER_REFERENCE"])
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "reference").is_dir():
-            return parent / "shared" / "reference"
-    return Path("/nonexistent/shared/reference")
-
-
-REFERENCE = _reference_dir()
 
 
 def _postgres_url():

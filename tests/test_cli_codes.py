@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import REFERENCE
+from official_files import REFERENCE
 from matcher import db
 from matcher.cli import main
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REFERENCE
+from official_files import REFERENCE
 from matcher import codelists, codes, db
 from matcher.errors import ValidationError
 

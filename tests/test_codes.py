@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from matcher import codes
 from matcher.errors import ValidationError
 
-from conftest import REFERENCE
+from official_files import REFERENCE
 
 KSIC_WORKBOOK = REFERENCE / "ksic_11th.xlsx"
 PRODUCT_LIST = REFERENCE / "sme_competition_products.json"
