@@ -1,8 +1,8 @@
 """Code lists as data with dates (issue 24): the KSIC, 경쟁제품 and G2B lists staff load, each with the date
 it takes effect.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-08 01:50:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
