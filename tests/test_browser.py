@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest_web import make_brn
+from helpers import make_brn
 
 pytestmark = pytest.mark.browser
 

@@ -15,11 +15,12 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest_web import make_brn
-from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, ROUND, _free_port, _wait_for_port,
-                          applications_csv, firms_csv, sync_api)
 from matcher import db
 from matcher.cli import main
+
+from helpers import make_brn
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, ROUND, _free_port, _wait_for_port,
+                          applications_csv, firms_csv, sync_api)
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,8 @@ from matcher import db
 from matcher.errors import InvalidValueError, MatcherError, NotFoundError
 from matcher.export import COLUMNS, export_rows, headers, safe_cell
 from matcher.rounds import export_run
-from matcher.firms import brn_check_digit
+
+from helpers import make_brn
 
 KEYS = [key for key, _ko, _en in COLUMNS]
 
@@ -21,10 +22,6 @@ KEYS = [key for key, _ko, _en in COLUMNS]
 def col(key):
     return KEYS.index(key)
 
-
-def make_brn(n):
-    first = f"{100 + n:03d}81{n:05d}"[:9]
-    return first + str(brn_check_digit(first))
 
 
 def make_row(i=0, **fields):
