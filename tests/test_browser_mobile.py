@@ -22,7 +22,7 @@ from helpers import make_brn
 from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, ROUND, _free_port, _wait_for_port,
                           applications_csv, firms_csv, sync_api)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTH, HEIGHT = 390, 844
 LEAD = make_brn(321)  # 비전부품1, a lead in 소재부품 (materials)

@@ -111,6 +111,7 @@ def test_an_import_waits_for_the_other_writer_to_finish(tmp_path):
     assert "firms: 1 inserted" in result.stdout
 
 
+@pytest.mark.slow
 def test_concurrent_cli_imports_all_land(tmp_path):
     """Four imports of different firms at once, each reading then writing: none dies of 'database is locked'."""
     url = f"sqlite:///{tmp_path / 'many.sqlite'}"

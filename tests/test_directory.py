@@ -16,10 +16,10 @@ from matcher.cli import main
 from matcher.directory import store
 from matcher.directory.index import partner_failures, lead_failures, asker_from_index
 from matcher.firms import Certificate
-from matcher.recommend import recommend_leads, recommend_partners
 from matcher.tracks import lead_reasons, load_rules, pair_reasons, partner_reasons
 
 from helpers import REF, make_brn
+from oracles import recommend_leads, recommend_partners
 
 CHUNGGA = "2088107080"
 
@@ -602,7 +602,7 @@ def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_d
     import threading
 
     from matcher.directory import service
-    monkeypatch.setattr(service, "FIRMS_KEPT", 2)
+    monkeypatch.setenv("MATCHER_FIRMS_KEPT", "2")
     inside, overlapping = set(), []
 
     class Kept(dict):

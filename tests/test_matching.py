@@ -387,6 +387,7 @@ def test_progress_names_every_phase_in_order(demo_input):
     assert [f for f, _p in seen] == sorted(f for f, _p in seen)
 
 
+@pytest.mark.slow
 def test_scoring_half_the_tracks_in_a_second_process_gives_the_same_run(demo_input):
     from matcher.matching import match_round
     seen = []
@@ -454,6 +455,7 @@ def _sub_input(demo_input, track, lead_pos, partner_pos):
                       pools={track: sub})
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_full_optimum(

@@ -13,16 +13,17 @@ from matcher.cli import main
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import Application, Certificate, Licence
 from matcher.directory import recommend as recommend_for_brn
-from matcher.recommend import recommend_leads, recommend_partners
 from matcher.tracks import load_rules, pair_reasons
 
 from helpers import make_brn
+from oracles import recommend_leads, recommend_partners
 from test_eligibility import TRACK_KEYS, firms, pool
 
 REF = date(2026, 3, 19)
 PATENT = Certificate("patent", "46171610", date(2024, 1, 1), date(2027, 12, 31))
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(firms(brn="1078153660"), st.sampled_from([None, "4617161001", "4617161012345678"]),
        pool("partner", 8), TRACK_KEYS, st.integers(1, 5))

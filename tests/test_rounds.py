@@ -31,6 +31,17 @@ def test_one_name_rule_for_every_front_door(db_url, name, says):
     assert result.exit_code == 2 and says in result.output and "오류:" in result.output
 
 
+def test_a_new_round_opens_the_same_tracks_from_the_service_and_the_cli(db_url):
+    """Without a choice of tracks both open those open by the rules: 가치창출 (value creation) stays closed."""
+    with db.transaction(db_url) as s:
+        by_service = rounds.create_round(s, "서비스 1차", "2026-10-01").open_tracks
+    result = CliRunner().invoke(main, ["round", "create", "명령 1차", "--reference-date", "2026-10-01"])
+    assert result.exit_code == 0, result.output
+    with db.transaction(db_url) as s:
+        by_cli = rounds.find_round(s, "명령 1차").open_tracks
+    assert by_service == by_cli == ["innovation", "materials", "convergence", "construction"]
+
+
 def test_round_names_are_nfc_and_unique(db_url):
     nfd = "\u1100\u1161\u11ab 1차"  # 간 in decomposed jamo
     with db.transaction(db_url) as s:

@@ -369,6 +369,7 @@ def test_result_items_render_what_the_plain_loop_renders(app, rows, lang, with_f
         assert render_template_string(NEW_LOOP, **kw) == render_template_string(REFERENCE_LOOP, **kw)
 
 
+@pytest.mark.slow
 def test_firm_page_results_are_what_the_plain_loop_renders(app, client, round_id):
     """The firm page's list (real recommendations, both roles and languages) is what the plain loop renders."""
     from flask import render_template_string

@@ -57,6 +57,7 @@ def test_an_account_is_locked_after_too_many_wrong_passwords_even_for_the_right_
     assert login(client, "other", STAFF_PASSWORD).status_code == 302  # another account from the same address
 
 
+@pytest.mark.slow
 def test_an_address_is_limited_across_accounts(strict):
     client = strict.test_client()
     for n in range(8):

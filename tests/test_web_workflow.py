@@ -85,6 +85,7 @@ def test_a_pair_added_by_hand_is_checked_and_shown_as_current_state(app, staff, 
     assert staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"] == rows  # the record is unchanged
 
 
+@pytest.mark.slow
 def test_proposals_search_by_name_or_brn_and_score_range(staff, round_id, run_id):
     rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
     one = rows[0]

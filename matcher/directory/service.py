@@ -588,9 +588,21 @@ def _load_firms(session, firm_ids):
     return out
 
 
-FIRMS_KEPT = int(os.environ.get("MATCHER_FIRMS_KEPT", "20000"))
-"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`); environment
-``MATCHER_FIRMS_KEPT`` (0: none kept, every page reads its firms)."""
+FIRMS_KEPT = 20_000
+"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`) unless the
+environment's ``MATCHER_FIRMS_KEPT`` says otherwise (0: none kept, every page reads its firms)."""
+
+
+def firms_kept():
+    """How many shown firms an index keeps: ``MATCHER_FIRMS_KEPT`` as the process has it now, else
+    :data:`FIRMS_KEPT` (read at each use, not at import, so a server or a test can set it)."""
+    value = os.environ.get("MATCHER_FIRMS_KEPT", "").strip()
+    if not value:
+        return FIRMS_KEPT
+    if not value.isdigit():
+        raise MatcherError(f"MATCHER_FIRMS_KEPT {value!r} is not a whole number >= 0",
+                           ko=f"MATCHER_FIRMS_KEPT {value!r}은(는) 0 이상의 정수가 아닙니다")
+    return int(value)
 
 
 def _shown_firms(session, index, firm_ids):
@@ -600,7 +612,7 @@ def _shown_firms(session, index, firm_ids):
     applications), so a firm kept here is as current as the scores the index gives it; only the firms
     not kept yet are read (one page shows ten), on a connection of their own (a transaction begun after
     the index was made). A session that has written reads them itself and keeps nothing (its changes
-    may be rolled back). At most :data:`FIRMS_KEPT` are kept (then started afresh).
+    may be rolled back). At most :func:`firms_kept` are kept (then started afresh).
     """
     bind = session.get_bind()
     if _wrote(session) or not isinstance(bind, Engine):
@@ -614,9 +626,10 @@ def _shown_firms(session, index, firm_ids):
         with bind.connect() as connection:
             loaded = _load_firms(connection, missing)
         found.update(loaded)
-        if len(kept) + len(loaded) > FIRMS_KEPT:
+        limit = firms_kept()
+        if len(kept) + len(loaded) > limit:
             kept.clear()
-        if FIRMS_KEPT:
+        if limit:
             kept.update(loaded)
     return {i: found[i] for i in ids if i in found}
 
