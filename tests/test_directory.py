@@ -641,3 +641,16 @@ def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_d
         sys.setswitchinterval(old)
     assert overlapping, "no clear fell inside another thread's look-up: the race was not exercised"
     assert not failures, failures[:3]
+
+
+def test_the_firms_kept_are_read_from_the_environment_when_used(monkeypatch):
+    """MATCHER_FIRMS_KEPT as the process has it now (not at import); a bad value is refused by name."""
+    from matcher.directory import service
+    from matcher.errors import MatcherError
+    monkeypatch.setenv("MATCHER_FIRMS_KEPT", "7")
+    assert service.firms_kept() == 7
+    monkeypatch.delenv("MATCHER_FIRMS_KEPT")
+    assert service.firms_kept() == service.FIRMS_KEPT
+    monkeypatch.setenv("MATCHER_FIRMS_KEPT", "many")
+    with pytest.raises(MatcherError, match="MATCHER_FIRMS_KEPT 'many' is not a whole number"):
+        service.firms_kept()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
+from ..messages import msg
 from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
@@ -600,8 +601,7 @@ def firms_kept():
     if not value:
         return FIRMS_KEPT
     if not value.isdigit():
-        raise MatcherError(f"MATCHER_FIRMS_KEPT {value!r} is not a whole number >= 0",
-                           ko=f"MATCHER_FIRMS_KEPT {value!r}은(는) 0 이상의 정수가 아닙니다")
+        raise MatcherError(msg("config.firms_kept", value=value))
     return int(value)
 
 
