@@ -130,3 +130,27 @@ def test_concurrent_cli_imports_all_land(tmp_path):
     assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
     with db.transaction(url) as s:
         assert s.scalar(select(func.count()).select_from(db.FirmRow)) == 1200
+
+
+def test_only_the_factory_s_sessions_note_their_writes_and_forget_their_reads(db_url):
+    """The listeners are on the session factory (matcher.db.session_factory), not on SQLAlchemy's Session
+    class: another library's session, or a plain one, is left alone."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+    engine = db.get_engine(db_url)
+    before = db.commits(engine, ["rounds"])
+    with Session(engine) as s:
+        s.add(db.RoundRow(name="밖", reference_date=date(2026, 1, 1), open_tracks=[]))
+        s.flush()
+        assert not db.wrote(s) and db.remembered(s) == {}
+        db.remembered(s)["kept"] = 1
+        assert db.remembered(s) == {}  # nothing is kept where nothing would forget it
+        s.commit()
+    assert db.commits(engine, ["rounds"]) == before
+    with db.transaction(db_url) as s:
+        db.remembered(s)["rounds"] = "read before the write"
+        s.add(db.RoundRow(name="안", reference_date=date(2026, 1, 1), open_tracks=[]))
+        s.flush()
+        assert db.wrote(s) and db.remembered(s) == {}
+    assert db.commits(engine, ["rounds"]) == before + 1 and db.commits(engine, ["firms"]) == 0

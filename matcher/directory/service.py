@@ -119,7 +119,7 @@ def stored_firm(session, brn):
         digits = parse_brn(digits)
     except ValueError as exc:
         raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
-    seen = session.info.setdefault("directory_stored_firms", {})
+    seen = db.remembered(session).setdefault("stored_firms", {})
     found = seen.get(digits)
     if found is None:
         index = current_index(session)
@@ -213,7 +213,7 @@ def resolve_round(session, firm_row, name=None):
     """
     if name:
         return _round_by_name(session, name)
-    seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
+    seen = db.remembered(session).setdefault("rounds", {})  # a page asks twice; forgotten on any write
     key = ("applied", firm_row.id)
     if key not in seen:
         seen[key] = _rounds_applied(session, firm_row.id)
@@ -223,7 +223,7 @@ def resolve_round(session, firm_row, name=None):
 
 def _wrote(session):
     """Whether this transaction has changes of its own (flushed or pending): then it reads the database."""
-    return bool(session.info.get("directory_wrote") or session.new or session.dirty or session.deleted)
+    return bool(db.wrote(session) or session.new or session.dirty or session.deleted)
 
 
 def _rounds_applied(session, firm_id):
@@ -250,8 +250,8 @@ def round_named(session, name=None):
 
 def _all_rounds(session):
     """Every round (:class:`Round`), newest first, read once per transaction (a page asks four times;
-    forgotten on any write, commit or rollback, see store.py)."""
-    seen = session.info.setdefault("directory_rounds", {})
+    forgotten on any write, commit or rollback: :func:`matcher.db.remembered`)."""
+    seen = db.remembered(session).setdefault("rounds", {})
     rows = seen.get("all")
     if rows is None:  # one plain statement (an ORM query of the same rows cost a page three times as much)
         if session.autoflush and (session.new or session.dirty or session.deleted):
