@@ -204,3 +204,15 @@ def recommend_leads(partner, track, k=10, filters=None, *, leads, rules, on, par
                                                          applied=lead.brn in applied))
     result.note_ko, result.note_en = capacity_note(rule, partner, cap, result.eligible_leads)
     return result
+
+
+def meets_lead_condition(conditions, firm, on):
+    """Whether one firm meets any of a track's lead conditions, written out one condition at a time (what
+    :func:`matcher.tracks.meets_lead_condition` computes for many firms at once)."""
+    from matcher.firms import SMALL_SIZES
+    checks = {
+        "startup": lambda: firm.is_startup(on),
+        "small": lambda: firm.size_class in SMALL_SIZES,
+        "sme": lambda: firm.is_sme,
+    }
+    return any(checks[c]() for c in conditions)

@@ -601,7 +601,7 @@ def firms_kept():
     if not value:
         return FIRMS_KEPT
     if not value.isdigit():
-        raise MatcherError(msg("config.firms_kept", value=value))
+        raise MatcherError(msg("config.firms_kept", name="MATCHER_FIRMS_KEPT", value=value))
     return int(value)
 
 
