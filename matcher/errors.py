@@ -16,6 +16,9 @@ class MatcherError(Exception):
     """
 
     def __init__(self, message="", ko=None, code=None, **params):
+        self.msg = message if hasattr(message, "code") and hasattr(message, "params") else None  # a Msg
+        if self.msg is not None:
+            code, params, message = self.msg.code, dict(self.msg.params), self.msg.text("en")
         super().__init__(message)
         self.ko = ko
         self.code = code
@@ -23,6 +26,8 @@ class MatcherError(Exception):
 
     def text(self, lang="ko"):
         """The message in ``lang`` (``"ko"`` or ``"en"``); English when no Korean text was given."""
+        if self.msg is not None:
+            return self.msg.text(lang)
         return self.ko if lang == "ko" and self.ko else str(self)
 
 
@@ -82,6 +87,20 @@ class NotFoundError(MatcherError):
 
 class RefusedError(MatcherError):
     """A request the program's rules refuse (a decision on a pair the round does not allow, say)."""
+
+
+class WrongStateError(RefusedError):
+    """A request the record's state no longer allows (retrying a job that already finished, say): HTTP 409.
+
+    Takes a :class:`matcher.messages.Msg`.
+    """
+
+    def __init__(self, message):
+        super().__init__(str(message), ko=message.text("ko"), code=message.code, **message.params)
+        self.message = message
+
+    def text(self, lang="ko"):
+        return self.message.text(lang)
 
 
 class InfeasibleError(MatcherError):

@@ -204,8 +204,12 @@ def test_why_not_gives_the_rule_reasons(client, round_id):
 def test_express_interest_is_shown_to_staff(app, client, round_id):
     response = client.post(f"/firms/{make_brn(1)}/interest",
                            data=dict(partner=make_brn(11), track="materials", round=ROUND, note="렌즈 협력 희망"))
-    assert response.status_code == 302
-    login(client)
+    assert response.status_code == 302 and "/firm/login" in response.headers["Location"]  # anonymous: sign in
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert count(s, db.InterestRow) == 0
+    login(client)  # staff act for the firm
+    client.post(f"/firms/{make_brn(1)}/interest",
+                data=dict(partner=make_brn(11), track="materials", round=ROUND, note="렌즈 협력 희망"))
     page = client.get("/staff/interests").get_data(as_text=True)
     assert "주관1 영상" in page and "협력1 소재" in page and "렌즈 협력 희망" in page
     client.post(f"/firms/{make_brn(1)}/interest", data=dict(partner=make_brn(11), track="materials", round=ROUND))
@@ -335,7 +339,7 @@ DATA = Path(__file__).parent / "data"
 REFERENCE_LOOP = (DATA / "results_list.html.jinja").read_text(encoding="utf-8")
 NEW_LOOP = """{% if firm %}
   {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
-  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  {% set interest_action, csrf = url_for('program.send', brn=firm.brn), csrf_token() %}{% endif %}
   <ol class="results">
     {{ result_items(rows, firm, form, partner_href, interest_action, csrf) if firm else result_items(rows, firm, form) }}
   </ol>
