@@ -44,7 +44,7 @@ test-postgres: install-test
 	.ci/postgres stop $$d; rm -rf $$d; exit $$rc
 
 screenshots: install-test
-	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_mobile.py -q
+	MATCHER_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_mobile.py tests/test_browser_program.py -q
 
 bench: install
 	$(BIN)/python bench/bench_scoring.py
