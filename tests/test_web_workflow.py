@@ -187,26 +187,3 @@ def test_decisions_on_pairs_that_cannot_exist_are_refused(app, staff, round_id):
         assert s.query(db.DecisionRow).count() == 0
     assert _decide(staff, round_id, 1, 11, track="materials").status_code == 201
     assert _decide(staff, round_id, 2, 12).status_code == 201
-
-
-def test_describe_with_mistakes_redisplays_every_error_and_keeps_the_values(client, round_id):
-    data = dict(name="미등록 렌즈", size="huge", founded="notadate", firm_region="아틀란티스", product="12345",
-                description="CCTV 렌즈 모듈", ksic="26421", track="materials")
-    response = client.post("/describe", data=data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 400
-    assert "입력에 고칠 곳이 있습니다" in page and page.count('class="field-error"') == 4
-    for text in ("기업 규모 &#39;huge&#39;", "설립일 &#39;notadate&#39;", "지역 &#39;아틀란티스&#39;",
-                 "신청 물품 &#39;12345&#39;"):
-        assert text in page, text
-    for value in ("미등록 렌즈", "notadate", "CCTV 렌즈 모듈", 'value="26421"', 'value="12345"'):
-        assert value in page, value
-    page = client.post("/describe?lang=en", data=data).get_data(as_text=True)
-    assert "size class &#39;huge&#39; is not one of" in page and "founded &#39;notadate&#39; is not a date" in page
-    assert "Some fields need fixing" in page
-
-
-def test_describe_with_good_input_still_recommends(client, round_id):
-    response = client.post("/describe", data=dict(name="미등록", size="소기업", firm_region="대전", founded="2024-01-02",
-                                                  description="CCTV 카메라 부품", track="materials", round=ROUND))
-    assert response.status_code == 200 and 'class="result"' in response.get_data(as_text=True)
