@@ -141,6 +141,7 @@ def instances(draw):
     return leads, partners, edges, locks, forbid
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(instances())
 def test_stable_mode_is_feasible_exactly_when_the_solver_is(instance):

@@ -123,13 +123,13 @@ def submit(request, deadline=None):
     """Send ``request`` (a dict for ``highs_worker.py``) to a worker of its own; a :class:`Job`, or None
     when no worker was ready by ``deadline``. The caller waits for the answer, and cancels the job when
     it gives up (the worker is killed)."""
-    worker = _POOL.take(deadline)
+    worker = _pool().take(deadline)
     if worker is None:
         return None
     try:
         worker.send(request)
     except BaseException:
-        _POOL.discard(worker)
+        _pool().discard(worker)
         raise
     return Job(worker)
 
@@ -148,14 +148,14 @@ class Job:
             self.cancel()
             raise
         if answer is not None:
-            _POOL.give_back(self.worker)
+            _pool().give_back(self.worker)
             self.worker = None
         return answer
 
     def cancel(self):
         """Kill the worker if it is still solving (a fresh one takes its place in the pool)."""
         if self.worker is not None:
-            _POOL.discard(self.worker)
+            _pool().discard(self.worker)
             self.worker = None
 
 
@@ -249,8 +249,19 @@ class _Pool:
             worker.stop()
 
 
-_POOL = _Pool()
-atexit.register(_POOL.close)
+_POOL = None
+_POOL_GUARD = threading.Lock()
+
+
+def _pool():
+    """The process's pool of workers, made at its first use (importing this module starts nothing; the
+    pool's workers are stopped when the process exits)."""
+    global _POOL
+    with _POOL_GUARD:
+        if _POOL is None:
+            _POOL = _Pool()
+            atexit.register(_POOL.close)
+        return _POOL
 
 
 def prestart(n=2):
@@ -260,4 +271,4 @@ def prestart(n=2):
     it reads the round, whose reading leaves the second core free (a run's solve takes up to two at once:
     the plain tracks' flow beside the constrained tracks' LP).
     """
-    _POOL.prestart(n)
+    _pool().prestart(n)
