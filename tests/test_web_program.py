@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matcher import rounds
+from matcher import db, rounds
 from matcher.rounds import access, stages
 
-from conftest_web import *  # noqa: F401,F403
+from helpers import ROUND, login, make_brn
 
 LEAD, OTHER_LEAD, PARTNER = make_brn(1), make_brn(2), make_brn(11)
 
@@ -55,6 +55,8 @@ def test_a_firm_signs_in_with_its_code_and_sees_its_own_page(app, client, codes)
     assert response.status_code == 302 and response.headers["Location"].endswith("/my")
     page = client.get("/my").get_data(as_text=True)
     assert "주관1 영상" in page and "결과가 아직 공개되지 않았습니다" in page
+    english = client.get("/my?lang=en").get_data(as_text=True)
+    assert "My applications and results" in english and "Results are not published yet." in english
     assert client.post("/firm/logout").status_code == 302
     assert client.get("/my").status_code == 302  # signed out: back to the sign-in page
 

@@ -18,7 +18,7 @@ import resource
 import sys
 
 from matcher import db
-from matcher.cli.options import console_lang
+from matcher.cli.options import cli_lang
 from matcher.errors import MatcherError
 from matcher.messages import msg
 from matcher.users import ensure_user
@@ -128,7 +128,7 @@ def announce_staff(database_url, password=None):
     """
     with db.transaction(database_url) as session:
         created = ensure_user(session, STAFF_USERNAME, password)
-    lang = console_lang()
+    lang = cli_lang()
     how = dict(user=STAFF_USERNAME, reset=f".venv/bin/matcher user password {STAFF_USERNAME}",
                variable="MATCHER_STAFF_PASSWORD")
     if created and not password:

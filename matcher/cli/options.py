@@ -2,6 +2,8 @@
 
 import os
 
+import click
+
 from ..errors import MatcherError
 from ..tracks import load_rules, track_key
 
@@ -16,15 +18,19 @@ def resolve_track(text, option, rules=None):
         raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
 
 
-def console_lang(environ=None):
-    """The language a command writes its sentences in: ``MATCHER_LANG``, else Korean when the locale
-    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) is Korean, else English."""
-    environ = os.environ if environ is None else environ
-    chosen = environ.get("MATCHER_LANG", "").strip().lower()
-    if chosen in ("ko", "en"):
-        return chosen
-    locale = next((environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(k)), "")
-    return "ko" if locale.lower().startswith("ko") else "en"
+def cli_lang():
+    """The language of the command line's own lines: Korean when ``$MATCHER_LANG`` or the locale
+    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) says so, else English."""
+    for name in ("MATCHER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
 
 
-__all__ = ["resolve_track", "console_lang"]
+def say(message, err=False):
+    """Print a :class:`~matcher.messages.Msg` in :func:`cli_lang`."""
+    click.echo(message.text(cli_lang()), err=err)
+
+
+__all__ = ["resolve_track", "cli_lang", "say"]

@@ -29,7 +29,7 @@ from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
 from ..messages import msg
 from ..matching import match_round
-from ..messages import N_, dumps, msg
+from ..messages import N_, Msg, dumps, msg
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
 
@@ -360,11 +360,11 @@ def _work_import(url, job_id, round_id, params, actor):
                     status="done", fraction=1.0, finished_at=db._now(), message=str(result),
                     result=dict(kind=result.kind, inserted=result.inserted, updated=result.updated,
                                 unchanged=result.unchanged, rejected=result.rejected,
-                                notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
+                                notes=[problem_json(n) for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note)))
     except ValidationError as exc:
         _failed(url, job_id, exc, fraction=1.0,
-                result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]], count=len(exc.problems)))
+                result=dict(problems=[problem_json(p) for p in exc.problems[:PROBLEMS_KEPT]], count=len(exc.problems)))
         _audit_refused(url, round_id, params, actor, len(exc.problems))
     except Exception as exc:  # a worker thread has nobody above it to report to
         _failed(url, job_id, exc, fraction=1.0)
@@ -382,6 +382,14 @@ def _audit_refused(url, round_id, params, actor, problems):
                      file=params.get("filename") or "", problems=problems)
     except (OperationalError, db.BusyError):
         log.warning("could not log the refused import of %s", params.get("filename"))
+
+
+def problem_json(problem):
+    """A :class:`~matcher.errors.Problem` for a job's JSON result: a coded reason kept as its code and
+    parameters (:meth:`matcher.messages.Msg.to_json`), to be rendered in the reader's language."""
+    reason = problem.reason
+    return dict(row=problem.row, column=problem.column, value=problem.value,
+                reason=reason.to_json() if isinstance(reason, Msg) else reason)
 
 
 UPLOAD_GRACE = 60.0
