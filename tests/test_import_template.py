@@ -10,8 +10,7 @@ from openpyxl import load_workbook
 from matcher import db, import_template, importer
 from matcher.firms import SIZE_CLASSES
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND
+from helpers import REF, ROUND
 
 
 @pytest.mark.parametrize("kind", import_template.KINDS)
