@@ -26,7 +26,7 @@ from ..features import (CAPABILITY_LEVELS, EVIDENCE_KINDS, G2B_LEVELS, KSIC_LEVE
 from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
 
-FORMAT = 3
+FORMAT = 4  # 4: the char text model gained its syllable block (docs/learning.md)
 """Bump when the layout of :class:`SearchIndex` changes (a stored index of another format is rebuilt)."""
 NO_DAY_LOW, NO_DAY_HIGH = -(2 ** 30), 2 ** 30
 _PAD_LEAD, _PAD_PARTNER = -1, -2
