@@ -3,8 +3,8 @@
 The network: a node per lead (supply 1), per partner, and a sink; arcs lead → partner (capacity 1,
 cost minus the score), lead → sink (the lead stays unmatched, cost 0) and partner → sink (capacity
 ``min(max_leads, degree)``). OR-Tools' cost-scaling push-relabel (``SimpleMinCostFlow``, :mod:`.flow`)
-solves it; on every shape measured it is the fastest or within 2× of the fastest (README, "Benchmark:
-solver": the 100k round's 1:1 track in 2.2 s, where the HiGHS LP took 10 s and LAPJVsp 69 s).
+solves it; on every shape measured it is the fastest or within 2× of the fastest (bench/RESULTS.md,
+"Solver": the 100k round's 1:1 track in 2.2 s, where the HiGHS LP took 10 s and LAPJVsp 69 s).
 
 Integer costs: ``c_e = round(S * score_e)``. For every assignment ``X``,
 ``S * score(X) <= c(X) + |X| * err <= C* + m * err`` (``err`` the largest rounding error, ``m`` the

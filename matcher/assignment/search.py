@@ -154,7 +154,7 @@ def _solve_weighted(problem, comp, deadline):
     gap 1e-3, against 2e-5 without weights); its fractional part is spread over a fifth of the
     large partners, so the region bound grows to half the instance and its pieces' MILPs cost
     more than HiGHS on the whole component, which closes the gap at its root node with its own
-    cuts (the README's solver benchmark). So without a time limit these components go to HiGHS
+    cuts (bench/RESULTS.md, "Solver"). So without a time limit these components go to HiGHS
     directly. (Under a limit they stay with the LP-based search: see :func:`solve_problem`.)
     """
     _labels, comp = np.unique(comp, return_inverse=True)

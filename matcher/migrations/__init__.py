@@ -1,1 +1,1 @@
-"""Alembic migrations of the matcher schema (shipped inside the package; see the README, "Upgrading")."""
+"""Alembic migrations of the matcher schema (shipped inside the package; see docs/install.md)."""
