@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test test-postgres install install-test demo bench screenshots clean
+.PHONY: run test test-postgres install install-test demo bench screenshots messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ screenshots: install-test
 bench: install
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_solver.py
+
+# the message catalogs against the source: extract every code, list those without a Korean or English text, compile
+messages: install-test
+	mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg --no-default-keywords -k msg -k N_ -k t -k _ --sort-output -o build/matcher.pot .
+	$(BIN)/python -m matcher.messages.catalog check build/matcher.pot
+	$(BIN)/pybabel -q compile -d matcher/messages/locale -D matcher
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info

@@ -20,21 +20,42 @@ def has_final_consonant(word):
     """Whether ``word``'s last syllable has a final consonant; None when it is not Hangul.
 
     A trailing parenthesis ("한화(0.884)") is skipped: the particle follows the word before it.
+    A final digit is read in Korean (3 삼, 2 이).
 
     Examples
     --------
     >>> has_final_consonant("현래랩"), has_final_consonant("아이디스"), has_final_consonant("LG")
     (True, False, None)
-    >>> has_final_consonant("한화테크윈(0.884)")
-    True
+    >>> has_final_consonant("한화테크윈(0.884)"), has_final_consonant("3")
+    (True, True)
+    """
+    final = final_consonant(word)
+    return None if final is None else final != 0
+
+
+_DIGIT_FINALS = {"0": 21, "1": 8, "2": 0, "3": 16, "4": 0, "5": 0, "6": 1, "7": 8, "8": 8, "9": 0}
+"""A digit's final consonant as read in Korean: 영(ㅇ) 일(ㄹ) 이 삼(ㅁ) 사 오 육(ㄱ) 칠(ㄹ) 팔(ㄹ) 구."""
+
+
+def final_consonant(word):
+    """The index (1–27; 8 is ㄹ) of the final consonant of ``word``'s last syllable, 0 for none.
+
+    None when the last character is neither Hangul nor a digit.
+
+    Examples
+    --------
+    >>> final_consonant("서울"), final_consonant("아이디스"), final_consonant("현래랩"), final_consonant("ABC")
+    (8, 0, 17, None)
     """
     text = str(word)
     while _TRAILING_PARENS.search(text) and _TRAILING_PARENS.sub("", text):
         text = _TRAILING_PARENS.sub("", text)
     last = text.rstrip()[-1:]
+    if last in _DIGIT_FINALS:
+        return _DIGIT_FINALS[last]
     if not ("가" <= last <= "힣"):
         return None
-    return (ord(last) - 0xAC00) % 28 != 0
+    return (ord(last) - 0xAC00) % 28
 
 
 def particle(word, which):

@@ -28,6 +28,7 @@ from .candidates import candidate_edges, explain_pair, fitted_text_model
 from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
 from .korean import with_particle
+from .messages import N_, msg
 from .scoring import COMPONENTS, build_explanation, explain, load_weights
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
@@ -352,9 +353,9 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
         _exclude_locked_elsewhere(rg, track)
     locks, forbid = _decision_pairs(rg)
     solver_limit = clock.for_solver(len(rg.leads), len(rg.edges))
-    report(0.6, f"solving {len(rg.edges)} pairs ({mode})")
+    report(0.6, msg("job.solving", n=len(rg.edges), mode=msg(N_("mode." + mode))))
     chosen, summary = _solve(rg, locks, forbid, mode, solver_limit, gap)
-    report(0.8, f"storing: explaining {len(chosen)} proposals")
+    report(0.8, msg("job.explaining", n=len(chosen)))
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
     if mode == "optimal":
         params["gap"] = gap
@@ -365,7 +366,7 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     def after_solving(item, item_report):
         if item == "explain":
             return proposed_pairs(rg, chosen[:split], locks, until=until)
-        item_report(0.0, "storing: diagnostics")
+        item_report(0.0, msg("job.diagnostics"))
         diagnostics = diagnose(rg, chosen, forbid)
         diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
         diagnostics["counts"] = _counts(rg)
@@ -426,10 +427,10 @@ def build_graph(inp, tracks, progress=None, clock=None, processes=1):
         clock.check("짝 점수 계산", "scoring the pairs", done=share)
         rule = inp.rules[track]
         reported[0] = max(reported[0], 0.05 + 0.54 * share)  # never back (a failed child's track redone here)
-        report(reported[0], f"scoring {rule.name_ko} ({rule.key}): {message}")
+        report(reported[0], msg("job.scoring_track", track=msg(N_("track." + rule.key)), step=message))
 
     def score(track, track_report):
-        track_report(0.0, "eligibility")
+        track_report(0.0, msg("job.step.eligibility"))
         pool = inp.pools[track]
         scored = _score_track(inp.rules[track], inp.reference_date, pool.leads, pool.partners, track_report)
         done[track] = 1.0
@@ -561,19 +562,19 @@ def _track_edges(leads, partners, rule, on, table, progress=_no_progress):
         return lambda done, total: progress(start + (end - start) * done / max(total, 1), what)
     if n_pairs <= EXHAUSTIVE_PAIRS:
         edges = candidate_edges(leads, partners, rule, on, k=max(len(partners), 1), table=table,
-                                on_chunk=chunks(0.1, 1.0, "every eligible pair"))
+                                on_chunk=chunks(0.1, 1.0, msg("job.step.every_pair")))
         return edges, {"exhaustive": True, "k": None, "large_k": None, "partner_k": None}
     vec = fitted_text_model(leads, partners, table)
-    progress(0.1, "text model fitted")
+    progress(0.1, msg("job.step.text_model"))
     edges = candidate_edges(leads, partners, rule, on, k=LEAD_K, table=table, vectors=vec,
                             pre_k=candidates_before_scoring(LEAD_K),
-                            on_chunk=chunks(0.1, 0.6, f"the best {LEAD_K} partners per lead"))
+                            on_chunk=chunks(0.1, 0.6, msg("job.step.best_per_lead", k=LEAD_K)))
     pruning = {"exhaustive": False, "k": LEAD_K, "large_k": None, "partner_k": None}
     with_min = [j for j, ((firm, _app), ok) in enumerate(zip(partners, table.partner_ok))
                 if ok and (rule.capacity_for(firm.size_class).min or 0) > 1]
     if not with_min:
         return edges, pruning
-    what = f"the best {LARGE_K} of {len(with_min)} partners with a minimum per lead"
+    what = msg("job.step.best_with_minimum", k=LARGE_K, n=len(with_min))
     extra = candidate_edges(leads, partners, rule, on, k=LARGE_K, table=table, vectors=vec, partner_subset=with_min,
                             pre_k=candidates_before_scoring(LARGE_K), on_chunk=chunks(0.6, 0.8, what))
     edges = pd.concat([edges, extra], ignore_index=True).drop_duplicates(["lead_index", "partner_index"])
@@ -582,7 +583,7 @@ def _track_edges(leads, partners, rule, on, table, progress=_no_progress):
     short = [j for j in with_min if have.get(j, 0) < need[j]]
     pruning.update(large_k=LARGE_K, partner_k=PARTNER_K)
     if short:
-        what = f"every lead for {len(short)} partners short of leads"
+        what = msg("job.step.short_partners", n=len(short))
         more = candidate_edges(leads, partners, rule, on, k=len(short), table=table, vectors=vec,
                                partner_subset=short, on_chunk=chunks(0.8, 1.0, what))
         more = more.sort_values(["partner_index", "score"], ascending=[True, False], kind="stable")

@@ -92,3 +92,16 @@ def test_the_wheel_ships_data_and_keeps_the_instance_out_of_site_packages(instal
         server.terminate()
         server.wait(timeout=30)
         server.stdout.close()
+
+
+def test_building_the_wheel_warns_of_nothing_and_ships_the_web_assets(tmp_path):
+    """``make run``'s first install printed four BuildBackendWarning blocks ('web.static' is absent …):
+    every folder of shipped files is a package of its own (namespace packages), so none is ambiguous."""
+    import zipfile
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(ROOT)])
+    assert "Warning" not in built.stdout + built.stderr.replace("WARNING: Location", "")
+    names = zipfile.ZipFile(next(tmp_path.glob("matcher-*.whl"))).namelist()
+    for shipped in ("web/static/style.css", "web/static/app.js", "web/templates/staff/run.html",
+                    "matcher/data/demo/firms.csv", "matcher/migrations/script.py.mako"):
+        assert shipped in names
+    assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "bench/"))]

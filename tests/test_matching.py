@@ -383,9 +383,9 @@ def test_a_time_limit_bounds_scoring_solving_and_explaining(demo_input):
 def test_progress_names_every_phase_in_order(demo_input):
     from matcher.matching import match_round
     seen = []
-    match_round(demo_input, progress=lambda fraction, message="": seen.append((fraction, message.split()[0])))
+    match_round(demo_input, progress=lambda fraction, message="": seen.append((fraction, message.code)))
     phases = list(dict.fromkeys(p for _f, p in seen))
-    assert phases == ["scoring", "solving", "storing:"]
+    assert phases == ["job.scoring_track", "job.solving", "job.explaining", "job.diagnostics"]
     assert [f for f, _p in seen] == sorted(f for f, _p in seen)
 
 
@@ -399,8 +399,8 @@ def test_scoring_half_the_tracks_in_a_second_process_gives_the_same_run(demo_inp
         [(p.track, p.lead, p.partner, p.score, p.explanation) for p in one.pairs]
     assert two.diagnostics == one.diagnostics and two.params == one.params
     assert [f for f, _m in seen] == sorted(f for f, _m in seen)
-    assert {m.split(":")[0] for _f, m in seen if m.startswith("scoring")} == {
-        f"scoring {r.name_ko} ({r.key})" for r in demo_input.rules.values()}
+    assert {m.params["track"].code for _f, m in seen if m.code == "job.scoring_track"} == {
+        f"track.{key}" for key in demo_input.rules}
 
 
 def test_progress_never_goes_back_when_the_parent_redoes_a_failed_child_s_track(demo_input, monkeypatch, caplog):

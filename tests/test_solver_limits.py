@@ -200,3 +200,67 @@ def test_limit_holds_on_a_plain_instance_far_larger_than_it(national_plain, limi
     _assert_answer(sol, leads, partners, edges)
     assert sol.objective <= best + 1e-6 <= sol.bound + 2e-6
     assert (sol.status == "optimal") == (sol.gap == 0)
+
+
+def _greedy_value(leads, partners, edges, members=None, locks=()):
+    from matcher.assignment.greedy import greedy_answer
+    problem, _edges, _names = prepare(leads, partners, edges, locks=locks, members=members)
+    return greedy_answer(problem)[1]
+
+
+def test_a_milp_cut_short_never_answers_less_than_the_greedy(monkeypatch):
+    """Issue 23: HiGHS stopped at the deadline hands back its own first solution, which can be all zero
+    (every large partner closed); a component solved by that MILP alone once answered 0 with gap 1.0
+    where the greedy gives 2222. Here every MILP is cut that way: the answer is still the greedy's."""
+    real = highs.solve
+
+    def cut(c, A, row_upper, lower, upper, integer=False, **kwargs):
+        if integer is False or not np.any(integer):
+            return real(c, A, row_upper, lower, upper, integer=integer, **kwargs)
+        return highs.HighsResult("limit", np.zeros(len(c)), 0.0, None, None, None)
+
+    monkeypatch.setattr(highs, "solve", cut)
+    leads, partners, edges, members = _shapes().coop(320, seed=0)
+    sol = solve(leads, partners, edges, members=members, time_limit=30)
+    _assert_answer(sol, leads, partners, edges)
+    assert sol.objective >= _greedy_value(leads, partners, edges, members) - 1e-6 > 0
+
+
+def test_every_milp_without_an_incumbent_starts_from_the_greedy(monkeypatch):
+    from matcher.assignment import search
+    starts = []
+    real = search.solve_milp
+
+    def spy(model, *args, start=None, **kwargs):
+        starts.append(start)
+        return real(model, *args, start=start, **kwargs)
+
+    monkeypatch.setattr(search, "solve_milp", spy)
+    leads, partners, edges, members = _shapes().capped(320, seed=0)
+    problem, _edges, _names = prepare(leads, partners, edges, members=members)
+    found = search._milp(problem, None)
+    assert len(starts) == 1 and starts[0] is not None and starts[0].sum() > 0
+    assert found.value >= _greedy_value(leads, partners, edges, members) - 1e-6
+
+
+@functools.lru_cache(maxsize=None)
+def _case(shape, n, seed):
+    leads, partners, edges, members = getattr(_shapes(), shape)(n, seed=seed)
+    best = solve(leads, partners, edges, members=members)
+    return leads, partners, edges, members, best
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["capped", "coop", "hubs"]), st.sampled_from([60, 320, 700]), st.integers(0, 3),
+       st.sampled_from([0.0, 0.001, 0.005, 0.02, 0.05, 0.1, 0.3]), st.integers(0, 3))
+def test_no_limit_gives_less_than_the_greedy(shape, n, seed, limit, n_locks):
+    """Over shapes, sizes, limits and locks (some of the optimum's pairs): feasible, bound above the
+    optimum, and never below the full greedy answer."""
+    leads, partners, edges, members, best = _case(shape, n, seed)
+    locks = list(best.pairs[["lead_id", "partner_id"]].itertuples(index=False, name=None))[:n_locks]
+    sol = solve(leads, partners, edges, locks=locks, members=members, time_limit=limit)
+    part = list(partners.itertuples(index=False, name=None))
+    rows = list(edges.itertuples(index=False, name=None))
+    assert check_feasible(sol.pairs, part, rows, locks, members=dict(zip(leads, members))) == []
+    assert sol.objective <= best.objective + 1e-6 <= sol.bound + 2e-6
+    assert sol.objective >= _greedy_value(leads, partners, edges, members, locks) - 1e-6

@@ -60,3 +60,28 @@ def test_bipartite_is_well_formed_for_any_names(items):
     pairs = [_pair(p, l, below=b) for p, l, b in items]
     root = ET.fromstring(str(bipartite_svg(pairs)))
     assert len(root.findall(f"{NS}line")) == len(pairs)
+
+
+def _texts(svg):
+    return [t.text for t in ET.fromstring(str(svg)).iter(f"{NS}text")]
+
+
+def test_load_chart_has_axis_titles_and_explains_the_dashed_minimum():
+    svg = load_svg([dict(name="대기업", count=3, min=5, max=None)], x_title="배정된 주관기업 수",
+                   y_title="협력기업", min_legend="점선: 최소 주관기업 수")
+    texts = _texts(svg)
+    assert "배정된 주관기업 수" in texts and "협력기업" in texts and "점선: 최소 주관기업 수" in texts
+    dashed = [line for line in ET.fromstring(str(svg)).iter(f"{NS}line") if line.get("stroke-dasharray")]
+    assert len(dashed) == 2  # the partner's minimum, and the same dash in the legend
+
+
+def test_load_chart_without_a_minimum_draws_no_dashed_legend():
+    svg = load_svg([dict(name="중기업", count=1, min=1, max=1)], min_legend="점선: 최소 주관기업 수")
+    assert "점선: 최소 주관기업 수" not in _texts(svg)
+
+
+def test_histogram_has_axis_titles_and_fits_a_phone():
+    svg = histogram_svg([0.1, 0.5, 0.52], x_title="점수", y_title="제안 수")
+    root = ET.fromstring(str(svg))
+    assert "점수" in _texts(svg) and "제안 수" in _texts(svg)
+    assert int(root.get("width")) <= 360 and "fits" in root.get("class")  # 390 px less the page's margins

@@ -121,19 +121,15 @@ def test_problem_text_and_column_labels(app):
         assert i18n.column_label("size_class") == "size_class"
 
 
-@pytest.mark.parametrize("message, korean", [
-    ("scoring 소재부품 (materials)", "소재부품 과제 점수 계산 중"),
-    ("solving 21810 pairs (optimal)", "후보 짝 21810개로 풀이 중 (최적화)"),
-    ("storing 576 proposals", "제안 576건 저장 중"),
-    ("run 7: optimal, 58 pairs", "실행 7: 최적, 58쌍"),
-    ("run 8: infeasible, 0 pairs", "실행 8: 해 없음, 0쌍"),
-])
-def test_job_messages_in_korean_and_english(app, message, korean):
+def test_job_messages_stored_as_codes_render_in_both_languages(app):
+    from matcher.messages import dumps, msg
+    stored = dumps(msg("job.run_done", run=7, status=msg("status.optimal"), n=1058))
     with app.test_request_context("/"):
-        assert i18n.job_message(message) == korean
+        assert i18n.job_message(stored) == "실행 7: 최적, 1,058쌍"
+        assert i18n.job_message("an older row's plain text") == "an older row's plain text"
     with app.test_request_context("/?lang=en"):
         app.preprocess_request()
-        assert i18n.job_message(message) == message
+        assert i18n.job_message(stored) == "run 7: optimal, 1,058 pairs"
 
 
 def test_run_status_values(app):

@@ -195,3 +195,12 @@ def test_pictures_of_a_stored_run_do_not_change_after_decisions(staff, round_id,
 def strip_tokens(page):
     page = re.sub(r'<p class="flash [^"]*">[^<]*</p>', "", page)
     return re.sub(r'name="csrf[-_]token" (content|value)="[^"]*"', "", page)
+
+
+def test_the_run_page_summary_counts_the_runs_proposals(staff, run_id):
+    n = len(proposals(staff, run_id))
+    page = staff.get(f"/staff/runs/{run_id}").get_data(as_text=True)
+    summary = page[page.index('<table class="list runs">'):page.index("</table>")]
+    cells = re.findall(r"<td>(\d+)</td>\s*<td>", summary)
+    assert n > 0 and str(n) in cells, summary
+    assert f"{n} / {n}" in page

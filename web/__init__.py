@@ -48,8 +48,20 @@ def create_app(test_config=None):
     app.json.ensure_ascii = False  # Korean names stay readable in the JSON API
     app.jinja_env.filters["brn"] = lambda digits: format_brn(digits) if digits and len(digits) == 10 else digits
     csrf.init_app(app)
+    _init_babel(app)
     _register(app)
     return app
+
+
+def _init_babel(app):
+    """Flask-Babel over the engine's catalogs: the page's language, times in Korea's zone."""
+    from flask_babel import Babel
+
+    from matcher.messages import DOMAIN, locale_dir
+
+    from .i18n import current_lang
+    Babel(app, locale_selector=current_lang, default_locale="ko", default_domain=DOMAIN,
+          default_translation_directories=str(locale_dir()), default_timezone="Asia/Seoul")
 
 
 def _default_config(app):

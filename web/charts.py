@@ -21,10 +21,10 @@ BELOW_MIN_COLOUR = "#d01b1b"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _svg(width, height, body, label):
+def _svg(width, height, body, label, cls="chart"):
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{escape(label)}" class="chart">{"".join(body)}</svg>')
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:g}" width="{width}" '
+        f'height="{height:g}" role="img" aria-label="{escape(label)}" class="{cls}">{"".join(body)}</svg>')
 
 
 def _text(x, y, text, anchor="start", cls="label"):
@@ -75,19 +75,23 @@ def bipartite_svg(pairs, label="pairings", unused=()):
     return _svg(width, height, body, label)
 
 
-def load_svg(loads, label="partner load"):
-    """Horizontal bars: leads per partner, with the partner's minimum as a tick.
+def load_svg(loads, label="partner load", x_title="", y_title="", min_legend=""):
+    """Horizontal bars: leads per partner, with the partner's minimum as a dashed tick.
 
     Parameters
     ----------
     loads : list of dict
         Each with ``name``, ``count``, ``min`` and ``max`` (``max`` None = unbounded).
+    x_title, y_title : str
+        The axes' titles (leads per partner; the partners).
+    min_legend : str
+        What the dashed tick means, drawn under the chart with the same dash when some partner has one.
     """
-    row, left, scale_w = 20, 220, 420
+    row, left, scale_w, top_margin = 20, 220, 420, 22 if y_title else 10
     top = max((max(l["count"], l["min"], l["max"] or 0) for l in loads), default=1) or 1
-    body = []
+    body = [_text(left - 8, 14, y_title, "end", "axis-title")] if y_title else []
     for i, l in enumerate(loads):
-        y = 10 + i * row
+        y = top_margin + i * row
         w = scale_w * l["count"] / top
         below = l["count"] < l["min"]
         body.append(_text(left - 8, y + 12, l["name"], "end"))
@@ -98,25 +102,46 @@ def load_svg(loads, label="partner load"):
             mx = left + scale_w * l["min"] / top
             body.append(f'<line x1="{mx:.1f}" y1="{y - 2}" x2="{mx:.1f}" y2="{y + 16}" stroke="#000" '
                         f'stroke-dasharray="3,2"/>')
-    return _svg(left + scale_w + 60, 20 + row * max(len(loads), 1), body, label)
+    y = top_margin + row * max(len(loads), 1) + 4
+    body.append(f'<line x1="{left}" y1="{y}" x2="{left + scale_w}" y2="{y}" stroke="#333"/>')
+    if x_title:
+        y += 16
+        body.append(_text(left + scale_w / 2, y, x_title, "middle", "axis-title"))
+    if min_legend and any(l["min"] > 1 for l in loads):
+        y += 18
+        body.append(f'<line x1="{left}" y1="{y - 12}" x2="{left}" y2="{y + 2}" stroke="#000" stroke-dasharray="3,2"/>')
+        body.append(_text(left + 8, y, min_legend, "start", "small legend-min"))
+    return _svg(left + scale_w + 60, y + 8, body, label)
 
 
-def histogram_svg(scores, bins=10, label="score distribution"):
-    """A histogram of ``scores`` (shape (n,), values in [0, 1]) in ``bins`` equal bins."""
+def histogram_svg(scores, bins=10, label="score distribution", x_title="", y_title=""):
+    """A histogram of ``scores`` (shape (n,), values in [0, 1]) in ``bins`` equal bins.
+
+    320 px wide, so it fits a phone's screen without scrolling inside its box (class ``fits``);
+    ``x_title`` and ``y_title`` name the axes (the score; how many proposals).
+    """
     counts = [0] * bins
     for s in scores:
         counts[min(bins - 1, max(0, int(float(s) * bins)))] += 1
-    width, height, left, bottom = 440, 200, 30, 170
+    width, left, top_margin = 320, 34 if y_title else 24, 18 if y_title else 8
+    bottom = top_margin + 150
     top = max(counts) or 1
     bar = (width - left - 10) / bins
     body = [f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#333"/>']
+    if y_title:
+        body.append(_text(4, 12, y_title, "start", "axis-title"))
     for i, c in enumerate(counts):
-        h = 150 * c / top
+        h = 140 * c / top
         x = left + i * bar
         body.append(f'<rect x="{x + 1:.1f}" y="{bottom - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
                     f'fill="#1b7f5b"><title>{i / bins:.1f}–{(i + 1) / bins:.1f}: {c}</title></rect>')
         if c:
             body.append(_text(f"{x + bar / 2:.1f}", f"{bottom - h - 3:.1f}", str(c), "middle", "small"))
-        body.append(_text(f"{x:.1f}", bottom + 14, f"{i / bins:.1f}", "middle", "small"))
+        if bins <= 10 or i % 2 == 0:
+            body.append(_text(f"{x:.1f}", bottom + 14, f"{i / bins:.1f}", "middle", "small"))
     body.append(_text(width - 10, bottom + 14, "1.0", "end", "small"))
-    return _svg(width, height + 10, body, label)
+    height = bottom + 20
+    if x_title:
+        height += 14
+        body.append(_text((left + width - 10) / 2, height - 4, x_title, "middle", "axis-title"))
+    return _svg(width, height, body, label, "chart fits")

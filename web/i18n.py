@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import current_app, request, session, url_for
 from markupsafe import Markup, escape
 
-from matcher import codes
+from matcher import codes, messages
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN
 from matcher.tracks import load_rules
 from matcher.validate import APPLICATION_COLUMNS, FIRM_COLUMNS
@@ -291,6 +291,8 @@ def t(key, default=None):
 def _t(lang, key, default=None):
     pair = MESSAGES.get(key)
     if pair is None:
+        if messages.known(key, lang):
+            return messages.render(messages.msg(key), lang)
         return key if default is None else default
     return pair[0] if lang == "ko" else pair[1]
 
@@ -546,7 +548,7 @@ def _context():
     lang = current_lang()
     return dict(_in_language(lang), lang=lang, links=page_links(), lang_url=lang_url, ordered_sizes=ordered_sizes,
                 column_label=column_label, problem_reason=problem_reason, run_status=run_status,
-                job_message=job_message, audit_detail=audit_detail, import_counts=import_counts)
+                job_message=job_message, say=say, audit_detail=audit_detail, import_counts=import_counts)
 
 
 @lru_cache(maxsize=len(LANGS))
@@ -720,19 +722,6 @@ def import_summary(result):
 
 # --- matching jobs and runs ---------------------------------------------------------------------
 
-_JOB_MESSAGES = [
-    (re.compile(r"scoring (?P<name>.*) \((?P<track>\w+)\)"), "{name} 과제 점수 계산 중"),
-    (re.compile(r"solving (?P<n>\d+) pairs \((?P<mode>\w+)\)"), "후보 짝 {n}개로 풀이 중 ({mode})"),
-    (re.compile(r"storing (?P<n>\d+) proposals"), "제안 {n}건 저장 중"),
-    (re.compile(r"explaining (?P<n>\d+) proposals"), "제안 {n}건 설명 작성 중"),
-    (re.compile(r"loading applications"), "신청서 읽는 중"),
-    (re.compile(r"queued"), "대기 중"),
-    (re.compile(r"cancelled"), "취소됨"),
-    (re.compile(r"importing (?P<name>.*)"), "{name} 가져오는 중"),
-    (re.compile(r"run (?P<run>\d+): (?P<status>\w+), (?P<n>\d+) pairs"), "실행 {run}: {status}, {n}쌍"),
-]
-
-
 def run_status(status):
     """A run's status (optimal, feasible, infeasible, failed, …) in the current language."""
     pair = _STATUS.get(status)
@@ -742,19 +731,13 @@ def run_status(status):
 
 
 def job_message(message):
-    """A matching job's progress message (the engine's English) in the current language."""
-    if current_lang() != "ko" or not message:
-        return message or ""
-    for pattern, ko in _JOB_MESSAGES:
-        m = pattern.fullmatch(message)
-        if m:
-            groups = m.groupdict()
-            if "mode" in groups:
-                groups["mode"] = _MODES.get(groups["mode"], groups["mode"])
-            if "status" in groups:
-                groups["status"] = run_status(groups["status"])
-            return ko.format(**groups)
-    return message
+    """A job's stored progress message (:func:`matcher.messages.dumps`) in the current language."""
+    return messages.render(messages.loads(message), current_lang())
+
+
+def say(message):
+    """A :class:`~matcher.messages.Msg` (or a plain string) in the current language."""
+    return messages.render(message, current_lang())
 
 
 # --- audit log ------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def run(run_id):
         flash(exc.text(current_lang()), "error")
         listing = rounds.listing(rows, {})
     return render_template("staff/run.html", run=row, round=rounds.get_round(session, row.round_id),
-                           proposals=listing.rows, listing=listing, n_proposals=len(rows),
+                           proposals=listing.rows, listing=listing, n_proposals=len(rows), run_counts={row.id: len(rows)},
                            diagnostics=views.diagnostics_sections(row.diagnostics), kinds=DECISION_KINDS,
                            bulk_kinds=rounds.decisions.BULK_KINDS, tracks=sorted({r["track"] for r in rows}),
                            partners=sorted({r["partner_name"] for r in rows}),

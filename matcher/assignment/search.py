@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import InfeasibleError
 from .model import INTEGRAL_TOL, build_model, is_integral, solve_lp, solve_milp
-from .greedy import greedy_solution
+from .greedy import greedy_answer, greedy_solution
 from .plain import solve_plain
 from .problem import edge_components, fix
 
@@ -323,9 +323,9 @@ def _region_bound(sub, info, deadline):
         found = [_repair(sub, (inside & z) | (~inside & (x > 0.5)), disputed, deadline)]
         if incumbent is None or stalled == 1 or _round == REGION_ROUNDS - 1:
             found.append(_restricted(sub, info, grown, deadline))
-        for candidate in found:
+        for candidate in found:  # its own bound is over the restricted problem, not this one: dropped
             if candidate is not None and (incumbent is None or candidate.value > incumbent.value):
-                incumbent = candidate
+                incumbent = replace(candidate, bound=candidate.value)
         if incumbent is not None and _close(best, incumbent.value):
             incumbent.bound = max(incumbent.value, best)
             incumbent.stats = _merge(incumbent.stats, {"region": 1, "region_rounds": _round + 1})
@@ -543,6 +543,22 @@ def _milp(sub, deadline, incumbent=None):
     """
     if sub.n_edges == 0:
         return Outcome(sub.fixed.copy(), sub.fixed_score, sub.fixed_score, _stats())
+    if incumbent is None:  # HiGHS cut short answers its own first solution, which can be all zero (issue 23)
+        floor = _greedy_outcome(sub)
+        found = _milp_from(sub, deadline, floor)
+        if np.isfinite(floor.value) and found.value < floor.value:
+            return replace(floor, bound=max(found.bound, floor.value), stats=found.stats)
+        return found
+    return _milp_from(sub, deadline, incumbent)
+
+
+def _greedy_outcome(sub):
+    """The full greedy answer of ``sub`` (:func:`.greedy.greedy_answer`) as an incumbent."""
+    chosen, value = greedy_answer(sub)
+    return Outcome(chosen, value, np.inf, _stats())
+
+
+def _milp_from(sub, deadline, incumbent):
     model = build_model(sub)
     clock = time.perf_counter()
     continuous_x = sub.n_edges >= CONTINUOUS_X_EDGES and not sub.weighted

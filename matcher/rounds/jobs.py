@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError
 from ..matching import match_round
+from ..messages import N_, dumps, msg
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
 
@@ -134,7 +135,7 @@ def submit_match(session, round_id, track="", mode="optimal", time_limit=None, a
         if view.active:
             return view, False
     row = db.JobRow(id=uuid.uuid4().hex, kind="match", round_id=round_row.id, params=params, fingerprint=fingerprint,
-                    status="queued", actor=actor or "", heartbeat_at=db._now(), message="queued")
+                    status="queued", actor=actor or "", heartbeat_at=db._now(), message=dumps(msg("job.queued")))
     session.add(row)
     db.audit(session, actor, "job.create", round=round_row.name, job=row.id, **params)
     session.flush()
@@ -149,7 +150,7 @@ def submit_import(session, round_id, kind, path, filename, actor=""):
     round_row = get_round(session, round_id)
     row = db.JobRow(id=uuid.uuid4().hex, kind="import", round_id=round_row.id,
                     params=dict(kind=kind, path=str(path), filename=filename), status="queued", actor=actor or "",
-                    heartbeat_at=db._now(), message=f"importing {filename}")
+                    heartbeat_at=db._now(), message=dumps(msg("job.importing", file=filename)))
     session.add(row)
     session.flush()
     return _view(row, round_row.name)
@@ -255,7 +256,7 @@ def work(url, job_id):
         now = time.monotonic()
         if now - last[0] >= 0.5 or fraction >= 1.0:
             last[0] = now
-            _set(url, job_id, fraction=max(0.0, min(1.0, float(fraction))), message=str(message))
+            _set(url, job_id, fraction=max(0.0, min(1.0, float(fraction))), message=dumps(message))
 
     with db.transaction(url) as s:
         row = s.get(db.JobRow, job_id)
@@ -268,17 +269,18 @@ def work(url, job_id):
     beat.start()
     try:
         started = time.perf_counter()
-        progress(0.02, "loading applications")
+        progress(0.02, msg("job.loading_applications"))
         inp = _load(url, round_id, params.get("track"))
         result = match_round(inp, progress=progress, started=started, **params)
-        progress(0.9, f"storing {len(result.pairs)} proposals")
+        progress(0.9, msg("job.storing", n=len(result.pairs)))
         with db.transaction(url) as s:
             run = store_run(s, get_round(s, round_id), result, params.get("track"), actor)
             s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(
                 status="done", run_id=run.id, fraction=1.0, finished_at=db._now(),
-                message=f"run {run.id}: {run.status}, {len(result.pairs)} pairs"))
+                message=dumps(msg("job.run_done", run=run.id, status=msg(N_("status." + run.status)),
+                                           n=len(result.pairs)))))
     except CancelledError:
-        _set(url, job_id, status="cancelled", finished_at=db._now(), message="cancelled")
+        _set(url, job_id, status="cancelled", finished_at=db._now(), message=dumps(msg("job.cancelled")))
     except Exception as exc:  # a worker thread has nobody above it to report to
         _failed(url, job_id, exc)
     finally:
@@ -309,7 +311,7 @@ def _work_import(url, job_id, round_id, params, actor):
     beat.start()
     try:
         with _IMPORTS:
-            _set(url, job_id, message=f"importing {params.get('filename', '')}", fraction=0.1)
+            _set(url, job_id, message=dumps(msg("job.importing", file=params.get("filename", ""))), fraction=0.1)
             with db.transaction(url) as s:
                 result = import_file(s, round_id, params["kind"], path, params.get("filename"), actor)
                 s.execute(update(db.JobRow).where(db.JobRow.id == job_id).values(

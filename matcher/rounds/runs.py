@@ -16,6 +16,7 @@ from .. import db
 from ..conflicts import find_conflicts
 from ..errors import ConflictError, InvalidValueError, NotFoundError, Problem, UnknownTrackError, ValidationError
 from ..matching import MODES, match_round
+from ..messages import N_, msg
 from ..tracks import TRACKS, round_rules
 from .decisions import decisions_by_pair, list_decisions
 from .pools import round_input
@@ -124,14 +125,14 @@ def run_match(session, round_id, track=None, mode="optimal", time_limit=None, ac
         from ..assignment.highs import prestart
         prestart()
     if progress:
-        progress(0.01, "loading the round's applications")
+        progress(0.01, msg("job.loading_applications"))
     inp = prepare(session, round_row, params["track"])
     result = match_round(inp, progress=progress, started=started, processes=processes, **params)
     if progress:
-        progress(0.9, f"storing {len(result.pairs)} proposals")
+        progress(0.9, msg("job.storing", n=len(result.pairs)))
     run = store_run(session, round_row, result, params["track"], actor)
     if progress:
-        progress(1.0, f"run {run.id}: {run.status}, {len(result.pairs)} pairs")
+        progress(1.0, msg("job.run_done", run=run.id, status=msg(N_("status." + run.status)), n=len(result.pairs)))
     return run.id
 
 
