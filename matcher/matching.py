@@ -29,7 +29,7 @@ from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
 from .korean import with_particle
 from .messages import N_, msg
-from .scoring import COMPONENTS, build_explanation, explain, load_weights
+from .scoring import COMPONENTS, build_explanation, explain, rule_weights
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 KEEP_KINDS = ("approve", "lock")
@@ -90,6 +90,8 @@ class RoundInput:
     rules: dict
     pools: dict
     decisions: list = field(default_factory=list)
+    model: str = "hand"
+    """Which weights score the run: ``"hand"`` or a learned model's version (:mod:`matcher.learning`)."""
 
     def application(self, track, role, brn):
         """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
@@ -357,6 +359,8 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     chosen, summary = _solve(rg, locks, forbid, mode, solver_limit, gap)
     report(0.8, msg("job.explaining", n=len(chosen)))
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
+    if inp.model != "hand":
+        params["model"] = inp.model
     if mode == "optimal":
         params["gap"] = gap
     until = clock.explain_until(len(chosen), len(rg.edges))
@@ -811,7 +815,7 @@ def _explanation(rg, track, lead_fa, partner_fa, text_value):
 def _weights(rg, track):
     cache = rg.__dict__.setdefault("_weights", {})
     if track not in cache:
-        cache[track] = load_weights(track)
+        cache[track] = rule_weights(rg.inp.rules[track])
     return cache[track]
 
 

@@ -20,7 +20,7 @@ from .eligibility import eligibility_table, rule_for
 from .errors import MatcherError
 from .features import TextVectorizer, firm_text
 from .firms import CERTIFICATE_ALIASES, CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, Firm, format_brn
-from .scoring import check_weights, combine, default_text_method, explain, load_weights
+from .scoring import check_weights, combine, default_text_method, explain, rule_weights
 from .tracks import lead_reasons, partner_reasons
 
 FILTERS = ("region", "size_class", "certificate")
@@ -235,7 +235,7 @@ def recommend_partners(lead, track, k=10, filters=None, *, partners, rules, on, 
     rule = rule_for(track, rules)
     passes = _passes(normalize_filters(filters), on)
     pool = _as_pairs(partners)
-    weights = check_weights(weights) if weights is not None else load_weights(rule.key)
+    weights = check_weights(weights) if weights is not None else rule_weights(rule)
     if not pool or lead_reasons(rule, lead, on):
         return []
     table = eligibility_table([(lead, lead_application)], pool, rule, on)
@@ -269,7 +269,7 @@ def recommend_leads(partner, track, k=10, filters=None, *, leads, rules, on, par
     """
     rule = rule_for(track, rules)
     passes = _passes(normalize_filters(filters), on)
-    weights = check_weights(weights) if weights is not None else load_weights(rule.key)
+    weights = check_weights(weights) if weights is not None else rule_weights(rule)
     cap = rule.capacity_for(partner.size_class)
     pool = _as_pairs(leads)
     result = LeadInvitations(partner, rule.key, min_leads=cap.min if cap else 0, max_leads=cap.max if cap else 0,
