@@ -155,12 +155,12 @@ def _strings(value):
 
 
 def _register(app):
-    from . import api, auth, errors, i18n, rounds, runs, search, store
+    from . import api, auth, errors, i18n, models, rounds, runs, search, store
     app.after_request(_security_headers)
     app.before_request(_clean_input)
     store.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (search, auth, rounds, runs, api):
+    for module in (search, auth, rounds, runs, models, api):
         app.register_blueprint(module.bp)
