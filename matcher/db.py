@@ -22,8 +22,9 @@ from urllib.parse import quote
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary,
                         String, Text, UniqueConstraint, create_engine, event, inspect, select, text)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (ArgumentError, InterfaceError, NoSuchModuleError,
+from sqlalchemy.exc import (ArgumentError, DisconnectionError, InterfaceError, InternalError, NoSuchModuleError,
                             OperationalError)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import MatcherError, NotFoundError
@@ -45,6 +46,25 @@ def database_url(url=None):
     path = default_db_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+ID_MAX = 2**31 - 1
+"""The largest id any table holds (PostgreSQL's ``integer``; SQLite's goes to 2⁶³ − 1): a larger one is no record."""
+
+
+def as_id(value):
+    """``value`` as a record id when it is one (digits, at most :data:`ID_MAX`), else None.
+
+    Examples
+    --------
+    >>> as_id("12"), as_id("2147483648"), as_id("x")
+    (12, None, None)
+    """
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= ID_MAX else None
 
 
 def _now():
@@ -328,8 +348,7 @@ def get_engine(url=None):
     if url not in _engines:
         sqlite = url.startswith("sqlite")
         try:
-            engine = create_engine(url, future=True,
-                                   connect_args={"timeout": busy_timeout()} if sqlite else {})
+            engine = create_engine(url, future=True, connect_args=_connect_args(url))
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise MatcherError(f"cannot use DATABASE_URL {_shown(url)}: {exc}") from None
         if sqlite:
@@ -337,6 +356,16 @@ def get_engine(url=None):
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine
     return _engines[url]
+
+
+def _connect_args(url):
+    """SQLite waits :func:`busy_timeout` for a writer; PostgreSQL waits as long for a lock (``lock_timeout``),
+    so a locked table is an error to report (503) rather than a request that never ends."""
+    if url.startswith("sqlite"):
+        return {"timeout": busy_timeout()}
+    if url.startswith("postgresql"):
+        return {"options": f"-c lock_timeout={int(busy_timeout() * 1000)}"}
+    return {}
 
 
 def _private_file(database):
@@ -358,7 +387,8 @@ def _private_file(database):
 
 
 def busy_timeout():
-    """Seconds a SQLite writer waits for another one to finish: ``$MATCHER_DB_BUSY_TIMEOUT``, else 30."""
+    """Seconds a writer waits for another one to finish (SQLite's busy timeout, PostgreSQL's lock timeout):
+    ``$MATCHER_DB_BUSY_TIMEOUT``, else 30."""
     try:
         return max(0.0, float(os.environ.get("MATCHER_DB_BUSY_TIMEOUT", "30")))
     except ValueError:
@@ -487,6 +517,44 @@ def is_busy(exc):
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+TROUBLES = ("locked", "read_only", "full", "unavailable")
+_TROUBLE_STATES = {"55P03": "locked", "40P01": "locked", "25006": "read_only", "53100": "full", "53200": "full"}
+_TROUBLE_TEXTS = (("database is locked", "locked"), ("readonly database", "read_only"),
+                  ("read-only", "read_only"), ("disk is full", "full"), ("no space left", "full"),
+                  ("disk full", "full"))
+
+
+def trouble(exc):
+    """Why the database could not do its part, or None when ``exc`` is no database trouble (a bug, say).
+
+    One of :data:`TROUBLES`: ``locked`` (another writer holds it), ``read_only`` (a read-only file or
+    server), ``full`` (no space left) or ``unavailable`` (it does not answer, or the connection broke).
+    Another request may well succeed later: the web answers 503 with ``Retry-After``.
+
+    Examples
+    --------
+    >>> trouble(BusyError(30))
+    'locked'
+    >>> trouble(ValueError("x")) is None
+    True
+    """
+    if isinstance(exc, BusyError):
+        return "locked"
+    if not isinstance(exc, (OperationalError, InterfaceError, InternalError, PoolTimeoutError, DisconnectionError)):
+        return None
+    orig = getattr(exc, "orig", None)
+    found = _TROUBLE_STATES.get(getattr(orig, "sqlstate", None) or "")
+    if found:
+        return found
+    text = str(orig if orig is not None else exc).lower()
+    for needle, kind in _TROUBLE_TEXTS:
+        if needle in text:
+            return kind
+    if isinstance(exc, (InternalError, InterfaceError)):  # mostly bugs (a bad parameter), unless the link broke
+        return "unavailable" if "connection" in text or "closed" in text else None
+    return "unavailable"
+
+
 class BusyError(MatcherError):
     """Another writer kept a SQLite database locked for longer than the busy timeout."""
 
@@ -563,8 +631,8 @@ def get_round(session, name_or_id):
     """A round by name or numeric id; :class:`NotFoundError` when there is none."""
     stmt = select(RoundRow).where(RoundRow.name == str(name_or_id))
     row = session.scalars(stmt).first()
-    if row is None and str(name_or_id).isdigit():
-        row = session.get(RoundRow, int(name_or_id))
+    if row is None and as_id(name_or_id) is not None:
+        row = session.get(RoundRow, as_id(name_or_id))
     if row is None:
         raise NotFoundError(f"round {name_or_id!r} not found")
     return row

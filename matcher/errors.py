@@ -84,6 +84,20 @@ class RefusedError(MatcherError):
     """A request the program's rules refuse (a decision on a pair the round does not allow, say)."""
 
 
+class WrongStateError(RefusedError):
+    """A request the record's state no longer allows (retrying a job that already finished, say): HTTP 409.
+
+    Takes a :class:`matcher.messages.Msg`.
+    """
+
+    def __init__(self, message):
+        super().__init__(str(message), ko=message.text("ko"), code=message.code, **message.params)
+        self.message = message
+
+    def text(self, lang="ko"):
+        return self.message.text(lang)
+
+
 class InfeasibleError(MatcherError):
     """Constraints (e.g. staff locks) that cannot all hold; ``reasons`` says why."""
 

@@ -15,7 +15,7 @@ from . import codes
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import Problem
-from .text import MAX_TEXT, TextError, clean_text, shown
+from .text import MAX_TEXT, TextError, clean_name, clean_text, shown
 from .tracks import load_rules, round_rules
 
 FIRM_COLUMNS = {
@@ -52,6 +52,8 @@ MAX_LENGTH = {"name": 200, "affiliate_group": 50, "round": 100, "region": 20, "s
               "brn": 40, "role": 20, "track": 40, "founded": 40, "debarment": 80, "product_code": 40}
 """The longest cell accepted per column: the database column's width (``matcher.db``) where the cell is
 stored as it is, else a bound well above any valid value; other columns take up to ``MAX_TEXT``."""
+NAMES = frozenset({"name", "round", "affiliate_group"})
+"""Columns read as names (:func:`matcher.text.clean_name`: look-alikes made one, invisible characters dropped)."""
 SINGLE_LINE = frozenset({"brn", "name", "size_class", "founded", "region", "affiliate_group", "round", "role",
                          "track", "product_code", "debarment"})
 """Columns whose cells may not hold a line break or tab."""
@@ -202,7 +204,13 @@ class _Row:
                 self.fail(column, value, "is empty")
             return default
         try:
-            value = clean_text(value, MAX_LENGTH.get(column, MAX_TEXT), single_line=column in SINGLE_LINE)
+            if column in NAMES:
+                value = clean_name(value, MAX_LENGTH.get(column, MAX_TEXT))
+                if not value:
+                    self.fail(column, shown(self.cells[column]), "has only spaces or invisible characters")
+                    return default
+            else:
+                value = clean_text(value, MAX_LENGTH.get(column, MAX_TEXT), single_line=column in SINGLE_LINE)
         except TextError as exc:
             self.fail(column, shown(value), exc.reason)
             return default
@@ -282,13 +290,14 @@ def _note_repairs(row, notes, **values):
             notes.append(Problem(row.number, column, cell, f"read as {shown!r}"))
 
 
-def check_applications(frame, rounds, known_brns, round_name=None):
+def check_applications(frame, rounds, known_brns, round_name=None, only_round=False):
     """Every problem in an applications frame, and the :class:`Application` of each good row.
 
     ``rounds`` maps round names to objects with ``open_tracks`` and ``rule_overrides`` (such
     as :class:`matcher.db.RoundRow`); each row is checked against its round's rules
     (:func:`matcher.tracks.round_rules`). ``known_brns`` are the firms that exist (in the
-    database or the same import).
+    database or the same import). With ``only_round`` every row must be of round ``round_name`` (an upload
+    on one round's page): a row naming another round is refused, not written into that round.
     """
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
@@ -302,7 +311,7 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     records, seen = [], {}
     for number, cells in zip(frame.index, frame.to_dict("records")):
         row = _Row(number, cells, problems)
-        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default)
+        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round)
         key = app and (app.round_name, app.brn, app.role, app.track)
         if key and all(key) and key in seen:
             row.fail("brn", cells["brn"], f"applies again as {app.role} in {app.track} (row {seen[key]})")
@@ -313,13 +322,16 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     return records, problems
 
 
-def _application_from_row(row, rules_of, known_brns, round_name, track_names, default):
+def _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round=False):
     cell = row.cells.get("round", "")
     name = (row.get("round") or "") if cell else round_name
     if cell and not name:
         pass  # refused by row.get (a control character, too long)
     elif not name:
         row.fail("round", "", "is empty and no round was given (--round)")
+    elif only_round and name != round_name:
+        row.fail("round", name, f"is another round; this upload is for round {round_name!r} only "
+                                "(upload the row on its own round's page)")
     elif name not in rules_of:
         row.fail("round", name, f"is not a round; create it first: matcher round create '{name}' "
                                 "--reference-date YYYY-MM-DD")

@@ -14,7 +14,7 @@ AUDIT_PAGE = 200
 
 
 def import_file(session, round_id, kind, source, filename=None, actor=""):
-    """Import firms or applications (of round ``round_id`` for rows without a round) and log it.
+    """Import firms or applications (of round ``round_id`` only: a row naming another round is refused) and log it.
 
     Returns the importer's :class:`~matcher.importer.ImportResult`; raises its ValidationError
     (every bad row) and stores nothing then. The caller commits.
@@ -24,7 +24,7 @@ def import_file(session, round_id, kind, source, filename=None, actor=""):
         result = importer.import_firms(source, session, filename=filename, progress=False)
     else:
         result = importer.import_applications(source, session, round_name=round_row.name, filename=filename,
-                                              progress=False)
+                                              progress=False, only_round=True)
     db.audit(session, actor, f"import.{kind}", round=round_row.name, file=filename or "", inserted=result.inserted,
              updated=result.updated, unchanged=result.unchanged)
     return result
