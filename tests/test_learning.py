@@ -274,3 +274,30 @@ def test_cli_trains_lists_shows_uses_and_a_run_records_its_model(history_url, mo
     assert again.exit_code == 0, again.output
     with db.transaction(history_url) as s:
         assert s.query(db.MatchRunRow).order_by(db.MatchRunRow.id.desc()).first().model == "hand"
+
+
+@pytest.mark.slow
+def test_selected_pairs_and_mutual_interest_are_positives(history_url):
+    from matcher.learning.history import decision_history
+    from sqlalchemy import select
+    name = "모의 과거 회차 1"
+    with db.transaction(history_url) as s:
+        round_row = s.scalars(select(db.RoundRow).where(db.RoundRow.name == name)).one()
+        approved = s.scalars(select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id,
+                                                          db.DecisionRow.kind == "approve")).first()
+        rejected = s.scalars(select(db.DecisionRow).where(db.DecisionRow.round_id == round_row.id,
+                                                          db.DecisionRow.kind == "reject")).first()
+        s.add(db.StageEventRow(round_id=round_row.id, lead_id=approved.lead_id, partner_id=approved.partner_id,
+                               track=approved.track, stage="selected"))
+        s.add(db.InterestRow(round_id=round_row.id, lead_id=rejected.lead_id, partner_id=rejected.partner_id,
+                             track=rejected.track, sender="lead", status="accepted"))
+        s.delete(rejected)
+        ids = {r.id: r.brn for r in s.query(db.FirmRow)}
+        wanted = {(ids[approved.lead_id], ids[approved.partner_id]): "selected",
+                  (ids[rejected.lead_id], ids[rejected.partner_id]): "mutual"}
+    with db.transaction(history_url) as s:
+        pairs = decision_history(s, [name])
+    found = {(lead, partner): (source, y) for lead, partner, source, y in zip(pairs.lead, pairs.partner, pairs.source,
+                                                                             pairs.y)}
+    assert {pair: found[pair] for pair in wanted} == {pair: (source, 1) for pair, source in wanted.items()}
+    assert pairs.counts()["selected"] == 1 and pairs.counts()["mutual"] == 1

@@ -133,7 +133,7 @@ def evaluate_model_command(version, rounds, use_it, database_url):
     with _session(database_url) as session:
         result = evaluate_model(session, version, list(rounds) or None)
         click.echo(f"{version}: {result['how']} on {', '.join(result['rounds'])}"
-                   + ("" if result["same_data"] else "  (the decisions changed since it was trained)"))
+                   + ("  (the decisions changed since it was trained)" if result["same_data"] is False else ""))
         _print_metrics(result)
         if use_it:
             refuse_unless_better(version, result)

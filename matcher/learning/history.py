@@ -2,15 +2,17 @@
 
 Labels (from the decisions that count, one per pair and round):
 
-* **positive** (1): approved or locked;
+* **positive** (1): approved or locked; selected after the stages (``stage_events``, outcome ``selected``);
+  firms' mutual interest (an interest the other firm accepted, :mod:`matcher.rounds.interest`) when staff
+  did not decide the pair otherwise;
 * **negative** (0): rejected or forbidden;
 * **passed over** (0, weight :data:`PASSED_OVER_WEIGHT`): the pair a run proposed for a lead when staff
   approved or locked another partner for that lead in the track and left the proposal undecided.
 
 Position bias: staff see a run's proposal and whatever they open beside it, not a lead's whole list, so
 pairs nobody decided are never taken as negatives (they were most likely not seen); the one implicit
-negative kept, a proposal passed over, was certainly seen, and counts less than a decision. Selection
-stages and mutual interest (issue 19) are not on main yet: decisions only.
+negative kept, a proposal passed over, was certainly seen, and counts less than a decision. A candidate
+dropped at a stage keeps its staff decision (the selection judges the project, not the match).
 
 Features are the five score components (:data:`matcher.scoring.COMPONENTS`) as a run computes them (the
 text model fitted on the track's whole pool); a labelled pair that is not eligible has no score and is
@@ -67,6 +69,7 @@ class LabelledPairs:
 
     def counts(self):
         return {"pairs": int(len(self)), "positive": int((self.y == 1).sum()),
+                "selected": int((self.source == "selected").sum()), "mutual": int((self.source == "mutual").sum()),
                 "negative": int(((self.y == 0) & (self.source != "passed_over")).sum()),
                 "passed_over": int((self.source == "passed_over").sum()), "skipped": int(self.skipped)}
 
@@ -131,6 +134,7 @@ def _labels(session, round_row):
             chosen.add(d.lead)
         elif d.kind in NEGATIVE_KINDS:
             out[(d.track, d.lead, d.partner)] = (0, 1.0, d.kind)
+    _selected_and_mutual(session, round_row.id, out, chosen)
     decided = {(lead, partner) for _t, lead, partner in out}
     run_id = session.scalar(select(func.max(db.MatchRunRow.id)).where(db.MatchRunRow.round_id == round_row.id))
     if run_id is not None:
@@ -142,6 +146,30 @@ def _labels(session, round_row):
             if lead_brn in chosen and (lead_brn, partner_brn) not in decided:
                 out[(t, lead_brn, partner_brn)] = (0, PASSED_OVER_WEIGHT, "passed_over")
     return out
+
+
+def _selected_and_mutual(session, round_id, out, chosen):
+    """Add the round's selected pairs (over any decision) and mutual interests (where staff did not decide)."""
+    lead, partner = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner")
+    e = db.StageEventRow
+    outcome = {}
+    stmt = (select(e.track, lead.c.brn, partner.c.brn, e.stage).join(lead, lead.c.id == e.lead_id)
+            .join(partner, partner.c.id == e.partner_id).where(e.round_id == round_id, e.stage.in_(("selected", "rejected")))
+            .order_by(e.id))
+    for t, lead_brn, partner_brn, stage in session.execute(stmt):
+        outcome[(t, lead_brn, partner_brn)] = stage
+    for (t, lead_brn, partner_brn), stage in outcome.items():
+        if stage == "selected":
+            out.pop(("", lead_brn, partner_brn), None)
+            out[(t, lead_brn, partner_brn)] = (1, 1.0, "selected")
+            chosen.add(lead_brn)
+    decided = {(lead_brn, partner_brn) for _t, lead_brn, partner_brn in out}
+    i = db.InterestRow
+    stmt = (select(i.track, lead.c.brn, partner.c.brn).join(lead, lead.c.id == i.lead_id)
+            .join(partner, partner.c.id == i.partner_id).where(i.round_id == round_id, i.status == "accepted"))
+    for t, lead_brn, partner_brn in session.execute(stmt):
+        if (lead_brn, partner_brn) not in decided:
+            out[(t, lead_brn, partner_brn)] = (1, 1.0, "mutual")
 
 
 def _track_rows(round_row, rule, pool, labels):

@@ -43,10 +43,9 @@ def train(session, rounds=None, track=None, alpha=ALPHA, folder=None):
         "estimator": {"name": "AdditiveLogit", "alpha": alpha, "monotone": True, "features": list(COMPONENTS)},
         "data": {"fingerprint": pairs.fingerprint(), "rounds": pairs.rounds, "track": track or None,
                  "tracks": sorted(set(pairs.track.tolist())), "counts": pairs.counts(),
-                 "labels": {"positive": "approve, lock", "negative": "reject, forbid",
+                 "labels": {"positive": "approve, lock, selected, mutual interest", "negative": "reject, forbid",
                             "passed_over": f"a run's proposal left undecided when another partner was approved "
-                                           f"(weight {PASSED_OVER_WEIGHT})",
-                            "not_used": "selection stages and mutual interest (not recorded yet)"}},
+                                           f"(weight {PASSED_OVER_WEIGHT})"}},
         "weights": {"default": fitted["default"], "tracks": fitted["tracks"]},
         "intercepts": fitted["intercepts"],
         "hand_weights": {t: load_weights(t) for t in TRACKS},
@@ -77,8 +76,8 @@ def evaluate_model(session, version, rounds=None, folder=None):
     -------
     dict
         As :func:`~matcher.learning.compare.cross_validate`, plus ``how`` ("held-out rounds" or
-        "cross-validation"), ``version``, ``rounds`` and ``same_data`` (the data still has the fingerprint
-        the model was trained on).
+        "cross-validation"), ``version``, ``rounds`` and ``same_data`` (cross-validation: the data still has
+        the fingerprint the model was trained on; None on held-out rounds).
     """
     body = artifact.load(version, folder)
     trained_on = body["data"]["rounds"]
@@ -95,7 +94,7 @@ def evaluate_model(session, version, rounds=None, folder=None):
         out = cross_validate(pairs, alpha=body["estimator"]["alpha"])
         out["how"] = "cross-validation"
     out.update(version=version, rounds=sorted(set(pairs.round.tolist())),
-               same_data=pairs.fingerprint() == body["data"]["fingerprint"])
+               same_data=pairs.fingerprint() == body["data"]["fingerprint"] if out["how"] == "cross-validation" else None)
     return out
 
 
