@@ -35,9 +35,9 @@ def train_command(rounds, track, alpha, database_url):
     with _session(database_url) as session:
         version, body = train(session, list(rounds) or None, track, ALPHA if alpha is None else alpha)
     c = body["data"]["counts"]
+    command = "matcher evaluate --model " + version + " --use"
     _say(msg("model.saved", version=version, pairs=c["pairs"], positive=c["positive"], negative=c["negative"],
-             passed_over=c["passed_over"], rounds=len(body["data"]["rounds"]),
-             command=f"matcher evaluate --model {version} --use"))
+             passed_over=c["passed_over"], rounds=len(body["data"]["rounds"]), command=command))
     _print_metrics(body["metrics"])
     _print_weights(body)
 

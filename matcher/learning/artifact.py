@@ -24,6 +24,7 @@ from .. import db
 from ..errors import NotFoundError, RefusedError
 from ..paths import instance_dir
 from ..scoring import COMPONENTS, check_weights
+from ..messages import msg
 from .messages import error
 
 FORMAT = "matcher-scoring-model"
@@ -99,17 +100,17 @@ def load(version, folder=None):
     version = str(version).strip()
     path = folder / f"scoring-{version}.json"
     if not _VERSION.match(version) or not path.is_file():
-        raise error(NotFoundError, "model.unknown", version=version, known=versions(folder) or ["—"])
+        raise error(NotFoundError, msg("model.unknown", version=version, known=versions(folder) or ["—"]))
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
         signature = body.pop("signature")
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise error(RefusedError, "model.bad_file", file=path.name) from None
+        raise error(RefusedError, msg("model.bad_file", file=path.name)) from None
     key = _key(folder)
     if key is None or not hmac.compare_digest(str(signature), _signature(key, body)):
-        raise error(RefusedError, "model.tampered", file=path.name)
+        raise error(RefusedError, msg("model.tampered", file=path.name))
     if body.get("format") != FORMAT or body.get("version") != version:
-        raise error(RefusedError, "model.bad_file", file=path.name)
+        raise error(RefusedError, msg("model.bad_file", file=path.name))
     _check_weights(body, path)
     return body
 
@@ -119,7 +120,7 @@ def _check_weights(body, path):
     tables = ([weights["default"]] if weights.get("default") else []) + list((weights.get("tracks") or {}).values())
     for table in tables:
         if set(table) != set(COMPONENTS):
-            raise error(RefusedError, "model.bad_file", file=path.name)
+            raise error(RefusedError, msg("model.bad_file", file=path.name))
         check_weights(table, source=str(path))
 
 

@@ -12,6 +12,7 @@ from ..tracks import TRACKS
 from . import artifact
 from .compare import better_beyond_noise, cross_validate, fit_weights, model_scores, summarise, _per_query
 from .history import PASSED_OVER_WEIGHT, decision_history
+from ..messages import msg
 from .messages import error
 
 ALPHA = 0.01
@@ -33,9 +34,9 @@ def train(session, rounds=None, track=None, alpha=ALPHA, folder=None):
     """
     pairs = decision_history(session, rounds, track)
     if not len(pairs):
-        raise error(RefusedError, "model.no_data", rounds=pairs.rounds or ["—"])
+        raise error(RefusedError, msg("model.no_data", rounds=pairs.rounds or ["—"]))
     if len(set(pairs.y.tolist())) < 2:
-        raise error(RefusedError, "model.one_class")
+        raise error(RefusedError, msg("model.one_class"))
     metrics = cross_validate(pairs, alpha=alpha)
     fitted = fit_weights(pairs, alpha=alpha)
     payload = {
@@ -107,13 +108,12 @@ def refuse_unless_better(version, metrics):
     """Raise ``model.not_better`` unless the model beats the hand weights beyond noise (:func:`better_beyond_noise`)."""
     if better_beyond_noise(metrics):
         return
-    diff = (metrics.get("difference") or {}).get(f"ndcg@{metrics.get('k', 1)}")
-    if diff is None:
-        raise error(RefusedError, "model.not_better", version=version, metric=f"NDCG@{metrics.get('k', 1)}", diff="—",
-                    low="—", high="—")
-    raise error(RefusedError, "model.not_better", version=version, metric=f"NDCG@{metrics['k']}",
-                diff=f"{diff['mean']:+.3f}",
-                low=f"{diff['low']:+.3f}", high=f"{diff['high']:+.3f}")
+    k = metrics.get("k", 1)
+    diff = (metrics.get("difference") or {}).get(f"ndcg@{k}")
+    shown = {"diff": "—", "low": "—", "high": "—"} if diff is None else \
+        {"diff": format(diff["mean"], "+.3f"), "low": format(diff["low"], "+.3f"), "high": format(diff["high"], "+.3f")}
+    metric = "NDCG@" + str(k)
+    raise error(RefusedError, msg("model.not_better", version=version, metric=metric, **shown))
 
 
 def use(session, version, actor="", folder=None):
