@@ -2,8 +2,7 @@
 
 import pytest
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import db
+from matcher import db
 from test_learning import _payload
 from test_web_runs import start_run
 
