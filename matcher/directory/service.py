@@ -837,7 +837,7 @@ def _standing(session, brn, other_row, track, as_partner, round_name, wanted, ap
     where = np.flatnonzero(rows == q.index.position(other_row.id))
     if not len(where):
         return None
-    weights = load_weights(q.rule.key)
+    weights = rule_weights(q.rule)
     values = scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
     found = standing(values, q.index.brn[rows], int(where[0]), weights)
     names = {int(q.index.firm_id[rows[a.row]]): a for a in found.above}
