@@ -478,11 +478,8 @@ class BusyError(MatcherError):
     """Another writer kept a SQLite database locked for longer than the busy timeout."""
 
     def __init__(self, seconds):
-        super().__init__(
-            f"the database is busy: another import or run kept it locked for more than {seconds:g} s; "
-            "nothing was written; try again when it has finished (MATCHER_DB_BUSY_TIMEOUT sets the wait)",
-            ko=f"데이터베이스를 다른 작업(가져오기나 매칭)이 쓰고 있어 {seconds:g}초 기다린 뒤 멈췄습니다. 아무것도 "
-               "저장하지 않았습니다. 끝난 뒤 다시 하세요.", code="database_busy", seconds=seconds)
+        from .messages import msg
+        super().__init__(msg("db.busy", seconds=seconds))
 
 
 @contextmanager

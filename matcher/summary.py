@@ -82,7 +82,7 @@ def track_summary(rule, applications, firms, on):
     s.large_partners = sum(1 for firm, _a in partners if firm.is_large)
     table = eligibility_table(leads, partners, rule, on)
     for reasons in (*table.lead_reasons, *table.partner_reasons):
-        s.refusals.update({r.code for r in reasons})
+        s.refusals.update({r.code.removeprefix("eligibility.") for r in reasons})
     s.eligible_leads, s.eligible_partners = int(table.lead_ok.sum()), int(table.partner_ok.sum())
     ok_leads, ok_partners = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
     step = max(1, _PAIRS_PER_BLOCK // max(1, len(ok_partners)))

@@ -15,7 +15,7 @@ from matcher.export import COLUMNS, export_rows, headers, safe_cell
 from matcher.rounds import export_run
 from matcher.firms import brn_check_digit
 
-KEYS = [key for key, _ko, _en in COLUMNS]
+KEYS = [key for key, _code in COLUMNS]
 
 
 def col(key):

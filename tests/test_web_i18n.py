@@ -4,12 +4,14 @@ the audit log's detail column and the favicon."""
 import re
 import time
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 
 from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
 from conftest_web import make_brn
 from matcher.errors import Problem
+from matcher.messages import msg
 from web import i18n
 
 BAD_FIRMS = ("사업자등록번호,기업명,기업규모,지역,설립일\n"
@@ -61,7 +63,7 @@ def test_upload_summary_and_repairs_in_korean(staff, round_id):
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "기업: 2건 추가, 0건 갱신, 0건 변경 없음, 0건 제외" in page
     assert "inserted" not in page and "read as" not in page
-    assert "2행, 지역: &#39;서울특별시&#39; → &#39;서울&#39;" in page
+    assert "2행, 지역 &#39;서울특별시&#39;: 서울로 읽었습니다" in page
 
 
 def test_upload_summary_and_repairs_in_english(staff, round_id):
@@ -94,30 +96,23 @@ def test_workbook_sheet_note_in_both_languages(staff, round_id):
     assert "read sheet &#39;기업&#39; (the first with a 사업자등록번호 column" in upload()
 
 
-@pytest.mark.parametrize("reason, korean", [
-    ("is not a 사업자등록번호 (10 digits, as 123-45-67890 or 1234567890)", "사업자등록번호가 아닙니다"),
-    ("column is missing", "열이 없습니다"),
-    ("is not a track (혁신성장, 소재부품)", "과제가 아닙니다 (혁신성장, 소재부품)"),
-    ("is not a role (주관/lead or 협력/partner)", "역할이 아닙니다"),
-    ("must be a 16-digit 물품목록번호 for 소재부품", "소재부품 과제는 16자리 물품목록번호여야 합니다"),
-    ("applies again as lead in materials (row 3)", "같은 과제(소재부품)에 같은 역할(주관기업)로 중복 신청했습니다 (3행)"),
-    ("is given by 2 columns ('사업자등록번호', 'brn'); keep one", "2개 열이 같은 항목입니다"),
-    ("something new and odd", "something new and odd"),
-])
-def test_problem_reasons_mapped_with_english_fallback(app, reason, korean):
-    with app.test_request_context("/"):
-        assert i18n.problem_reason(reason).startswith(korean)
+def test_no_regex_translation_is_left_in_web():
+    """The engine says why with codes; web/ renders them and never parses English back into Korean."""
+    web = Path(__file__).resolve().parent.parent / "web"
+    assert "import re\n" not in (web / "i18n.py").read_text(encoding="utf-8")
+    for path in web.rglob("*.py"):
+        assert "(?P<" not in path.read_text(encoding="utf-8"), path  # no pattern parsing the engine's English
 
 
 def test_problem_text_and_column_labels(app):
-    note = Problem(2, "region", "서울특별시", "read as '서울'")
+    note = Problem(2, "region", "서울특별시", msg("upload.read_as", value="서울"))
     with app.test_request_context("/"):
-        assert i18n.problem_text(note) == "2행, 지역: '서울특별시' → '서울'"
+        assert i18n.problem_text(note) == "2행, 지역 '서울특별시': 서울로 읽었습니다"
         assert [i18n.column_label(c) for c in ("brn", "size_class", "product_code", "track")] == \
             ["사업자등록번호", "기업규모", "신청물품", "과제"]
     with app.test_request_context("/?lang=en"):
         app.preprocess_request()
-        assert i18n.problem_text(note) == str(note)
+        assert i18n.problem_text(note) == str(note) == "row 2, region: '서울특별시' read as '서울'"
         assert i18n.column_label("size_class") == "size_class"
 
 

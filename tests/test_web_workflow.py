@@ -18,7 +18,7 @@ def run_id(staff, round_id):
     return start_run(staff, round_id, track="materials")
 
 
-@pytest.mark.parametrize("name, says", [("12345", "숫자뿐이라 회차 번호로 읽힙니다"), ("   ", "회차 이름이 비어 있습니다"),
+@pytest.mark.parametrize("name, says", [("12345", "숫자뿐이라 회차 번호로 읽힙니다"), ("   ", "회차 이름: 비어 있습니다"),
                                         ("a" * 101, "최대 100자까지")])
 def test_round_names_are_refused_in_korean_with_the_form_kept(staff, name, says):
     response = staff.post("/staff/rounds", data=dict(name=name, reference_date="2026-06-01", track_materials="1"))
@@ -64,7 +64,7 @@ def test_bulk_decisions_from_the_workbench(app, staff, round_id, run_id):
         (r["lead_brn"], "approve", "일괄") for r in rows[:3])
     wrong = staff.post(f"/staff/runs/{run_id}/decide-many", follow_redirects=True,
                        data=dict(pair=pairs[:1] + [f"{make_brn(11)}|{LEADS[0]}|materials"], kind="reject"))
-    assert "2번째 쌍" in wrong.get_data(as_text=True) and "역할이 반대입니다" in wrong.get_data(as_text=True)
+    assert "2행" in wrong.get_data(as_text=True) and "역할이 반대입니다" in wrong.get_data(as_text=True)
     kinds = [d["kind"] for d in staff.get(f"/api/v1/rounds/{round_id}/decisions").get_json()["decisions"]]
     assert kinds == ["approve"] * 3  # all or none: the first pair was not rejected either
 

@@ -18,6 +18,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from matcher import db
 from matcher.firms import format_brn
+from matcher.messages import msg
 from matcher.paths import instance_dir
 from matcher.text import MAX_TEXT, TextError, char_name, clean_text, control_character, shown
 
@@ -117,7 +118,7 @@ def _clean_input():
     Runs before the views, so no view stores or compares text the databases would treat differently
     (PostgreSQL refuses NUL; SQLite keeps it). JSON bodies are checked for control characters.
     """
-    from .i18n import bilingual
+    from .i18n import current_lang
     for where, values in (("args", request.args), ("form", request.form)):
         cleaned, changed = [], False
         for key, value in values.items(multi=True):
@@ -125,21 +126,19 @@ def _clean_input():
                 text = clean_text(value, max_length=MAX_TEXT)
                 clean_text(key, max_length=200, single_line=True)
             except TextError as exc:
-                abort(400, bilingual(f"{shown(key)}: {exc.reason_ko}", f"{shown(key)}: {exc.reason}"))
+                abort(400, f"{shown(key)}: {exc.text(current_lang())}")
             changed = changed or text != value
             cleaned.append((key, text))
         if changed:
             setattr(request, where, ImmutableMultiDict(cleaned))
     found = control_character(request.path)
     if found:
-        abort(400, bilingual(f"주소에 제어 문자({char_name(found[1])})가 있습니다",
-                             f"the address contains the control character {char_name(found[1])}"))
+        abort(400, msg("http.control_in_path", char=char_name(found[1])).text(current_lang()))
     if request.is_json:
         for text in _strings(request.get_json(silent=True)):
             found = control_character(text)
             if found:
-                abort(400, bilingual(f"JSON 값에 제어 문자({char_name(found[1])})가 있습니다",
-                                     f"a JSON value contains the control character {char_name(found[1])}"))
+                abort(400, msg("http.control_in_json", char=char_name(found[1])).text(current_lang()))
 
 
 def _strings(value):

@@ -49,7 +49,7 @@ def create():
         return render_template("staff/rounds.html", rounds=listed, overviews={}, tracks=TRACKS,
                                today=date.today(), form=request.form), 400
     session.commit()
-    flash(t("round_created"), "ok")
+    flash(t("ui.round_created"), "ok")
     return redirect(url_for("rounds.detail", round_id=row.id))
 
 
@@ -83,7 +83,7 @@ def rename(round_id):
         flash(exc.text(current_lang()), "error")
         return render_round(session, round_id, status=400)
     session.commit()
-    flash(t("round_renamed", "renamed"), "ok")
+    flash(t("ui.round_renamed", "renamed"), "ok")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
@@ -94,7 +94,7 @@ def save_tracks(round_id):
     session = db_session()
     rounds.set_tracks(session, round_id, _chosen_tracks(request.form), actor())
     session.commit()
-    flash(t("tracks_saved"), "ok")
+    flash(t("ui.tracks_saved"), "ok")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
@@ -113,7 +113,7 @@ def upload(round_id, kind):
     row = rounds.get_round(session, round_id)
     file = request.files.get("file")
     if file is None or not file.filename:
-        abort(400, t("no_file"))
+        abort(400, t("ui.no_file"))
     suffix = Path(file.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         abort(400, f"file {file.filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
@@ -135,16 +135,16 @@ def upload_outcome(session, job, round_row):
     if job.status == "done":
         summary = importer.ImportResult(**{k: result[k] for k in ("kind", "inserted", "updated", "unchanged",
                                                                   "rejected")})
-        flash(f"{t('upload_ok')}: {job.params.get('filename')} — {import_summary(summary)}", "ok")
+        flash(f"{t('ui.upload_ok')}: {job.params.get('filename')} — {import_summary(summary)}", "ok")
         if result.get("sheet_note"):
             flash(problem_reason(result["sheet_note"]), "warning")
         for note in result.get("notes", [])[:NOTES_SHOWN]:
-            flash(f"{t('repaired')}: {problem_text(Problem(**note))}", "warning")
+            flash(f"{t('ui.repaired')}: {problem_text(Problem.from_json(note))}", "warning")
         return redirect(url_for("rounds.detail", round_id=round_row.id))
     if job.status == "failed" and "problems" in result:
         return render_template("staff/import_report.html", round=round_row, kind=job.params.get("kind"),
                                filename=job.params.get("filename"), count=result.get("count"),
-                               problems=[Problem(**p) for p in result["problems"]]), 400
+                               problems=[Problem.from_json(p) for p in result["problems"]]), 400
     if job.status == "failed":
         abort(400, job.error_ko if current_lang() == "ko" and job.error_ko else job.error)
     return redirect(url_for("runs.job", job_id=job.id))

@@ -14,10 +14,11 @@ from matcher import directory
 from matcher.codes import normalize_region
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm
+from matcher.messages import msg
 from matcher.tracks import TRACKS
 from matcher.validate import parse_g2b, parse_ksic
 
-from .i18n import reason_text, t
+from .i18n import reason_text, say, t
 from .store import db_session
 
 bp = Blueprint("search", __name__)
@@ -65,9 +66,9 @@ def recommend_or_abort(session, brn, form):
                                    filters=filters_of(form), round_name=form["round"] or None,
                                    applicants_only=form["applicants_only"], product=form["product"])
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
     except MatcherError as exc:
-        abort(400, str(exc))
+        abort(400, say(exc))
 
 
 @bp.route("/firms/<brn>/partners/<other>")
@@ -104,7 +105,7 @@ def _why_not(session, brn, other, form):
         return directory.why_not(session, brn, other, form["track"] or None, form["as_partner"],
                                  form["round"] or None, filters_of(form), form["applicants_only"], form["product"])
     except MatcherError as exc:
-        abort(400, str(exc))
+        abort(400, say(exc))
 
 
 @bp.route("/firms/<brn>/interest", methods=["POST"])
@@ -115,16 +116,16 @@ def interest(brn):
     partner_row = firm_or_404(session, request.form.get("partner", ""))
     track = request.form.get("track", "")
     if track not in TRACKS:
-        abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
+        abort(400, say(msg("track.not_one_of", track=track, known=list(TRACKS))))
     round_row = _round_or_none(session, request.form.get("round", ""))
     note = request.form.get("note", "")
     _row, problems = directory.express_interest(session, lead.brn, partner_row.brn, track,
                                                 round_row.name if round_row else None, note)
     for problem in problems:
-        flash(f"{t('interest_refused')}: {reason_text(problem)}", "error")
+        flash(f"{t('ui.interest_refused')}: {reason_text(problem)}", "error")
     if not problems:
         session.commit()
-        flash(t("interest_sent"), "ok")
+        flash(t("ui.interest_sent"), "ok")
     return redirect(url_for("search.firm", brn=lead.brn, track=track, round=round_row.name if round_row else ""))
 
 
@@ -248,7 +249,7 @@ def firm_or_404(session, brn, stored=False):
     try:
         return (directory.stored_firm if stored else directory.get_firm)(session, brn)
     except MatcherError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
 
 
 def page_round(session, firm_row, form):
@@ -256,7 +257,7 @@ def page_round(session, firm_row, form):
     try:
         round_row = directory.resolve_round(session, firm_row, form["round"])
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
     form["round"] = round_row.name if round_row is not None else ""
     return round_row
 
@@ -265,4 +266,4 @@ def _round_or_none(session, name):
     try:
         return directory.round_named(session, name)
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))

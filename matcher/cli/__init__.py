@@ -4,10 +4,13 @@ One module per area: ``admin`` (schema migrations), ``data`` (database, import, 
 decisions, matching runs), ``recommend``
 (partner recommendations), ``solve`` (assignment solver, round matching, export).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
-exit code 2; never a traceback for a user mistake.
+exit code 2; never a traceback for a user mistake. Messages and reports are written in one language:
+``--lang ko|en``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``ko…`` is Korean, anything
+else English).
 """
 
 import importlib
+import os
 import sys
 
 import click
@@ -15,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import db
 from ..errors import MatcherError
+from ..messages import msg, render
 
 
 COMMAND_MODULES = {"db": "admin", "user": "admin",
@@ -48,14 +52,40 @@ class _Group(click.Group):
 
 
 def _fail(exc):
-    if exc.text("ko") != str(exc):
-        click.echo(f"오류: {exc.text('ko')}", err=True)
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"{say(msg('cli.error'))}: {exc.text(cli_lang())}", err=True)
     sys.exit(2)
+
+
+def lang_from_env(environ=None):
+    """``ko`` when the locale (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``) is Korean, else ``en``."""
+    environ = os.environ if environ is None else environ
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(key):
+            return "ko" if environ[key].lower().startswith("ko") else "en"
+    return "en"
+
+
+def cli_lang():
+    """The language of this command's messages: ``--lang``, else the locale."""
+    ctx = click.get_current_context(silent=True)
+    lang = ((ctx.find_root().obj or {}).get("lang") if ctx is not None else None)
+    return lang or lang_from_env()
+
+
+def say(message):
+    """A :class:`~matcher.messages.Msg` (or anything with ``text(lang)``, or a string) in the command's language."""
+    lang = cli_lang()
+    if hasattr(message, "text") and not isinstance(message, str):
+        return message.text(lang)
+    return render(message, lang)
 
 
 @click.group(cls=_Group)
 @click.version_option(package_name="matcher")
-def main():
+@click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
+              help="Language of messages and reports (default: from LANG / LC_ALL / LC_MESSAGES). / 메시지 언어.")
+@click.pass_context
+def main(ctx, lang):
     """공공조달 상생협력 partner matching (public procurement win-win cooperation)."""
+    ctx.ensure_object(dict)["lang"] = lang
 

@@ -8,6 +8,8 @@ import click
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
+from ..messages import N_, msg
+from . import cli_lang, say
 from ..tracks import load_rules, track_key
 from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
 from .options import resolve_track
@@ -75,14 +77,14 @@ def import_applications_command(path, encoding, columns, round_name, skip_invali
 
 def _echo_result(result):
     if result.sheet_note:
-        click.echo(f"note: {result.sheet_note}", err=True)
+        click.echo(say(msg("cli.note", note=result.sheet_note)), err=True)
     for note in result.notes[:20]:
-        click.echo(f"repaired: {note}", err=True)
+        click.echo(say(msg("cli.repaired", note=note.text(cli_lang()))), err=True)
     if len(result.notes) > 20:
-        click.echo(f"repaired: … and {len(result.notes) - 20} more", err=True)
+        click.echo(say(msg("cli.repaired", note=msg("validation.more", n=len(result.notes) - 20))), err=True)
     if result.problems:
-        click.echo(str(ValidationError(result.problems)), err=True)
-    click.echo(str(result))
+        click.echo(say(ValidationError(result.problems)), err=True)
+    click.echo(say(result.message()))
 
 
 @click.command("check")
@@ -97,10 +99,10 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
         frame = importer.read_table(path, encoding=encoding, columns=columns,
                                     required=FIRM_REQUIRED if kind == "firms" else APPLICATION_REQUIRED)
     except ValidationError as exc:
-        click.echo(str(exc))
+        click.echo(say(exc))
         sys.exit(1)
     if frame.attrs.get("sheet_note"):
-        click.echo(f"note: {frame.attrs['sheet_note']}")
+        click.echo(say(msg("cli.note", note=frame.attrs["sheet_note"])))
     if kind == "firms":
         records, problems = importer.validate_firms(frame, notes)
     else:
@@ -108,15 +110,14 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
             with db.read_only(database_url) as session:
                 records, problems = importer.validate_applications(frame, session, round_name)
         except NotFoundError as exc:
-            click.echo(f"{path}: applications are checked against the rounds and firms in the database, "
-                       f"and there is none: {exc}")
+            click.echo(say(msg("cli.check_needs_database", path=str(path), why=exc.msg)))
             sys.exit(1)
     for note in notes:
-        click.echo(f"repaired: {note}")
+        click.echo(say(msg("cli.repaired", note=note.text(cli_lang()))))
     if problems:
-        click.echo(str(ValidationError(problems, source=str(path))))
+        click.echo(say(ValidationError(problems, source=str(path))))
         sys.exit(1)
-    click.echo(f"{path}: {len(records)} {kind} rows, no problems")
+    click.echo(say(msg("cli.check_clean", path=str(path), n=len(records), kind=msg(N_("import.kind." + kind)))))
 
 
 # --- demo round -------------------------------------------------------------------------------

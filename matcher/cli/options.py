@@ -1,6 +1,7 @@
 """What several commands parse alike (kept apart from the commands, so that one command imports only its own)."""
 
 from ..errors import MatcherError
+from ..messages import msg
 from ..tracks import load_rules, track_key
 
 
@@ -11,7 +12,7 @@ def resolve_track(text, option, rules=None):
     except ValueError:
         rules = rules or load_rules()
         known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
-        raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
+        raise MatcherError(msg("cli.unknown_track", option=option, track=repr(text), known=known)) from None
 
 
 __all__ = ["resolve_track"]

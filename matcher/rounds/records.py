@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from .. import db
 from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..messages import msg
 from ..text import TextError, clean_text
 from ..tracks import TRACKS, track_key
 
@@ -34,16 +35,14 @@ def check_name(name):
     try:
         text = clean_text(str(name or "").strip(), NAME_MAX, single_line=True)
     except TextError as exc:
-        raise ValidationError([Problem(None, "round name", None, exc.reason)],
-                              ko=f"회차 이름: {exc.reason_ko}") from None
+        raise ValidationError([Problem(None, "round name", None, exc.reason)]) from None
     if not text:
-        en, ko = "is empty; give a name such as '2026년 2차'", "회차 이름이 비어 있습니다. '2026년 2차'처럼 입력하세요."
+        reason = msg("round.name_empty")
     elif text.isdigit():
-        en = "is all digits and would be read as a round id; add a word, e.g. '12345차'"
-        ko = f"회차 이름 '{text}'은(는) 숫자뿐이라 회차 번호로 읽힙니다. '{text}차'처럼 글자를 더하세요."
+        reason = msg("round.name_digits", name=text)
     else:
         return text
-    raise ValidationError([Problem(None, "round name", text, en)], ko=ko)
+    raise ValidationError([Problem(None, "round name", text, reason)])
 
 
 def check_reference_date(value):
@@ -53,8 +52,7 @@ def check_reference_date(value):
     try:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
-        raise ValidationError([Problem(None, "reference_date", str(value or ""), "is not a date (YYYY-MM-DD)")],
-                              ko=f"기준일 '{value or ''}'이(가) 날짜(YYYY-MM-DD)가 아닙니다.") from None
+        raise ValidationError([Problem(None, "reference_date", str(value or ""), msg("value.not_a_date"))]) from None
 
 
 def check_tracks(tracks):
@@ -64,8 +62,7 @@ def check_tracks(tracks):
         try:
             keys.add(track_key(text))
         except UnknownTrackError as exc:
-            raise UnknownTrackError(f"track {text!r} {exc}", ko=f"'{text}': {exc.text('ko')}",
-                                    code="unknown_track", track=str(text)) from None
+            raise UnknownTrackError(msg("track.unknown_named", track=str(text), why=exc.msg)) from None
     return [key for key in TRACKS if key in keys]
 
 
@@ -103,16 +100,14 @@ def set_tracks(session, round_id, tracks, actor=""):
 
 def _refuse_taken(session, name):
     if session.scalars(select(db.RoundRow.id).where(db.RoundRow.name == name)).first() is not None:
-        raise ValidationError([Problem(None, "round name", name, "already exists")],
-                              ko=f"'{name}' 회차가 이미 있습니다.")
+        raise ValidationError([Problem(None, "round name", name, msg("round.exists"))])
 
 
 def get_round(session, round_id):
     """A round by its id (an int or digits); NotFoundError naming it."""
     row = session.get(db.RoundRow, int(round_id)) if str(round_id).isdigit() else None
     if row is None:
-        raise NotFoundError(f"round {round_id} not found", ko=f"{round_id}번 회차가 없습니다.",
-                            code="round_not_found", round=str(round_id))
+        raise NotFoundError(msg("round.not_found", round=str(round_id)))
     return row
 
 
@@ -123,8 +118,7 @@ def find_round(session, name_or_id):
     if row is None and text.isdigit():
         row = session.get(db.RoundRow, int(text))
     if row is None:
-        raise NotFoundError(f"round {name_or_id!r} not found", ko=f"'{name_or_id}' 회차가 없습니다.",
-                            code="round_not_found", round=str(name_or_id))
+        raise NotFoundError(msg("round.name_not_found", round=str(name_or_id)))
     return row
 
 
