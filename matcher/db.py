@@ -22,8 +22,9 @@ from urllib.parse import quote
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary,
                         String, Text, UniqueConstraint, create_engine, event, inspect, select, text)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (ArgumentError, InterfaceError, NoSuchModuleError,
+from sqlalchemy.exc import (ArgumentError, DisconnectionError, InterfaceError, InternalError, NoSuchModuleError,
                             OperationalError)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import MatcherError, NotFoundError
@@ -45,6 +46,25 @@ def database_url(url=None):
     path = default_db_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+ID_MAX = 2**31 - 1
+"""The largest id any table holds (PostgreSQL's ``integer``; SQLite's goes to 2⁶³ − 1): a larger one is no record."""
+
+
+def as_id(value):
+    """``value`` as a record id when it is one (digits, at most :data:`ID_MAX`), else None.
+
+    Examples
+    --------
+    >>> as_id("12"), as_id("2147483648"), as_id("x")
+    (12, None, None)
+    """
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= ID_MAX else None
 
 
 def _now():
@@ -73,6 +93,11 @@ class FirmRow(Base):
     affiliate_group: Mapped[str | None] = mapped_column(String(50))
     members: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)  # 조합원수 (1 unless a 조합)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now, index=True)
+    # the person the other firm reaches once both said yes (matcher.rounds.interest); the firm edits it
+    contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_role: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     certificates: Mapped[list["CertificateRow"]] = relationship(
         back_populates="firm", cascade="all, delete-orphan", order_by="CertificateRow.id")
@@ -100,6 +125,11 @@ class RoundRow(Base):
     open_tracks: Mapped[list] = mapped_column(JSON, default=list)
     rule_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    # the selection (matcher.rounds.stages): stage keys in order (None: data/stages.toml), products per track
+    stages: Mapped[list | None] = mapped_column(JSON)
+    quotas: Mapped[dict | None] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     applications: Mapped[list["ApplicationRow"]] = relationship(
         back_populates="round", cascade="all, delete-orphan")
@@ -235,7 +265,11 @@ class JobRow(Base):
 
 
 class InterestRow(Base):
-    """An SME's request to pair with a partner (usable by the solver as a preference)."""
+    """One firm's interest in pairing with another in a round's track, and the other firm's answer.
+
+    One row per pair: ``sender`` (lead or partner) sent it; ``status`` is sent, seen, accepted or
+    declined. Accepted is mutual interest (:mod:`matcher.rounds.interest`).
+    """
 
     __tablename__ = "interests"
     __table_args__ = (UniqueConstraint("round_id", "lead_id", "partner_id", "track"),)
@@ -247,6 +281,62 @@ class InterestRow(Base):
     track: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    sender: Mapped[str] = mapped_column(String(10), default="lead", server_default="lead")
+    status: Mapped[str] = mapped_column(String(10), default="sent", server_default="sent")
+    reply: Mapped[str] = mapped_column(Text, default="", server_default="")
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class FirmAccessRow(Base):
+    """A firm's access code in a round (only its sha256 is kept); revoked when ``revoked_at`` is set."""
+
+    __tablename__ = "firm_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StageEventRow(Base):
+    """One step of a candidate pair through the selection (a stage's score, or the outcome), as recorded.
+
+    Never edited: a correction is a newer event of the same stage (:mod:`matcher.rounds.stages`).
+    """
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    track: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    held_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class ProductRow(Base):
+    """A 상생협력제품: a selected pair's product, confirmed on a day for three years."""
+
+    __tablename__ = "cooperation_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    track: Mapped[str] = mapped_column(String(20))
+    product_code: Mapped[str] = mapped_column(String(10), default="")  # 세부품명번호
+    confirmed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
 
 
 class UserRow(Base):
@@ -315,8 +405,7 @@ def get_engine(url=None):
     if url not in _engines:
         sqlite = url.startswith("sqlite")
         try:
-            engine = create_engine(url, future=True,
-                                   connect_args={"timeout": busy_timeout()} if sqlite else {})
+            engine = create_engine(url, future=True, connect_args=_connect_args(url))
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise MatcherError(f"cannot use DATABASE_URL {_shown(url)}: {exc}") from None
         if sqlite:
@@ -324,6 +413,16 @@ def get_engine(url=None):
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine
     return _engines[url]
+
+
+def _connect_args(url):
+    """SQLite waits :func:`busy_timeout` for a writer; PostgreSQL waits as long for a lock (``lock_timeout``),
+    so a locked table is an error to report (503) rather than a request that never ends."""
+    if url.startswith("sqlite"):
+        return {"timeout": busy_timeout()}
+    if url.startswith("postgresql"):
+        return {"options": f"-c lock_timeout={int(busy_timeout() * 1000)}"}
+    return {}
 
 
 def _private_file(database):
@@ -345,7 +444,8 @@ def _private_file(database):
 
 
 def busy_timeout():
-    """Seconds a SQLite writer waits for another one to finish: ``$MATCHER_DB_BUSY_TIMEOUT``, else 30."""
+    """Seconds a writer waits for another one to finish (SQLite's busy timeout, PostgreSQL's lock timeout):
+    ``$MATCHER_DB_BUSY_TIMEOUT``, else 30."""
     try:
         return max(0.0, float(os.environ.get("MATCHER_DB_BUSY_TIMEOUT", "30")))
     except ValueError:
@@ -474,6 +574,44 @@ def is_busy(exc):
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+TROUBLES = ("locked", "read_only", "full", "unavailable")
+_TROUBLE_STATES = {"55P03": "locked", "40P01": "locked", "25006": "read_only", "53100": "full", "53200": "full"}
+_TROUBLE_TEXTS = (("database is locked", "locked"), ("readonly database", "read_only"),
+                  ("read-only", "read_only"), ("disk is full", "full"), ("no space left", "full"),
+                  ("disk full", "full"))
+
+
+def trouble(exc):
+    """Why the database could not do its part, or None when ``exc`` is no database trouble (a bug, say).
+
+    One of :data:`TROUBLES`: ``locked`` (another writer holds it), ``read_only`` (a read-only file or
+    server), ``full`` (no space left) or ``unavailable`` (it does not answer, or the connection broke).
+    Another request may well succeed later: the web answers 503 with ``Retry-After``.
+
+    Examples
+    --------
+    >>> trouble(BusyError(30))
+    'locked'
+    >>> trouble(ValueError("x")) is None
+    True
+    """
+    if isinstance(exc, BusyError):
+        return "locked"
+    if not isinstance(exc, (OperationalError, InterfaceError, InternalError, PoolTimeoutError, DisconnectionError)):
+        return None
+    orig = getattr(exc, "orig", None)
+    found = _TROUBLE_STATES.get(getattr(orig, "sqlstate", None) or "")
+    if found:
+        return found
+    text = str(orig if orig is not None else exc).lower()
+    for needle, kind in _TROUBLE_TEXTS:
+        if needle in text:
+            return kind
+    if isinstance(exc, (InternalError, InterfaceError)):  # mostly bugs (a bad parameter), unless the link broke
+        return "unavailable" if "connection" in text or "closed" in text else None
+    return "unavailable"
+
+
 class BusyError(MatcherError):
     """Another writer kept a SQLite database locked for longer than the busy timeout."""
 
@@ -547,8 +685,8 @@ def get_round(session, name_or_id):
     """A round by name or numeric id; :class:`NotFoundError` when there is none."""
     stmt = select(RoundRow).where(RoundRow.name == str(name_or_id))
     row = session.scalars(stmt).first()
-    if row is None and str(name_or_id).isdigit():
-        row = session.get(RoundRow, int(name_or_id))
+    if row is None and as_id(name_or_id) is not None:
+        row = session.get(RoundRow, as_id(name_or_id))
     if row is None:
         raise NotFoundError(f"round {name_or_id!r} not found")
     return row

@@ -16,9 +16,9 @@ class MatcherError(Exception):
     its parameters, ``str(exc)`` the English text and :meth:`text` the text in a reader's language, so a
     front end never parses the English.
 
-    >>> exc = MatcherError(msg("round.not_found", round="2026년 9차"))
+    >>> exc = MatcherError(msg("round.not_found", round="9"))
     >>> exc.code, exc.text("ko")
-    ('round.not_found', "'2026년 9차' 회차가 없습니다.")
+    ('round.not_found', '9번 회차가 없습니다.')
     """
 
     def __init__(self, message="", ko=None, code=None, **params):
@@ -156,6 +156,17 @@ class NotFoundError(MatcherError):
 
 class RefusedError(MatcherError):
     """A request the program's rules refuse (a decision on a pair the round does not allow, say)."""
+
+
+class WrongStateError(RefusedError):
+    """A request the record's state no longer allows (retrying a job that already finished, say): HTTP 409.
+
+    Takes a :class:`matcher.messages.Msg`.
+    """
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 class InfeasibleError(MatcherError):

@@ -325,7 +325,7 @@ def validate_firms(frame, notes=None):
     return check_firms(frame, notes)
 
 
-def validate_applications(frame, session, round_name=None, known_brns=()):
+def validate_applications(frame, session, round_name=None, known_brns=(), only_round=False):
     """Check every row of an applications frame against the database in ``session``.
 
     Parameters
@@ -335,6 +335,8 @@ def validate_applications(frame, session, round_name=None, known_brns=()):
         Used to look up rounds and firms.
     round_name : str, optional
         The round for rows with an empty 회차 (round) cell.
+    only_round : bool, optional
+        Refuse rows naming a round other than ``round_name`` (an upload on that round's page).
     known_brns : iterable of str, optional
         사업자등록번호 of firms being imported in the same run (not yet in the database).
 
@@ -345,7 +347,7 @@ def validate_applications(frame, session, round_name=None, known_brns=()):
     """
     rounds = {r.name: r for r in session.scalars(select(db.RoundRow))}
     stored = set(session.scalars(select(db.FirmRow.brn)))
-    return check_applications(frame, rounds, stored | set(known_brns), round_name)
+    return check_applications(frame, rounds, stored | set(known_brns), round_name, only_round)
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -423,11 +425,11 @@ def import_firms(source, session, skip_invalid=False, encoding=None, columns=Non
 
 
 def import_applications(source, session, round_name=None, skip_invalid=False, encoding=None,
-                        columns=None, filename=None, progress=None, known_brns=()):
+                        columns=None, filename=None, progress=None, known_brns=(), only_round=False):
     """Validate an applications file and upsert its rows on (round, firm, role, track).
 
     Parameters are as for :func:`import_firms`, plus ``round_name`` (the round for rows
-    whose 회차 cell is empty) and ``known_brns`` (see :func:`validate_applications`).
+    whose 회차 cell is empty), ``only_round`` and ``known_brns`` (see :func:`validate_applications`).
 
     Returns
     -------
@@ -442,7 +444,7 @@ def import_applications(source, session, round_name=None, skip_invalid=False, en
     frame = read_table(source, encoding=encoding, columns=columns, filename=filename,
                        required=APPLICATION_REQUIRED)
     result = ImportResult("applications", sheet_note=frame.attrs.get("sheet_note"))
-    records, problems = validate_applications(frame, session, round_name, known_brns)
+    records, problems = validate_applications(frame, session, round_name, known_brns, only_round)
     _refuse_or_reject(frame, problems, skip_invalid, source, name, result)
     session.flush()
     firms = _firms_by_brn(session, {app.brn for _row, app in records})

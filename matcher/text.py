@@ -1,5 +1,9 @@
 """Text at the edge: one Unicode normal form, no control characters, bounded length.
 
+Names (a round, a firm, a user) also go through :func:`clean_name`, which makes look-alikes one name:
+zero-width and direction-control characters (U+200B, U+FEFF, U+202E …) are dropped, every kind of space
+(NBSP, U+3000 …) becomes one ordinary space, runs of spaces collapse and the ends are trimmed.
+
 Every piece of text that comes in (an upload cell, a form field, a query, a command-line argument) goes
 through :func:`clean_text` before it is compared or stored: NFC (so NFD Hangul, as macOS file names and
 some IMEs produce, is stored and found as NFC), no NUL or other control character (PostgreSQL refuses NUL
@@ -70,6 +74,39 @@ def clean_text(value, max_length=MAX_TEXT, single_line=False):
         raise TextError(msg("text.control_character", char=char_name(char), n=position))
     if max_length is not None and len(text) > max_length:
         raise TextError(msg("text.too_long", n=len(text), max=max_length))
+    return text
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean_name(value, max_length=200):
+    """``value`` as a name is stored and compared: :func:`clean_text` on one line, without invisible characters.
+
+    Format characters (Unicode category ``Cf``: zero-width spaces and joiners, U+FEFF, the bidirectional
+    controls U+200E/U+200F, U+202A–U+202E, U+2066–U+2069, the soft hyphen) are dropped: they only make a
+    name look like another one. Any space (NBSP, U+3000, U+2009 …) is an ordinary space, runs collapse,
+    the ends are trimmed. The result may be empty (the caller refuses a blank name).
+
+    Raises
+    ------
+    TextError
+        A control character, or a name longer than ``max_length`` once cleaned.
+
+    Examples
+    --------
+    >>> clean_name("\ufeff 2026년\u00a0\u00a02차\u200b ")
+    '2026년 2차'
+    >>> clean_name("\u202e차2 년6202")
+    '차2 년6202'
+    """
+    text = unicodedata.normalize("NFC", str(value))
+    text = "".join(" " if c.isspace() and c not in "\r\n" else c for c in text
+                   if unicodedata.category(c) != "Cf")
+    text = _SPACES.sub(" ", clean_text(text, None, single_line=True)).strip()
+    if max_length is not None and len(text) > max_length:
+        raise TextError(f"is {len(text):,} characters long; at most {max_length:,} are allowed",
+                        f"{len(text):,}자입니다. 최대 {max_length:,}자까지 허용됩니다")
     return text
 
 

@@ -73,7 +73,7 @@ def _dummy_hash(method):
 
 def user_by_id(session, user_id):
     """The user with this id (as kept in a session cookie), or None."""
-    return session.get(db.UserRow, int(user_id)) if str(user_id or "").isdigit() else None
+    return session.get(db.UserRow, db.as_id(user_id)) if db.as_id(user_id or "") is not None else None
 
 
 def find_user(session, username):

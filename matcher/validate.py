@@ -17,7 +17,7 @@ from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROL
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import InvalidValueError, Problem, as_msg
 from .messages import N_, msg
-from .text import MAX_TEXT, TextError, clean_text, shown
+from .text import MAX_TEXT, TextError, clean_name, clean_text, shown
 from .tracks import load_rules, round_rules
 
 FIRM_COLUMNS = {
@@ -54,6 +54,8 @@ MAX_LENGTH = {"name": 200, "affiliate_group": 50, "round": 100, "region": 20, "s
               "brn": 40, "role": 20, "track": 40, "founded": 40, "debarment": 80, "product_code": 40}
 """The longest cell accepted per column: the database column's width (``matcher.db``) where the cell is
 stored as it is, else a bound well above any valid value; other columns take up to ``MAX_TEXT``."""
+NAMES = frozenset({"name", "round", "affiliate_group"})
+"""Columns read as names (:func:`matcher.text.clean_name`: look-alikes made one, invisible characters dropped)."""
 SINGLE_LINE = frozenset({"brn", "name", "size_class", "founded", "region", "affiliate_group", "round", "role",
                          "track", "product_code", "debarment"})
 """Columns whose cells may not hold a line break or tab."""
@@ -215,7 +217,13 @@ class _Row:
                 self.fail(column, value, msg("value.empty"))
             return default
         try:
-            value = clean_text(value, MAX_LENGTH.get(column, MAX_TEXT), single_line=column in SINGLE_LINE)
+            if column in NAMES:
+                value = clean_name(value, MAX_LENGTH.get(column, MAX_TEXT))
+                if not value:
+                    self.fail(column, shown(self.cells[column]), "has only spaces or invisible characters")
+                    return default
+            else:
+                value = clean_text(value, MAX_LENGTH.get(column, MAX_TEXT), single_line=column in SINGLE_LINE)
         except TextError as exc:
             self.fail(column, shown(value), exc.reason)
             return default
@@ -295,13 +303,14 @@ def _note_repairs(row, notes, **values):
             notes.append(Problem(row.number, column, cell, msg("upload.read_as", value=str(shown))))
 
 
-def check_applications(frame, rounds, known_brns, round_name=None):
+def check_applications(frame, rounds, known_brns, round_name=None, only_round=False):
     """Every problem in an applications frame, and the :class:`Application` of each good row.
 
     ``rounds`` maps round names to objects with ``open_tracks`` and ``rule_overrides`` (such
     as :class:`matcher.db.RoundRow`); each row is checked against its round's rules
     (:func:`matcher.tracks.round_rules`). ``known_brns`` are the firms that exist (in the
-    database or the same import).
+    database or the same import). With ``only_round`` every row must be of round ``round_name`` (an upload
+    on one round's page): a row naming another round is refused, not written into that round.
     """
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
@@ -315,7 +324,7 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     records, seen = [], {}
     for number, cells in zip(frame.index, frame.to_dict("records")):
         row = _Row(number, cells, problems)
-        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default)
+        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round)
         key = app and (app.round_name, app.brn, app.role, app.track)
         if key and all(key) and key in seen:
             row.fail("brn", cells["brn"], msg("upload.applies_again", role=msg(N_("role." + app.role)),
@@ -327,13 +336,15 @@ def check_applications(frame, rounds, known_brns, round_name=None):
     return records, problems
 
 
-def _application_from_row(row, rules_of, known_brns, round_name, track_names, default):
+def _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round=False):
     cell = row.cells.get("round", "")
     name = (row.get("round") or "") if cell else round_name
     if cell and not name:
         pass  # refused by row.get (a control character, too long)
     elif not name:
         row.fail("round", "", msg("upload.round_empty"))
+    elif only_round and name != round_name:
+        row.fail("round", name, msg("upload.other_round", round=round_name))
     elif name not in rules_of:
         row.fail("round", name, msg("upload.not_a_round", round=name))
     rules = rules_of.get(name, default)

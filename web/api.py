@@ -15,6 +15,7 @@ from flask_wtf.csrf import generate_csrf
 
 from matcher import directory, rounds
 from matcher.errors import MatcherError
+from matcher.messages import N_, msg
 from matcher.firms import parse_brn
 from matcher.matching import DECISION_KINDS
 from matcher.recommend import normalize_filters
@@ -22,6 +23,7 @@ from matcher.tracks import TRACKS
 
 from . import proposals as views
 from .auth import actor, authenticate, login_user, logout_user, staff_required
+from .i18n import current_lang
 from .jobs import start
 from .runs import job_json
 from .search import filters_of, firm_or_404, page_round, recommend_or_abort, search_form
@@ -50,8 +52,8 @@ def csrf_token():
 @bp.post("/session")
 def login():
     """Log in with ``{"username", "password"}``; the session cookie then carries the staff role."""
-    body = _json_body()
-    user = authenticate(db_session(), str(body.get("username", "")), str(body.get("password", "")))
+    body = _json_body(username=str, password=str)
+    user = authenticate(db_session(), body.get("username") or "", body.get("password") or "")
     if user is None:
         abort(401, "unknown username or wrong password")
     login_user(user)
@@ -138,9 +140,9 @@ def runs(round_id):
 def start_run(round_id):
     """Start batch matching of a round in the background (staff): 202 with the job (200 with the job already
     running on the same inputs); 409 with ``conflicts`` when decisions make it impossible."""
-    body = _json_body()
+    body = _json_body(track=str, mode=str, time_limit=float)
     s = db_session()
-    job, new = rounds.submit_match(s, round_id, str(body.get("track") or ""), str(body.get("mode") or "optimal"),
+    job, new = rounds.submit_match(s, round_id, body.get("track") or "", body.get("mode") or "optimal",
                                    body.get("time_limit"), actor(), default_limit=current_app.config["RUN_TIME_LIMIT"])
     s.commit()
     if new:
@@ -218,10 +220,9 @@ def decide(round_id):
     """Record a decision ``{"lead", "partner", "kind", "note", "track"}`` (staff); kind is approve, reject, lock,
     forbid or clear; 201 with the decision that now counts (``null`` after clear)."""
     s = db_session()
-    body = _json_body()
-    found = rounds.decide(s, round_id, str(body.get("lead", "")), str(body.get("partner", "")),
-                          str(body.get("kind", "")), str(body.get("note", "") or ""), actor(),
-                          str(body.get("track", "") or ""))
+    body = _json_body(lead=str, partner=str, kind=str, note=str, track=str)
+    found = rounds.decide(s, round_id, body.get("lead") or "", body.get("partner") or "", body.get("kind") or "",
+                          body.get("note") or "", actor(), body.get("track") or "")
     s.commit()
     return jsonify(decision=found.to_dict() if found else None), 201
 
@@ -290,11 +291,38 @@ def _checked_form(args):
     return search_form(values)
 
 
-def _json_body():
+JSON_TYPES = {str: N_("http.type_text"), float: N_("http.type_number"), bool: N_("http.type_bool"),
+              dict: N_("http.type_object"), list: N_("http.type_list")}
+
+
+def _json_body(**fields):
+    """The request's JSON object, each of ``fields`` (name → ``str`` or ``float``) of its type or null.
+
+    A wrong type is a 400 naming every such field, the type wanted and the one sent: the API never
+    stores ``{"x": 1}`` as the text ``"{'x': 1}"``, nor reads ``true`` as a one-second time limit.
+    """
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, "expected a JSON object body (Content-Type: application/json)")
+    wrong = [msg("http.field_type", field=name, expected=msg(JSON_TYPES[kind]), got=msg(_json_type(body[name])))
+             for name, kind in fields.items() if body.get(name) is not None and not _is(body[name], kind)]
+    if wrong:
+        abort(400, " ".join(m.text(current_lang()) for m in wrong))
     return body
+
+
+def _is(value, kind):
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _json_type(value):
+    if isinstance(value, bool):
+        return JSON_TYPES[bool]
+    if isinstance(value, (int, float)):
+        return JSON_TYPES[float]
+    return next(code for kind, code in JSON_TYPES.items() if isinstance(value, kind))
 
 
 def _round_json(row, counts):

@@ -11,9 +11,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from matcher import importer, rounds
 from matcher.errors import Problem, ValidationError
+from matcher.messages import msg
+from matcher.text import TextError, clean_text, shown
 from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
+from .charts import funnel_svg
 from .i18n import current_lang, import_summary, problem_reason, problem_text, t
 from .jobs import start
 from .store import db_session
@@ -31,8 +34,9 @@ def index():
     session = db_session()
     listed = rounds.list_rounds(session)
     overviews = {r.id: rounds.round_overview(session, r.id) for r in listed[:10]}
+    funnel = funnel_svg(rounds.publication.funnel(session, listed[0].id), current_lang()) if listed else None
     return render_template("staff/rounds.html", rounds=listed, overviews=overviews, tracks=TRACKS,
-                           today=date.today(), form=request.form)
+                           today=date.today(), form=request.form, funnel=funnel)
 
 
 @bp.route("/rounds", methods=["POST"])
@@ -44,6 +48,7 @@ def create():
         row = rounds.create_round(session, request.form.get("name", ""), request.form.get("reference_date", ""),
                                   _chosen_tracks(request.form), actor())
     except ValidationError as exc:
+        session.rollback()  # a name taken meanwhile failed the flush: the session must start again
         flash(exc.text(current_lang()), "error")
         listed = rounds.list_rounds(session)
         return render_template("staff/rounds.html", rounds=listed, overviews={}, tracks=TRACKS,
@@ -114,18 +119,32 @@ def upload(round_id, kind):
     file = request.files.get("file")
     if file is None or not file.filename:
         abort(400, t("ui.no_file"))
-    suffix = Path(file.filename).suffix.lower()
+    try:
+        filename = clean_text(file.filename, 255, single_line=True)
+    except TextError as exc:
+        abort(400, msg("upload.bad_filename", name=shown(file.filename), reason=exc.text(current_lang()))
+              .text(current_lang()))
+    suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        abort(400, f"file {file.filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
-    folder = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
+        abort(400, f"file {filename!r}: expected one of {', '.join(UPLOAD_SUFFIXES)}")
+    folder = upload_folder(current_app)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as kept:
         file.save(kept)
-    job = rounds.submit_import(session, row.id, kind, kept.name, file.filename, actor())
-    session.commit()
+    try:
+        job = rounds.submit_import(session, row.id, kind, kept.name, filename, actor())
+        session.commit()
+    except BaseException:  # no job will ever read it
+        Path(kept.name).unlink(missing_ok=True)
+        raise
     start(job).join(UPLOAD_WAIT)
     session.expire_all()
     return upload_outcome(session, rounds.get_job(session, job.id), row)
+
+
+def upload_folder(app):
+    """Where an upload waits for its import job: ``UPLOAD_FOLDER``, else ``instance/uploads``."""
+    return Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
 
 
 def upload_outcome(session, job, round_row):

@@ -671,7 +671,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         item["components"] = explanation["components"]
         item["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(explanation["reasons_ko"], explanation["reasons_en"])]
         item["applied_label"] = _applied_label(q, app)
-        item["interest"] = _interest_offer(q, app) if not lead_side else None
+        item["interest"] = _interest_offer(q, app, "lead" if lead_side else "partner")
         out.append(item)
     return out
 
@@ -682,16 +682,19 @@ def _applied_label(q, app):
     return _reason(msg("directory.applied_as", round=q.round_row.name, role=msg(N_("role." + app.role))))
 
 
-def _interest_offer(q, partner_app):
-    """Whether the round would take this lead's interest in the partner (the pair is eligible already)."""
+def _interest_offer(q, other_app, other_role):
+    """Whether the round would take this firm's interest in the other (the pair is eligible already):
+    the firm applied in the track on the other side, and so did the other firm (:mod:`matcher.rounds.interest`)."""
     problems = []
+    own_role = "lead" if other_role == "partner" else "partner"
     if q.round_row is None:
         problems.append(_reason(msg("interest.no_round")))
     else:
-        if q.own is None or q.own.role != "lead":
-            problems.append(_reason(msg("interest.apply_as_lead", round=q.round_row.name, track=_track(q.rule))))
-        if partner_app is None:
-            problems.append(_reason(msg("interest.partner_not_applied")))
+        if q.own is None or q.own.role != own_role:
+            problems.append(_reason(msg("interest.apply_as", round=q.round_row.name, track=_track(q.rule),
+                                        role=msg(N_("role." + own_role)))))
+        if other_app is None:
+            problems.append(_reason(msg("interest.other_not_applied", role=msg(N_("role." + other_role)))))
     return {"ok": not problems, "problems": problems}
 
 
@@ -806,76 +809,6 @@ def _other_firm(session, text):
     return {"candidates": firms}
 
 
-# --- interest --------------------------------------------------------------------------------------------
-
-
-def interest_problems(session, round_row, lead, partner, track, note):
-    """Why an SME's interest request cannot be recorded, as ``{"ko", "en"}`` ([] when it can).
-
-    The two firms differ, the track is open in the round, the lead applied as lead in that track (and
-    the partner as partner, when the round has partner applications there), the pair is eligible and
-    the note has at most :data:`NOTE_MAX` characters.
-    """
-    problems = []
-    if len((note or "").strip()) > NOTE_MAX:
-        problems.append(_reason(msg("interest.note_too_long", max=NOTE_MAX, n=len(note.strip()))))
-    if lead.id == partner.id:
-        return problems + [_reason(msg("interest.self", firm=lead.name))]
-    rules, on = rules_and_day(round_row)
-    rule = rules.get(track)
-    where = msg("interest.in_round", round=round_row.name) if round_row else msg("interest.in_rules")
-    if rule is None or not rule.open:
-        open_keys = [msg(N_("track." + key)) for key, r in rules.items() if r.open] or "-"
-        track_name = msg(N_("track." + track)) if track in TRACKS else str(track)
-        return problems + [_reason(msg("interest.track_not_open", track=track_name, where=where, open=open_keys))]
-    lead_app = _application(session, round_row, lead, "lead", track)
-    if round_row is not None and lead_app is None:
-        problems.append(_reason(msg("interest.no_application", firm=lead.name, where=where, track=_track(rule),
-                                    role=msg("role.lead"))))
-    if round_row is not None and _application(session, round_row, partner, "partner", track) is None:
-        problems.append(_reason(msg("interest.no_application", firm=partner.name, where=where, track=_track(rule),
-                                    role=msg("role.partner"))))
-    product = lead_app.product_code if lead_app is not None else ""
-    reasons = eligibility.why_not(db.firm_from_row(lead), db.firm_from_row(partner), rule, rules, on, product)
-    return problems + [_reason(r) for r in reasons]
-
-
-def express_interest(session, lead_brn, partner_brn, track, round_name=None, note=""):
-    """Record (or refresh) an SME's request to pair with a partner, after :func:`interest_problems`.
-
-    Staff see it, and the partner joins the lead's stated preferences in the round (the stable
-    mode reads them). Nothing is written when a check fails.
-
-    Returns
-    -------
-    (InterestRow or None, list of dict)
-        The row, or None and the problems (``{"ko", "en"}``).
-    """
-    lead, partner = get_firm(session, lead_brn), get_firm(session, partner_brn)
-    if track not in TRACKS:
-        return None, [{"ko": f"과제 {track!r}는 {', '.join(TRACKS)} 중 하나가 아닙니다.",
-                       "en": f"track {track!r} is not one of {', '.join(TRACKS)}."}]
-    round_row = round_named(session, round_name)
-    problems = interest_problems(session, round_row, lead, partner, track, note)
-    if problems:
-        return None, problems
-    stmt = select(db.InterestRow).where(
-        db.InterestRow.round_id == (round_row.id if round_row else None), db.InterestRow.lead_id == lead.id,
-        db.InterestRow.partner_id == partner.id, db.InterestRow.track == track)
-    row = session.scalars(stmt).first()
-    if row is None:
-        row = db.InterestRow(round_id=round_row.id if round_row else None, lead_id=lead.id,
-                             partner_id=partner.id, track=track)
-        session.add(row)
-    row.note = (note or "").strip()[:NOTE_MAX]
-    application = _application(session, round_row, lead, "lead", track)
-    if application is not None and partner.brn not in (application.preferences or []):
-        application.preferences = [*(application.preferences or []), partner.brn]  # new list: JSON change seen
-    db.audit(session, f"firm:{lead.brn}", "interest.create", lead=lead.brn, partner=partner.brn, track=track,
-             round=round_row.name if round_row else None)
-    return row, []
-
-
 # --- a described firm (not stored) ---------------------------------------------------------------------------
 
 
@@ -907,4 +840,4 @@ def region_names():
 
 __all__ = ["list_rounds", "round_named", "get_firm", "stored_firm", "StoredFirm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
            "round_applications", "recommend", "recommend_described", "pair_detail", "why_not",
-           "interest_problems", "express_interest", "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]
+           "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]

@@ -26,7 +26,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import db
-from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError
+from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
+from ..messages import msg
 from ..matching import match_round
 from ..messages import N_, dumps, loads, msg, render
 from .records import get_round
@@ -68,10 +69,17 @@ class JobView:
 
     @property
     def can_retry(self):
-        return self.status in ("failed", "cancelled", "interrupted")
+        """A run that failed, was cancelled or interrupted can run again; an upload cannot (its file is gone)."""
+        return self.kind == "match" and self.status in ("failed", "cancelled", "interrupted")
+
+    @property
+    def actions(self):
+        """What can be done to the job now: ``cancel`` (queued or running), ``retry`` (see :attr:`can_retry`)."""
+        return (["cancel"] if self.active else []) + (["retry"] if self.can_retry else [])
 
     def to_dict(self):
         out = asdict(self)
+        out["actions"] = self.actions
         for key in ("created_at", "finished_at"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
@@ -193,6 +201,8 @@ def retry_job(session, job_id, actor=""):
     view = get_job(session, job_id)
     if view.active:
         return view, False
+    if view.status == "done":
+        raise WrongStateError(msg("job.retry_done", job=view.id, status=view.status))
     if view.kind != "match":
         raise RefusedError(msg("job.retry_import"))
     row = session.get(db.JobRow, view.id)
@@ -325,6 +335,41 @@ def _work_import(url, job_id, round_id, params, actor):
     finally:
         beat.stopped.set()
         path.unlink(missing_ok=True)
+
+
+UPLOAD_GRACE = 60.0
+"""Seconds a file in the upload folder may wait for its job row (saved, not yet committed) before a sweep
+may take it for an orphan."""
+
+
+def sweep_uploads(url, folder, grace=UPLOAD_GRACE):
+    """Remove the files in ``folder`` that no queued or running import will read; returns their paths.
+
+    An upload's file is deleted when its job ends (done, failed or refused); a server killed during an
+    import (``kill -9``, a crash, a power cut) leaves it behind. Run at start-up and by the worker: a file
+    older than ``grace`` seconds that no active import job names is such an orphan (a job whose worker
+    died reads as interrupted, and nobody will read its file either).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    session = db.session_factory(url)()
+    try:
+        rows = session.scalars(select(db.JobRow).where(db.JobRow.kind == "import", db.JobRow.status.in_(ACTIVE)))
+        wanted = {Path(row.params.get("path") or "").name for row in rows if _view(row, "").active}
+    finally:
+        session.close()
+    cutoff, removed = time.time() - grace, []
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.name not in wanted and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # another process swept it first
+            continue
+    if removed:
+        log.warning("removed %d upload file(s) no job will read from %s", len(removed), folder)
+    return removed
 
 
 def start_in_thread(url, job_id):

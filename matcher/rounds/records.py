@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
 from ..messages import msg
-from ..text import TextError, clean_text
+from ..text import TextError, clean_name
 from ..tracks import TRACKS, track_key
 
 NAME_MAX = 100
 
 
 def check_name(name):
-    """The round name as stored: NFC, trimmed; refused when blank, too long, all digits or with control characters.
+    """The round name as stored (:func:`matcher.text.clean_name`: NFC, invisible characters dropped, spaces
+    collapsed, trimmed); refused when blank, too long, all digits or with control characters.
 
-    One rule for the web, the API and the CLI. An all-digit name would be read as a round id.
+    One rule for the web, the API, the CLI and the import. An all-digit name would be read as a round id.
 
     Raises
     ------
@@ -29,11 +30,11 @@ def check_name(name):
 
     Examples
     --------
-    >>> check_name("  2026년 2차 ")
+    >>> check_name("  2026년\u00a0 2차\u200b ")
     '2026년 2차'
     """
     try:
-        text = clean_text(str(name or "").strip(), NAME_MAX, single_line=True)
+        text = clean_name(name or "", NAME_MAX)
     except TextError as exc:
         raise ValidationError([Problem(None, "round name", None, exc.reason)]) from None
     if not text:
@@ -72,7 +73,7 @@ def create_round(session, name, reference_date, tracks=TRACKS, actor=""):
     _refuse_taken(session, name)
     row = db.RoundRow(name=name, reference_date=ref, open_tracks=open_tracks)
     session.add(row)
-    session.flush()
+    _flush_name(session, name)
     db.audit(session, actor, "round.create", round=name, reference_date=ref.isoformat(), open_tracks=open_tracks)
     return row
 
@@ -85,7 +86,7 @@ def rename_round(session, round_id, name, actor=""):
         _refuse_taken(session, name)
         db.audit(session, actor, "round.rename", round=row.name, name=name)
         row.name = name
-    session.flush()
+    _flush_name(session, name)
     return row
 
 
@@ -100,12 +101,26 @@ def set_tracks(session, round_id, tracks, actor=""):
 
 def _refuse_taken(session, name):
     if session.scalars(select(db.RoundRow.id).where(db.RoundRow.name == name)).first() is not None:
-        raise ValidationError([Problem(None, "round name", name, msg("round.exists"))])
+        raise _taken(name)
+
+
+def _taken(name):
+    return ValidationError([Problem(None, "round name", name, msg("round.exists"))])
+
+
+def _flush_name(session, name):
+    """Flush; another session that took ``name`` since :func:`_refuse_taken` looked is the same refusal
+    (the unique index decides the race: one creator wins, every other gets "already exists", never a 500).
+    The caller's transaction is then unusable until it rolls back."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _taken(name) from None
 
 
 def get_round(session, round_id):
     """A round by its id (an int or digits); NotFoundError naming it."""
-    row = session.get(db.RoundRow, int(round_id)) if str(round_id).isdigit() else None
+    row = session.get(db.RoundRow, db.as_id(round_id)) if db.as_id(round_id) is not None else None
     if row is None:
         raise NotFoundError(msg("round.not_found", round=str(round_id)))
     return row
@@ -113,10 +128,13 @@ def get_round(session, round_id):
 
 def find_round(session, name_or_id):
     """A round by name, else by id (a name is never all digits, so the two cannot clash)."""
-    text = unicodedata.normalize("NFC", str(name_or_id)).strip()
+    try:
+        text = clean_name(name_or_id, None)
+    except TextError:
+        text = str(name_or_id)
     row = session.scalars(select(db.RoundRow).where(db.RoundRow.name == text)).first()
-    if row is None and text.isdigit():
-        row = session.get(db.RoundRow, int(text))
+    if row is None and db.as_id(text) is not None:
+        row = session.get(db.RoundRow, db.as_id(text))
     if row is None:
         raise NotFoundError(msg("round.name_not_found", round=str(name_or_id)))
     return row

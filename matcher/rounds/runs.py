@@ -160,7 +160,7 @@ def firm_ids(session, brns, chunk=900):
 
 def get_run(session, run_id):
     """A run by id; NotFoundError naming it."""
-    row = session.get(db.MatchRunRow, int(run_id)) if str(run_id).isdigit() else None
+    row = session.get(db.MatchRunRow, db.as_id(run_id)) if db.as_id(run_id) is not None else None
     if row is None:
         raise NotFoundError(msg("run.not_found", run=str(run_id)))
     return row
