@@ -28,6 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import MatcherError, NotFoundError
+from .messages import msg as _msg
 from .firms import Application, Certificate, Firm, Licence
 from .paths import instance_dir
 from .text import ascii_digits
@@ -688,7 +689,7 @@ def get_round(session, name_or_id):
     if row is None and as_id(name_or_id) is not None:
         row = session.get(RoundRow, as_id(name_or_id))
     if row is None:
-        raise NotFoundError(f"round {name_or_id!r} not found")
+        raise NotFoundError(_msg("round.name_not_found", round=str(name_or_id)))
     return row
 
 
@@ -706,7 +707,7 @@ def get_firm(session, brn):
     digits = ascii_digits(brn).replace("-", "").strip()
     row = session.scalars(select(FirmRow).where(FirmRow.brn == digits)).first()
     if row is None:
-        raise NotFoundError(f"firm {brn!r} not found")
+        raise NotFoundError(_msg("firm.no_such_brn", brn=str(brn)))
     return row
 
 

@@ -17,7 +17,8 @@ import numpy as np
 from .candidates import pair_components
 from .codes import normalize_region
 from .eligibility import eligibility_table, rule_for
-from .errors import MatcherError
+from .errors import MatcherError, as_msg
+from .messages import N_, msg
 from .features import TextVectorizer, firm_text
 from .firms import CERTIFICATE_ALIASES, CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, Firm, format_brn
 from .scoring import check_weights, combine, default_text_method, explain, load_weights
@@ -104,7 +105,7 @@ def normalize_filters(filters):
     filters = {key: value for key, value in (filters or {}).items() if value}
     unknown = sorted(set(filters) - set(FILTERS))
     if unknown:
-        raise MatcherError(f"unknown filter(s) {', '.join(unknown)} (known: {', '.join(FILTERS)})")
+        raise MatcherError(msg("filter.unknown", filters=unknown, known=list(FILTERS)))
     wanted, problems = {}, []
     for key, values in filters.items():
         wanted[key] = set()
@@ -112,9 +113,10 @@ def normalize_filters(filters):
             try:
                 wanted[key].add(_NORMALIZERS[key](value))
             except ValueError as exc:
-                problems.append(f"{key} filter {str(value)!r} {exc}")
+                problems.append(msg("filter.bad_value", filter=msg(N_("filter." + key)), value=repr(str(value)),
+                                    why=as_msg(exc)))
     if problems:
-        raise MatcherError("; ".join(problems))
+        raise MatcherError(msg("filter.problems", problems=problems))
     return wanted
 
 

@@ -105,8 +105,7 @@ def clean_name(value, max_length=200):
                    if unicodedata.category(c) != "Cf")
     text = _SPACES.sub(" ", clean_text(text, None, single_line=True)).strip()
     if max_length is not None and len(text) > max_length:
-        raise TextError(f"is {len(text):,} characters long; at most {max_length:,} are allowed",
-                        f"{len(text):,}자입니다. 최대 {max_length:,}자까지 허용됩니다")
+        raise TextError(msg("text.too_long", n=len(text), max=max_length))
     return text
 
 

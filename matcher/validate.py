@@ -102,7 +102,7 @@ def parse_date(text):
     """
     m = _DATE.match(str(text).strip())
     if not m:
-        raise InvalidValueError(msg("value.not_a_date"))
+        raise InvalidValueError(msg("value.not_a_date", format="YYYY-MM-DD"))
     try:
         return date(*map(int, m.groups()))
     except ValueError:

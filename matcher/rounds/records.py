@@ -53,7 +53,7 @@ def check_reference_date(value):
     try:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
-        raise ValidationError([Problem(None, "reference_date", str(value or ""), msg("value.not_a_date"))]) from None
+        raise ValidationError([Problem(None, "reference_date", str(value or ""), msg("value.not_a_date", format="YYYY-MM-DD"))]) from None
 
 
 def check_tracks(tracks):
