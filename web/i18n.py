@@ -276,7 +276,7 @@ _LINKS = {"style": ("static", {"filename": "style.css"}), "favicon": ("static", 
           "script": ("static", {"filename": "app.js"}), "search": ("search.index", {}),
           "describe": ("search.describe", {}), "tracks": ("search.tracks", {}), "login": ("auth.login", {}),
           "logout": ("auth.logout", {}), "rounds": ("rounds.index", {}), "interests": ("rounds.interests", {}),
-          "audit": ("rounds.audit_log", {})}
+          "audit": ("rounds.audit_log", {}), "codes": ("codes.index", {})}
 
 
 def page_links():

@@ -15,11 +15,10 @@ import os
 import sys
 
 import click
-from sqlalchemy.exc import OperationalError
 
-from .. import db
 from ..errors import MatcherError
-from ..messages import msg, render
+from ..messages import msg
+from .options import cli_lang, lang_from_env, said  # noqa: F401 (lang_from_env: the locale rule)
 
 
 COMMAND_MODULES = {"db": "admin", "user": "admin",
@@ -27,7 +26,8 @@ COMMAND_MODULES = {"db": "admin", "user": "admin",
                    "recommend": "recommend", "evaluate": "recommend", "index": "recommend",
                    "round": "rounds", "decide": "rounds", "decisions": "rounds", "match": "rounds", "runs": "rounds",
                    "solve": "solve", "export": "solve",
-                   "access": "program", "stage": "program", "publish": "program", "results": "program"}
+                   "access": "program", "stage": "program", "publish": "program", "results": "program",
+                   "codes": "codes"}
 """Each command's module, imported when the command runs (``matcher match`` need not import the demo
 generator, the importer, scikit-learn or the web's password hashing: about 1 s of its start)."""
 
@@ -45,41 +45,28 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except OperationalError as exc:
-            if not db.is_busy(exc):
-                raise
-            _fail(db.BusyError(db.busy_timeout()))
         except MatcherError as exc:
             _fail(exc)
+        except Exception as exc:
+            if not _busy(exc):
+                raise
+            from .. import db
+            _fail(db.BusyError(db.busy_timeout()))
+
+
+def _busy(exc):
+    """A database-is-busy error; SQLAlchemy is looked at only when a command loaded it (``matcher solve``
+    does not: 0.7 s of its start)."""
+    sa = sys.modules.get("sqlalchemy.exc")
+    if sa is None or not isinstance(exc, sa.OperationalError):
+        return False
+    from .. import db
+    return db.is_busy(exc)
 
 
 def _fail(exc):
-    click.echo(f"{say(msg('cli.error'))}: {exc.text(cli_lang())}", err=True)
+    click.echo(f"{said(msg('cli.error'))}: {exc.text(cli_lang())}", err=True)
     sys.exit(2)
-
-
-def lang_from_env(environ=None):
-    """``ko`` when the locale (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``) is Korean, else ``en``."""
-    environ = os.environ if environ is None else environ
-    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        if environ.get(key):
-            return "ko" if environ[key].lower().startswith("ko") else "en"
-    return "en"
-
-
-def cli_lang():
-    """The language of this command's messages: ``--lang``, else the locale."""
-    ctx = click.get_current_context(silent=True)
-    lang = ((ctx.find_root().obj or {}).get("lang") if ctx is not None else None)
-    return lang or lang_from_env()
-
-
-def say(message):
-    """A :class:`~matcher.messages.Msg` (or anything with ``text(lang)``, or a string) in the command's language."""
-    lang = cli_lang()
-    if hasattr(message, "text") and not isinstance(message, str):
-        return message.text(lang)
-    return render(message, lang)
 
 
 @click.group(cls=_Group)

@@ -10,7 +10,7 @@ import click
 from ..assignment import read_instance, solve, write_pairs
 from ..errors import InfeasibleError, MatcherError
 from ..messages import msg
-from . import say
+from .options import said
 
 _FILE = click.Path(dir_okay=False)
 
@@ -39,7 +39,7 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, gap, output
         click.echo(json.dumps({"status": "infeasible", "objective": None, "bound": None, "gap": None,
                                "matched": 0, "seconds": None}))
         for reason in exc.reasons:
-            click.echo(say(msg("cli.infeasible", reason=reason)), err=True)
+            click.echo(said(msg("cli.infeasible", reason=reason)), err=True)
         sys.exit(2)
     try:
         write_pairs(sol, output)
@@ -67,13 +67,13 @@ def _check_output(path):
 def export_command(run_id, fmt, output, database_url):
     """Write the proposals of run RUN with scores, components and reasons."""
     from .. import db
-    from ..rounds import export_run
+    from ..rounds import export_run, log_export
     path = output or f"run-{run_id}.{fmt}"
     _check_output(path)
     db.init_db(database_url)
     with db.transaction(database_url) as session:
         data = export_run(session, run_id, fmt)
-        db.audit(session, "cli", "run.export", run=run_id, format=fmt)
+        log_export(session, run_id, fmt, "cli")  # as the web's export is logged
     try:
         with open(path, "wb") as fh:
             fh.write(data)

@@ -29,7 +29,7 @@ from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
 from ..messages import msg
 from ..matching import match_round
-from ..messages import N_, dumps, loads, msg, render
+from ..messages import N_, Msg, dumps, loads, msg, render
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
 
@@ -335,6 +335,12 @@ def _work_import(url, job_id, round_id, params, actor):
     finally:
         beat.stopped.set()
         path.unlink(missing_ok=True)
+
+
+def problem_json(problem):
+    """A :class:`~matcher.errors.Problem` for a job's JSON result: a coded reason kept as its code and
+    parameters (:meth:`matcher.messages.Msg.to_json`), to be rendered in the reader's language."""
+    return problem.to_json()
 
 
 UPLOAD_GRACE = 60.0
