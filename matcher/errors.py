@@ -21,13 +21,13 @@ class MatcherError(Exception):
     ('round.not_found', '9번 회차가 없습니다.')
     """
 
-    def __init__(self, message="", ko=None, code=None, **params):
-        if not isinstance(message, Msg):  # an older (en, ko=…) call: kept as two plain texts
-            message = plain(str(message), ko)
+    def __init__(self, message=""):
+        if not isinstance(message, Msg):  # text from outside the engine (a library's error), as it is
+            message = plain(str(message))
         super().__init__(message)
         self.msg = message
-        self.code = code or message.code or None
-        self.params = {**message.params, **params}
+        self.code = message.code
+        self.params = dict(message.params)
 
     def __str__(self):
         return self.msg.text("en")
