@@ -82,7 +82,8 @@ def prepare(session, round_row, track=None):
     ConflictError
         Listing every :class:`~matcher.conflicts.Conflict` (the firms, the decisions, the fix).
     """
-    inp = round_input(session, round_row)
+    from ..learning import apply_model
+    inp = apply_model(session, round_input(session, round_row))
     if track is not None and track not in inp.pools:
         raise UnknownTrackError(msg("round.track_not_open", track=msg(N_("track." + track)), round=round_row.name,
                                     open=_open_names(list(inp.pools))))
@@ -136,7 +137,8 @@ def store_run(session, round_row, result, track, actor):
     """Write a :class:`~matcher.matching.MatchResult` as a run with its proposals (bulk insert)."""
     run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "", fingerprint=result.fingerprint,
                          params=result.params, status=result.status, objective=result.objective, bound=result.bound,
-                         gap=result.gap, seconds=result.seconds, diagnostics=result.diagnostics)
+                         gap=result.gap, seconds=result.seconds, diagnostics=result.diagnostics,
+                         model=(result.params or {}).get("model", "hand"))
     session.add(run)
     session.flush()
     ids = firm_ids(session, {b for p in result.pairs for b in (p.lead, p.partner)})
