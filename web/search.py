@@ -16,9 +16,11 @@ from matcher.rounds import stages
 from matcher.codes import normalize_region
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm
+
 from matcher.tracks import TRACKS
 from matcher.validate import parse_g2b, parse_ksic
 
+from .i18n import say
 from .store import db_session
 
 bp = Blueprint("search", __name__)
@@ -68,9 +70,9 @@ def recommend_or_abort(session, brn, form):
                                    applicants_only=form["applicants_only"], product=form["product"],
                                    page=form["page"])
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
     except MatcherError as exc:
-        abort(400, str(exc))
+        abort(400, say(exc))
 
 
 @bp.route("/firms/<brn>/partners/<other>")
@@ -110,7 +112,7 @@ def _why_not(session, brn, other, form):
                                  form["round"] or None, filters_of(form), form["applicants_only"], form["product"],
                                  per_page=form["k"])
     except MatcherError as exc:
-        abort(400, str(exc))
+        abort(400, say(exc))
 
 
 @bp.route("/describe", methods=["GET", "POST"])
@@ -234,7 +236,7 @@ def firm_or_404(session, brn, stored=False):
     try:
         return (directory.stored_firm if stored else directory.get_firm)(session, brn)
     except MatcherError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
 
 
 def page_round(session, firm_row, form):
@@ -242,7 +244,7 @@ def page_round(session, firm_row, form):
     try:
         round_row = directory.resolve_round(session, firm_row, form["round"])
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
     form["round"] = round_row.name if round_row is not None else ""
     return round_row
 
@@ -251,4 +253,4 @@ def _round_or_none(session, name):
     try:
         return directory.round_named(session, name)
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
-from ..errors import MatcherError, NotFoundError
+from ..errors import MatcherError, NotFoundError, as_msg
 from ..firms import Application, Certificate, Firm, Licence, brn_check_digit, format_brn, parse_brn
 from ..messages import N_, msg
 from ..recommend import capacity_note, normalize_filters
@@ -38,7 +38,12 @@ PER_PAGE = 20
 
 
 def _reason(r):
-    return {"code": r.code, "ko": r.ko, "en": r.en}
+    """A :class:`~matcher.messages.Msg` as the pages and the API read it: its code and both texts."""
+    return {"code": r.code.removeprefix("eligibility."), "ko": r.ko, "en": r.en}
+
+
+def _track(rule):
+    return msg(N_("track." + rule.key))
 
 
 # --- firms and rounds ------------------------------------------------------------------------------
@@ -80,14 +85,14 @@ def get_firm(session, brn):
     try:
         digits = parse_brn(digits)
     except ValueError as exc:
-        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+        raise MatcherError(msg("brn.named", brn=str(brn), why=as_msg(exc))) from None
     seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
     row = seen.get(digits)
     if row is None or row not in session:
         # the firm and its certificates in one statement
         row = session.scalars(_FIRM_BY_BRN, {"brn": digits}).unique().first()
         if row is None:
-            raise NotFoundError(f"firm {brn!r} not found")
+            raise NotFoundError(msg("firm.no_such_brn", brn=str(brn)))
         seen[digits] = row
     return row
 
@@ -119,7 +124,7 @@ def stored_firm(session, brn):
     try:
         digits = parse_brn(digits)
     except ValueError as exc:
-        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+        raise MatcherError(msg("brn.named", brn=str(brn), why=as_msg(exc))) from None
     seen = db.remembered(session).setdefault("stored_firms", {})
     found = seen.get(digits)
     if found is None:
@@ -288,7 +293,7 @@ def _round_by_name(session, name):
     if found is None and str(name).isdigit():
         found = next((r for r in rows if r.id == int(name)), None)
     if found is None:
-        raise NotFoundError(f"round {name!r} not found")
+        raise NotFoundError(msg("round.name_not_found", round=str(name)))
     return found
 
 
@@ -353,9 +358,10 @@ def _first_track(rules, firm, role, on, round_row):
     for key in TRACKS:
         if key in rules and rules[key].open:
             return key
-    where = f"round {round_row.name}" if round_row is not None else "the track rules"
-    raise MatcherError(f"{where}: no open track for firm {format_brn(firm.brn)} ({firm.name}) as {role}; "
-                       "open a track for the round or name one")
+    where = msg("interest.in_round", round=round_row.name) if round_row is not None else msg("interest.in_rules")
+    raise MatcherError(msg("directory.no_open_track", where=where, firm=msg("firm.named", name=firm.name,
+                                                                             brn=format_brn(firm.brn)),
+                           role=msg(N_("role." + role))))
 
 
 # --- the directory of a track --------------------------------------------------------------------------
@@ -513,11 +519,11 @@ def _page(base, scores, brns, k):
 
 def _closed_track(base, q):
     check = lead_reasons if q.role == "lead" else partner_reasons
-    open_keys = ", ".join(key for key in TRACKS if key in q.rules and q.rules[key].open) or "none"
-    ko = f"{q.rule.name_ko} 과제는 {q.round_row.name} 회차에 열리지 않음 (열린 과제: {open_keys})"
-    en = f"track {q.rule.key} ({q.rule.name_en}) is not open in round {q.round_row.name} (open: {open_keys})"
-    base.update(note_ko=ko, note_en=en, reasons=[_reason(r) for r in check(q.rule, q.firm, q.on)])
-    base["empty_reason"] = {"code": "track_closed", "ko": ko, "en": en, "population": 0, "counts": {},
+    open_keys = [msg(N_("track." + key)) for key in TRACKS if key in q.rules and q.rules[key].open]
+    note = _reason(msg("directory.track_closed", track=_track(q.rule), round=q.round_row.name,
+                       open=open_keys or msg("value.none")))
+    base.update(note_ko=note["ko"], note_en=note["en"], reasons=[_reason(r) for r in check(q.rule, q.firm, q.on)])
+    base["empty_reason"] = {**note, "code": "track_closed", "population": 0, "counts": {},
                             "widen": explain_empty.other_tracks(q, None)}
     return base
 
@@ -713,7 +719,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side, first
 def _applied_label(q, app):
     if app is None:
         return None
-    return said(msg("directory.applied_as", round=q.round_row.name, role=msg(N_("role." + app.role))))
+    return _reason(msg("directory.applied_as", round=q.round_row.name, role=msg(N_("role." + app.role))))
 
 
 def _interest_offer(q, other_app, other_role):
@@ -722,13 +728,13 @@ def _interest_offer(q, other_app, other_role):
     problems = []
     own_role = "lead" if other_role == "partner" else "partner"
     if q.round_row is None:
-        problems.append({"ko": "열린 회차가 없습니다.", "en": "there is no round to apply in."})
+        problems.append(_reason(msg("interest.no_round")))
     else:
         if q.own is None or q.own.role != own_role:
-            problems.append(said(msg("directory.interest_apply_first", round=q.round_row.name,
-                                     track=msg(N_("track." + q.rule.key)), role=msg(N_("role." + own_role)))))
+            problems.append(_reason(msg("interest.apply_as", round=q.round_row.name, track=_track(q.rule),
+                                        role=msg(N_("role." + own_role)))))
         if other_app is None:
-            problems.append(said(msg("directory.interest_other_not_applied", role=msg(N_("role." + other_role)))))
+            problems.append(_reason(msg("interest.other_not_applied", role=msg(N_("role." + other_role)))))
     return {"ok": not problems, "problems": problems}
 
 
@@ -804,16 +810,18 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
     name = msg("firm.named", name=out["other"].name, brn=format_brn(out["other"].brn))
     role = msg(N_("role." + other_role))
     if applicants_only and not applied:
-        out["pool_note"] = said(msg("directory.pool_not_applicant", firm=name, role=role,
-                                    round=round_row.name if round_row else "", track=msg(N_("track." + rule.key))))
+        out["pool_note"] = _reason(msg("directory.not_an_applicant", firm=name, round=round_row.name if round_row else "",
+                                       track=_track(rule), role=msg(N_("role." + other_role))))
     elif outside:
-        out["pool_note"] = said(msg("directory.pool_outside_filters", firm=name, filters=outside))
+        out["pool_note"] = _reason(msg("directory.outside_filters", firm=name,
+                                       filters=[msg(N_("filter." + key)) for key in outside]))
     else:
         out["in_pool"] = True
         out["standing"] = _standing(session, me.brn, out["other"], rule.key, as_partner, round_name, wanted,
                                     applicants_only, product, per_page)
         if not applied and round_row is not None:
-            out["pool_note"] = said(msg("directory.pool_not_applied", firm=name, role=role, round=round_row.name))
+            out["pool_note"] = _reason(msg("directory.listed_not_applied", firm=name, round=round_row.name,
+                                           role=msg(N_("role." + other_role))))
     out["applied"] = applied
     return out
 

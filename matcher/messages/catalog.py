@@ -78,7 +78,10 @@ def check(pot=None):
     return not any(gaps.values())
 
 
-DYNAMIC_PREFIXES = ("role.", "mode.", "track.", "status.", "decision.kind.", "import.kind.", "import.status.", "score.component.", "upload.template.column.", "upload.template.sheet.")
+DYNAMIC_PREFIXES = ("role.", "mode.", "track.", "status.", "job.status.", "decision.kind.", "eligibility.", "conflict.",
+                    "import.kind.", "product.", "empty.count.", "component.", "proposal.status.", "export.",
+                    "audit.", "ui.", "filter.",
+                    "column.", "import.status.", "score.component.", "upload.template.column.", "upload.template.sheet.")
 """Codes chosen at run time from a value (``msg("track." + key)``); never reported unused."""
 
 
