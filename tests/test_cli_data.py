@@ -215,7 +215,7 @@ def test_every_command_module_s_commands_are_listed_for_lazy_import():
 
 def test_make_runs_demo_step_skips_unchanged_demo_files_and_keeps_changes_made_since(runner, db_url):
     """Re-running ``make run`` said '1 updated' and put back a demo firm changed since (an upload, say)."""
-    assert "firms: 1500 inserted" in runner.invoke(main, ["demo", "load", "--if-changed"]).output
+    assert "firms: 1,500 inserted" in runner.invoke(main, ["demo", "load", "--if-changed"]).output
     with db.transaction(db_url) as s:
         firm = s.query(db.FirmRow).order_by(db.FirmRow.id).first()
         firm.description, brn = "직원이 고친 설명", firm.brn

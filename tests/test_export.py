@@ -73,7 +73,7 @@ def test_headers_are_korean_by_default_and_english_on_request():
     ko, en = csv_rows(export_rows(rows, "csv")), csv_rows(export_rows(rows, "csv", lang="en"))
     assert ko[0] == headers("ko") and en[0] == headers("en")
     assert ko[0][:3] == ["과제", "주관기업 사업자등록번호", "주관기업명"] and ko[0][5:7] == ["점수", "텍스트 유사도"]
-    assert ko[0][-7:] == ["상태", "추천 이유", "결정", "결정 메모", "결정한 사람", "결정 시각 (한국 시간, UTC+9)", "결정 이력"]
+    assert ko[0][-7:] == ["상태", "추천 이유", "결정", "결정 메모", "결정한 사람", "결정 시각 (한국 시간, 협정 세계시+9)", "결정 이력"]
     assert en[0][:3] == ["track", "lead 사업자등록번호 (BRN)", "lead name"] and en[0][5:7] == ["score", "text similarity"]
     assert en[0][-5:-2] == ["decision", "decision note", "decided by"]
     assert all(h.isascii() or "(BRN)" in h for h in en[0])  # English but for the program's own term
@@ -143,7 +143,7 @@ def test_decision_times_from_iso_text_or_another_zone_are_in_korea_time():
     sheet = workbook(export_rows(rows, "xlsx")).active
     times = [r[col("decided_at")] for r in sheet.iter_rows(min_row=2, values_only=True)]
     assert times[:2] == [datetime(2026, 12, 1, 18, 41)] * 2 and times[2] == datetime(2026, 12, 1, 18, 41, 30)
-    assert sheet.cell(1, col("decided_at") + 1).value == "결정 시각 (한국 시간, UTC+9)"
+    assert sheet.cell(1, col("decided_at") + 1).value == "결정 시각 (한국 시간, 협정 세계시+9)"
     assert sheet.cell(2, col("decided_at") + 1).number_format == "yyyy-mm-dd hh:mm"
 
 
