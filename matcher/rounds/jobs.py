@@ -27,7 +27,6 @@ from sqlalchemy.exc import OperationalError
 
 from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
-from ..messages import msg
 from ..matching import match_round
 from ..messages import N_, dumps, msg
 from .records import get_round
@@ -298,14 +297,25 @@ def work(url, job_id):
 
 
 def _failed(url, job_id, exc, **values):
-    """Write a failed job's error in English and Korean (an unexpected one is logged with its traceback)."""
-    if isinstance(exc, MatcherError):
+    """Write a failed job's error in English and Korean.
+
+    An error the engine raised on purpose says why in its own words. Anything else is logged with its
+    traceback and shown plainly: staff read "the database is full", or that the error is in the server's
+    log with the job's id, never the SQL statement and its parameters.
+    """
+    if isinstance(exc, MatcherError) and not db.trouble(exc):
         en, ko = str(exc), exc.text("ko")
     else:
         log.error("job %s failed", job_id, exc_info=exc)
-        en = f"unexpected error: {exc.__class__.__name__}: {exc}"
-        ko = f"예기치 못한 오류: {exc.__class__.__name__}: {exc}"
+        kind = db.trouble(exc)
+        shown = msg(TROUBLE_CODES[kind]) if kind else msg("job.failed_unexpected", job=job_id)
+        en, ko = shown.text("en"), shown.text("ko")
     _set(url, job_id, status="failed", finished_at=db._now(), error=en, error_ko=ko, **values)
+
+
+TROUBLE_CODES = {"locked": N_("db.locked"), "read_only": N_("db.read_only"), "full": N_("db.full"),
+                 "unavailable": N_("db.unavailable")}
+"""The message of each kind of :func:`matcher.db.trouble`."""
 
 
 _IMPORTS = threading.Semaphore(1)
