@@ -340,6 +340,7 @@ def _work_import(url, job_id, round_id, params, actor):
                                 unchanged=result.unchanged, rejected=result.rejected,
                                 notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note)))
+        store_search_index(url)
     except ValidationError as exc:
         _failed(url, job_id, exc, result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]],
                                               count=len(exc.problems)))
@@ -348,6 +349,17 @@ def _work_import(url, job_id, round_id, params, actor):
     finally:
         beat.stopped.set()
         path.unlink(missing_ok=True)
+
+
+def store_search_index(url):
+    """Store the directory's search index in step with the data (an import's last step, the server's start):
+    the public pages only read it (:func:`matcher.directory.store_current`). A failure is logged only."""
+    from ..directory import store_current
+    try:
+        with db.transaction(url) as s:
+            store_current(s)
+    except Exception:  # the data is stored; the pages build the index in memory meanwhile
+        log.warning("the search index could not be stored", exc_info=True)
 
 
 UPLOAD_GRACE = 60.0
