@@ -1,4 +1,5 @@
 # make run  — set up everything (venv, install, database migrated to the newest revision, demo round) and start the web app
+#            with its job worker (matcher worker) beside it
 # make test — set up with the test extras and run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -26,8 +27,10 @@ demo: install
 	$(BIN)/matcher db upgrade
 	$(BIN)/matcher demo load
 
+# the job runner in its own process beside the web server (docs/operations.md); both stop together
 run: demo
-	$(BIN)/python -m web --port $(PORT)
+	MATCHER_JOBS=worker $(BIN)/matcher worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	MATCHER_JOBS=worker $(BIN)/python -m web --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest

@@ -254,8 +254,22 @@ def _load(url, round_id, track):
         session.close()
 
 
-def work(url, job_id):
-    """Do queued job ``job_id``: load the round, solve, store the run; every outcome is written to the job."""
+def claim(session, job_id):
+    """Mark queued job ``job_id`` running for the caller; False when it is no longer queued.
+
+    One conditional UPDATE, so of several workers (threads or processes, on one database) exactly one
+    gets the job.
+    """
+    done = session.execute(update(db.JobRow).where(db.JobRow.id == job_id, db.JobRow.status == "queued")
+                           .values(status="running", heartbeat_at=db._now()))
+    return done.rowcount == 1
+
+
+def work(url, job_id, claimed=False):
+    """Do queued job ``job_id``: load the round, solve, store the run; every outcome is written to the job.
+
+    ``claimed``: the caller already marked it running (:func:`matcher.rounds.worker.claim_next`).
+    """
     beat = _Beat(url, job_id)
     last = [0.0]
 
@@ -268,10 +282,9 @@ def work(url, job_id):
             _set(url, job_id, fraction=max(0.0, min(1.0, float(fraction))), message=dumps(message))
 
     with db.transaction(url) as s:
-        row = s.get(db.JobRow, job_id)
-        if row is None or row.status != "queued":
+        if not claimed and not claim(s, job_id):  # cancelled meanwhile, or another worker took it
             return
-        row.status, row.heartbeat_at = "running", db._now()
+        row = s.get(db.JobRow, job_id)
         round_id, params, actor, kind = row.round_id, dict(row.params), row.actor, row.kind
     if kind == "import":
         return _work_import(url, job_id, round_id, params, actor)
