@@ -93,6 +93,11 @@ class FirmRow(Base):
     affiliate_group: Mapped[str | None] = mapped_column(String(50))
     members: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)  # 조합원수 (1 unless a 조합)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now, index=True)
+    # the person the other firm reaches once both said yes (matcher.rounds.interest); the firm edits it
+    contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_role: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     certificates: Mapped[list["CertificateRow"]] = relationship(
         back_populates="firm", cascade="all, delete-orphan", order_by="CertificateRow.id")
@@ -120,6 +125,11 @@ class RoundRow(Base):
     open_tracks: Mapped[list] = mapped_column(JSON, default=list)
     rule_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    # the selection (matcher.rounds.stages): stage keys in order (None: data/stages.toml), products per track
+    stages: Mapped[list | None] = mapped_column(JSON)
+    quotas: Mapped[dict | None] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     applications: Mapped[list["ApplicationRow"]] = relationship(
         back_populates="round", cascade="all, delete-orphan")
@@ -255,7 +265,11 @@ class JobRow(Base):
 
 
 class InterestRow(Base):
-    """An SME's request to pair with a partner (usable by the solver as a preference)."""
+    """One firm's interest in pairing with another in a round's track, and the other firm's answer.
+
+    One row per pair: ``sender`` (lead or partner) sent it; ``status`` is sent, seen, accepted or
+    declined. Accepted is mutual interest (:mod:`matcher.rounds.interest`).
+    """
 
     __tablename__ = "interests"
     __table_args__ = (UniqueConstraint("round_id", "lead_id", "partner_id", "track"),)
@@ -267,6 +281,62 @@ class InterestRow(Base):
     track: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    sender: Mapped[str] = mapped_column(String(10), default="lead", server_default="lead")
+    status: Mapped[str] = mapped_column(String(10), default="sent", server_default="sent")
+    reply: Mapped[str] = mapped_column(Text, default="", server_default="")
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class FirmAccessRow(Base):
+    """A firm's access code in a round (only its sha256 is kept); revoked when ``revoked_at`` is set."""
+
+    __tablename__ = "firm_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StageEventRow(Base):
+    """One step of a candidate pair through the selection (a stage's score, or the outcome), as recorded.
+
+    Never edited: a correction is a newer event of the same stage (:mod:`matcher.rounds.stages`).
+    """
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    track: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    held_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class ProductRow(Base):
+    """A 상생협력제품: a selected pair's product, confirmed on a day for three years."""
+
+    __tablename__ = "cooperation_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    track: Mapped[str] = mapped_column(String(20))
+    product_code: Mapped[str] = mapped_column(String(10), default="")  # 세부품명번호
+    confirmed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
 
 
 class UserRow(Base):

@@ -16,6 +16,9 @@ class MatcherError(Exception):
     """
 
     def __init__(self, message="", ko=None, code=None, **params):
+        self.msg = message if hasattr(message, "code") and hasattr(message, "params") else None  # a Msg
+        if self.msg is not None:
+            code, params, message = self.msg.code, dict(self.msg.params), self.msg.text("en")
         super().__init__(message)
         self.ko = ko
         self.code = code
@@ -23,6 +26,8 @@ class MatcherError(Exception):
 
     def text(self, lang="ko"):
         """The message in ``lang`` (``"ko"`` or ``"en"``); English when no Korean text was given."""
+        if self.msg is not None:
+            return self.msg.text(lang)
         return self.ko if lang == "ko" and self.ko else str(self)
 
 

@@ -142,6 +142,27 @@ def export_rows(rows, fmt, lang="ko", diagnostics=None, title=""):
     return out.getvalue()
 
 
+def table_bytes(head, table, fmt, title=""):
+    """Any table (a header and rows of plain values) as XLSX or CSV bytes, as :func:`export_rows` writes them:
+    text a spreadsheet would evaluate is quoted, CSV is UTF-8 with a byte-order mark, XLSX has a frozen
+    header, an autofilter and fitted widths. Dates stay dates (XLSX) or ISO text (CSV)."""
+    if fmt not in FORMATS:
+        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
+                                ko=f"내보내기 형식은 {', '.join(FORMATS)} 중 하나여야 합니다 ({fmt!r})",
+                                code="export_format", value=str(fmt))
+    rows = [[safe_cell(v) for v in row] for row in table]
+    if fmt == "csv":
+        return _csv_bytes([safe_cell(h) for h in head], rows)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _sheet_title(title) or "1"
+    book.properties.title = title or None
+    _fill_sheet(sheet, list(head), rows)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def diagnostic_table(diagnostics, lang="ko", names=None):
     """The diagnostics as rows of :data:`DIAGNOSTIC_COLUMNS` (neutralised): each unused large partner and
     unmatched lead with its reasons, then the blocking pairs (when the run counted any).

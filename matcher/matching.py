@@ -29,7 +29,7 @@ from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
 from .korean import with_particle
 from .messages import N_, msg
-from .scoring import COMPONENTS, build_explanation, explain, load_weights
+from .scoring import COMPONENTS, build_explanation, explain, load_weights, with_mutual_bonus
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 KEEP_KINDS = ("approve", "lock")
@@ -90,6 +90,8 @@ class RoundInput:
     rules: dict
     pools: dict
     decisions: list = field(default_factory=list)
+    mutual: frozenset = frozenset()  # (track, lead BRN, partner BRN): both firms said yes (rounds.interest)
+    mutual_bonus: float = 0.0  # added to a mutual pair's score by the optimal solver
 
     def application(self, track, role, brn):
         """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
@@ -352,6 +354,8 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     if track is not None:
         _exclude_locked_elsewhere(rg, track)
     locks, forbid = _decision_pairs(rg)
+    if mode == "optimal":
+        _add_mutual_bonus(rg)
     solver_limit = clock.for_solver(len(rg.leads), len(rg.edges))
     report(0.6, msg("job.solving", n=len(rg.edges), mode=msg(N_("mode." + mode))))
     chosen, summary = _solve(rg, locks, forbid, mode, solver_limit, gap)
@@ -359,6 +363,8 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
     if mode == "optimal":
         params["gap"] = gap
+        if inp.mutual and inp.mutual_bonus:
+            params["mutual_bonus"] = inp.mutual_bonus
     until = clock.explain_until(len(chosen), len(rg.edges))
     forked = processes > 1 and len(chosen) >= FORK_PROPOSALS
     split = round(len(chosen) * CHILD_EXPLAINS) if forked else len(chosen)
@@ -389,6 +395,24 @@ FORK_PROPOSALS = 2000
 CHILD_EXPLAINS = 0.6
 """The share of the proposals the child explains; the parent computes the diagnostics (about 40 % of the
 explaining time at 20,000 applications) and then explains the rest."""
+
+
+def _add_mutual_bonus(rg):
+    """Add the round's mutual-interest bonus to the score of each pair whose firms both said yes.
+
+    The bonus is kept in the edge column ``mutual`` (0 elsewhere), so the explanation shows it as its
+    own line and the components still add up to the score.
+    """
+    inp = rg.inp
+    bonus = float(inp.mutual_bonus or 0.0) if inp is not None else 0.0
+    if bonus <= 0 or not inp.mutual or not len(rg.edges):
+        return
+    brns = rg.edges["partner"].map(rg.partners["brn"])
+    keys = zip(rg.edges["track"].tolist(), rg.edges["lead"].tolist(), brns.tolist())
+    mask = np.fromiter((key in inp.mutual for key in keys), dtype=bool, count=len(rg.edges))
+    if mask.any():
+        rg.edges["mutual"] = np.where(mask, bonus, 0.0)
+        rg.edges["score"] = rg.edges["score"].to_numpy(dtype=float) + rg.edges["mutual"].to_numpy()
 
 
 def _tracks(inp, track):
@@ -779,6 +803,7 @@ def proposed_pairs(rg, chosen, locks=(), until=None):
     application = rg.inp.application
     out, brief = [], False
     columns = ("lead", "partner", "score", "track", *COMPONENTS)
+    bonuses = found["mutual"].fillna(0.0).to_numpy(dtype=float) if "mutual" in found.columns else None
     for n, (lead, node, score, track, *values) in enumerate(zip(*(found[c].tolist() for c in columns))):
         brn = brn_of[node]
         if until is not None and not brief and n % 200 == 0:
@@ -788,6 +813,8 @@ def proposed_pairs(rg, chosen, locks=(), until=None):
         else:
             explanation = _explanation(rg, track, application(track, "lead", lead),
                                        application(track, "partner", brn), values[0])
+        if bonuses is not None and bonuses[n] > 0:
+            explanation = with_mutual_bonus(explanation, float(bonuses[n]))
         out.append(ProposedPair(track=track, lead=lead, partner=brn, score=float(score), explanation=explanation,
                                 locked=(lead, node) in locked))
     return out

@@ -160,6 +160,32 @@ def build_explanation(values, reasons, weights, lead_brn, partner_brn, track):
     return Explanation(lead_brn, partner_brn, track, score, comps)
 
 
+MUTUAL = "mutual_interest"
+"""The explanation line of the mutual-interest bonus (not a weighted component: a fixed addition)."""
+
+
+def with_mutual_bonus(explanation, bonus):
+    """An explanation dict (:meth:`Explanation.to_dict`) with the mutual-interest ``bonus`` as its own line.
+
+    The line's contribution is the bonus itself (value 1, weight = bonus), so the contributions still add
+    up to the score, which grows by the bonus. The reason comes first: it is what both firms asked for.
+    """
+    from .messages import msg
+    line_ko = msg("score.mutual_reason", bonus=bonus).text("ko")
+    line_en = msg("score.mutual_reason", bonus=bonus).text("en")
+    out = dict(explanation)
+    out["components"] = [*explanation.get("components", []),
+                         {"name": MUTUAL, "value": 1.0, "weight": bonus, "contribution": bonus, "ko": line_ko,
+                          "en": line_en, "label_ko": msg("score.mutual").text("ko"),
+                          "label_en": msg("score.mutual").text("en")}]
+    out["score"] = math.fsum(c["contribution"] for c in out["components"])
+    out["reasons_ko"] = [line_ko, *explanation.get("reasons_ko", [])]
+    out["reasons_en"] = [line_en, *explanation.get("reasons_en", [])]
+    if "reasons" in explanation:
+        out["reasons"] = [{"ko": line_ko, "en": line_en}, *explanation["reasons"]]
+    return out
+
+
 def explain(lead, lead_app, partner, partner_app, rule, on, weights=None, text_value=None, text_method=None):
     """Score one (eligible) pair and say why, component by component.
 

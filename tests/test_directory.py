@@ -142,10 +142,12 @@ def test_interest_is_offered_only_where_the_round_would_take_it(round_db):
         offer = rows["미신청 협력"]["interest"]
         assert not offer["ok"] and "신청하지 않았습니다" in offer["problems"][0]["ko"]
         # what the page offers agrees with what the round accepts
+        from matcher.rounds import interest
         lead, outsider = directory.get_firm(s, brn(1)), directory.get_firm(s, brn(3))
-        assert directory.interest_problems(s, db.get_round(s, "R1"), lead, outsider, "innovation", "")
-        row, problems = directory.express_interest(s, brn(1), brn(2), "innovation", "R1", "함께 해요")
-        assert row is not None and problems == []
+        round_row = db.get_round(s, "R1")
+        assert interest.interest_problems(s, round_row, lead, outsider, "innovation")
+        row = interest.send_interest(s, round_row.id, brn(1), brn(2), "innovation", "함께 해요", "firm:" + brn(1))
+        assert row.status == "sent"
 
 
 def test_an_empty_result_says_why_with_counts_and_what_would_widen_it(round_db):

@@ -203,8 +203,12 @@ def test_why_not_gives_the_rule_reasons(client, round_id):
 def test_express_interest_is_shown_to_staff(app, client, round_id):
     response = client.post(f"/firms/{make_brn(1)}/interest",
                            data=dict(partner=make_brn(11), track="materials", round=ROUND, note="렌즈 협력 희망"))
-    assert response.status_code == 302
-    login(client)
+    assert response.status_code == 302 and "/firm/login" in response.headers["Location"]  # anonymous: sign in
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert count(s, db.InterestRow) == 0
+    login(client)  # staff act for the firm
+    client.post(f"/firms/{make_brn(1)}/interest",
+                data=dict(partner=make_brn(11), track="materials", round=ROUND, note="렌즈 협력 희망"))
     page = client.get("/staff/interests").get_data(as_text=True)
     assert "주관1 영상" in page and "협력1 소재" in page and "렌즈 협력 희망" in page
     client.post(f"/firms/{make_brn(1)}/interest", data=dict(partner=make_brn(11), track="materials", round=ROUND))
@@ -332,7 +336,7 @@ def test_any_search_or_firm_path_answers_without_server_error(client, round_id, 
 # The row loop ``_results.html`` had (the slow obvious form): the helper must give these bytes.
 REFERENCE_LOOP = """{% if firm %}
   {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
-  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  {% set interest_action, csrf = url_for('program.send', brn=firm.brn), csrf_token() %}{% endif %}
   <ol class="results">
     {% for r in rows %}
     <li class="result">
@@ -346,15 +350,15 @@ REFERENCE_LOOP = """{% if firm %}
       </div>
       {{ score_bar(r) }}
       {{ reasons_list(r.reasons) }}
-      {% if firm and not form.as_partner and r.interest and r.interest.ok %}
+      {% if firm and r.interest and r.interest.ok %}
       <form method="post" action="{{ interest_action }}" class="inline interest">
         <input type="hidden" name="csrf_token" value="{{ csrf }}">
-        <input type="hidden" name="partner" value="{{ r.brn }}"><input type="hidden" name="track" value="{{ form.track }}">
+        <input type="hidden" name="other" value="{{ r.brn }}"><input type="hidden" name="track" value="{{ form.track }}">
         <input type="hidden" name="round" value="{{ form.round }}">
         <input name="note" placeholder="{{ _('note') }}" aria-label="{{ _('note') }} · {{ r.name }}" maxlength="500">
         <button type="submit">{{ _('interest') }}</button>
       </form>
-      {% elif firm and not form.as_partner and r.interest %}
+      {% elif firm and r.interest %}
       <p class="muted interest-off">{{ _('interest_not_offered') }}: {% for p in r.interest.problems %}{{ reason_text(p) }} {% endfor %}</p>
       {% endif %}
     </li>
@@ -363,7 +367,7 @@ REFERENCE_LOOP = """{% if firm %}
 """
 NEW_LOOP = """{% if firm %}
   {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
-  {% set interest_action, csrf = url_for('search.interest', brn=firm.brn), csrf_token() %}{% endif %}
+  {% set interest_action, csrf = url_for('program.send', brn=firm.brn), csrf_token() %}{% endif %}
   <ol class="results">
     {{ result_items(rows, firm, form, partner_href, interest_action, csrf) if firm else result_items(rows, firm, form) }}
   </ol>

@@ -74,32 +74,33 @@ def _send_interest(client, lead, partner, track="materials", note=""):
     return client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_interest_refuses_nonsense_with_a_message_and_stores_nothing(app, client, round_id):
+def test_interest_refuses_nonsense_with_a_message_and_stores_nothing(app, staff, round_id):
+    """Staff acting for the firm (a firm signed in is refused the same way: tests/test_web_program.py)."""
     cases = [
-        (dict(lead=1, partner=1), "자기 자신과는 짝이 될 수 없습니다"),
-        (dict(lead=1, partner=11, track="construction"), "construction 과제가 열려 있지 않습니다"),
+        (dict(lead=1, partner=1), "자기 자신과 짝이 될 수 없습니다"),
+        (dict(lead=1, partner=11, track="construction"), "역량강화 과제가 열려 있지 않습니다"),
         (dict(lead=11, partner=12), "주관기업으로 신청하지 않았습니다"),
         (dict(lead=1, partner=99), "협력기업으로 신청하지 않았습니다"),
         (dict(lead=1, partner=11, note="가" * 501), "메모는 500자까지"),
     ]
     for kwargs, message in cases:
-        page = _send_interest(client, **kwargs)
+        page = _send_interest(staff, **kwargs)
         assert "매칭 희망을 보내지 않았습니다" in page and message in page, kwargs
         assert "매칭 희망을 보냈습니다" not in page
     assert _interests(app) == 0
 
 
-def test_interest_refuses_an_ineligible_pair_with_the_rule_reason(app, client, round_id):
+def test_interest_refuses_an_ineligible_pair_with_the_rule_reason(app, staff, round_id):
     with db.transaction(app.config["DATABASE_URL"]) as s:
         firm_id = s.query(db.FirmRow.id).filter_by(brn=make_brn(12)).scalar()
         s.query(db.CertificateRow).filter_by(firm_id=firm_id).delete()
-    page = _send_interest(client, 1, 12)
+    page = _send_interest(staff, 1, 12)
     assert "매칭 희망을 보내지 않았습니다" in page
     assert _interests(app) == 0
 
 
-def test_interest_for_an_eligible_pair_is_stored(app, client, round_id):
-    page = _send_interest(client, 1, 11, note="가" * 500)
+def test_interest_for_an_eligible_pair_is_stored(app, staff, round_id):
+    page = _send_interest(staff, 1, 11, note="가" * 500)
     assert "매칭 희망을 보냈습니다" in page
     assert _interests(app) == 1
 

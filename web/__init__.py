@@ -1,9 +1,11 @@
 """The Flask front end: a thin layer over :mod:`matcher`.
 
 ``create_app(test_config=None)`` builds the app (Flask's own ``flaskr`` pattern). Blueprints, one per
-feature: :mod:`web.search` (SMEs find partners), :mod:`web.auth` (staff login), :mod:`web.rounds`
-(rounds, uploads, interest requests, audit log), :mod:`web.runs` (batch matching, proposals, decisions,
-pictures, export), :mod:`web.api` (JSON API under ``/api/v1``) and :mod:`web.errors`.
+feature: :mod:`web.search` (SMEs find partners), :mod:`web.auth` (staff login), :mod:`web.firm_auth` (firms
+sign in with an access code), :mod:`web.program` (a firm's own page: results, interest inbox, profile),
+:mod:`web.rounds` (rounds, uploads, interest requests, audit log), :mod:`web.runs` (batch matching, proposals,
+decisions, pictures, export), :mod:`web.selection` (access codes, selection stages, quota, publication),
+:mod:`web.api` and :mod:`web.api_firm` (JSON API under ``/api/v1``) and :mod:`web.errors`.
 """
 
 from __future__ import annotations
@@ -228,12 +230,13 @@ def _clean_input():
 
 
 def _register(app):
-    from . import api, auth, errors, i18n, rounds, runs, search, store
+    from . import api, api_firm, auth, errors, firm_auth, i18n, program, rounds, runs, search, selection, store
     app.after_request(_security_headers)
     app.before_request(_clean_input)
     store.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    firm_auth.init_app(app)
     errors.init_app(app)
-    for module in (search, auth, rounds, runs, api):
+    for module in (search, auth, firm_auth, program, rounds, runs, selection, api, api_firm):
         app.register_blueprint(module.bp)

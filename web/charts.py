@@ -145,3 +145,49 @@ def histogram_svg(scores, bins=10, label="score distribution", x_title="", y_tit
         height += 14
         body.append(_text((left + width - 10) / 2, height - 4, x_title, "middle", "axis-title"))
     return _svg(width, height, body, label, "chart fits")
+
+
+def funnel_svg(funnel, lang="ko"):
+    """How far each track's pairs got: one block of horizontal bars per track, a bar per step.
+
+    Parameters
+    ----------
+    funnel : dict
+        As :func:`matcher.rounds.publication.funnel` returns it: ``steps`` [(key, Msg)] and ``tracks``
+        {track: [count per step]}.
+
+    Returns
+    -------
+    Markup
+        An ``<svg>`` with both axis titles (steps; number of leads or pairs) and a tick scale.
+    """
+    from matcher.messages import msg
+    steps = [label.text(lang) for _key, label in funnel["steps"]]
+    tracks = funnel["tracks"]
+    row, gap, left, scale_w, top_pad = 16, 22, 150, 330, 10
+    most = max((max(c) for c in tracks.values() if c), default=0) or 1
+    body, y = [], top_pad
+    for track, counts in tracks.items():
+        body.append(_text(left, y + 12, msg(f"track.{track}").text(lang), "start", "label track-title"))
+        y += 18
+        for label, count in zip(steps, counts):
+            w = scale_w * count / most
+            body.append(_text(left - 6, y + 11, label, "end", "small"))
+            body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row - 4}" '
+                        f'fill="{TRACK_COLOURS.get(track, OTHER_COLOUR)}"><title>{escape(label)}: {count}</title></rect>')
+            body.append(_text(f"{left + w + 4:.1f}", y + 11, f"{count:,}", "start", "small"))
+            y += row
+        y += gap - row + 6
+    axis_y = y + 4
+    body.append(f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{axis_y}" stroke="#333"/>')
+    body.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + scale_w}" y2="{axis_y}" stroke="#333"/>')
+    for i in range(5):
+        value = most * i / 4
+        x = left + scale_w * i / 4
+        body.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#333"/>')
+        body.append(_text(f"{x:.1f}", axis_y + 15, f"{value:,.0f}", "middle", "small"))
+    body.append(_text(left + scale_w / 2, axis_y + 32, msg("funnel.axis_count").text(lang), "middle", "label axis-title"))
+    mid, step_title = (top_pad + axis_y) / 2, msg("funnel.axis_step").text(lang)
+    body.append(f'<text x="14" y="{mid:.1f}" text-anchor="middle" class="label axis-title" '
+                f'transform="rotate(-90 14 {mid:.1f})">{escape(step_title)}</text>')
+    return _svg(left + scale_w + 60, axis_y + 40, body, msg("funnel.title").text(lang), "chart fits")

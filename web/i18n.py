@@ -453,11 +453,11 @@ def _result_items(lang, rows, firm, form, partner_href="", interest_action="", c
     The same markup, byte for byte, as the row loop the template had (``tests/test_web.py`` renders that
     loop beside it); written out here because its twenty-odd helper calls and filters per row were a
     third of the page's rendering. ``firm`` (the asking firm, None on the describe page) gives each row
-    its link and, for a lead, the interest form or why it is not offered.
+    its link and the interest form or why it is not offered.
     """
     e = escape
     note, interest, off = e(_t(lang, "note")), e(_t(lang, "interest")), e(_t(lang, "interest_not_offered"))
-    offer = bool(firm) and not form["as_partner"]
+    offer = bool(firm)
     track, round_name = e(form["track"]), e(form["round"])
     out = []
     for i, r in enumerate(rows, start=1):
@@ -472,7 +472,7 @@ def _result_items(lang, rows, firm, form, partner_href="", interest_action="", c
         if offer and wish and wish["ok"]:
             tail = (f'\n      <form method="post" action="{e(interest_action)}" class="inline interest">\n'
                     f'        <input type="hidden" name="csrf_token" value="{e(csrf)}">\n'
-                    f'        <input type="hidden" name="partner" value="{e(brn)}"><input type="hidden" name="track" '
+                    f'        <input type="hidden" name="other" value="{e(brn)}"><input type="hidden" name="track" '
                     f'value="{track}">\n'
                     f'        <input type="hidden" name="round" value="{round_name}">\n'
                     f'        <input name="note" placeholder="{note}" aria-label="{note} · {name}" maxlength="500">\n'

@@ -16,6 +16,7 @@ from matcher.text import TextError, clean_text, shown
 from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
+from .charts import funnel_svg
 from .i18n import current_lang, import_summary, problem_reason, problem_text, t
 from .jobs import start
 from .store import db_session
@@ -33,8 +34,9 @@ def index():
     session = db_session()
     listed = rounds.list_rounds(session)
     overviews = {r.id: rounds.round_overview(session, r.id) for r in listed[:10]}
+    funnel = funnel_svg(rounds.publication.funnel(session, listed[0].id), current_lang()) if listed else None
     return render_template("staff/rounds.html", rounds=listed, overviews=overviews, tracks=TRACKS,
-                           today=date.today(), form=request.form)
+                           today=date.today(), form=request.form, funnel=funnel)
 
 
 @bp.route("/rounds", methods=["POST"])

@@ -1,23 +1,24 @@
 """The SME side: find my firm (or describe one), the directory of partners with explained scores,
-why-not, interest. Views parse the request, call :mod:`matcher.directory`, render.
+why-not. Views parse the request, call :mod:`matcher.directory`, render.
 
-Nothing here needs a login. An unregistered firm is scored transiently and never stored.
+Nothing here needs a login (sending interest does: :mod:`web.program`). An unregistered firm is scored
+transiently and never stored.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from matcher import directory
+from matcher.rounds import stages
 from matcher.codes import normalize_region
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm
 from matcher.tracks import TRACKS
 from matcher.validate import parse_g2b, parse_ksic
 
-from .i18n import reason_text, t
 from .store import db_session
 
 bp = Blueprint("search", __name__)
@@ -55,7 +56,8 @@ def firm(brn):
     if not form["track"] and "track" not in request.args:
         form.update(directory.own_application(session, row, _round_or_none(session, form["round"])))
     results = recommend_or_abort(session, row.brn, form) if form["track"] else None
-    return render_template("firm.html", firm=row, form=form, results=results, **_choices(session))
+    return render_template("firm.html", firm=row, form=form, results=results,
+                           firm_products=stages.products(session, row.brn), **_choices(session))
 
 
 def recommend_or_abort(session, brn, form):
@@ -105,27 +107,6 @@ def _why_not(session, brn, other, form):
                                  form["round"] or None, filters_of(form), form["applicants_only"], form["product"])
     except MatcherError as exc:
         abort(400, str(exc))
-
-
-@bp.route("/firms/<brn>/interest", methods=["POST"])
-def interest(brn):
-    """Record an SME's interest in a partner (refused with the round's reasons, the note kept)."""
-    session = db_session()
-    lead = firm_or_404(session, brn)
-    partner_row = firm_or_404(session, request.form.get("partner", ""))
-    track = request.form.get("track", "")
-    if track not in TRACKS:
-        abort(400, f"track {track!r} is not one of {', '.join(TRACKS)}")
-    round_row = _round_or_none(session, request.form.get("round", ""))
-    note = request.form.get("note", "")
-    _row, problems = directory.express_interest(session, lead.brn, partner_row.brn, track,
-                                                round_row.name if round_row else None, note)
-    for problem in problems:
-        flash(f"{t('interest_refused')}: {reason_text(problem)}", "error")
-    if not problems:
-        session.commit()
-        flash(t("interest_sent"), "ok")
-    return redirect(url_for("search.firm", brn=lead.brn, track=track, round=round_row.name if round_row else ""))
 
 
 @bp.route("/describe", methods=["GET", "POST"])

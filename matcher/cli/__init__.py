@@ -2,7 +2,8 @@
 
 One module per area: ``admin`` (schema migrations), ``data`` (database, import, demo), ``rounds`` (rounds,
 decisions, matching runs), ``recommend``
-(partner recommendations), ``solve`` (assignment solver, round matching, export).
+(partner recommendations), ``solve`` (assignment solver, round matching, export), ``program`` (access codes,
+selection stages, publication, results).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
 exit code 2; never a traceback for a user mistake.
 """
@@ -21,7 +22,8 @@ COMMAND_MODULES = {"db": "admin", "user": "admin",
                    "init-db": "data", "import": "data", "check": "data", "demo": "data", "summary": "data",
                    "recommend": "recommend", "evaluate": "recommend", "index": "recommend",
                    "round": "rounds", "decide": "rounds", "decisions": "rounds", "match": "rounds", "runs": "rounds",
-                   "solve": "solve", "export": "solve", "worker": "worker"}
+                   "solve": "solve", "export": "solve", "worker": "worker",
+                   "access": "program", "stage": "program", "publish": "program", "results": "program"}
 """Each command's module, imported when the command runs (``matcher match`` need not import the demo
 generator, the importer, scikit-learn or the web's password hashing: about 1 s of its start)."""
 

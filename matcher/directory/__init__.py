@@ -6,13 +6,13 @@ re-exported here; the web views and ``matcher recommend`` call only these. Below
 :mod:`.lookup` (forgiving name and 사업자등록번호 keys), :mod:`.explain_empty` (why a search is empty).
 """
 
-from .service import (NOTE_MAX, Lookup, express_interest, find_firms, get_firm, interest_problems, list_rounds,
+from .service import (NOTE_MAX, Lookup, find_firms, get_firm, list_rounds,
                       round_named,
                       own_application, pair_detail, recommend, recommend_described, region_names,
                       resolve_round, round_applications, rules_and_day, stored_firm, why_not)
 from .store import build_and_save, current_index, data_version, store_current, stored_info
 
-__all__ = ["list_rounds", "round_named", "NOTE_MAX", "Lookup", "express_interest", "find_firms", "get_firm", "interest_problems",
+__all__ = ["list_rounds", "round_named", "NOTE_MAX", "Lookup", "find_firms", "get_firm",
            "own_application", "pair_detail", "recommend", "recommend_described", "region_names", "resolve_round",
            "round_applications", "rules_and_day", "stored_firm", "why_not", "build_and_save", "current_index", "store_current", "data_version",
            "stored_info"]

@@ -664,7 +664,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
         item["components"] = explanation["components"]
         item["reasons"] = [{"ko": ko, "en": en} for ko, en in zip(explanation["reasons_ko"], explanation["reasons_en"])]
         item["applied_label"] = _applied_label(q, app)
-        item["interest"] = _interest_offer(q, app) if not lead_side else None
+        item["interest"] = _interest_offer(q, app, "lead" if lead_side else "partner")
         out.append(item)
     return out
 
@@ -676,18 +676,22 @@ def _applied_label(q, app):
     return {"ko": f"{q.round_row.name}에 {side_ko}로 신청", "en": f"applied in {q.round_row.name} as {app.role}"}
 
 
-def _interest_offer(q, partner_app):
-    """Whether the round would take this lead's interest in the partner (the pair is eligible already)."""
+def _interest_offer(q, other_app, other_role):
+    """Whether the round would take this firm's interest in the other (the pair is eligible already):
+    the firm applied in the track on the other side, and so did the other firm (:mod:`matcher.rounds.interest`)."""
     problems = []
+    own_role = "lead" if other_role == "partner" else "partner"
     if q.round_row is None:
         problems.append({"ko": "열린 회차가 없습니다.", "en": "there is no round to apply in."})
     else:
-        if q.own is None or q.own.role != "lead":
-            problems.append({"ko": f"{q.round_row.name} 회차 {q.rule.name_ko} 과제에 주관기업으로 신청하면 관심 표시를 할 수 있습니다.",
-                             "en": f"apply as lead in {q.rule.name_en} in {q.round_row.name} to express interest."})
-        if partner_app is None:
-            problems.append({"ko": "이 기업은 이번 회차에 협력기업으로 신청하지 않았습니다 (직접 연락하세요).",
-                             "en": "this firm has not applied as partner in this round (contact it directly)."})
+        if q.own is None or q.own.role != own_role:
+            side_ko = "주관기업" if own_role == "lead" else "협력기업"
+            problems.append({"ko": f"{q.round_row.name} 회차 {q.rule.name_ko} 과제에 {side_ko}로 신청하면 관심 표시를 할 수 있습니다.",
+                             "en": f"apply as {own_role} in {q.rule.name_en} in {q.round_row.name} to express interest."})
+        if other_app is None:
+            side_ko = "협력기업" if other_role == "partner" else "주관기업"
+            problems.append({"ko": f"이 기업은 이번 회차에 {side_ko}로 신청하지 않았습니다 (직접 연락하세요).",
+                             "en": f"this firm has not applied as {other_role} in this round (contact it directly)."})
     return {"ok": not problems, "problems": problems}
 
 
@@ -809,78 +813,6 @@ def _other_firm(session, text):
     return {"candidates": firms}
 
 
-# --- interest --------------------------------------------------------------------------------------------
-
-
-def interest_problems(session, round_row, lead, partner, track, note):
-    """Why an SME's interest request cannot be recorded, as ``{"ko", "en"}`` ([] when it can).
-
-    The two firms differ, the track is open in the round, the lead applied as lead in that track (and
-    the partner as partner, when the round has partner applications there), the pair is eligible and
-    the note has at most :data:`NOTE_MAX` characters.
-    """
-    problems = []
-    if len((note or "").strip()) > NOTE_MAX:
-        problems.append({"ko": f"메모는 {NOTE_MAX}자까지 쓸 수 있습니다 ({len(note.strip())}자).",
-                         "en": f"the note may have at most {NOTE_MAX} characters (it has {len(note.strip())})."})
-    if lead.id == partner.id:
-        return problems + [{"ko": f"{lead.name}: 자기 자신과는 짝이 될 수 없습니다.",
-                            "en": f"{lead.name} cannot pair with itself."}]
-    rules, on = rules_and_day(round_row)
-    rule = rules.get(track)
-    where_ko, where_en = (f"{round_row.name} 회차", f"round {round_row.name}") if round_row else ("", "the rules")
-    if rule is None or not rule.open:
-        open_keys = ", ".join(key for key, r in rules.items() if r.open) or "-"
-        return problems + [{"ko": f"{where_ko}에 {track} 과제가 열려 있지 않습니다 (열린 과제: {open_keys}).",
-                            "en": f"track {track} is not open in {where_en} (open: {open_keys})."}]
-    lead_app = _application(session, round_row, lead, "lead", track)
-    if round_row is not None and lead_app is None:
-        problems.append({"ko": f"{lead.name}은(는) {where_ko} {rule.name_ko} 과제에 주관기업으로 신청하지 않았습니다.",
-                         "en": f"{lead.name} has no lead application in {rule.name_en} in {where_en}."})
-    if round_row is not None and _application(session, round_row, partner, "partner", track) is None:
-        problems.append({"ko": f"{partner.name}은(는) {where_ko} {rule.name_ko} 과제에 협력기업으로 신청하지 않았습니다.",
-                         "en": f"{partner.name} has no partner application in {rule.name_en} in {where_en}."})
-    product = lead_app.product_code if lead_app is not None else ""
-    reasons = eligibility.why_not(db.firm_from_row(lead), db.firm_from_row(partner), rule, rules, on, product)
-    return problems + [_reason(r) for r in reasons]
-
-
-def express_interest(session, lead_brn, partner_brn, track, round_name=None, note=""):
-    """Record (or refresh) an SME's request to pair with a partner, after :func:`interest_problems`.
-
-    Staff see it, and the partner joins the lead's stated preferences in the round (the stable
-    mode reads them). Nothing is written when a check fails.
-
-    Returns
-    -------
-    (InterestRow or None, list of dict)
-        The row, or None and the problems (``{"ko", "en"}``).
-    """
-    lead, partner = get_firm(session, lead_brn), get_firm(session, partner_brn)
-    if track not in TRACKS:
-        return None, [{"ko": f"과제 {track!r}는 {', '.join(TRACKS)} 중 하나가 아닙니다.",
-                       "en": f"track {track!r} is not one of {', '.join(TRACKS)}."}]
-    round_row = round_named(session, round_name)
-    problems = interest_problems(session, round_row, lead, partner, track, note)
-    if problems:
-        return None, problems
-    stmt = select(db.InterestRow).where(
-        db.InterestRow.round_id == (round_row.id if round_row else None), db.InterestRow.lead_id == lead.id,
-        db.InterestRow.partner_id == partner.id, db.InterestRow.track == track)
-    row = session.scalars(stmt).first()
-    if row is None:
-        row = db.InterestRow(round_id=round_row.id if round_row else None, lead_id=lead.id,
-                             partner_id=partner.id, track=track)
-        session.add(row)
-    row.note = (note or "").strip()[:NOTE_MAX]
-    application = _application(session, round_row, lead, "lead", track)
-    if application is not None and partner.brn not in (application.preferences or []):
-        application.preferences = [*(application.preferences or []), partner.brn]  # new list: JSON change seen
-    db.audit(session, f"firm:{lead.brn}", "interest.create", lead=lead.brn, partner=partner.brn, track=track,
-             round=round_row.name if round_row else None)
-    return row, []
-
-
 # --- a described firm (not stored) ---------------------------------------------------------------------------
 
 
@@ -912,4 +844,4 @@ def region_names():
 
 __all__ = ["list_rounds", "round_named", "get_firm", "stored_firm", "StoredFirm", "find_firms", "Lookup", "resolve_round", "rules_and_day", "own_application",
            "round_applications", "recommend", "recommend_described", "pair_detail", "why_not",
-           "interest_problems", "express_interest", "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]
+           "region_names", "NOTE_MAX", "LEAD_CHECKS", "PARTNER_CHECKS"]

@@ -12,9 +12,16 @@ never see a session.
 - :mod:`.runs` — run parameters, conflicts, solve and store a run, read its proposals
 - :mod:`.jobs` — background runs in the database: progress, heartbeat, cancel, retry
 - :mod:`.overview` — where each track of a round stands
+- :mod:`.access` — firms' access codes: issue (application receipts), revoke, sign in
+- :mod:`.interest` — interest both ways, the inbox, mutual interest, contacts shown after it
+- :mod:`.profiles` — a firm edits its own profile and contact person
+- :mod:`.stages` — the selection stages, the quota, 상생협력제품 records
+- :mod:`.publication` — publishing results, what a firm sees, the results export, the funnel
 """
 
-from .activity import audit_entries, import_file, list_interests
+from .activity import audit_entries, import_file
+from . import access, interest, profiles, publication, stages
+from .interest import list_interests
 from .decisions import (KINDS, decide, decide_many, decision_history, decisions_by_pair, ineligibility,
                         list_decisions, pair_problem)
 from .jobs import cancel_job, get_job, jobs_for_round, retry_job, submit_import, submit_match, work
@@ -27,7 +34,7 @@ from .runs import (check_run_params, conflicts_of, export_run, firm_sizes, log_e
                    store_run, decisions_since)
 
 __all__ = [
-    "audit_entries", "decisions", "export_run", "firm_sizes", "log_export", "runs", "import_file", "list_interests",
+    "access", "interest", "profiles", "publication", "stages", "audit_entries", "decisions", "export_run", "firm_sizes", "log_export", "runs", "import_file", "list_interests",
     "KINDS", "application_counts", "cancel_job", "check_name", "check_run_params", "conflicts_of",
     "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round",

@@ -1,9 +1,6 @@
-"""What happened in the program: uploads of a round, SMEs' interest requests, the audit log."""
+"""What happened in the program: uploads of a round and the audit log (interest: :mod:`.interest`)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -28,32 +25,6 @@ def import_file(session, round_id, kind, source, filename=None, actor=""):
     db.audit(session, actor, f"import.{kind}", round=round_row.name, file=filename or "", inserted=result.inserted,
              updated=result.updated, unchanged=result.unchanged)
     return result
-
-
-@dataclass(frozen=True)
-class InterestView:
-    created_at: datetime
-    round_id: int | None
-    round_name: str
-    track: str
-    lead_brn: str
-    lead_name: str
-    partner_brn: str
-    partner_name: str
-    note: str
-
-
-def list_interests(session, round_id=None):
-    """SMEs' interest requests (of one round when given), newest first."""
-    lead, partner = db.FirmRow.__table__.alias("lead"), db.FirmRow.__table__.alias("partner")
-    i = db.InterestRow
-    stmt = (select(i.created_at, i.round_id, db.RoundRow.name, i.track, lead.c.brn, lead.c.name, partner.c.brn,
-                   partner.c.name, i.note)
-            .join(lead, lead.c.id == i.lead_id).join(partner, partner.c.id == i.partner_id)
-            .outerjoin(db.RoundRow, db.RoundRow.id == i.round_id).order_by(i.created_at.desc(), i.id.desc()))
-    if round_id is not None:
-        stmt = stmt.where(i.round_id == round_id)
-    return [InterestView(*row[:2], row[2] or "", *row[3:8], row[8] or "") for row in session.execute(stmt)]
 
 
 def audit_entries(session, limit=AUDIT_PAGE):
