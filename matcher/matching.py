@@ -92,6 +92,7 @@ class RoundInput:
     decisions: list = field(default_factory=list)
     mutual: frozenset = frozenset()  # (track, lead BRN, partner BRN): both firms said yes (rounds.interest)
     mutual_bonus: float = 0.0  # added to a mutual pair's score by the optimal solver
+    code_lists: object = None  # matcher.codelists.Lists in force on reference_date (None: the lists in use)
 
     def application(self, track, role, brn):
         """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
@@ -344,6 +345,12 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     RefusedError
         ``time_limit_too_short``: the limit passed before the solver could start.
     """
+    from .codelists import active, using
+    with using(inp.code_lists or active()):  # names and lists of the round's reference date
+        return _match_round(inp, track, mode, time_limit, progress, started, gap, processes)
+
+
+def _match_round(inp, track, mode, time_limit, progress, started, gap, processes):
     report = progress or _no_progress
     if mode not in MODES:
         raise InfeasibleError([f"mode {mode!r} is not one of {', '.join(MODES)}"])
@@ -359,12 +366,15 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     solver_limit = clock.for_solver(len(rg.leads), len(rg.edges))
     report(0.6, msg("job.solving", n=len(rg.edges), mode=msg(N_("mode." + mode))))
     chosen, summary = _solve(rg, locks, forbid, mode, solver_limit, gap)
+    stability = summary.pop("stability", None)  # stable mode: blocking pairs by SMEs, why not stable (issue 23)
     report(0.8, msg("job.explaining", n=len(chosen)))
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
     if mode == "optimal":
         params["gap"] = gap
         if inp.mutual and inp.mutual_bonus:
             params["mutual_bonus"] = inp.mutual_bonus
+    else:
+        params["stability"] = stability
     until = clock.explain_until(len(chosen), len(rg.edges))
     forked = processes > 1 and len(chosen) >= FORK_PROPOSALS
     split = round(len(chosen) * CHILD_EXPLAINS) if forked else len(chosen)
@@ -374,7 +384,8 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
             return proposed_pairs(rg, chosen[:split], locks, until=until)
         item_report(0.0, msg("job.diagnostics"))
         diagnostics = diagnose(rg, chosen, forbid)
-        diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
+        diagnostics["blocking_pairs"] = (_blocking(rg, chosen, forbid) if stability is None else
+                                         {"count": stability["blocking"], "pairs": stability["pairs"]})
         diagnostics["counts"] = _counts(rg)
         return diagnostics, _edges_digest(rg), proposed_pairs(rg, chosen[split:], locks, until=until)
 

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matcher import rounds
+from matcher import db, rounds
 from matcher.rounds import access, stages
 
-from conftest_web import *  # noqa: F401,F403
+from helpers import ROUND, login, make_brn
 
 LEAD, OTHER_LEAD, PARTNER = make_brn(1), make_brn(2), make_brn(11)
 
@@ -55,6 +55,8 @@ def test_a_firm_signs_in_with_its_code_and_sees_its_own_page(app, client, codes)
     assert response.status_code == 302 and response.headers["Location"].endswith("/my")
     page = client.get("/my").get_data(as_text=True)
     assert "주관1 영상" in page and "결과가 아직 공개되지 않았습니다" in page
+    english = client.get("/my?lang=en").get_data(as_text=True)
+    assert "My applications and results" in english and "Results are not published yet." in english
     assert client.post("/firm/logout").status_code == 302
     assert client.get("/my").status_code == 302  # signed out: back to the sign-in page
 
@@ -256,3 +258,22 @@ def test_api_records_stages_confirms_and_publishes(app, staff, round_id):
     assert staff.post(f"/api/v1/rounds/{round_id}/publish", headers=headers, json={}).get_json() == {"published": True}
     with db.transaction(app.config["DATABASE_URL"]) as s:
         assert len(stages.products(s, LEAD)) == 1
+
+
+def test_a_later_rounds_selection_page_shows_earlier_products_and_who_recorded_a_stage(app, staff, round_id):
+    approve(app, round_id, [(LEAD, PARTNER)])
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        for stage in ("interview", "site_visit", "committee"):
+            stages.record_stage(s, round_id, LEAD, PARTNER, stage, 90, "우수", "2026-03-20", "staff")
+        stages.confirm_selection(s, round_id, "materials", [(LEAD, PARTNER)], "staff", "2026-04-01")
+        later = rounds.create_round(s, "다음 회차", "2026-10-01", ["materials"])
+        for brn, role in ((LEAD, "lead"), (PARTNER, "partner")):
+            s.add(db.ApplicationRow(round_id=later.id, firm_id=db.get_firm(s, brn).id, role=role, track="materials",
+                                    product_code="4617161001234567"))
+        s.flush()
+        rounds.decide(s, later.id, LEAD, PARTNER, "approve", actor="staff")
+        later_id = later.id
+    page = staff.get(f"/staff/rounds/{later_id}/selection").get_data(as_text=True)
+    assert f"{ROUND} 상생협력제품 4617161001" in page
+    first = staff.get(f"/staff/rounds/{round_id}/selection").get_data(as_text=True)
+    assert "staff" in first and "우수" in first  # who recorded each stage, and the note, on the score

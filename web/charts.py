@@ -161,14 +161,14 @@ def funnel_svg(funnel, lang="ko"):
     Markup
         An ``<svg>`` with both axis titles (steps; number of leads or pairs) and a tick scale.
     """
-    from matcher.messages import msg
+    from matcher.messages import N_, msg
     steps = [label.text(lang) for _key, label in funnel["steps"]]
     tracks = funnel["tracks"]
     row, gap, left, scale_w, top_pad = 16, 22, 150, 330, 10
     most = max((max(c) for c in tracks.values() if c), default=0) or 1
     body, y = [], top_pad
     for track, counts in tracks.items():
-        body.append(_text(left, y + 12, msg(f"track.{track}").text(lang), "start", "label track-title"))
+        body.append(_text(left, y + 12, msg(N_("track." + track)).text(lang), "start", "label track-title"))
         y += 18
         for label, count in zip(steps, counts):
             w = scale_w * count / most

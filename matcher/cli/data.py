@@ -8,9 +8,10 @@ import click
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
+from ..messages import N_, msg
 from ..tracks import load_rules, track_key
 from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
-from .options import resolve_track
+from .options import resolve_track, say
 
 
 @click.command("init-db")
@@ -48,12 +49,11 @@ def import_group():
 @click.option("--database-url", envvar="DATABASE_URL")
 def import_firms_command(path, encoding, columns, skip_invalid, database_url):
     """Import (upsert by 사업자등록번호) the firms in PATH."""
+    from ..rounds import import_file  # the service the web's upload calls
     db.init_db(database_url)
     with db.transaction(database_url, immediate=True) as session:
-        result = importer.import_firms(path, session, skip_invalid=skip_invalid, encoding=encoding,
-                                       columns=columns)
-        db.audit(session, "cli", "import.firms", file=str(path), inserted=result.inserted,
-                 updated=result.updated, rejected=result.rejected)
+        result = import_file(session, None, "firms", path, actor="cli", skip_invalid=skip_invalid,
+                             encoding=encoding, columns=columns, progress=None)
     _echo_result(result)
 
 
@@ -64,22 +64,40 @@ def import_firms_command(path, encoding, columns, skip_invalid, database_url):
 @click.option("--database-url", envvar="DATABASE_URL")
 def import_applications_command(path, encoding, columns, round_name, skip_invalid, database_url):
     """Import (upsert by round, firm, role and track) the applications in PATH."""
+    from ..rounds import import_file
     db.init_db(database_url)
     with db.transaction(database_url, immediate=True) as session:
-        result = importer.import_applications(path, session, round_name=round_name, skip_invalid=skip_invalid,
-                                              encoding=encoding, columns=columns)
-        db.audit(session, "cli", "import.applications", file=str(path), inserted=result.inserted,
-                 updated=result.updated, rejected=result.rejected)
+        result = import_file(session, None, "applications", path, actor="cli", round_name=round_name,
+                             skip_invalid=skip_invalid, encoding=encoding, columns=columns, progress=None)
     _echo_result(result)
+
+
+NOTE_KINDS_SHOWN = 20
+
+
+def _echo_notes(notes, err=False):
+    """Each kind of repair or warning once, with how many rows it was made on and the first of them."""
+    kinds = importer.note_kinds(notes)
+    for kind in kinds[:NOTE_KINDS_SHOWN]:
+        n = kind.note
+        label = msg(N_("import.label.warning") if getattr(n.reason, "code", "") in importer.WARNINGS
+                    else N_("import.label.repaired"))
+        if kind.count == 1:
+            say(msg("import.note_one", label=label, row=n.row or "", column=n.column or "", value=n.value or "",
+                    reason=n.reason), err=err)
+        else:
+            rows = [str(r) for r in kind.rows[:5]] + (["…"] if len(kind.rows) > 5 else [])
+            say(msg("import.note_kind", label=label, column=n.column or "", value=n.value or "", reason=n.reason,
+                    count=kind.count, rows=rows), err=err)
+    if len(kinds) > NOTE_KINDS_SHOWN:
+        say(msg("import.note_kinds_more", count=len(kinds) - NOTE_KINDS_SHOWN,
+                rows=sum(k.count for k in kinds[NOTE_KINDS_SHOWN:])), err=err)
 
 
 def _echo_result(result):
     if result.sheet_note:
         click.echo(f"note: {result.sheet_note}", err=True)
-    for note in result.notes[:20]:
-        click.echo(f"repaired: {note}", err=True)
-    if len(result.notes) > 20:
-        click.echo(f"repaired: … and {len(result.notes) - 20} more", err=True)
+    _echo_notes(result.notes, err=True)
     if result.problems:
         click.echo(str(ValidationError(result.problems)), err=True)
     click.echo(str(result))
@@ -106,13 +124,12 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
     else:
         try:
             with db.read_only(database_url) as session:
-                records, problems = importer.validate_applications(frame, session, round_name)
+                records, problems = importer.validate_applications(frame, session, round_name, notes=notes)
         except NotFoundError as exc:
             click.echo(f"{path}: applications are checked against the rounds and firms in the database, "
                        f"and there is none: {exc}")
             sys.exit(1)
-    for note in notes:
-        click.echo(f"repaired: {note}")
+    _echo_notes(notes)
     if problems:
         click.echo(str(ValidationError(problems, source=str(path))))
         sys.exit(1)
@@ -152,9 +169,10 @@ def demo_load(source, database_url):
 @click.option("--database-url", envvar="DATABASE_URL")
 def summary_command(round_name, database_url):
     """Firms and applications of ROUND (default: the latest) per track and role, and allowed pairs."""
+    from ..rounds import round_summary
     db.init_db(database_url)
     with db.transaction(database_url) as session:
-        click.echo(summary.format_summary(summary.round_summary(session, round_name)))
+        click.echo(summary.format_summary(round_summary(session, round_name)))
 
 
 COMMANDS = [init_db_command, import_group, check_command, demo_group, summary_command]

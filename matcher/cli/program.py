@@ -10,7 +10,7 @@ import click
 
 from .. import db, rounds
 from ..export import table_bytes
-from ..messages import msg
+from ..messages import N_, msg
 from ..rounds import access, publication, stages
 
 FORMATS = ("xlsx", "csv")
@@ -98,6 +98,17 @@ def stage_list(round_name, track, database_url):
         for n, c in enumerate(stages.ranked(session, round_row.id, track), start=1):
             scores = " ".join(f"{s}={c.scores[s]:g}" for s in stages.round_stages(round_row) if s in c.scores)
             click.echo(f"{n}\t{c.lead_brn}\t{c.partner_brn}\t{c.match_score or 0:.3f}\t{scores}\t{c.outcome}")
+
+
+@stage_group.command("set")
+@click.argument("round_name", metavar="ROUND")
+@click.argument("stage_keys", metavar="STAGES")
+@click.option("--database-url", envvar="DATABASE_URL")
+def stage_set(round_name, stage_keys, database_url):
+    """Set ROUND's stages, comma-separated in order (e.g. interview,committee); before any is recorded."""
+    with _session(database_url) as session:
+        keys = stages.set_stages(session, rounds.find_round(session, round_name).id, stage_keys.split(","), "cli")
+        click.echo(msg("stage.list_set", stages=[msg(N_("stage." + k)) for k in keys]).text("ko"))
 
 
 @stage_group.command("quota")

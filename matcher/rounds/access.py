@@ -186,7 +186,7 @@ def receipt_table(receipts, lang="ko"):
     """Header and rows of the application receipts (:func:`issue_codes`) in ``lang``, for an export."""
     head = [msg(code).text(lang) for code in RECEIPT_COLUMNS]
     rows = [[r.round_name, format_brn(r.brn), r.name,
-             ", ".join(msg("access.applied_as", track=msg(f"track.{t}"), role=msg(f"role.{role}")).text(lang)
+             ", ".join(msg("access.applied_as", track=msg(N_("track." + t)), role=msg(N_("role." + role))).text(lang)
                        for t, role in r.applied),
              r.code, r.issued_at] for r in receipts]
     return head, rows

@@ -106,7 +106,7 @@ def _side(session, round_row, firm_row, track):
         if _application(session, round_row.id, firm_row.id, role, track) is not None:
             return role
     raise RefusedError(msg("interest.not_applicant", firm=named(firm_row), round=round_row.name,
-                           track=msg(f"track.{track}")))
+                           track=msg(N_("track." + track))))
 
 
 def interest_problems(session, round_row, lead, partner, track):
@@ -120,15 +120,15 @@ def interest_problems(session, round_row, lead, partner, track):
     rules = round_rules(round_row)
     rule = rules.get(track)
     if rule is None or not rule.open:
-        return [msg("interest.track_closed", round=round_row.name, track=msg(f"track.{track}"))]
+        return [msg("interest.track_closed", round=round_row.name, track=msg(N_("track." + track)))]
     problems = []
     lead_app = _application(session, round_row.id, lead.id, "lead", track)
     if lead_app is None:
         problems.append(msg("interest.no_application", firm=named(lead), round=round_row.name,
-                            track=msg(f"track.{track}"), role=msg("role.lead")))
+                            track=msg(N_("track." + track)), role=msg("role.lead")))
     if _application(session, round_row.id, partner.id, "partner", track) is None:
         problems.append(msg("interest.no_application", firm=named(partner), round=round_row.name,
-                            track=msg(f"track.{track}"), role=msg("role.partner")))
+                            track=msg(N_("track." + track)), role=msg("role.partner")))
     product = lead_app.product_code if lead_app is not None else ""
     reasons = eligibility.why_not(db.firm_from_row(lead), db.firm_from_row(partner), rule, rules,
                                   round_row.reference_date, product)
@@ -174,7 +174,7 @@ def send_interest(session, round_id, firm, other, track, note="", actor=""):
     note = _note(note)
     rule = round_rules(round_row).get(track)
     if rule is None or not rule.open:
-        raise RefusedError(msg("interest.track_closed", round=round_row.name, track=msg(f"track.{track}")))
+        raise RefusedError(msg("interest.track_closed", round=round_row.name, track=msg(N_("track." + track))))
     side = _side(session, round_row, me, track)
     lead, partner = (me, them) if side == "lead" else (them, me)
     problems = interest_problems(session, round_row, lead, partner, track)
@@ -183,7 +183,7 @@ def send_interest(session, round_id, firm, other, track, note="", actor=""):
     row = _pair_row(session, round_row.id, lead.id, partner.id, track)
     if row is not None and row.sender == side:
         raise RefusedError(msg("interest.already_sent", firm=named(them), date=row.created_at.date(),
-                               status=msg(f"interest.status.{row.status}")))
+                               status=msg(N_("interest.status." + row.status))))
     if row is not None:
         return _answer(session, round_row, row, me, them, True, note, actor)
     row = db.InterestRow(round_id=round_row.id, lead_id=lead.id, partner_id=partner.id, track=track, sender=side,
@@ -221,7 +221,7 @@ def answer_interest(session, interest_id, firm, accept, reply="", actor=""):
     """
     row, me, sender = _received(session, interest_id, firm)
     if row.status not in OPEN_STATUSES:
-        raise RefusedError(msg("interest.answered", firm=named(sender), status=msg(f"interest.status.{row.status}")))
+        raise RefusedError(msg("interest.answered", firm=named(sender), status=msg(N_("interest.status." + row.status))))
     return _answer(session, get_round(session, row.round_id), row, me, sender, accept, _note(reply), actor)
 
 

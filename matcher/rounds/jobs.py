@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
 from ..matching import match_round
-from ..messages import N_, dumps, msg
+from ..messages import N_, Msg, dumps, msg
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
 
@@ -351,11 +351,11 @@ def _work_import(url, job_id, round_id, params, actor):
                     status="done", fraction=1.0, finished_at=db._now(), message=str(result),
                     result=dict(kind=result.kind, inserted=result.inserted, updated=result.updated,
                                 unchanged=result.unchanged, rejected=result.rejected,
-                                notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
+                                notes=[problem_json(n) for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note)))
         store_search_index(url)
     except ValidationError as exc:
-        _failed(url, job_id, exc, result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]],
+        _failed(url, job_id, exc, result=dict(problems=[problem_json(p) for p in exc.problems[:PROBLEMS_KEPT]],
                                               count=len(exc.problems)))
     except Exception as exc:  # a worker thread has nobody above it to report to
         _failed(url, job_id, exc)
@@ -373,6 +373,14 @@ def store_search_index(url):
             store_current(s)
     except Exception:  # the data is stored; the pages build the index in memory meanwhile
         log.warning("the search index could not be stored", exc_info=True)
+
+
+def problem_json(problem):
+    """A :class:`~matcher.errors.Problem` for a job's JSON result: a coded reason kept as its code and
+    parameters (:meth:`matcher.messages.Msg.to_json`), to be rendered in the reader's language."""
+    reason = problem.reason
+    return dict(row=problem.row, column=problem.column, value=problem.value,
+                reason=reason.to_json() if isinstance(reason, Msg) else reason)
 
 
 UPLOAD_GRACE = 60.0

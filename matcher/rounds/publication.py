@@ -108,7 +108,7 @@ def results_table(session, round_id, lang="ko"):
     round_row = get_round(session, round_id)
     stages = round_stages(round_row)
     head = ([msg(c).text(lang) for c in RESULT_COLUMNS]
-            + [msg("result.col.stage_score", stage=msg(f"stage.{s}")).text(lang) for s in stages]
+            + [msg("result.col.stage_score", stage=msg(N_("stage." + s))).text(lang) for s in stages]
             + [msg(c).text(lang) for c in RESULT_TAIL])
     pairs = {}
     for c in candidates(session, round_row.id):
@@ -120,14 +120,14 @@ def results_table(session, round_id, lang="ko"):
     stmt = (select(a.track, a.role, db.FirmRow.brn, db.FirmRow.name).join(db.FirmRow, db.FirmRow.id == a.firm_id)
             .where(a.round_id == round_row.id).order_by(a.track, a.role, db.FirmRow.brn))
     for track, role, brn, name in session.execute(stmt):
-        base = [msg(f"track.{track}").text(lang), msg(f"role.{role}").text(lang), format_brn(brn), name]
+        base = [msg(N_("track." + track)).text(lang), msg(N_("role." + role)).text(lang), format_brn(brn), name]
         for c, other_brn, other_name in pairs.get((track, role, brn), []) or [(None, "", "")]:
             row = base + [format_brn(other_brn) if other_brn else "", other_name,
                           round(c.match_score, 4) if c is not None and c.match_score is not None else None]
             row += [c.scores.get(s) if c is not None else None for s in stages]
             outcome = c.outcome or ("in_progress" if c.stage else "candidate") if c is not None else "not_candidate"
             product = made.get(c.key) if c is not None else None
-            row += [msg(f"result.outcome.{outcome}").text(lang), product.product_code if product else "",
+            row += [msg(N_("result.outcome." + outcome)).text(lang), product.product_code if product else "",
                     product.confirmed_on if product else None, product.expires_on if product else None]
             rows.append(row)
     return head, rows
@@ -145,7 +145,7 @@ def funnel(session, round_id):
     stages = round_stages(round_row)
     steps = ([("applied", msg("funnel.applied")), ("proposed", msg("funnel.proposed")),
               ("approved", msg("funnel.approved"))]
-             + [(s, msg(f"stage.{s}")) for s in stages] + [("selected", msg("stage.selected"))])
+             + [(s, msg(N_("stage." + s))) for s in stages] + [("selected", msg("stage.selected"))])
     a = db.ApplicationRow
     applied = dict(session.execute(select(a.track, func.count()).where(a.round_id == round_row.id, a.role == "lead")
                                    .group_by(a.track)).all())

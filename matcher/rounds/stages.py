@@ -36,7 +36,7 @@ PROGRAM_PATH = DATA_DIR / "program.toml"
 OUTCOMES = ("selected", "rejected")
 STAGE_NAMES = (N_("stage.document"), N_("stage.interview"), N_("stage.presentation"), N_("stage.site_visit"),
                N_("stage.committee"), N_("stage.selected"), N_("stage.rejected"))
-"""Every stage's and outcome's name (built from the key at run time: ``msg(f"stage.{key}")``)."""
+"""Every stage's and outcome's name (built from the key at run time: ``msg(N_("stage." + key))``)."""
 NOTE_MAX = 2000
 
 
@@ -277,18 +277,18 @@ def record_stage(session, round_id, lead, partner, stage, score, note="", held_o
     round_row = get_round(session, round_id)
     stages = round_stages(round_row)
     if stage not in stages:
-        raise InvalidValueError(msg("stage.unknown", stage=str(stage), known=[msg(f"stage.{s}") for s in stages]))
+        raise InvalidValueError(msg("stage.unknown", stage=str(stage), known=[msg(N_("stage." + s)) for s in stages]))
     value, text, day = _check_score(score), _check_note(note), _check_day(held_on)
     c, lead_row, partner_row = _candidate(session, round_row, lead, partner)
     if c.outcome:
         raise RefusedError(msg("stage.final", lead=_named(lead_row), partner=_named(partner_row),
-                               outcome=msg(f"stage.{c.outcome}")))
+                               outcome=msg(N_("stage." + c.outcome))))
     at = stages.index(c.stage) if c.stage else -1
     wanted = stages.index(stage)
     if wanted < at:
-        raise RefusedError(msg("stage.backwards", stage=msg(f"stage.{stage}"), current=msg(f"stage.{c.stage}")))
+        raise RefusedError(msg("stage.backwards", stage=msg(N_("stage." + stage)), current=msg(N_("stage." + c.stage))))
     if wanted > at + 1:
-        raise RefusedError(msg("stage.skipped", stage=msg(f"stage.{stage}"), next=msg(f"stage.{stages[at + 1]}")))
+        raise RefusedError(msg("stage.skipped", stage=msg(N_("stage." + stage)), next=msg(N_("stage." + stages[at + 1]))))
     row = db.StageEventRow(round_id=round_row.id, lead_id=lead_row.id, partner_id=partner_row.id, track=c.track,
                            stage=stage, score=value, note=text, held_on=day, recorded_by=actor, recorded_at=_now())
     session.add(row)
@@ -305,7 +305,7 @@ def drop_candidate(session, round_id, lead, partner, note="", actor=""):
     c, lead_row, partner_row = _candidate(session, round_row, lead, partner)
     if c.outcome:
         raise RefusedError(msg("stage.final", lead=_named(lead_row), partner=_named(partner_row),
-                               outcome=msg(f"stage.{c.outcome}")))
+                               outcome=msg(N_("stage." + c.outcome))))
     return _outcome(session, round_row, lead_row.id, partner_row.id, c.track, "rejected", _check_note(note), actor)
 
 
@@ -387,15 +387,15 @@ def confirm_selection(session, round_id, track, pairs, actor, confirmed_on=None)
                                    round=round_row.name))
         if c.outcome:
             raise RefusedError(msg("stage.final", lead=_named(lead_row), partner=_named(partner_row),
-                                   outcome=msg(f"stage.{c.outcome}")))
+                                   outcome=msg(N_("stage." + c.outcome))))
         if c.stage != stages[-1]:
             raise RefusedError(msg("stage.not_finished", lead=_named(lead_row), partner=_named(partner_row),
-                                   stage=msg(f"stage.{stages[-1]}")))
+                                   stage=msg(N_("stage." + stages[-1]))))
         wanted.append((c, lead_row, partner_row))
     already = sum(1 for c in found.values() if c.outcome == "selected")
     quota = quota_of(round_row, track)
     if already + len(wanted) > quota:
-        raise RefusedError(msg("stage.quota_exceeded", track=msg(f"track.{track}"), quota=quota,
+        raise RefusedError(msg("stage.quota_exceeded", track=msg(N_("track." + track)), quota=quota,
                                count=already + len(wanted), already=already))
     years = int(program_settings()["product_years"])
     products = []
