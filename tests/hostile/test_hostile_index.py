@@ -4,7 +4,7 @@ answers, the search index is built in memory; an import stores it."""
 import pytest
 from sqlalchemy import func, select
 
-from conftest_web import make_brn, seed_round
+from helpers import make_brn, seed_round
 from matcher import db
 from test_hostile_server import _read_only
 

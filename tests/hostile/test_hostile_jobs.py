@@ -3,7 +3,6 @@
 import pytest
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from conftest_web import *  # noqa: F401,F403
 from matcher import rounds
 from matcher.rounds import jobs
 

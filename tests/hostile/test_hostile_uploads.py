@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from conftest_web import make_brn, seed_round
+from helpers import make_brn, seed_round
 
 pytestmark = pytest.mark.slow
 MARK = "BOMBMARK"

@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from conftest_web import seed_round
+from helpers import seed_round
 from hostile_server import ROOT
 from matcher import db
 
