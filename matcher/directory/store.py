@@ -159,7 +159,7 @@ def store_current(session):
     """Bring the stored index in step with the database (transform with the stored model, or fit when
     there is none) and store it; the writers' call (see the module docstring). Returns the index."""
     key = _key(session)
-    return _refresh(session, key, (_GENERATION.get(key, 0), time.monotonic()), write=True)
+    return _refresh(session, key, (db.commits(session.get_bind(), WATCHED), time.monotonic()), write=True)
 
 
 def current_index(session):

@@ -371,8 +371,9 @@ def store_search_index(url):
     try:
         with db.transaction(url) as s:
             store_current(s)
-    except Exception:  # the data is stored; the pages build the index in memory meanwhile
-        log.warning("the search index could not be stored", exc_info=True)
+    except Exception as exc:  # the data is stored; the pages build the index in memory meanwhile
+        kind = db.trouble(exc)
+        log.warning("the search index could not be stored (%s)", kind or exc, exc_info=None if kind else exc)
 
 
 def problem_json(problem):
