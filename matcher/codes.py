@@ -381,9 +381,9 @@ def g2b_name(code):
     Examples
     --------
     >>> g2b_name("46171610")
-    '감시카메라'
+    '보안용카메라'
     >>> g2b_name("4617161012345678")
-    '감시카메라'
+    '보안용카메라'
     """
     return _g2b_lookup(code, 0)
 

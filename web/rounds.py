@@ -17,7 +17,7 @@ from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
 from .charts import funnel_svg
-from .i18n import current_lang, import_summary, problem_reason, problem_text, t
+from .i18n import current_lang, import_summary, problem_reason, problem_text, say, t
 from .jobs import start
 from .store import db_session
 
@@ -147,6 +147,13 @@ def upload_folder(app):
     return Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
 
 
+def _note_label(note):
+    """'자동 수정' for a repair, '경고' for a warning (a row taken as it is: a 세부품명번호 on no list)."""
+    reason = note.get("reason")
+    code = reason.get("code", "") if isinstance(reason, dict) else ""
+    return say(msg("import.label.warning")) if code in importer.WARNINGS else t("repaired")
+
+
 def upload_outcome(session, job, round_row):
     """The page for an upload's job: the round with the counts and repairs, the report of every bad row
     (400), or the job page while it is still being read."""
@@ -158,7 +165,7 @@ def upload_outcome(session, job, round_row):
         if result.get("sheet_note"):
             flash(problem_reason(result["sheet_note"]), "warning")
         for note in result.get("notes", [])[:NOTES_SHOWN]:
-            flash(f"{t('repaired')}: {problem_text(Problem(**note))}", "warning")
+            flash(f"{_note_label(note)}: {problem_text(Problem(**note))}", "warning")
         return redirect(url_for("rounds.detail", round_id=round_row.id))
     if job.status == "failed" and "problems" in result:
         return render_template("staff/import_report.html", round=round_row, kind=job.params.get("kind"),
