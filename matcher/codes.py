@@ -1,31 +1,22 @@
 """Reference codes a firm profile carries: regions (시도), KSIC industries and G2B product codes.
 
-Tables ship in ``data/`` and load lazily on first use (nothing is read at import):
-
-- ``regions.csv``: the 17 시도 with centroids and their share of firms;
-- ``ksic.csv``: KSIC 11th revision (한국표준산업분류) sections, divisions and the sub-classes the
-  demo uses; the official 통계청 workbook can replace it (:func:`load_ksic_workbook`,
-  :func:`use_ksic_table`);
-- ``g2b_classes.csv``: a curated set of G2B 물품분류번호 (UNSPSC-based, 2/4/6/8 digits) and some
-  10-digit 세부품명;
-- ``sme_competition_products.csv``: a curated subset of the 중소기업자간 경쟁제품 (SME-competition
-  products) by 10-digit 세부품명번호; a full list can replace it (:func:`load_product_list`,
-  :func:`use_product_list`).
+The regions ship in ``data/regions.csv`` (the 17 시도 with centroids and their share of firms). The code
+lists — KSIC (한국표준산업분류, every level of the 10th and 11th revisions), the 중소기업자간 경쟁제품 list and
+the G2B 물품분류 — are versions with dates (:mod:`matcher.codelists`): the look-ups here answer from the
+list in use (a round's, inside :func:`matcher.codelists.using`; else today's). Nothing is read at import.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
-from pathlib import Path
 
-import pandas as pd
-
-from .errors import InvalidValueError, Problem, ValidationError
+from . import codelists
+from .errors import InvalidValueError, ValidationError
 from .paths import DATA_DIR  # shipped as matcher.data
 
 EARTH_RADIUS_KM = 6371.0088
@@ -152,7 +143,7 @@ KSIC_DIVISION_SECTIONS = (
 KSIC_COLUMNS = ("code", "level", "name_ko", "name_en", "section")
 _KSIC_CODE = re.compile(r"^(?:[A-U]|\d{2,5})$")
 
-_ksic_override = []  # at most one DataFrame set by use_ksic_table()
+_ksic_override = []  # at most one CodeList set by use_ksic_table()
 
 
 def ksic_section(code):
@@ -182,17 +173,24 @@ def ksic_section(code):
     raise InvalidValueError(f"has division {code[:2]}, which is in no KSIC section")
 
 
-def ksic_table():
-    """The KSIC table in use: columns code, level (1 section … 5 sub-class), name_ko, name_en, section."""
+def ksic_list():
+    """The KSIC :class:`~matcher.codelists.CodeList` in use.
+
+    Inside :func:`matcher.codelists.using` (a round's run, an import for a round) the list in force on the
+    round's reference date; else one set by :func:`use_ksic_table`; else the default
+    (:func:`matcher.codelists.default_lists`: the newest shipped or loaded list).
+    """
+    lists = codelists.active()
+    if lists is not None:
+        return lists.ksic
     if _ksic_override:
         return _ksic_override[0]
-    return _shipped_ksic()
+    return codelists.default_lists().ksic
 
 
-@cache
-def _shipped_ksic():
-    return pd.read_csv(DATA_DIR / "ksic.csv", dtype=str, keep_default_na=False).assign(
-        level=lambda df: df["level"].astype(int))
+def ksic_table():
+    """The KSIC table in use: columns code, level (1 section … 5 sub-class), name_ko, name_en, section."""
+    return ksic_list().table
 
 
 def use_ksic_table(table):
@@ -205,15 +203,47 @@ def use_ksic_table(table):
         table = table.copy()
         if "section" not in table.columns:
             table["section"] = [ksic_section(c) for c in table["code"]]
-        _ksic_override.append(table[list(KSIC_COLUMNS)])
-    ksic_names.cache_clear()
+        table = table[list(KSIC_COLUMNS)]
+        _ksic_override.append(codelists.CodeList("ksic", date.min, table, source="use_ksic_table",
+                                                 sha256=codelists.content_sha256(table)))
 
 
-@cache
 def ksic_names():
-    """Every known KSIC code → (Korean name, English name)."""
-    table = ksic_table()
-    return {c: (ko, en) for c, ko, en in zip(table["code"], table["name_ko"], table["name_en"])}
+    """Every known KSIC code → (Korean name, English name), of the list in use."""
+    return _names_of(ksic_list())
+
+
+_NAMES = {}  # CodeList.key → {code: (ko, en)}
+
+
+def _names_of(code_list):
+    found = _NAMES.get(code_list.key)
+    if found is None:
+        table = code_list.table
+        ko = table["name_ko"] if "name_ko" in table.columns else table["name"]
+        en = table["name_en"] if "name_en" in table.columns else [""] * len(table)
+        found = dict(zip(table["code"], zip(ko, en)))
+        if len(_NAMES) > 32:
+            _NAMES.clear()
+        _NAMES[code_list.key] = found
+    return found
+
+
+KSIC_LEVEL_NAMES = {1: ("대분류", "section"), 2: ("중분류", "division"), 3: ("소분류", "group"),
+                    4: ("세분류", "class"), 5: ("세세분류", "sub-class")}
+"""KSIC levels by the length of their code (the section letter counts as 1)."""
+
+
+def ksic_level_code(code, level):
+    """The code of ``code``'s ancestor at ``level`` (1 section letter … 5 the 5-digit code itself).
+
+    Examples
+    --------
+    >>> ksic_level_code("20423", 3), ksic_level_code("20423", 1)
+    ('204', 'C')
+    """
+    code = str(code).strip().upper()
+    return ksic_section(code) if level == 1 else code[:level]
 
 
 def ksic_name(code, lang="ko"):
@@ -237,18 +267,53 @@ def ksic_name(code, lang="ko"):
     return None
 
 
-_SECTION_ROW = re.compile(r"^([A-U])\s+(.+?)\s*(?:\([\d~\s]+\))?\s*$")
+def ksic_code_for_name(name):
+    """The KSIC code whose Korean name is ``name`` (spaces and middle dots ignored), the deepest level first.
+
+    Public firm lists (KRX's 상장법인목록, say) give a firm's 업종 as a KSIC name, not a code. The list in
+    use is searched first, then the other shipped revisions (a list may still use the 10th revision's names).
+    None when no list has the name.
+
+    Examples
+    --------
+    >>> ksic_code_for_name("특수 목적용 기계 제조업")
+    '292'
+    >>> ksic_code_for_name("화장품제조업")
+    '20423'
+    """
+    key = _name_key(name)
+    if not key:
+        return None
+    for code_list in (ksic_list(), *reversed(codelists.shipped("ksic"))):
+        found = _codes_by_name(code_list).get(key)
+        if found:
+            return found
+    return None
+
+
+_BY_NAME = {}  # CodeList.key → {name key: deepest code}
+
+
+def _codes_by_name(code_list):
+    found = _BY_NAME.get(code_list.key)
+    if found is None:
+        table = code_list.table.sort_values("level", kind="stable")  # deeper levels overwrite
+        found = {_name_key(n): c for c, n in zip(table["code"], table["name_ko"])}
+        if len(_BY_NAME) > 8:
+            _BY_NAME.clear()
+        _BY_NAME[code_list.key] = found
+    return found
+
+
+def _name_key(name):
+    return re.sub(r"[\s·ㆍ․‧・,]", "", str(name or ""))
 
 
 def load_ksic_workbook(path):
     """Read the official 통계청 KSIC workbook (one sheet: code, Korean name, English name).
 
     Section rows look like ``A 농업, 임업 및 어업(01~03)`` with the English name on the next row;
-    codes of 2 to 5 digits are read as text so leading zeros survive.
-
-    Parameters
-    ----------
-    path : str or Path
+    codes of 2 to 5 digits are read as text so leading zeros survive (:func:`matcher.codelists.read_list`).
 
     Returns
     -------
@@ -261,39 +326,7 @@ def load_ksic_workbook(path):
     ValidationError
         When the workbook cannot be read or holds no KSIC codes.
     """
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError, BadZipFile) as exc:
-        raise ValidationError([Problem(None, None, str(path), f"cannot be read as a workbook ({exc})")],
-                              source=str(path)) from exc
-    try:
-        rows = [tuple("" if v is None else str(v).strip() for v in r[:3])
-                for r in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
-    records = _ksic_records(rows)
-    if not records:
-        raise ValidationError([Problem(None, None, None, "no KSIC codes found in the first sheet")],
-                              source=str(path))
-    return pd.DataFrame.from_records(records, columns=list(KSIC_COLUMNS)).drop_duplicates("code")
-
-
-def _ksic_records(rows):
-    records = []
-    for i, row in enumerate(rows):
-        first = (row + ("", "", ""))[0]
-        m = _SECTION_ROW.match(first)
-        if m and not any(row[1:]):
-            name_en = next((r[0] for r in rows[i + 1:i + 3] if r and r[0]), "")
-            records.append((m.group(1), 1, m.group(2), name_en, m.group(1)))
-        elif first.isdigit() and 2 <= len(first) <= 5:
-            name_ko, name_en = (row + ("", ""))[1:3]
-            records.append((first, len(first), name_ko, name_en, ksic_section(first)))
-    return records
+    return codelists.read_list("ksic", path)[0]
 
 
 # --- G2B product codes ------------------------------------------------------------------------
@@ -302,16 +335,19 @@ G2B_LEVELS = {2: "segment", 4: "family", 6: "class", 8: "commodity", 10: "detail
 """Levels of a G2B code by length: UNSPSC's four levels, then the 10-digit 세부품명."""
 
 
-@cache
+def g2b_list():
+    """The G2B 물품분류 :class:`~matcher.codelists.CodeList` in use (as :func:`ksic_list` chooses)."""
+    lists = codelists.active()
+    return lists.g2b if lists is not None else codelists.default_lists().g2b
+
+
 def g2b_table():
-    """The shipped G2B codes: columns code, level, name_ko, name_en."""
-    return pd.read_csv(DATA_DIR / "g2b_classes.csv", dtype=str, keep_default_na=False)
+    """The G2B codes in use: columns code, level, name_ko, name_en, source."""
+    return g2b_list().table
 
 
-@cache
 def _g2b_names():
-    table = g2b_table()
-    return {c: (ko, en) for c, ko, en in zip(table["code"], table["name_ko"], table["name_en"])}
+    return _names_of(g2b_list())
 
 
 def _g2b_lookup(code, index):
@@ -362,17 +398,32 @@ def g2b_name_en(code):
 _product_override = []  # at most one dict set by use_product_list()
 
 
+def product_list():
+    """The 중소기업자간 경쟁제품 :class:`~matcher.codelists.CodeList` in use (as :func:`ksic_list` chooses)."""
+    lists = codelists.active()
+    return lists.products if lists is not None else codelists.default_lists().products
+
+
 def sme_competition_products():
-    """10-digit 세부품명번호 → name of the 중소기업자간 경쟁제품 in use (the shipped subset by default)."""
-    if _product_override:
+    """10-digit 세부품명번호 → name of the 중소기업자간 경쟁제품 in use."""
+    if _product_override and codelists.active() is None:
         return _product_override[0]
-    return _shipped_products()
+    code_list = product_list()
+    found = _PRODUCTS.get(code_list.key)
+    if found is None:
+        if len(_PRODUCTS) > 16:
+            _PRODUCTS.clear()
+        found = _PRODUCTS[code_list.key] = dict(zip(code_list.table["code"], code_list.table["name"]))
+    return found
 
 
-@cache
-def _shipped_products():
-    with open(DATA_DIR / "sme_competition_products.csv", encoding="utf-8", newline="") as fh:
-        return {r["code10"]: r["name"] for r in csv.DictReader(fh)}
+_PRODUCTS = {}  # CodeList.key → {code: name}
+
+
+def is_known_detailed(code):
+    """Whether a 10-digit 세부품명번호 is on a list in use (the G2B 물품분류 or the 경쟁제품 list)."""
+    code = str(code).strip()
+    return code in _g2b_names() or code in sme_competition_products()
 
 
 def use_product_list(products):
@@ -388,7 +439,7 @@ def is_sme_competition(code):
 
 
 def load_product_list(path):
-    """Read a JSON list ``[{"code": "1017161101", "name": "석회질비료"}, …]`` of SME-competition products.
+    """Read a list ``[{"code": "1017161101", "name": "석회질비료"}, …]`` (or CSV/XLSX) of SME-competition products.
 
     Returns
     -------
@@ -401,24 +452,7 @@ def load_product_list(path):
         Listing every item whose code is not 10 digits or that lacks a code or name
         (``row`` is the item's 1-based position in the list).
     """
-    try:
-        items = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValidationError([Problem(None, None, str(path), f"cannot be read as JSON ({exc})")],
-                              source=str(path)) from exc
-    if not isinstance(items, list):
-        raise ValidationError([Problem(None, None, None, "is not a JSON list of {code, name} objects")],
-                              source=str(path))
-    products, problems = {}, []
-    for i, item in enumerate(items, start=1):
-        code = str(item.get("code", "")).strip() if isinstance(item, dict) else ""
-        name = str(item.get("name", "")).strip() if isinstance(item, dict) else ""
-        if not (len(code) == 10 and code.isdigit()):
-            problems.append(Problem(i, "code", code, "is not a 10-digit 세부품명번호"))
-        elif not name:
-            problems.append(Problem(i, "name", name, "is empty"))
-        else:
-            products[code] = name
-    if problems:
-        raise ValidationError(problems, source=str(path))
-    return products
+    table, report = codelists.read_list("products", path)
+    if report.skipped:
+        raise ValidationError(report.skipped, source=str(path))
+    return dict(zip(table["code"], table["name"]))

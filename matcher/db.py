@@ -387,6 +387,29 @@ class SearchIndexChunkRow(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class CodeListVersionRow(Base):
+    """A code list loaded by staff (KSIC, 경쟁제품 or G2B 물품분류) with the date it takes effect.
+
+    ``entries`` is the list's table as rows (see :data:`matcher.codelists.COLUMNS`); ``sha256`` its content,
+    so loading an unchanged file again changes nothing (:func:`matcher.codelists.store_version`).
+    """
+
+    __tablename__ = "code_list_versions"
+    __table_args__ = (UniqueConstraint("kind", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    revision: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[list] = mapped_column(JSON, default=list)
+    loaded_by: Mapped[str] = mapped_column(String(100), default="")
+    loaded_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
 # --- engine and sessions ----------------------------------------------------------------------
 
 _engines = {}

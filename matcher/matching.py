@@ -92,6 +92,7 @@ class RoundInput:
     decisions: list = field(default_factory=list)
     mutual: frozenset = frozenset()  # (track, lead BRN, partner BRN): both firms said yes (rounds.interest)
     mutual_bonus: float = 0.0  # added to a mutual pair's score by the optimal solver
+    code_lists: object = None  # matcher.codelists.Lists in force on reference_date (None: the lists in use)
 
     def application(self, track, role, brn):
         """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
@@ -344,6 +345,12 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
     RefusedError
         ``time_limit_too_short``: the limit passed before the solver could start.
     """
+    from .codelists import active, using
+    with using(inp.code_lists or active()):  # names and lists of the round's reference date
+        return _match_round(inp, track, mode, time_limit, progress, started, gap, processes)
+
+
+def _match_round(inp, track, mode, time_limit, progress, started, gap, processes):
     report = progress or _no_progress
     if mode not in MODES:
         raise InfeasibleError([f"mode {mode!r} is not one of {', '.join(MODES)}"])

@@ -253,11 +253,11 @@ def _region(a, b):
 def _g2b_reason(match):
     if not match.value:
         return ("", "")
-    return _g2b_reason_of(match.level, match.lead_code, match.ko, match.en)
+    return _g2b_reason_of(match.level, match.lead_code, match.ko, match.en, codes.g2b_list().key)
 
 
 @lru_cache(maxsize=16384)
-def _g2b_reason_of(level, lead_code, match_ko, match_en):
+def _g2b_reason_of(level, lead_code, match_ko, match_en, list_key):
     digits = {"commodity": 8, "class": 6, "family": 4, "segment": 2}[level]
     code = lead_code[:digits]
     ko, en = codes.g2b_name(code) or "", codes.g2b_name_en(code) or ""
@@ -267,15 +267,17 @@ def _g2b_reason_of(level, lead_code, match_ko, match_en):
 def _ksic_reason(match):
     if not match.value:
         return ("", "")
-    return _ksic_reason_of(match.level, match.lead_code, match.ko, match.en)
+    return _ksic_reason_of(match.level, match.lead_code, match.ko, match.en, codes.ksic_list().key)
 
 
 @lru_cache(maxsize=16384)
-def _ksic_reason_of(level, lead_code, match_ko, match_en):
+def _ksic_reason_of(level, lead_code, match_ko, match_en, list_key):
+    """The level that matched with the name of the lead's code at that level in the KSIC list in use
+    (``list_key``): '같은 세분류 (2042 화장품 제조업)'; the code alone when the list does not have it."""
     digits = {"sub-class": 5, "class": 4, "group": 3, "division": 2, "section": 1}[level]
-    code = lead_code[:digits] if level != "section" else codes.ksic_section(lead_code)
-    ko, en = codes.ksic_name(code) or "", codes.ksic_name(code, "en") or ""
-    return (f"{match_ko} ({code} {ko})".replace(" )", ")"), f"{match_en} ({code} {en})".replace(" )", ")"))
+    code = codes.ksic_level_code(lead_code, digits)
+    ko, en = codes.ksic_names().get(code, ("", ""))
+    return (f"{match_ko} ({code} {ko})".replace(" )", ")"), f"{match_en} ({code} {en or ko})".replace(" )", ")"))
 
 
 def _region_reason(a, b, value):

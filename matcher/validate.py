@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from . import codes
+from . import codelists, codes
+from .messages import N_, msg
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
 from .errors import Problem
@@ -25,6 +26,7 @@ FIRM_COLUMNS = {
     "founded": ("설립일", "설립일자", "founded_on"),
     "region": ("지역", "소재지", "시도"),
     "ksic": ("업종코드", "산업분류", "ksic_codes"),
+    "industry": ("업종", "업종명", "industry_name"),
     "g2b": ("물품분류번호", "g2b_codes"),
     "description": ("제품기술", "제품·기술", "주요제품", "description_ko"),
     "certificates": ("인증", "인증서", "certs"),
@@ -187,7 +189,18 @@ def certificate_key(cert):
 
 
 def _missing_columns(frame, required):
-    return [Problem(None, col, None, "column is missing") for col in required if col not in frame.columns]
+    return missing_column_problems(required, set(frame.columns))
+
+
+_MISSING = {"brn": N_("import.missing_brn"), "size_class": N_("import.missing_size_class")}
+
+
+def missing_column_problems(required, present):
+    """A problem for each ``required`` column not in ``present``; what a missing 사업자등록번호 or 기업규모
+    means is said in full, since public firm lists (KRX's 상장법인목록, say) carry neither."""
+    return [Problem(None, col, None, msg(_MISSING[col], option="--columns", mapping="data/columns.krx.toml")
+                    if col in _MISSING else "column is missing")
+            for col in required if col not in present]
 
 
 class _Row:
@@ -260,7 +273,7 @@ def _firm_from_row(row, notes):
         _note_repairs(row, notes, region=region, size_class=size, founded=founded, debarment=debarment)
     firm = Firm(
         brn=brn, name=name, size_class=size, region=region, founded=founded,
-        ksic_codes=row.get("ksic", parse_ksic, default=[]),
+        ksic_codes=_ksic_with_industry(row, notes),
         g2b_codes=row.get("g2b", parse_g2b, default=[]),
         description=row.get("description", default=""),
         certificates=row.get("certificates", parse_certificates, default=[]),
@@ -270,6 +283,25 @@ def _firm_from_row(row, notes):
     )
     firm.debarred_from, firm.debarred_to = debarment
     return firm if brn else None
+
+
+def _ksic_with_industry(row, notes):
+    """The 업종코드 cell's KSIC codes, then the code of the 업종 (a KSIC name, as public firm lists give it).
+
+    An 업종 that names no KSIC level is left out with a note: the firm is still imported.
+    """
+    found = row.get("ksic", parse_ksic, default=[])
+    industry = row.get("industry", default="")
+    if industry and industry.isdigit():  # a file whose 업종 column holds the code itself
+        return found + [c for c in row.get("industry", parse_ksic, default=[]) if c not in found]
+    if industry:
+        code = codes.ksic_code_for_name(industry)
+        if code and code not in found:
+            found.append(code)
+        if notes is not None:
+            notes.append(Problem(row.number, "industry", industry,
+                                 msg("import.industry_read", ksic=code) if code else msg("import.industry_unknown")))
+    return found
 
 
 _EXCEL_MIDNIGHT = re.compile(r"[ T]00:00(?::00)?$")
@@ -290,7 +322,7 @@ def _note_repairs(row, notes, **values):
             notes.append(Problem(row.number, column, cell, f"read as {shown!r}"))
 
 
-def check_applications(frame, rounds, known_brns, round_name=None, only_round=False):
+def check_applications(frame, rounds, known_brns, round_name=None, only_round=False, code_lists=None, notes=None):
     """Every problem in an applications frame, and the :class:`Application` of each good row.
 
     ``rounds`` maps round names to objects with ``open_tracks`` and ``rule_overrides`` (such
@@ -298,6 +330,9 @@ def check_applications(frame, rounds, known_brns, round_name=None, only_round=Fa
     (:func:`matcher.tracks.round_rules`). ``known_brns`` are the firms that exist (in the
     database or the same import). With ``only_round`` every row must be of round ``round_name`` (an upload
     on one round's page): a row naming another round is refused, not written into that round.
+    ``code_lists`` maps round names to the
+    :class:`matcher.codelists.Lists` in force on each round's reference date (default: the lists in use);
+    a well-formed 10-digit 세부품명번호 on none of them is accepted with a warning added to ``notes``.
     """
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
@@ -311,7 +346,8 @@ def check_applications(frame, rounds, known_brns, round_name=None, only_round=Fa
     records, seen = [], {}
     for number, cells in zip(frame.index, frame.to_dict("records")):
         row = _Row(number, cells, problems)
-        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round)
+        app = _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round,
+                                    code_lists or {}, notes)
         key = app and (app.round_name, app.brn, app.role, app.track)
         if key and all(key) and key in seen:
             row.fail("brn", cells["brn"], f"applies again as {app.role} in {app.track} (row {seen[key]})")
@@ -322,7 +358,8 @@ def check_applications(frame, rounds, known_brns, round_name=None, only_round=Fa
     return records, problems
 
 
-def _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round=False):
+def _application_from_row(row, rules_of, known_brns, round_name, track_names, default, only_round=False,
+                          code_lists=None, notes=None):
     cell = row.cells.get("round", "")
     name = (row.get("round") or "") if cell else round_name
     if cell and not name:
@@ -345,7 +382,8 @@ def _application_from_row(row, rules_of, known_brns, round_name, track_names, de
         row.fail("track", row.cells["track"], f"is not open in round {name!r}")
     product = row.get("product_code", default="").replace("-", "").replace(" ", "")
     if track:
-        _check_product(row, product, rules[track])
+        with codelists.using(code_lists.get(name) or codelists.active()):
+            _check_product(row, product, rules[track], notes)
     prefs = row.get("preferences", lambda t: [parse_brn(b) for b in split_list(t)], default=[])
     return Application(round_name=name or "", brn=brn or "", role=role or "", track=track or "",
                        product_code=product, text=row.get("text", default=""), preferences=prefs)
@@ -372,7 +410,7 @@ _PRODUCT_RULES = {
 }
 
 
-def _check_product(row, product, rule):
+def _check_product(row, product, rule, notes=None):
     value = row.cells.get("product_code", "")
     if product and not product.isdigit():
         row.fail("product_code", value, "is not a product code (digits only)")
@@ -385,4 +423,8 @@ def _check_product(row, product, rule):
     if len(product) != length:
         row.fail("product_code", value, f"must be {wanted} for {rule.name_ko}")
     elif rule.product == "sme_competition" and not codes.is_sme_competition(product):
-        row.fail("product_code", value, f"is not on the SME-competition product list ({rule.name_ko})")
+        row.fail("product_code", value, msg("import.product_not_listed", date=codes.product_list().valid_from,
+                                            track=rule.name_ko))
+    if len(product) == 10 and rule.product != "sme_competition" and notes is not None \
+            and not codes.is_known_detailed(product):
+        notes.append(Problem(row.number, "product_code", value, msg("import.product_unlisted")))

@@ -210,3 +210,15 @@ def test_every_command_module_s_commands_are_listed_for_lazy_import():
         for command in getattr(importlib.import_module(f"matcher.cli.{info.name}"), "COMMANDS", []):
             listed[command.name] = info.name
     assert listed == COMMAND_MODULES
+
+
+def test_check_says_each_kind_of_repair_once_with_a_count(runner, db_url, tmp_path):
+    from conftest_web import make_brn
+    rows = [f"{make_brn(i)},기업{i},소기업,,서울특별시" for i in range(1, 8)] + [f"{make_brn(9)},기업9,small,,부산"]
+    path = tmp_path / "firms.csv"
+    path.write_text("사업자등록번호,회사명,기업규모,설립일,지역\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", "firms", str(path)], env={"MATCHER_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    repaired = [line for line in result.output.splitlines() if line.startswith("repaired:")]
+    assert repaired == ["repaired: region: '서울특별시' read as '서울' on 7 rows (2, 3, 4, 5, 6, …)",
+                        "repaired: row 9, size_class: 'small' read as '소기업'"]

@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from matcher import codes
 from matcher.errors import ValidationError
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+from official_files import REFERENCE
+
 KSIC_WORKBOOK = REFERENCE / "ksic_11th.xlsx"
 PRODUCT_LIST = REFERENCE / "sme_competition_products.json"
 
@@ -92,7 +93,8 @@ def test_ksic_section_refuses_non_codes(code):
 
 def test_ksic_name_falls_back_to_the_closest_known_level():
     assert codes.ksic_name("26519") == "비디오 및 기타 영상기기 제조업"
-    assert codes.ksic_name("26999") == codes.ksic_name("26")  # sub-class not shipped: its division
+    assert codes.ksic_name("20423") == "화장품 제조업"  # every 세세분류 is shipped (issue 24)
+    assert codes.ksic_name("26999") == codes.ksic_name("26")  # no such sub-class or class: its division
     assert codes.ksic_name("26", lang="en").startswith("Manufacture of electronic")
     assert codes.ksic_name("C") == "제조업"
 
@@ -148,23 +150,20 @@ def test_official_ksic_workbook_loads_and_agrees_with_the_shipped_table():
 # --- G2B --------------------------------------------------------------------------------------
 
 
-def test_every_shipped_g2b_code_has_its_parents():
+def test_every_shipped_g2b_code_has_its_level_and_a_source():
     table = codes.g2b_table()
     lengths = {"segment": 2, "family": 4, "class": 6, "commodity": 8, "detailed": 10}
     assert (table["code"].str.len() == table["level"].map(lengths)).all()
-    known = set(table["code"])
-    for code in table["code"]:
-        for n in (2, 4, 6, 8):
-            if n < len(code):
-                assert code[:n] in known, code
-    assert 60 <= (table["level"] == "commodity").sum() <= 120
+    assert not table["code"].duplicated().any()
+    assert set(table["source"]) == {"g2b_categories.json", "g2b_categories.json (parent)", "curated"}
+    assert (table["level"] == "detailed").sum() >= 735 and (table["level"] == "commodity").sum() >= 511
 
 
 def test_g2b_name_of_each_level():
-    assert codes.g2b_name("46171610") == "감시카메라"
-    assert codes.g2b_name("4617161012345678") == "감시카메라"  # 물품목록번호 → its 물품분류
-    assert codes.g2b_name("4617161002") == "보안용카메라"  # 세부품명 on the SME list
-    assert codes.g2b_name("46171699") == codes.g2b_name("461716")  # unknown commodity → its class
+    assert codes.g2b_name("46171610") == "보안용카메라"
+    assert codes.g2b_name("4617161012345678") == "보안용카메라"  # 물품목록번호 → its 물품분류
+    assert codes.g2b_name("4617162201") == "영상감시장치"  # 세부품명
+    assert codes.g2b_name("46171699") == codes.g2b_name("461716") == "감시및탐지장비"  # unknown → its class
     assert codes.g2b_name_en("46") == "Defense and law enforcement and security and safety equipment"
     assert codes.g2b_name("99") is None
 
@@ -175,13 +174,12 @@ def test_g2b_name_refuses_non_codes(code):
         codes.g2b_name(code)
 
 
-def test_shipped_sme_products_are_ten_digits_in_known_classes():
+def test_the_whole_sme_competition_list_is_shipped():
     products = codes.sme_competition_products()
-    assert len(products) >= 40
-    known = set(codes.g2b_table()["code"])
+    assert len(products) == 615
     for code, name in products.items():
         assert len(code) == 10 and code.isdigit() and name
-        assert code[:8] in known, code
+    assert products["4617162201"] == "영상감시장치" and products["3011150501"] == "레미콘"
 
 
 def test_product_list_json_is_validated_item_by_item(tmp_path):
@@ -208,5 +206,5 @@ def test_a_loaded_product_list_replaces_the_shipped_one_until_reset():
 def test_official_product_list_loads_and_contains_the_shipped_subset():
     products = codes.load_product_list(PRODUCT_LIST)
     assert len(products) > 600
-    assert set(codes.sme_competition_products()) <= set(products)
+    assert set(codes.sme_competition_products()) == set(products)
 

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from matcher import codes, db, importer
 from matcher.errors import ValidationError
+from matcher.paths import DATA_DIR
+from matcher.validate import FIRM_REQUIRED
 from matcher.firms import brn_check_digit, format_brn
 from matcher.validate import parse_certificate, parse_date, parse_period
 
@@ -332,6 +334,47 @@ def test_product_code_must_fit_the_track(session, track, code, ok):
     assert (problems == []) == ok, problems
 
 
+@pytest.mark.parametrize("code", ["1017161101", "4617162201", "8111159901", "5612150601"])
+def test_a_real_innovation_application_for_any_listed_product_imports(session, code):
+    assert code in codes.sme_competition_products()
+    frame = importer.read_table(_apps_csv(f"{ROUND},107-81-53660,주관,혁신성장,{code},x,"), filename="a.csv")
+    records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert problems == [] and records[0][1].product_code == code
+
+
+def test_every_listed_product_is_accepted_for_innovation(session):
+    rows = [f"{ROUND},107-81-53660,주관,혁신성장,{code},x," for code in codes.sme_competition_products()]
+    frame = importer.read_table(_apps_csv(*rows), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert [p for p in problems if p.column == "product_code"] == []
+
+
+def test_a_round_before_a_lists_designation_is_judged_on_the_older_list(session):
+    from matcher import codelists
+    products = codelists.COLUMNS["products"]
+    old = pd.DataFrame([("4617162201", "영상감시장치", "영상감시장치")], columns=list(products))
+    new = pd.DataFrame([("4617162201", "영상감시장치", ""), ("9999999901", "새 제품", "")], columns=list(products))
+    codelists.store_version(session, "products", old, date(2028, 1, 1))
+    codelists.store_version(session, "products", new, date(2031, 1, 1))
+    session.add_all([db.RoundRow(name="2030년", reference_date=date(2030, 12, 31), open_tracks=["innovation"]),
+                     db.RoundRow(name="2031년", reference_date=date(2031, 1, 1), open_tracks=["innovation"])])
+    session.flush()
+    frame = importer.read_table(_apps_csv("2030년,107-81-53660,주관,혁신성장,9999999901,x,",
+                                          "2031년,107-81-53660,주관,혁신성장,9999999901,x,"), filename="a.csv")
+    _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
+    assert [(p.row, p.column) for p in problems] == [(2, "product_code")]
+    assert "in force from Jan 1, 2028" in str(problems[0].reason)
+
+
+def test_an_unlisted_but_well_formed_detailed_code_is_a_warning_where_no_list_is_required(session):
+    notes = []
+    frame = importer.read_table(_apps_csv(f"{ROUND},107-81-53660,주관,기술융합,4323260899,x,",
+                                          f"{ROUND},107-81-53660,협력,기술융합,4617162201,x,"), filename="a.csv")
+    records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"}, notes=notes)
+    assert problems == [] and len(records) == 2
+    assert [(n.row, n.column, n.value) for n in notes] == [(2, "product_code", "4323260899")]
+
+
 def test_applications_are_checked_against_their_rounds_rules(session):
     session.add(db.RoundRow(name="특별회차", reference_date=date(2026, 10, 1), open_tracks=["materials", "value"],
                             rule_overrides={"materials": {"product": "detailed"}}))
@@ -502,3 +545,54 @@ def test_cooperative_member_count_is_read_validated_and_stored(tmp_path, session
     stored = {r.brn: r.members for r in session.scalars(select(db.FirmRow))}
     assert stored == {"1078153660": 12, "2208162517": 1}
     assert db.firm_from_row(session.scalars(select(db.FirmRow).where(db.FirmRow.brn == "1078153660")).one()).members == 12
+
+
+# --- public firm lists (KRX 상장법인목록) -------------------------------------------------------------
+
+KRX_HEADER = "회사명,종목코드,업종,주요제품,상장일,결산월,대표자명,홈페이지,지역"
+KRX_ROWS = ["케이지에이,123456,특수 목적용 기계 제조업,2차전지 전극 코팅기,2021-01-01,12월,홍길동,http://a.example,경기도",
+            "아로마티카,654321,화장품 제조업,비건 화장품,2022-01-01,12월,김철수,http://b.example,서울특별시"]
+
+
+def test_a_krx_list_as_published_is_refused_saying_what_is_needed(tmp_path):
+    path = tmp_path / "krx.csv"
+    path.write_text("\n".join([KRX_HEADER, *KRX_ROWS]) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        importer.read_table(path, columns=DATA_DIR / "columns.krx.toml", required=FIRM_REQUIRED)
+    by_column = {p.column: str(p.reason) for p in info.value.problems}
+    assert set(by_column) == {"brn", "size_class"}
+    assert "사업자등록번호" in by_column["brn"] and "KRX" in by_column["brn"] and "DART" in by_column["brn"]
+    assert "기업규모" in by_column["size_class"]
+
+
+def test_a_krx_list_with_brn_and_size_added_imports_with_the_shipped_mapping(tmp_path, session):
+    rows = [f"{b},{s},{r}" for b, s, r in zip(("107-81-53660", "2208162517"), ("중기업", "중견기업"), KRX_ROWS)]
+    path = tmp_path / "krx.csv"
+    path.write_text("\n".join([f"사업자등록번호,기업규모,{KRX_HEADER}", *rows]) + "\n", encoding="cp949")
+    result = importer.import_firms(path, session, columns=DATA_DIR / "columns.krx.toml")
+    assert result.inserted == 2
+    firms = {f.name: f for f in session.scalars(select(db.FirmRow))}
+    assert firms["케이지에이"].ksic_codes == ["292"] and firms["케이지에이"].region == "경기"
+    assert firms["아로마티카"].ksic_codes == ["20423"] and firms["아로마티카"].description == "비건 화장품"
+    industry = [n for n in result.notes if n.column == "industry"]
+    assert [(n.row, n.value) for n in industry] == [(2, "특수 목적용 기계 제조업"), (3, "화장품 제조업")]
+    assert "292" in str(industry[0].reason)
+
+
+def test_an_industry_that_names_no_ksic_level_is_a_warning(session):
+    notes = []
+    frame = _frame(industry="우주 관광업")
+    records, problems = importer.validate_firms(frame, notes)
+    assert problems == [] and records[0][1].ksic_codes == []
+    assert [(n.column, n.value) for n in notes] == [("industry", "우주 관광업")]
+    assert notes[0].reason.code in importer.WARNINGS
+
+
+def test_repairs_of_one_kind_are_grouped_with_their_count():
+    notes = []
+    rows = [f"{b},기업{i},소기업,,서울특별시" for i, b in enumerate(_brns(3))]
+    frame = importer.read_table(io.BytesIO(("사업자등록번호,회사명,기업규모,설립일,지역\n" + "\n".join(rows)).encode()),
+                                filename="f.csv")
+    importer.validate_firms(frame, notes)
+    kinds = importer.note_kinds(notes)
+    assert [(k.note.column, k.note.value, k.count, k.rows) for k in kinds] == [("region", "서울특별시", 3, (2, 3, 4))]

@@ -157,8 +157,14 @@ def test_cli_match_runs_export(db_url, tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["status"] == "optimal" and out["proposals"] == 2
-    result = runner.invoke(main, ["runs", "R1"])
-    assert result.exit_code == 0 and "2 proposals" in result.stdout
+    result = runner.invoke(main, ["runs", "R1"], env={"MATCHER_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    header, line = result.stdout.splitlines()[:2]
+    assert header.split("\t") == ["run", "created", "track", "mode", "status", "objective", "bound", "gap",
+                                   "proposals"]
+    values = dict(zip(header.split("\t"), line.split("\t")))
+    assert values["proposals"] == "2" and values["status"] == "optimal"
+    assert float(values["bound"]) >= float(values["objective"]) > 0
     target = tmp_path / "run.csv"
     result = runner.invoke(main, ["export", str(out["run"]), "--format", "csv", "--output", str(target)])
     assert result.exit_code == 0, result.output

@@ -107,7 +107,7 @@ def test_recommend_for_brn_uses_the_round_and_application(db_url):
         assert res["track"] == "materials" and res["round"] == "R1" and res["pool_size"] == 2
         assert [r["brn"] for r in res["recommendations"]] == ["2208162517", "1208147521"]
         top = res["recommendations"][0]["explanation"]
-        assert "같은 물품분류 (46171610 감시카메라)" in top["reasons_ko"]
+        assert "같은 물품분류 (46171610 보안용카메라)" in top["reasons_ko"]
         inv = recommend_for_brn(s, "1208147521", as_partner=True)
         # the directory: the lead applicant and the 중기업 that could lead too (not an applicant)
         assert inv["role"] == "partner" and inv["min_leads"] == 5 and inv["eligible_leads"] == 2

@@ -55,7 +55,7 @@ def test_contributions_add_up_to_the_score(rules, make_firm):
     data = json.loads(json.dumps(expl.to_dict(), ensure_ascii=False))
     assert data["score"] == pytest.approx(expl.score)
     assert [c["name"] for c in data["components"]] == list(COMPONENTS)
-    assert "같은 물품분류 (46171610 감시카메라)" in data["reasons_ko"]
+    assert "같은 물품분류 (46171610 보안용카메라)" in data["reasons_ko"]
     assert "both in 대전" in data["reasons_en"]
     assert expl.component("capability").en == "patented product for the same commodity (46171610)"
 
@@ -78,3 +78,32 @@ def test_region_reason_for_different_regions(rules, make_firm):
     expl = explain(lead, None, partner, None, rules["materials"], REF, text_value=0.0)
     assert expl.component("region").ko.startswith("가까운 지역 (대전–세종")
     assert expl.component("text").contribution == 0.0
+
+
+@pytest.mark.parametrize("partner_code, ko, en", [
+    ("20423", "같은 세세분류 (20423 화장품 제조업)", "same KSIC sub-class (20423 Manufacture of perfumes and cosmetics)"),
+    ("20422", "같은 세분류 (2042 세제, 화장품 및 광택제 제조업)",
+     "same KSIC class (2042 Manufacture of detergents, cosmetics and polishing preparations)"),
+    ("20411", "같은 소분류 (204 기타 화학제품 제조업)", "same KSIC group (204 Manufacture of other chemical products)"),
+    ("20111", "같은 중분류 (20 화학물질 및 화학제품 제조업; 의약품 제외)", None),
+    ("10111", "같은 대분류 (C 제조업)", "same KSIC section (C Manufacturing)"),
+])
+def test_the_industry_reason_names_the_level_that_matched_with_its_own_name(rules, make_firm, partner_code, ko,
+                                                                            en):
+    lead = make_firm(brn="1078153660", ksic_codes=["20423"], description="비건 화장품")
+    partner = make_firm(brn="2208162517", ksic_codes=[partner_code], certificates=[PATENT])
+    expl = explain(lead, None, partner, None, rules["materials"], REF, text_value=0.0)
+    assert expl.component("industry").ko == ko
+    if en:
+        assert expl.component("industry").en == en
+
+
+def test_the_industry_reason_follows_the_ksic_list_of_the_round(rules, make_firm):
+    from matcher import codelists
+    lead = make_firm(brn="1078153660", ksic_codes=["01151"])
+    partner = make_firm(brn="2208162517", ksic_codes=["01151"], certificates=[PATENT])
+    with codelists.using(codelists.shipped_lists(date(2024, 1, 1))):  # the 10th revision
+        tenth = explain(lead, None, partner, None, rules["materials"], REF, text_value=0.0)
+    eleventh = explain(lead, None, partner, None, rules["materials"], REF, text_value=0.0)
+    assert tenth.component("industry").ko == "같은 세세분류 (01151 콩나물 재배업)"
+    assert eleventh.component("industry").ko == "같은 세세분류 (01151 채소, 화훼 및 과실작물 시설 재배업)"

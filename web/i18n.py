@@ -527,7 +527,7 @@ _LINKS = {"style": ("static", {"filename": "style.css"}), "favicon": ("static", 
           "script": ("static", {"filename": "app.js"}), "search": ("search.index", {}),
           "describe": ("search.describe", {}), "tracks": ("search.tracks", {}), "login": ("auth.login", {}),
           "logout": ("auth.logout", {}), "rounds": ("rounds.index", {}), "interests": ("rounds.interests", {}),
-          "audit": ("rounds.audit_log", {})}
+          "audit": ("rounds.audit_log", {}), "codes": ("codes.index", {})}
 
 
 def page_links():
@@ -676,6 +676,10 @@ def column_label(column):
 
 def problem_reason(reason):
     """A problem's reason in the current language; an unknown English reason is shown as it is."""
+    if isinstance(reason, dict) and "code" in reason:  # a coded reason as a job's result keeps it
+        reason = messages.Msg.from_json(reason)
+    if isinstance(reason, messages.Msg):
+        return say(reason)
     if current_lang() != "ko" or not reason:
         return reason or ""
     for pattern, ko in _REASON_PATTERNS:

@@ -23,7 +23,8 @@ COMMAND_MODULES = {"db": "admin", "user": "admin",
                    "recommend": "recommend", "evaluate": "recommend", "index": "recommend",
                    "round": "rounds", "decide": "rounds", "decisions": "rounds", "match": "rounds", "runs": "rounds",
                    "solve": "solve", "export": "solve",
-                   "access": "program", "stage": "program", "publish": "program", "results": "program"}
+                   "access": "program", "stage": "program", "publish": "program", "results": "program",
+                   "codes": "codes"}
 """Each command's module, imported when the command runs (``matcher match`` need not import the demo
 generator, the importer, scikit-learn or the web's password hashing: about 1 s of its start)."""
 

@@ -8,9 +8,10 @@ import click
 
 from .. import db, demo, importer, summary
 from ..errors import MatcherError, NotFoundError, ValidationError
+from ..messages import N_, msg
 from ..tracks import load_rules, track_key
 from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
-from .options import resolve_track
+from .options import resolve_track, say
 
 
 @click.command("init-db")
@@ -73,13 +74,32 @@ def import_applications_command(path, encoding, columns, round_name, skip_invali
     _echo_result(result)
 
 
+NOTE_KINDS_SHOWN = 20
+
+
+def _echo_notes(notes, err=False):
+    """Each kind of repair or warning once, with how many rows it was made on and the first of them."""
+    kinds = importer.note_kinds(notes)
+    for kind in kinds[:NOTE_KINDS_SHOWN]:
+        n = kind.note
+        label = msg(N_("import.label.warning") if getattr(n.reason, "code", "") in importer.WARNINGS
+                    else N_("import.label.repaired"))
+        if kind.count == 1:
+            say(msg("import.note_one", label=label, row=n.row or "", column=n.column or "", value=n.value or "",
+                    reason=n.reason), err=err)
+        else:
+            rows = [str(r) for r in kind.rows[:5]] + (["…"] if len(kind.rows) > 5 else [])
+            say(msg("import.note_kind", label=label, column=n.column or "", value=n.value or "", reason=n.reason,
+                    count=kind.count, rows=rows), err=err)
+    if len(kinds) > NOTE_KINDS_SHOWN:
+        say(msg("import.note_kinds_more", count=len(kinds) - NOTE_KINDS_SHOWN,
+                rows=sum(k.count for k in kinds[NOTE_KINDS_SHOWN:])), err=err)
+
+
 def _echo_result(result):
     if result.sheet_note:
         click.echo(f"note: {result.sheet_note}", err=True)
-    for note in result.notes[:20]:
-        click.echo(f"repaired: {note}", err=True)
-    if len(result.notes) > 20:
-        click.echo(f"repaired: … and {len(result.notes) - 20} more", err=True)
+    _echo_notes(result.notes, err=True)
     if result.problems:
         click.echo(str(ValidationError(result.problems)), err=True)
     click.echo(str(result))
@@ -106,13 +126,12 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
     else:
         try:
             with db.read_only(database_url) as session:
-                records, problems = importer.validate_applications(frame, session, round_name)
+                records, problems = importer.validate_applications(frame, session, round_name, notes=notes)
         except NotFoundError as exc:
             click.echo(f"{path}: applications are checked against the rounds and firms in the database, "
                        f"and there is none: {exc}")
             sys.exit(1)
-    for note in notes:
-        click.echo(f"repaired: {note}")
+    _echo_notes(notes)
     if problems:
         click.echo(str(ValidationError(problems, source=str(path))))
         sys.exit(1)

@@ -10,8 +10,9 @@ import click
 from .. import db, rounds
 from ..forked import processes_available
 from ..errors import MatcherError
+from ..messages import msg
 from ..tracks import load_rules
-from .options import resolve_track
+from .options import resolve_track, say
 
 
 def _session(database_url):
@@ -141,10 +142,16 @@ def match_command(round_name, track, time_limit, mode, gap, processes, database_
 def runs_command(round_name, database_url):
     """List the match runs of ROUND, newest first."""
     with _session(database_url) as session:
-        for run, n in rounds.list_runs(session, rounds.find_round(session, round_name).id):
+        runs = rounds.list_runs(session, rounds.find_round(session, round_name).id)
+        say(msg("cli.runs_header"))
+        for run, n in runs:
             gap = "" if run.gap is None else f"{run.gap:.2e}"
             click.echo(f"{run.id}\t{run.created_at:%Y-%m-%d %H:%M}\t{run.track or 'all'}\t{run.params.get('mode', '')}"
-                       f"\t{run.status}\t{run.objective}\t{gap}\t{n} proposals")
+                       f"\t{run.status}\t{_number(run.objective)}\t{_number(run.bound)}\t{gap}\t{n}")
+
+
+def _number(value):
+    return "" if value is None else f"{value:.6g}"
 
 
 COMMANDS = [round_group, decide_command, decisions_command, match_command, runs_command]

@@ -29,7 +29,7 @@ from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
 from ..messages import msg
 from ..matching import match_round
-from ..messages import N_, dumps, msg
+from ..messages import N_, Msg, dumps, msg
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
 
@@ -328,16 +328,24 @@ def _work_import(url, job_id, round_id, params, actor):
                     status="done", fraction=1.0, finished_at=db._now(), message=str(result),
                     result=dict(kind=result.kind, inserted=result.inserted, updated=result.updated,
                                 unchanged=result.unchanged, rejected=result.rejected,
-                                notes=[asdict(n) for n in result.notes[:PROBLEMS_KEPT]],
+                                notes=[problem_json(n) for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note)))
     except ValidationError as exc:
-        _failed(url, job_id, exc, result=dict(problems=[asdict(p) for p in exc.problems[:PROBLEMS_KEPT]],
+        _failed(url, job_id, exc, result=dict(problems=[problem_json(p) for p in exc.problems[:PROBLEMS_KEPT]],
                                               count=len(exc.problems)))
     except Exception as exc:  # a worker thread has nobody above it to report to
         _failed(url, job_id, exc)
     finally:
         beat.stopped.set()
         path.unlink(missing_ok=True)
+
+
+def problem_json(problem):
+    """A :class:`~matcher.errors.Problem` for a job's JSON result: a coded reason kept as its code and
+    parameters (:meth:`matcher.messages.Msg.to_json`), to be rendered in the reader's language."""
+    reason = problem.reason
+    return dict(row=problem.row, column=problem.column, value=problem.value,
+                reason=reason.to_json() if isinstance(reason, Msg) else reason)
 
 
 UPLOAD_GRACE = 60.0

@@ -64,10 +64,12 @@ def round_input(session, round_row, tracks=None, mutual_bonus=None):
     """The :class:`~matcher.matching.RoundInput` of a round (its open tracks, or ``tracks``), with its
     mutually interested pairs and the bonus the optimal solver gives them (``data/program.toml``'s
     ``mutual_bonus`` unless given)."""
+    from ..codelists import lists_on
     from .interest import mutual_pairs
     from .stages import program_settings
     bonus = program_settings()["mutual_bonus"] if mutual_bonus is None else mutual_bonus
     return RoundInput(name=round_row.name, reference_date=round_row.reference_date, rules=round_rules(round_row),
                       pools=round_pools(session, round_row, tracks),
                       decisions=current_decisions(session, round_row.id),
-                      mutual=frozenset(mutual_pairs(session, round_row.id)), mutual_bonus=float(bonus))
+                      mutual=frozenset(mutual_pairs(session, round_row.id)), mutual_bonus=float(bonus),
+                      code_lists=lists_on(session, round_row.reference_date))
