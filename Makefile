@@ -1,11 +1,12 @@
 # make run  — set up everything (venv, install, database migrated to the newest revision, demo round) and start the web app
-# make test — set up with the test extras and run the whole suite
+# make test — set up with the test extras and run the suite but the tests marked slow, in parallel
+# make test-slow — the tests marked slow (.ci/run runs both)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test test-postgres install install-test demo bench screenshots messages clean
+.PHONY: run test test-slow test-postgres install install-test demo bench screenshots messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +31,16 @@ run: demo
 	$(BIN)/python -m web --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto -m "not slow"
+
+test-slow: install-test
+	$(BIN)/python -m pytest -n auto -m slow
 
 # the database-backed tests on a throwaway PostgreSQL cluster (Debian's package; port PG_PORT, default 55432)
 test-postgres: install-test
 	d=$$(mktemp -d /tmp/matcher-pg.XXXXXX); \
 	url=$$(.ci/postgres start $$d $${PG_PORT:-55432}) && \
-	TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -m "db and not browser"; rc=$$?; \
+	TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -n auto -m "db and not browser"; rc=$$?; \
 	.ci/postgres stop $$d; rm -rf $$d; exit $$rc
 
 screenshots: install-test

@@ -126,7 +126,7 @@ def _cpu():
 def _end_workers():
     """Stop the HiGHS worker processes so that their CPU time and memory are counted."""
     from matcher.assignment import highs
-    if hasattr(highs, "_POOL"):
+    if highs._POOL is not None:  # made at the first solve
         highs._POOL.close()
 
 

@@ -494,6 +494,7 @@ def dispose_engines():
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _factories.clear()
 
 
 MIGRATIONS = "matcher:migrations"
@@ -566,8 +567,68 @@ def init_db(url=None):
     return upgrade(url)
 
 
+_factories = {}
+_commits = {}
+"""``{(database URL, table): commits}`` of this process's sessions that changed the table (see :func:`commits`)."""
+
+
 def session_factory(url=None):
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False, future=True)
+    """The session factory of ``url``'s engine, made once per engine. Its sessions note what their transaction
+    wrote (:func:`wrote`, :func:`commits`) and forget what it remembered (:func:`remembered`) when it writes
+    or ends: listeners on this factory, not on SQLAlchemy's ``Session`` class for every session of the process.
+    """
+    engine = get_engine(url)
+    factory = _factories.get(engine)
+    if factory is None:
+        factory = sessionmaker(bind=engine, expire_on_commit=False, future=True, info={"tracked": True})
+        event.listen(factory, "after_flush", _after_flush)
+        event.listen(factory, "after_commit", _after_commit)
+        event.listen(factory, "after_rollback", _after_rollback)
+        _factories[engine] = factory
+    return factory
+
+
+def remembered(session):
+    """A dict in which a transaction may keep what it read (rounds, firms), emptied whenever it writes, commits
+    or rolls back; a fresh dict every time for a session not made by :func:`session_factory` (nothing kept)."""
+    if not session.info.get("tracked"):
+        return {}
+    return session.info.setdefault("remembered", {})
+
+
+def wrote(session):
+    """Whether ``session``'s transaction has written (flushed: on SQLite it then holds the write lock)."""
+    return bool(session.info.get("wrote"))
+
+
+def commits(bind, tables):
+    """How many commits of this process's sessions (from :func:`session_factory`) changed any of ``tables`` in
+    the database of ``bind``: a number that grows whenever such a change is committed."""
+    key = bind.url.render_as_string(hide_password=False)
+    return sum(_commits.get((key, table), 0) for table in tables)
+
+
+def _after_flush(session, _context):
+    session.info["wrote"] = True
+    session.info.pop("remembered", None)  # its answers may have changed
+    changed = session.info.setdefault("changed", set())
+    changed.update(obj.__table__.name for obj in (*session.new, *session.dirty, *session.deleted)
+                   if hasattr(obj, "__table__"))
+
+
+def _after_commit(session):
+    changed = session.info.pop("changed", set())
+    for name in ("remembered", "wrote"):
+        session.info.pop(name, None)  # another transaction may see other rows
+    if changed and session.bind is not None:
+        key = session.bind.url.render_as_string(hide_password=False)
+        for table in changed:
+            _commits[(key, table)] = _commits.get((key, table), 0) + 1
+
+
+def _after_rollback(session):
+    for name in ("remembered", "wrote", "changed"):
+        session.info.pop(name, None)
 
 
 @contextmanager

@@ -366,12 +366,15 @@ def _match_round(inp, track, mode, time_limit, progress, started, gap, processes
     solver_limit = clock.for_solver(len(rg.leads), len(rg.edges))
     report(0.6, msg("job.solving", n=len(rg.edges), mode=msg(N_("mode." + mode))))
     chosen, summary = _solve(rg, locks, forbid, mode, solver_limit, gap)
+    stability = summary.pop("stability", None)  # stable mode: blocking pairs by SMEs, why not stable (issue 23)
     report(0.8, msg("job.explaining", n=len(chosen)))
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
     if mode == "optimal":
         params["gap"] = gap
         if inp.mutual and inp.mutual_bonus:
             params["mutual_bonus"] = inp.mutual_bonus
+    else:
+        params["stability"] = stability
     until = clock.explain_until(len(chosen), len(rg.edges))
     forked = processes > 1 and len(chosen) >= FORK_PROPOSALS
     split = round(len(chosen) * CHILD_EXPLAINS) if forked else len(chosen)
@@ -381,7 +384,8 @@ def _match_round(inp, track, mode, time_limit, progress, started, gap, processes
             return proposed_pairs(rg, chosen[:split], locks, until=until)
         item_report(0.0, msg("job.diagnostics"))
         diagnostics = diagnose(rg, chosen, forbid)
-        diagnostics["blocking_pairs"] = _blocking(rg, chosen, forbid)
+        diagnostics["blocking_pairs"] = (_blocking(rg, chosen, forbid) if stability is None else
+                                         {"count": stability["blocking"], "pairs": stability["pairs"]})
         diagnostics["counts"] = _counts(rg)
         return diagnostics, _edges_digest(rg), proposed_pairs(rg, chosen[split:], locks, until=until)
 

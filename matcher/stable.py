@@ -29,7 +29,11 @@ import numpy as np
 from .assignment import check_feasible
 from .assignment.greedy import fill_forced
 from .assignment.instance import prepare
+from .assignment.problem import Problem
+from .assignment.stability import (blocking_edges, blocking_groups, enumerate_stable, exact, stable_milp,
+                                   stable_nonzeros)
 from .errors import MatcherError
+from .messages import N_, msg
 
 
 POST_SECONDS_PER_LEAD = 3e-6
@@ -83,43 +87,86 @@ def deferred_acceptance(lead_prefs, partner_rank, capacity, weight=None, deadlin
             heapq.heappush(held[p], (-rank, lead))
             load[p] += w
             kept = True
-            while load[p] > capacity[p]:
-                _, rejected = heapq.heappop(held[p])
-                load[p] -= weight.get((rejected, p), 1)
-                if rejected == lead:
-                    kept = False
-                else:
-                    free.append(rejected)
+            if load[p] > capacity[p]:  # keep the best that fit, in rank order: a small lead may still fit
+                held[p], load[p], rejected = _refit(held[p], capacity[p], p, weight)
+                for other in rejected:
+                    if other == lead:
+                        kept = False
+                    else:
+                        free.append(other)
             if kept:
                 break
     return {lead: p for p, heap in held.items() for _, lead in heap}
 
 
-def blocking_pairs(assignment, lead_prefs, partner_rank, capacity):
-    """Pairs (lead, partner) who would both rather be together than with what ``assignment`` gives them.
+def _refit(heap, cap, p, weight):
+    """The held leads best first, each kept when it still fits beside the better ones (issue 23: a
+    partner over its maximum once rejected from the worst up and never took back one that fit again)."""
+    kept, load, rejected = [], 0, []
+    for neg_rank, lead in sorted(heap, reverse=True):
+        w = weight.get((lead, p), 1)
+        if load + w <= cap:
+            kept.append((neg_rank, lead))
+            load += w
+        else:
+            rejected.append(lead)
+    heapq.heapify(kept)
+    return kept, load, rejected
 
-    A partner wants a lead when it has a free place or ranks the lead above one it holds.
+
+def blocking_pairs(assignment, lead_prefs, partner_rank, capacity, weight=None, minimum=None):
+    """Pairs (lead, partner) that block ``assignment`` by the weighted condition of
+    :mod:`matcher.assignment.stability`: the lead ranks the partner above its match (or has none), and
+    the partner can take it by giving up only leads it ranks lower, staying within its minimum and
+    maximum counted in SMEs.
+
+    Parameters
+    ----------
+    weight : dict of (lead, partner) -> int, optional
+        SMEs the lead counts at the partner (a 조합's members; default 1).
+    minimum : dict of partner -> int, optional
+        Binding when above 1: the partner is unused or holds at least that many SMEs.
 
     Returns
     -------
     list of (lead, partner)
+        In the order of ``lead_prefs`` (each lead's partners best first).
+
+    Examples
+    --------
+    P takes at most 5 SMEs and ranks B (4 SMEs) above Y (2) above A (1): beside B, A fits and Y does not.
+
+    >>> prefs = {"A": ["P"], "Y": ["P"], "B": ["P"]}
+    >>> rank = {"P": {"B": 0, "Y": 1, "A": 2}}
+    >>> w = {("B", "P"): 4, ("Y", "P"): 2}
+    >>> blocking_pairs({"B": "P"}, prefs, rank, {"P": 5}, w)
+    [('A', 'P')]
+    >>> blocking_pairs({"B": "P", "A": "P"}, prefs, rank, {"P": 5}, w)
+    []
     """
-    held = {}
-    for lead, p in assignment.items():
-        held.setdefault(p, []).append(partner_rank[p][lead])
-    worst = {p: max(ranks) for p, ranks in held.items()}
-    found = []
-    for lead, prefs in lead_prefs.items():
-        current = assignment.get(lead)
-        for p in prefs:
-            if p == current:
-                break
-            rank = partner_rank.get(p, {}).get(lead)
-            if rank is None:
-                continue
-            if len(held.get(p, ())) < capacity.get(p, 0) or (p in worst and rank < worst[p]):
-                found.append((lead, p))
-    return found
+    problem, pairs, lead_rank, part_rank = _index_form(lead_prefs, partner_rank, capacity, weight, minimum)
+    chosen = np.array([assignment.get(lead) == p for lead, p in pairs], bool)
+    block = blocking_edges(problem, lead_rank, part_rank, chosen)
+    return [pairs[e] for e in np.flatnonzero(block)]
+
+
+def _index_form(lead_prefs, partner_rank, capacity, weight=None, minimum=None):
+    """The market as a :class:`~matcher.assignment.problem.Problem` with its ranks per edge."""
+    weight, minimum = weight or {}, minimum or {}
+    pairs = [(lead, p) for lead, prefs in lead_prefs.items() for p in prefs if lead in partner_rank.get(p, {})]
+    lead_ids = {lead: i for i, lead in enumerate(lead_prefs)}
+    part_ids = {p: j for j, p in enumerate(dict.fromkeys([*capacity, *partner_rank, *(p for _l, p in pairs)]))}
+    lead_rank = np.array([lead_prefs[lead].index(p) for lead, p in pairs], dtype=np.int64)
+    part_rank = np.array([partner_rank[p][lead] for lead, p in pairs], dtype=np.int64)
+    caps = np.array([capacity.get(p, 0) for p in part_ids], dtype=np.int64)
+    mins = np.array([minimum.get(p, 0) for p in part_ids], dtype=np.int64)
+    problem = Problem(n_leads=len(lead_ids), n_partners=len(part_ids), cap_min=mins, cap_max=caps,
+                      must_open=np.zeros(len(part_ids), bool),
+                      lead=np.array([lead_ids[lead] for lead, _p in pairs], dtype=np.int64),
+                      partner=np.array([part_ids[p] for _l, p in pairs], dtype=np.int64),
+                      score=np.zeros(len(pairs)), edge_id=np.arange(len(pairs)),
+                      weight=np.array([weight.get(pair, 1) for pair in pairs], dtype=np.int64))
+    return problem, pairs, lead_rank, part_rank
 
 
 def preferences(edges, stated=None):
@@ -187,23 +234,76 @@ def stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=(),
             return {lead: p for lead, p in assignment.items() if p not in closed}, closed, False
 
 
+STABLE_MILP_NONZEROS = 3_000_000
+"""The stability MILP is tried up to this many nonzeros in its stability rows (pairs of edges sharing a
+lead or a partner); beyond, the deferred-acceptance answer stands with its blocking pairs counted."""
+STABLE_MILP_SECONDS = 60.0
+"""Without a time limit the search for a stable assignment stops after this (then: best found)."""
+LISTED = 50
+"""Blocking pairs and groups listed in a run's summary (all are counted)."""
+
+
 def stable_assignment(stated, leads, partners, edges, locks, forbid, members=None, time_limit=None):
     """``--mode stable`` for round matching: (chosen pairs, run summary).
 
     Locks and forbids are checked as the solver checks them (same :class:`InfeasibleError`
-    messages); locked pairs are fixed first, and each partner a lock forces open gets the
-    leads it still needs to reach its minimum, best in its own preferences first
-    (:func:`matcher.assignment.greedy.fill_forced`). The leads left then go through
-    :func:`stable_with_minimums` (forbidden pairs unacceptable). The result is checked
-    with :func:`matcher.assignment.check_feasible`. ``members`` (lead -> SMEs of a 조합)
-    and ``time_limit`` (seconds) as for :func:`matcher.assignment.solve`.
+    messages) and locked pairs are fixed. Deferred acceptance comes first (a partner a lock forces
+    open is first given the leads it needs, :func:`matcher.assignment.greedy.fill_forced`; then
+    :func:`stable_with_minimums`), and its answer is checked by the weighted blocking condition
+    (:mod:`matcher.assignment.stability`). When a pair blocks it, the stability MILP looks for the
+    best-scoring stable assignment (within the time limit, up to :data:`STABLE_MILP_NONZEROS`).
+    The status is ``"stable"`` only when no pair blocks the answer; otherwise ``"feasible"``, and
+    ``summary["stability"]`` says why: no stable assignment exists (proven), or the best found with
+    its blocking pairs listed. Unused partners that leads preferring them could open together are
+    listed there too (``groups``). ``members`` (lead -> SMEs of a 조합) and ``time_limit`` as for
+    :func:`matcher.assignment.solve`.
     """
     deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
     problem, frame, names, (base, _ids) = prepare(leads, partners, edges, locks, forbid, members=members,
                                                   with_base=True)
     rows = list(frame.itertuples(index=False, name=None))
-    forbidden = set(forbid)
-    _lead_prefs, partner_rank = preferences([r for r in rows if r[:2] not in forbidden], stated)
+    assignment, complete = _deferred(stated, problem, rows, base, names, partners, deadline)
+    lead_rank, part_rank = _ranks(problem, rows, stated)
+    where = {rows[e][:2]: i for i, e in enumerate(problem.edge_id)}
+    chosen = np.zeros(problem.n_edges, bool)
+    chosen[[where[pair] for pair in assignment.items()]] = True
+    block = blocking_edges(problem, lead_rank, part_rank, chosen)
+    outcome = "found" if not block.any() else "best_found" if complete else "cut"
+    if block.any() and (deadline is None or time.perf_counter() < deadline) \
+            and stable_nonzeros(problem) <= STABLE_MILP_NONZEROS:
+        status, found = stable_milp(problem, lead_rank, part_rank, _milp_deadline(deadline))
+        if found is not None:
+            chosen, block = found, blocking_edges(problem, lead_rank, part_rank, found)
+            outcome = "found" if not block.any() else "best_found"  # (the rows make it stable: not seen)
+        elif status == "infeasible" and exact(problem):
+            outcome = "none"
+        elif status == "infeasible":  # the rows are stricter than the condition here: try every assignment
+            status, found = enumerate_stable(problem, lead_rank, part_rank, _milp_deadline(deadline))
+            if found is not None:
+                chosen, block, outcome = found, np.zeros(problem.n_edges, bool), "found"
+            else:
+                outcome = "none" if status == "infeasible" else "best_found"
+        else:
+            outcome = "cut"
+    picked = [rows[e] for e in problem.fixed] + [rows[e] for e in problem.edge_id[chosen]]
+    broken = check_feasible(picked, partners, rows, locks, forbid, members=_member_map(leads, members))
+    if broken:  # a bug, not bad input
+        raise MatcherError("stable mode produced an infeasible assignment: " + "; ".join(broken))
+    stability = _stability(problem, rows, lead_rank, chosen, block, outcome)
+    total = float(sum(s for _, _, s in picked))
+    return picked, {"status": "stable" if outcome == "found" else "feasible",
+                    "objective": total, "bound": None, "gap": None, "stability": stability}
+
+
+def _milp_deadline(deadline):
+    """The search's deadline: the run's, and at most :data:`STABLE_MILP_SECONDS` from now without one."""
+    cap = time.perf_counter() + STABLE_MILP_SECONDS
+    return cap if deadline is None else min(deadline, cap)
+
+
+def _deferred(stated, problem, rows, base, names, partners, deadline):
+    """Deferred acceptance after filling the partners locks force open: (lead -> partner, complete)."""
+    _lead_prefs, partner_rank = preferences([rows[e] for e in problem.edge_id], stated)
     rank = np.array([partner_rank.get(p, {}).get(lead, len(rows)) for lead, p, _s in rows], dtype=float)
     filled = fill_forced(problem, priority=1.0 / (1.0 + rank[problem.edge_id]), names=names)
     part_ids = [p for p, _lo, _hi in partners]
@@ -214,13 +314,33 @@ def stable_assignment(stated, leads, partners, edges, locks, forbid, members=Non
     weight = {rows[e][:2]: int(base.weight[e]) for e in np.flatnonzero(base.weight > 1)}
     assignment, _closed, complete = stable_with_minimums(lead_prefs, partner_rank, capacity, minimum, forced=forced,
                                                          weight=weight, deadline=deadline)
-    score = {(lead, p): s for lead, p, s in rows}
-    chosen = [rows[e] for e in filled.fixed] + [(lead, p, score[(lead, p)]) for lead, p in sorted(assignment.items())]
-    broken = check_feasible(chosen, partners, rows, locks, forbid, members=_member_map(leads, members))
-    if broken:  # a bug, not bad input
-        raise MatcherError("stable mode produced an infeasible assignment: " + "; ".join(broken))
-    total = float(sum(s for _, _, s in chosen))
-    return chosen, {"status": "stable" if complete else "feasible", "objective": total, "bound": None, "gap": None}
+    fill = np.setdiff1d(filled.fixed, problem.fixed)
+    assignment.update({rows[e][0]: rows[e][1] for e in fill})
+    return assignment, complete
+
+
+def _ranks(problem, rows, stated):
+    """Each edge's place in its lead's and in its partner's preferences (0 = best)."""
+    lead_prefs, partner_rank = preferences([rows[e] for e in problem.edge_id], stated)
+    place = {lead: {p: i for i, p in enumerate(prefs)} for lead, prefs in lead_prefs.items()}
+    pairs = [rows[e][:2] for e in problem.edge_id]
+    return (np.array([place[lead][p] for lead, p in pairs], dtype=np.int64),
+            np.array([partner_rank[p][lead] for lead, p in pairs], dtype=np.int64))
+
+
+def _stability(problem, rows, lead_rank, chosen, block, outcome):
+    """The stability part of a stable-mode summary: counts, the first pairs and groups, a message."""
+    pairs = [list(rows[e][:2]) for e in problem.edge_id[block]]
+    groups = []
+    for p, group in blocking_groups(problem, lead_rank, chosen):
+        groups.append({"partner": rows[problem.edge_id[group[0]]][1],
+                       "leads": [rows[e][0] for e in problem.edge_id[group]],
+                       "smes": int(problem.weight[group].sum()), "minimum": int(problem.cap_min[p])})
+    codes = {"found": N_("solver.stable.found"), "none": N_("solver.stable.none"),
+             "best_found": N_("solver.stable.best_found"), "cut": N_("solver.stable.cut")}
+    message = msg(codes[outcome], count=len(pairs))
+    return {"blocking": len(pairs), "pairs": pairs[:LISTED], "proven_none": outcome == "none",
+            "groups": groups[:LISTED], "message": message.to_json()}
 
 
 def _member_map(leads, members):

@@ -1,4 +1,6 @@
-"""A round at a glance: firms and applications per track and role, and how many pairs the rules allow.
+"""A round at a glance, as pure functions over its pools: firms and applications per track and role, and
+how many pairs the rules allow (the round service's :func:`matcher.rounds.round_summary` reads the pools;
+``matcher summary`` prints it, and the round page's eligible counts are the same numbers).
 
 Eligibility is :func:`matcher.eligibility.eligibility_table`, the same table matching uses:
 rules evaluated once per firm, the pair-level conditions (same firm, same affiliate group,
@@ -13,10 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import db
-from .errors import NotFoundError
 from .eligibility import eligibility_table
-from .tracks import round_rules
 
 
 @dataclass
@@ -42,48 +41,29 @@ class RoundSummary:
     tracks: list
 
 
-def round_summary(session, round_name=None):
-    """Summarise ``round_name`` (default: :func:`matcher.db.latest_round`, the latest reference date).
-
-    Returns
-    -------
-    RoundSummary
-
-    Raises
-    ------
-    NotFoundError
-        When there is no such round (or no round at all).
-    """
-    if round_name is None:
-        row = db.latest_round(session)
-        if row is None:
-            raise NotFoundError("no round yet; create one with: matcher round create NAME --reference-date YYYY-MM-DD")
-    else:
-        row = db.get_round(session, round_name)
-    rules = round_rules(row)
-    apps = [db.application_from_row(a) for a in row.applications]
-    firm_rows = {a.firm.brn: a.firm for a in row.applications}
-    firms = {brn: db.firm_from_row(r) for brn, r in firm_rows.items()}
-    tracks = [track_summary(rules[t], [a for a in apps if a.track == t], firms, row.reference_date)
-              for t in rules if t in (row.open_tracks or []) or any(a.track == t for a in apps)]
-    return RoundSummary(row.name, row.reference_date, len(firms), tracks)
-
-
 def track_summary(rule, applications, firms, on):
-    """Counts for one track; ``firms`` maps 사업자등록번호 to :class:`~matcher.firms.Firm`.
+    """Counts for one track; ``firms`` maps 사업자등록번호 to :class:`~matcher.firms.Firm`."""
+    leads = [(firms[a.brn], a) for a in applications if a.role == "lead"]
+    partners = [(firms[a.brn], a) for a in applications if a.role == "partner"]
+    return pool_summary(rule, leads, partners, on)
+
+
+def pool_summary(rule, leads, partners, on, pairs=True):
+    """Counts for one track's pool: ``leads`` and ``partners`` are ``(Firm, Application)`` pairs.
 
     Eligibility comes from :func:`matcher.eligibility.eligibility_table`, as in matching:
     a partner's certificate is judged against each lead's product, not the partner's own.
+    ``pairs=False`` leaves ``allowed_pairs`` at 0 (the round page needs only the firms' counts).
     """
     s = TrackSummary(rule.key, rule.name_ko)
-    leads = [(firms[a.brn], a) for a in applications if a.role == "lead"]
-    partners = [(firms[a.brn], a) for a in applications if a.role == "partner"]
     s.leads, s.partners = len(leads), len(partners)
     s.large_partners = sum(1 for firm, _a in partners if firm.is_large)
     table = eligibility_table(leads, partners, rule, on)
     for reasons in (*table.lead_reasons, *table.partner_reasons):
         s.refusals.update({r.code for r in reasons})
     s.eligible_leads, s.eligible_partners = int(table.lead_ok.sum()), int(table.partner_ok.sum())
+    if not pairs:
+        return s
     ok_leads, ok_partners = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
     step = max(1, _PAIRS_PER_BLOCK // max(1, len(ok_partners)))
     for start in range(0, len(ok_leads), step):

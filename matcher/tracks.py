@@ -16,8 +16,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ConfigError, UnknownTrackError
-from .firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, SMALL_SIZES
+from .firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, SMALL_SIZES, SME_SIZES
 
 from .paths import DATA_DIR
 DEFAULT_RULES_PATH = DATA_DIR / "tracks.toml"
@@ -291,13 +293,49 @@ _LEAD_CONDITION = {
 }
 
 
+_CONDITION_SIZES = {"small": SMALL_SIZES, "sme": SME_SIZES}
+
+
+def size_codes(size_classes):
+    """Size classes as codes into :data:`~matcher.firms.SIZE_CLASSES` (-1: not a size class), as the
+    directory's index holds them."""
+    return np.array([SIZE_CLASSES.index(s) if s in SIZE_CLASSES else -1 for s in size_classes], dtype=np.int64)
+
+
+def meets_lead_condition(conditions, startup, size):
+    """Which firms meet any of a track's lead conditions: 창업기업 (``startup``), 소기업 (``small``), 중소기업
+    (``sme``). The one home of those conditions: :func:`lead_reasons` calls it on one firm, the directory on
+    every firm of its index.
+
+    Parameters
+    ----------
+    conditions : iterable of {"startup", "small", "sme"}
+    startup : ndarray of bool, shape (n,)
+        Whether each firm is a startup (under seven years) on the day judged.
+    size : ndarray of int, shape (n,)
+        Each firm's size class as :func:`size_codes` gives it.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+
+    Examples
+    --------
+    >>> meets_lead_condition(["startup", "small"], np.array([False, True, False]), size_codes(["소기업", "중기업", "중기업"]))
+    array([ True,  True, False])
+    """
+    out = np.zeros(len(size), dtype=bool)
+    for condition in conditions:
+        if condition == "startup":
+            out |= startup
+        else:
+            table = np.array([s in _CONDITION_SIZES[condition] for s in SIZE_CLASSES] + [False], dtype=bool)
+            out |= table[size]
+    return out
+
+
 def _meets_any(conditions, firm, on):
-    checks = {
-        "startup": lambda: firm.is_startup(on),
-        "small": lambda: firm.size_class in SMALL_SIZES,
-        "sme": lambda: firm.is_sme,
-    }
-    return any(checks[c]() for c in conditions)
+    return bool(meets_lead_condition(conditions, np.array([firm.is_startup(on)]), size_codes([firm.size_class]))[0])
 
 
 def _common_reasons(rule, firm, on, side):

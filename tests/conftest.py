@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when asked) and tiny literal firms.
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when asked), tiny literal firms, and the web
+app on its database with clients (``app``, ``client``, ``staff``) and a tiny round (``round_id``). Plain helpers
+(``make_brn``, ``add_firm``, ``login`` …) are in ``helpers.py``.
 
 The database-backed tests (every test using ``db_url``, marked ``db``) run on PostgreSQL when
 ``TEST_DATABASE_URL`` (or ``DATABASE_URL``) is a ``postgresql+psycopg://`` URL of a server where the user may
@@ -12,14 +14,15 @@ import shutil
 from datetime import date
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from matcher import db
-from matcher.firms import Certificate, Firm, Licence
+from matcher.firms import Firm
 from matcher.tracks import load_rules
 
-REF = date(2026, 3, 19)
+from helpers import FAST_HASH, STAFF_PASSWORD, login, seed_round
 
 
 def _postgres_url():
@@ -32,6 +35,10 @@ def _postgres_url():
 
 POSTGRES = _postgres_url()
 _names = itertools.count()
+
+# No wall-clock limit on an example: Hypothesis' default deadline (200 ms) fails tests on a loaded machine.
+settings.register_profile("matcher", deadline=None)
+settings.load_profile("matcher")
 
 
 def pytest_report_header(config):
@@ -161,4 +168,35 @@ def demo_input():
                       rules={t: rules[t] for t in demo.OPEN_TRACKS}, pools=pools)
 
 
-__all__ = ["REF", "Certificate", "Licence"]
+# --- the web app -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    """The Flask app on a fresh database with two accounts: ``staff`` and a read-only ``viewer``."""
+    from matcher.users import ensure_user
+    from web import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
+                      "RUN_TIME_LIMIT": 5.0, "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    with db.transaction(db_url) as s:
+        ensure_user(s, "staff", STAFF_PASSWORD, method=FAST_HASH)
+        ensure_user(s, "viewer", "viewer password", role="viewer", method=FAST_HASH)
+    return app
+
+
+@pytest.fixture
+def round_id(app):
+    """The tiny 소재부품 round of :func:`helpers.seed_round`, stored in the app's database."""
+    return seed_round(app.config["DATABASE_URL"])
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def staff(client):
+    """A client logged in as ``staff``."""
+    response = login(client)
+    assert response.status_code == 302
+    return client

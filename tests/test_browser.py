@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest_web import make_brn
+from helpers import make_brn
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # chromium and a server: tens of seconds each
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -83,7 +83,8 @@ def server(tmp_path):
             proc.wait(timeout=10)
 
 
-def _wait_for_port(port, proc, log, timeout=30):
+def _wait_for_port(port, proc, log, timeout=180):
+    """Wait until the server listens (generously: a loaded machine starts it slowly); stop it if it never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -93,6 +94,8 @@ def _wait_for_port(port, proc, log, timeout=30):
                 return
         except OSError:
             time.sleep(0.2)
+    proc.kill()
+    proc.wait()
     raise AssertionError(f"server did not listen on {port} within {timeout} s")
 
 

@@ -15,13 +15,14 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest_web import make_brn
-from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, ROUND, _free_port, _wait_for_port,
-                          applications_csv, firms_csv, sync_api)
 from matcher import db
 from matcher.cli import main
 
-pytestmark = pytest.mark.browser
+from helpers import make_brn
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, ROUND, _free_port, _wait_for_port,
+                          applications_csv, firms_csv, sync_api)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTH, HEIGHT = 390, 844
 LEAD = make_brn(321)  # 비전부품1, a lead in 소재부품 (materials)

@@ -10,13 +10,14 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from conftest_web import make_brn
-from test_browser import CHROMIUM_ARGS, CHROMIUM, PASSWORD, ROOT, ROUND, sync_api
-from test_browser_mobile import HEIGHT, WIDTH, problems_of, seeded_db, server  # noqa: F401  (fixtures)
 from matcher import db
 from matcher.cli import main
 
-pytestmark = pytest.mark.browser
+from helpers import make_brn
+from test_browser import CHROMIUM_ARGS, CHROMIUM, PASSWORD, ROOT, ROUND, sync_api
+from test_browser_mobile import HEIGHT, WIDTH, problems_of, seeded_db, server  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LEAD = make_brn(321)  # 비전부품1, a lead in 소재부품 (materials)
 

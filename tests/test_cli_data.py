@@ -17,6 +17,7 @@ def runner():
     return CliRunner()
 
 
+@pytest.mark.slow
 def test_demo_load_is_idempotent_and_summary_counts_tracks(runner, db_url):
     first = runner.invoke(main, ["demo", "load"])
     assert first.exit_code == 0, first.output
@@ -212,8 +213,24 @@ def test_every_command_module_s_commands_are_listed_for_lazy_import():
     assert listed == COMMAND_MODULES
 
 
+def test_a_cli_import_goes_through_the_upload_s_service_and_is_logged_alike(runner, db_url, tmp_path):
+    """``matcher import`` calls rounds.import_file, as the round page's upload does: one audit entry shape."""
+    from matcher import rounds
+    firms = tmp_path / "firms.csv"
+    firms.write_text(FIRMS_CSV, encoding="utf-8")
+    assert runner.invoke(main, ["import", "firms", str(firms)]).exit_code == 0
+    with db.transaction(db_url) as s:
+        rnd = rounds.create_round(s, "1차", "2026-10-01")
+        rounds.import_file(s, rnd.id, "firms", firms, filename="firms.csv", actor="kim")
+    with db.transaction(db_url) as s:
+        by_web, by_cli = rounds.audit_entries(s)[:3:2]  # the round's creation between them
+    assert (by_cli.actor, by_cli.action, by_cli.detail["inserted"]) == ("cli", "import.firms", 1)
+    assert (by_web.actor, by_web.action, by_web.detail["unchanged"]) == ("kim", "import.firms", 1)
+    assert set(by_cli.detail) == set(by_web.detail)
+
+
 def test_check_says_each_kind_of_repair_once_with_a_count(runner, db_url, tmp_path):
-    from conftest_web import make_brn
+    from helpers import make_brn
     rows = [f"{make_brn(i)},기업{i},소기업,,서울특별시" for i in range(1, 8)] + [f"{make_brn(9)},기업9,small,,부산"]
     path = tmp_path / "firms.csv"
     path.write_text("사업자등록번호,회사명,기업규모,설립일,지역\n" + "\n".join(rows) + "\n", encoding="utf-8")

@@ -15,21 +15,18 @@ from matcher import db, directory, importer
 from matcher.cli import main
 from matcher.directory import store
 from matcher.directory.index import partner_failures, lead_failures, asker_from_index
-from matcher.firms import Certificate, brn_check_digit
-from matcher.recommend import recommend_leads, recommend_partners
+from matcher.firms import Certificate
 from matcher.tracks import lead_reasons, load_rules, pair_reasons, partner_reasons
 
-REF = date(2026, 3, 19)
+from helpers import REF, make_brn
+from oracles import recommend_leads, recommend_partners
+
 CHUNGGA = "2088107080"
 
 
-def brn(n, kind="81"):
-    first = f"{300 + n % 600:03d}{kind}{n:04d}"
-    return first + str(brn_check_digit(first))
-
 
 def _firm(n, name, size="소기업", region="대전", certs=(), **extra):
-    row = db.FirmRow(brn=extra.pop("brn", None) or brn(n), name=name, size_class=size, region=region,
+    row = db.FirmRow(brn=extra.pop("brn", None) or make_brn(n), name=name, size_class=size, region=region,
                      founded=extra.pop("founded", date(2015, 1, 1)), ksic_codes=extra.pop("ksic", ["26421"]),
                      g2b_codes=extra.pop("g2b", ["46171610"]), description=extra.pop("description", ""),
                      licences=extra.pop("licences", []), **extra)
@@ -125,34 +122,34 @@ def round_db(db_url):
 
 def test_the_directory_offers_every_eligible_firm_and_marks_applicants(round_db):
     with db.transaction(round_db) as s:
-        res = directory.recommend(s, brn(1), track="innovation")
+        res = directory.recommend(s, make_brn(1), track="innovation")
         assert res["pool_size"] == 2 and res["applicants"] == 1
         rows = {r["name"]: r for r in res["recommendations"]}
         assert set(rows) == {"신청 협력", "미신청 협력"}
         assert rows["신청 협력"]["applied"] and "R1에 협력기업로 신청" in rows["신청 협력"]["applied_label"]["ko"]
         assert not rows["미신청 협력"]["applied"] and rows["미신청 협력"]["applied_label"] is None
-        only = directory.recommend(s, brn(1), track="innovation", applicants_only=True)
+        only = directory.recommend(s, make_brn(1), track="innovation", applicants_only=True)
         assert [r["name"] for r in only["recommendations"]] == ["신청 협력"]
 
 
 def test_interest_is_offered_only_where_the_round_would_take_it(round_db):
     with db.transaction(round_db) as s:
-        rows = {r["name"]: r for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+        rows = {r["name"]: r for r in directory.recommend(s, make_brn(1), track="innovation")["recommendations"]}
         assert rows["신청 협력"]["interest"]["ok"]
         offer = rows["미신청 협력"]["interest"]
         assert not offer["ok"] and "신청하지 않았습니다" in offer["problems"][0]["ko"]
         # what the page offers agrees with what the round accepts
         from matcher.rounds import interest
-        lead, outsider = directory.get_firm(s, brn(1)), directory.get_firm(s, brn(3))
+        lead, outsider = directory.get_firm(s, make_brn(1)), directory.get_firm(s, make_brn(3))
         round_row = db.get_round(s, "R1")
         assert interest.interest_problems(s, round_row, lead, outsider, "innovation")
-        row = interest.send_interest(s, round_row.id, brn(1), brn(2), "innovation", "함께 해요", "firm:" + brn(1))
+        row = interest.send_interest(s, round_row.id, make_brn(1), make_brn(2), "innovation", "함께 해요", "firm:" + make_brn(1))
         assert row.status == "sent"
 
 
 def test_an_empty_result_says_why_with_counts_and_what_would_widen_it(round_db):
     with db.transaction(round_db) as s:
-        res = directory.recommend(s, brn(1), track="innovation", filters={"region": "제주"})
+        res = directory.recommend(s, make_brn(1), track="innovation", filters={"region": "제주"})
         assert res["recommendations"] == []
         empty = res["empty_reason"]
         counts = empty["counts"]
@@ -167,11 +164,11 @@ def test_an_empty_result_says_why_with_counts_and_what_would_widen_it(round_db):
 
 
 def test_cli_and_json_explain_an_empty_result(round_db):
-    res = CliRunner().invoke(main, ["recommend", brn(1), "-t", "innovation", "--region", "제주", "--lang", "en"])
+    res = CliRunner().invoke(main, ["recommend", make_brn(1), "-t", "innovation", "--region", "제주", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "(no eligible firm found)" in res.output and "are debarred" in res.output
     assert "→ product 4015156601" in res.output
-    res = CliRunner().invoke(main, ["recommend", brn(1), "-t", "innovation", "--region", "제주", "--json"])
+    res = CliRunner().invoke(main, ["recommend", make_brn(1), "-t", "innovation", "--region", "제주", "--json"])
     data = json.loads(res.output)
     assert data["empty_reason"]["counts"]["certificate_missing"] == 2
 
@@ -180,31 +177,31 @@ def test_web_and_api_explain_an_empty_result(round_db):
     from web import create_app
     app = create_app({"TESTING": True, "DATABASE_URL": round_db, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})
     client = app.test_client()
-    page = client.get(f"/firms/{brn(1)}?track=innovation&region=제주").get_data(as_text=True)
+    page = client.get(f"/firms/{make_brn(1)}?track=innovation&region=제주").get_data(as_text=True)
     assert "결과가 없는 이유" in page and "부정당업자 제재 중" in page and "4015156601" in page
-    data = client.get(f"/api/v1/firms/{brn(1)}/recommendations?track=innovation&region=제주").get_json()
+    data = client.get(f"/api/v1/firms/{make_brn(1)}/recommendations?track=innovation&region=제주").get_json()
     assert data["recommendations"] == [] and data["empty_reason"]["counts"]["debarred"] == 1
-    page = client.get(f"/firms/{brn(1)}?track=innovation").get_data(as_text=True)
+    page = client.get(f"/firms/{make_brn(1)}?track=innovation").get_data(as_text=True)
     assert page.count('class="inline interest"') == 1  # only the applicant can be asked through the round
 
 
 def test_why_not_says_when_an_eligible_firm_is_not_in_the_list(round_db):
     with db.transaction(round_db) as s:
-        why = directory.why_not(s, brn(1), brn(3), "innovation", applicants_only=True)
+        why = directory.why_not(s, make_brn(1), make_brn(3), "innovation", applicants_only=True)
         assert why["eligible"] and not why["in_pool"] and "신청하지 않아" in why["pool_note"]["ko"]
-        why = directory.why_not(s, brn(1), brn(3), "innovation", filters={"region": "서울"})
+        why = directory.why_not(s, make_brn(1), make_brn(3), "innovation", filters={"region": "서울"})
         assert why["eligible"] and not why["in_pool"] and "outside the filters" in why["pool_note"]["en"]
-        why = directory.why_not(s, brn(1), brn(3), "innovation")
+        why = directory.why_not(s, make_brn(1), make_brn(3), "innovation")
         assert why["in_pool"] and "has not applied" in why["pool_note"]["en"]
-        why = directory.why_not(s, brn(1), brn(2), "innovation")
+        why = directory.why_not(s, make_brn(1), make_brn(2), "innovation")
         assert why["in_pool"] and why["pool_note"] is None
-        why = directory.why_not(s, brn(1), "협력", "innovation")  # 신청 협력, 미신청 협력
+        why = directory.why_not(s, make_brn(1), "협력", "innovation")  # 신청 협력, 미신청 협력
         assert why["other"] is None and {c.name for c in why["candidates"]} == {"신청 협력", "미신청 협력"}
 
 
 def test_a_planned_product_decides_the_certificate_asked_for(round_db):
     with db.transaction(round_db) as s:
-        res = directory.recommend(s, brn(1), track="innovation", product="4015156601")
+        res = directory.recommend(s, make_brn(1), track="innovation", product="4015156601")
         assert [r["name"] for r in res["recommendations"]] == ["다른 물품"]
 
 
@@ -233,10 +230,10 @@ def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
     with db.transaction(round_db) as s:
         assert directory.stored_info(s).version == directory.data_version(s)  # committed with it
         assert directory.current_index(s).version == index.version  # loaded from the database, not rebuilt
-        new = brn(77)
+        new = make_brn(77)
         importer.import_firms(io.BytesIO(FIRMS_CSV.format(brn=new).encode()), s, filename="firms.csv")
     with db.transaction(round_db) as s:
-        res = directory.recommend(s, brn(1), track="innovation")
+        res = directory.recommend(s, make_brn(1), track="innovation")
         assert new in {r["brn"] for r in res["recommendations"]}
     with db.transaction(round_db) as s:
         info = directory.stored_info(s)
@@ -252,12 +249,12 @@ def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
 def test_a_certificate_change_alone_reaches_the_index(round_db):
     with db.transaction(round_db) as s:
         directory.build_and_save(s)
-        assert brn(9) not in {r["brn"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
-        row = db.get_firm(s, brn(9))
+        assert make_brn(9) not in {r["brn"] for r in directory.recommend(s, make_brn(1), track="innovation")["recommendations"]}
+        row = db.get_firm(s, make_brn(9))
         row.certificates = [db.CertificateRow(kind="direct_production", code=PRODUCT, valid_from=date(2024, 1, 1),
                                               valid_to=date(2027, 1, 1))]
     with db.transaction(round_db) as s:
-        assert brn(9) in {r["brn"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+        assert make_brn(9) in {r["brn"] for r in directory.recommend(s, make_brn(1), track="innovation")["recommendations"]}
 
 
 def test_no_query_path_fits_a_text_model(round_db, monkeypatch):
@@ -276,17 +273,17 @@ def test_no_query_path_fits_a_text_model(round_db, monkeypatch):
         for track in ("innovation", "materials"):
             for as_partner in (False, True):
                 for only in (False, True):
-                    directory.recommend(s, brn(1), track=track, as_partner=as_partner, applicants_only=only)
-                    directory.recommend(s, brn(2), track=track, as_partner=as_partner, applicants_only=only)
-        assert directory.pair_detail(s, brn(1), brn(2), "innovation")["score"] > 0
-        assert directory.why_not(s, brn(1), brn(3), "innovation")["eligible"]
+                    directory.recommend(s, make_brn(1), track=track, as_partner=as_partner, applicants_only=only)
+                    directory.recommend(s, make_brn(2), track=track, as_partner=as_partner, applicants_only=only)
+        assert directory.pair_detail(s, make_brn(1), make_brn(2), "innovation")["score"] > 0
+        assert directory.why_not(s, make_brn(1), make_brn(3), "innovation")["eligible"]
     client = create_app({"TESTING": True, "DATABASE_URL": round_db, "SECRET_KEY": "x"}).test_client()
-    for path in (f"/firms/{brn(1)}", f"/firms/{brn(1)}?track=innovation&applicants_only=1",
-                 f"/firms/{brn(2)}?track=innovation&as_partner=1", f"/firms/{brn(1)}/partners/{brn(2)}?track=innovation",
-                 f"/firms/{brn(1)}/why-not?track=innovation&other={brn(3)}",
-                 f"/api/v1/firms/{brn(1)}/recommendations?track=innovation&applicants_only=1"):
+    for path in (f"/firms/{make_brn(1)}", f"/firms/{make_brn(1)}?track=innovation&applicants_only=1",
+                 f"/firms/{make_brn(2)}?track=innovation&as_partner=1", f"/firms/{make_brn(1)}/partners/{make_brn(2)}?track=innovation",
+                 f"/firms/{make_brn(1)}/why-not?track=innovation&other={make_brn(3)}",
+                 f"/api/v1/firms/{make_brn(1)}/recommendations?track=innovation&applicants_only=1"):
         assert client.get(path).status_code == 200, path
-    for args in (["recommend", brn(1), "--applicants-only"], ["recommend", brn(2), "--as", "partner", "-t", "materials"]):
+    for args in (["recommend", make_brn(1), "--applicants-only"], ["recommend", make_brn(2), "--as", "partner", "-t", "materials"]):
         res = CliRunner().invoke(main, args, env={"DATABASE_URL": round_db})
         assert res.exit_code == 0, res.output
 
@@ -448,7 +445,7 @@ def test_the_index_is_stored_and_read_the_same_on_postgresql_and_sqlite(db_url, 
         store.forget()
         with db.transaction(where) as s:
             assert directory.current_index(s).version == directory.stored_info(s).version
-            rows = [directory.recommend(s, brn(i), track="materials", k=5)["recommendations"] for i in range(0, 40, 4)]
+            rows = [directory.recommend(s, make_brn(i), track="materials", k=5)["recommendations"] for i in range(0, 40, 4)]
             answers.append([[(r["brn"], r["score"]) for r in row] for row in rows])
     assert answers[0] == answers[1] and any(answers[0])
 
@@ -457,7 +454,7 @@ def test_the_index_is_stored_and_read_the_same_on_postgresql_and_sqlite(db_url, 
 def test_a_firm_s_round_is_asked_once_per_request_and_follows_a_write(round_db):
     from sqlalchemy import event
     with db.transaction(round_db) as s:
-        firm = directory.get_firm(s, brn(1))
+        firm = directory.get_firm(s, make_brn(1))
         directory.current_index(s)  # built (or loaded) before counting
         statements = []
         listen = lambda *args: statements.append(args[2])  # noqa: E731
@@ -496,28 +493,28 @@ def test_kept_firms_follow_a_committed_change_and_keep_nothing_of_a_rolled_back_
     from matcher.directory.service import stored_firm
 
     def shown(s):
-        return {r["brn"]: r["name"] for r in directory.recommend(s, brn(1), track="innovation")["recommendations"]}
+        return {r["brn"]: r["name"] for r in directory.recommend(s, make_brn(1), track="innovation")["recommendations"]}
 
     with db.transaction(round_db) as s:
-        assert shown(s)[brn(3)] == "미신청 협력"
-        assert stored_firm(s, brn(3)).firm == db.firm_from_row(directory.get_firm(s, brn(3)))
+        assert shown(s)[make_brn(3)] == "미신청 협력"
+        assert stored_firm(s, make_brn(3)).firm == db.firm_from_row(directory.get_firm(s, make_brn(3)))
     with db.transaction(round_db) as s:
-        directory.get_firm(s, brn(3)).name = "새 이름 협력"
+        directory.get_firm(s, make_brn(3)).name = "새 이름 협력"
     with db.transaction(round_db) as s:
-        assert shown(s)[brn(3)] == "새 이름 협력"
-        assert stored_firm(s, brn(3)).name == "새 이름 협력"
+        assert shown(s)[make_brn(3)] == "새 이름 협력"
+        assert stored_firm(s, make_brn(3)).name == "새 이름 협력"
     s = db.session_factory(round_db)()
     try:
-        directory.get_firm(s, brn(3)).name = "되돌릴 이름"
+        directory.get_firm(s, make_brn(3)).name = "되돌릴 이름"
         s.flush()
-        assert shown(s)[brn(3)] == "되돌릴 이름"  # its own transaction sees its change
-        assert stored_firm(s, brn(3)).name == "되돌릴 이름"
+        assert shown(s)[make_brn(3)] == "되돌릴 이름"  # its own transaction sees its change
+        assert stored_firm(s, make_brn(3)).name == "되돌릴 이름"
         s.rollback()
     finally:
         s.close()
     with db.transaction(round_db) as s:
-        assert shown(s)[brn(3)] == "새 이름 협력"
-        assert stored_firm(s, brn(3)).name == "새 이름 협력"
+        assert shown(s)[make_brn(3)] == "새 이름 협력"
+        assert stored_firm(s, make_brn(3)).name == "새 이름 협력"
 
 
 def test_the_firm_page_reads_its_firm_as_the_database_has_it(round_db):
@@ -526,11 +523,11 @@ def test_the_firm_page_reads_its_firm_as_the_database_has_it(round_db):
     from matcher.errors import MatcherError, NotFoundError
     with db.transaction(round_db) as s:
         for n in range(1, 10):
-            row = directory.get_firm(s, brn(n))
-            found = stored_firm(s, f" {brn(n)[:3]}-{brn(n)[3:5]}-{brn(n)[5:]} ")
+            row = directory.get_firm(s, make_brn(n))
+            found = stored_firm(s, f" {make_brn(n)[:3]}-{make_brn(n)[3:5]}-{make_brn(n)[5:]} ")
             assert (found.id, found.firm) == (row.id, db.firm_from_row(row))
         with pytest.raises(NotFoundError):
-            stored_firm(s, brn(60))
+            stored_firm(s, make_brn(60))
         with pytest.raises(MatcherError, match="1234567890"):
             stored_firm(s, "1234567890")
 
@@ -560,16 +557,16 @@ def test_term_sums_are_scipy_s_product_to_the_last_bit(n_docs, n_terms, density,
 def test_a_firm_s_round_follows_an_application_committed_elsewhere(round_db):
     """The firm's own rounds come from the index: a committed application moves its page to that round."""
     with db.transaction(round_db) as s:
-        assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R1"  # no application: the latest
+        assert directory.resolve_round(s, directory.get_firm(s, make_brn(3))).name == "R1"  # no application: the latest
     with db.transaction(round_db) as s:
         older = db.RoundRow(name="R0", reference_date=date(2025, 3, 1), open_tracks=["innovation"])
         s.add(older)
         s.flush()
-        s.add(db.ApplicationRow(round_id=older.id, firm_id=directory.get_firm(s, brn(3)).id, role="partner",
+        s.add(db.ApplicationRow(round_id=older.id, firm_id=directory.get_firm(s, make_brn(3)).id, role="partner",
                                 track="innovation", text=""))
     with db.transaction(round_db) as s:
-        assert directory.resolve_round(s, directory.get_firm(s, brn(3))).name == "R0"
-        assert directory.resolve_round(s, directory.get_firm(s, brn(1))).name == "R1"
+        assert directory.resolve_round(s, directory.get_firm(s, make_brn(3))).name == "R0"
+        assert directory.resolve_round(s, directory.get_firm(s, make_brn(1))).name == "R1"
 
 
 def test_rounds_are_read_as_plain_rows_and_see_the_transaction_s_own_rounds(round_db):
@@ -599,16 +596,28 @@ def test_top_k_is_the_full_sort_by_score_then_brn(pairs, k):
 
 
 def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_db, monkeypatch):
-    """Four threads asking for firms while the kept firms are cleared on every read (MATCHER_FIRMS_KEPT=0):
-    each gets every firm it asked for (a clear between another thread's update and read lost them: a 500)."""
+    """Four threads asking for firms while a tiny store (two firms kept) is cleared on almost every read: each
+    gets every firm it asked for (a clear between another thread's update and read lost them: a 500). The
+    test counts the clears that fell while another thread was inside its look-up, so it fails when the
+    interleaving that broke the old code never happened."""
     import sys
     import threading
 
     from matcher.directory import service
-    monkeypatch.setattr(service, "FIRMS_KEPT", 0)
+    monkeypatch.setenv("MATCHER_FIRMS_KEPT", "2")
+    inside, overlapping = set(), []
+
+    class Kept(dict):
+        def clear(self):
+            if inside - {threading.get_ident()}:
+                overlapping.append(1)
+            super().clear()
+
     with db.transaction(round_db) as s:
         index = directory.current_index(s)
         ids = [int(i) for i in index.firm_id]
+    index.forget("shown_firms")
+    index.derived("shown_firms", Kept)
     factory, failures = db.session_factory(round_db), []
 
     def ask(seed):
@@ -616,7 +625,9 @@ def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_d
         with factory() as s:
             for _ in range(150):
                 wanted = rng.choice(ids, size=4, replace=False).tolist()
+                inside.add(threading.get_ident())
                 got = service._shown_firms(s, index, wanted)
+                inside.discard(threading.get_ident())
                 if sorted(got) != sorted(wanted):
                     failures.append((wanted, sorted(got)))
 
@@ -630,4 +641,18 @@ def test_kept_firms_are_whole_for_every_thread_when_the_store_is_cleared(round_d
             t.join()
     finally:
         sys.setswitchinterval(old)
+    assert overlapping, "no clear fell inside another thread's look-up: the race was not exercised"
     assert not failures, failures[:3]
+
+
+def test_the_firms_kept_are_read_from_the_environment_when_used(monkeypatch):
+    """MATCHER_FIRMS_KEPT as the process has it now (not at import); a bad value is refused by name."""
+    from matcher.directory import service
+    from matcher.errors import MatcherError
+    monkeypatch.setenv("MATCHER_FIRMS_KEPT", "7")
+    assert service.firms_kept() == 7
+    monkeypatch.delenv("MATCHER_FIRMS_KEPT")
+    assert service.firms_kept() == service.FIRMS_KEPT
+    monkeypatch.setenv("MATCHER_FIRMS_KEPT", "many")
+    with pytest.raises(MatcherError, match="MATCHER_FIRMS_KEPT 'many' is not a whole number"):
+        service.firms_kept()

@@ -116,6 +116,7 @@ def pool(draw, role, max_size=6):
 TRACK_KEYS = st.sampled_from(["innovation", "materials", "convergence", "construction"])
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(pool("lead"), pool("partner"), TRACK_KEYS)
 def test_table_agrees_with_pair_reasons(leads, partners, track):

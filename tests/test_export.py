@@ -13,7 +13,8 @@ from matcher import db
 from matcher.errors import InvalidValueError, MatcherError, NotFoundError
 from matcher.export import COLUMNS, export_rows, headers, safe_cell
 from matcher.rounds import export_run
-from matcher.firms import brn_check_digit
+
+from helpers import make_brn
 
 KEYS = [key for key, _ko, _en in COLUMNS]
 
@@ -21,10 +22,6 @@ KEYS = [key for key, _ko, _en in COLUMNS]
 def col(key):
     return KEYS.index(key)
 
-
-def make_brn(n):
-    first = f"{100 + n:03d}81{n:05d}"[:9]
-    return first + str(brn_check_digit(first))
 
 
 def make_row(i=0, **fields):
@@ -316,3 +313,20 @@ def test_export_run_in_english_and_unknown_run(db_url, stored_run):
             export_run(s, 999, "csv")
         with pytest.raises(MatcherError, match="not one of"):
             export_run(s, stored_run, "pdf")
+
+
+def test_the_cli_export_is_logged_as_the_web_export_is(db_url, stored_run, tmp_path):
+    """``matcher export`` and the run page's export both go through rounds.log_export: one kind of entry."""
+    from click.testing import CliRunner
+
+    from matcher.cli import main
+    from matcher.rounds import audit_entries, log_export
+    out = tmp_path / "run.csv"
+    result = CliRunner().invoke(main, ["export", str(stored_run), "--format", "csv", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    with db.transaction(db_url) as s:
+        log_export(s, stored_run, "csv", "kim")  # what the web's export view calls
+    with db.transaction(db_url) as s:
+        by_web, by_cli = [(e.actor, e.action, e.detail) for e in audit_entries(s)[:2]]
+    assert by_cli == ("cli", "run.export", {"run": stored_run, "format": "csv"})
+    assert by_web == ("kim", "run.export", by_cli[2])

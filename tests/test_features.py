@@ -17,6 +17,7 @@ from matcher.firms import Certificate, Firm, Licence
 REF = date(2026, 3, 19)
 
 
+@pytest.mark.slow
 def test_particles_and_spacing_do_not_defeat_the_noun_tokenizer():
     assert noun_tokens(["영상감시카메라를", "영상 감시 카메라"]) == [["영상", "감시", "카메라"]] * 2
 
@@ -168,6 +169,7 @@ def test_char_tfidf_is_the_vectorizer_s_matrix_to_the_bit(texts, max_df):
     assert _same_bits(char_tfidf(texts, max_df), TextVectorizer("char", max_df).fit_transform(texts))
 
 
+@pytest.mark.slow
 def test_char_tfidf_on_the_demo_round_is_the_vectorizer_s(demo_input):
     from matcher.features import firm_text
     texts = [firm_text(*fa) for pool in demo_input.pools.values() for fa in pool.leads + pool.partners]

@@ -15,6 +15,8 @@ from matcher.validate import FIRM_REQUIRED
 from matcher.firms import brn_check_digit, format_brn
 from matcher.validate import parse_certificate, parse_date, parse_period
 
+from helpers import make_brn
+
 HEADER_KO = "사업자등록번호,회사명,기업규모,설립일,지역,업종코드,물품분류번호,제품기술,인증,건설면허,제재기간,계열그룹"
 GOOD_ROWS = [
     "107-81-53660,한빛테크,소기업,2021-03-02,서울특별시,26519,46171610,AI 기반 CCTV 영상분석,"
@@ -30,13 +32,6 @@ def _frame(**cells):
     base.update(cells)
     return importer.read_table(io.BytesIO(pd.DataFrame([base]).to_csv(index=False).encode()), filename="x.csv")
 
-
-def _brns(n):
-    out = []
-    for i in range(n):
-        nine = f"{120 + i:03d}81{1000 + i:04d}"
-        out.append(nine + str(brn_check_digit(nine)))
-    return out
 
 
 @pytest.fixture
@@ -421,7 +416,7 @@ def test_duplicate_applications_in_one_file(session):
 
 
 def test_many_firms_import_in_one_go(session):
-    rows = [f"{format_brn(b)},기업{i},소기업,2020-01-01,경기,26519,46171610,,,,," for i, b in enumerate(_brns(300))]
+    rows = [f"{format_brn(b)},기업{i},소기업,2020-01-01,경기,26519,46171610,,,,," for i, b in enumerate(make_brn(1000 + i) for i in range(300))]
     result = importer.import_firms(io.BytesIO("\n".join([HEADER_KO, *rows]).encode()), session,
                                    filename="many.csv", progress=False)
     assert result.inserted == 300 and result.rejected_path is None

@@ -12,19 +12,14 @@ from sqlalchemy import select
 from matcher import db, matching, rounds
 from matcher.cli import main
 from matcher.errors import ConflictError, InfeasibleError, RefusedError, ValidationError
-from matcher.firms import brn_check_digit
 from matcher.matching import diagnose
 
-REF = date(2026, 3, 19)
+from helpers import REF, held, make_brn
 
-
-def brn(n):
-    first = f"{100 + n:03d}81{n:05d}"[:9]
-    return first + str(brn_check_digit(first))
 
 
 def add_firm(session, n, size="소기업", name=None, certs=(), description="센서 모듈 제조"):
-    row = db.FirmRow(brn=brn(n), name=name or f"기업{n}", size_class=size, region="대전",
+    row = db.FirmRow(brn=make_brn(n), name=name or f"기업{n}", size_class=size, region="대전",
                      founded=date(2015, 1, 1), ksic_codes=["26421"], g2b_codes=["46171610"],
                      description=description, licences=[])
     row.certificates = [db.CertificateRow(kind=k, code="", valid_from=date(2024, 1, 1), valid_to=date(2028, 1, 1))
@@ -69,9 +64,9 @@ def test_large_partner_with_four_eligible_stays_unused(db_url):
     make_round(db_url, 4)
     row, pairs = run(db_url)
     assert row.status == "optimal" and len(row.fingerprint) == 64
-    assert [p[1] for p in pairs] == [brn(60)]  # only the SME partner is used
+    assert [p[1] for p in pairs] == [make_brn(60)]  # only the SME partner is used
     unused = row.diagnostics["unused_partners"]
-    assert [u["brn"] for u in unused] == [brn(50)]
+    assert [u["brn"] for u in unused] == [make_brn(50)]
     assert unused[0]["reasons"][0]["code"] == "too_few_eligible"
     assert "only 4 eligible leads, fewer than the minimum of 5" in unused[0]["reasons"][0]["en"]
     lost = row.diagnostics["unmatched_leads"]
@@ -92,7 +87,7 @@ def test_a_run_records_the_gap_it_was_given_and_refuses_one_outside_zero_to_one(
 def test_large_partner_with_six_leads_takes_at_least_five(db_url):
     make_round(db_url, 6)
     row, pairs = run(db_url)
-    to_large = [p for p in pairs if p[1] == brn(50)]
+    to_large = [p for p in pairs if p[1] == make_brn(50)]
     assert len(to_large) >= 5 and len({p[0] for p in pairs}) == len(pairs)
     assert row.objective == pytest.approx(sum(p.score for p in row.proposals))
 
@@ -101,24 +96,24 @@ def test_decisions_are_kept_on_resolve(db_url):
     make_round(db_url, 2, large=False, sme_partners=1)
     _row, pairs = run(db_url)
     winner = pairs[0][0]
-    loser = brn(1) if winner == brn(0) else brn(0)
+    loser = make_brn(1) if winner == make_brn(0) else make_brn(0)
     with db.transaction(db_url) as s:
-        decide(s, "R1", winner, brn(60), "forbid", note="서류 미비", actor="staff1")
+        decide(s, "R1", winner, make_brn(60), "forbid", note="서류 미비", actor="staff1")
     with db.transaction(db_url) as s:  # a stored run is a record: the decision does not change it
         assert s.scalars(select(db.ProposalRow)).first().status == "proposed"
         assert s.scalars(select(db.AuditRow).where(db.AuditRow.action == "decision.forbid")).first() is not None
     _row, pairs = run(db_url)
-    assert pairs == [(loser, brn(60), "proposed")]
+    assert pairs == [(loser, make_brn(60), "proposed")]
     with db.transaction(db_url) as s:
-        decide(s, "R1", winner, brn(60), "lock", actor="staff1")
+        decide(s, "R1", winner, make_brn(60), "lock", actor="staff1")
     _row, pairs = run(db_url)
-    assert pairs == [(winner, brn(60), "approved")]
+    assert pairs == [(winner, make_brn(60), "approved")]
 
 
 def test_lock_that_cannot_hold_is_infeasible(db_url):
     make_round(db_url, 4)
     with db.transaction(db_url) as s:
-        decide(s, "R1", brn(0), brn(50), "lock", actor="staff1")
+        decide(s, "R1", make_brn(0), make_brn(50), "lock", actor="staff1")
     with pytest.raises(ConflictError, match="is locked with 1 lead.s. but needs at least 5, and only 4 eligible") as exc:
         run(db_url)
     assert [c.code for c in exc.value.conflicts] == ["below_min"]
@@ -129,7 +124,7 @@ def test_stable_mode_run(db_url):
     make_round(db_url, 6)
     row, pairs = run(db_url, mode="stable")
     assert row.status == "stable" and row.params["mode"] == "stable"
-    counts = [sum(1 for p in pairs if p[1] == b) for b in (brn(50), brn(60))]
+    counts = [sum(1 for p in pairs if p[1] == b) for b in (make_brn(50), make_brn(60))]
     assert counts[0] in (0, 5, 6) and counts[1] <= 1
 
 
@@ -190,11 +185,11 @@ def test_lock_on_ineligible_pair_gives_the_rules_reasons(db_url):
         s.add(db.ApplicationRow(round_id=rnd.id, firm_id=firm.id, role="partner", track="materials",
                                 product_code="4617161012345678"))
     with db.transaction(db_url) as s, pytest.raises(RefusedError, match="holds none of"):
-        decide(s, "R1", brn(0), brn(70), "lock", actor="staff1")  # refused at once
+        decide(s, "R1", make_brn(0), make_brn(70), "lock", actor="staff1")  # refused at once
     with db.transaction(db_url) as s:
-        decide(s, "R1", brn(0), brn(60), "lock", actor="staff1")
+        decide(s, "R1", make_brn(0), make_brn(60), "lock", actor="staff1")
     with db.transaction(db_url) as s:  # the partner's certificate is then withdrawn: the lock cannot hold
-        partner = db.get_firm(s, brn(60))
+        partner = db.get_firm(s, make_brn(60))
         partner.certificates.clear()
     with pytest.raises(ConflictError, match="breaks the rules of Materials & parts: partner holds none of") as exc:
         run(db_url)
@@ -206,9 +201,9 @@ def test_edges_carry_score_components(db_url):
     make_round(db_url, 2, large=False, sme_partners=1)
     with db.transaction(db_url) as s:
         graph = build_graph(round_input(s), ["materials"]).graph
-    data = graph.edges[brn(0), f"materials:{brn(60)}"]
+    data = graph.edges[make_brn(0), f"materials:{make_brn(60)}"]
     assert set(data) >= {"score", "track", "text", "product_code", "industry", "region", "capability"}
-    assert graph.nodes[f"materials:{brn(60)}"]["bipartite"] == 1 and graph.nodes[brn(0)]["bipartite"] == 0
+    assert graph.nodes[f"materials:{make_brn(60)}"]["bipartite"] == 1 and graph.nodes[make_brn(0)]["bipartite"] == 0
 
 
 def test_fingerprint_changes_with_inputs_only(db_url):
@@ -217,7 +212,7 @@ def test_fingerprint_changes_with_inputs_only(db_url):
     again, _ = run(db_url)
     assert first.fingerprint == again.fingerprint
     with db.transaction(db_url) as s:
-        decide(s, "R1", brn(0), brn(60), "forbid", actor="staff1")
+        decide(s, "R1", make_brn(0), make_brn(60), "forbid", actor="staff1")
     changed, _ = run(db_url)
     stable, _ = run(db_url, mode="stable")
     assert len({first.fingerprint, changed.fingerprint, stable.fingerprint}) == 3
@@ -253,7 +248,7 @@ def test_large_pool_keeps_best_leads_of_partners_with_a_minimum(db_url, monkeypa
     with db.transaction(db_url) as s:
         rg = matching.build_graph(round_input(s), ["materials"])
     graph = rg.graph
-    assert all(graph.has_edge(brn(i), f"materials:{brn(50)}") for i in range(6))
+    assert all(graph.has_edge(make_brn(i), f"materials:{make_brn(50)}") for i in range(6))
     assert rg.pruning["materials"] == {"exhaustive": False, "k": 1, "large_k": 1, "partner_k": matching.PARTNER_K,
                                        "edges": graph.number_of_edges()}
     assert graph.number_of_edges() < 6 * 4  # the SME partners were pruned to one per lead
@@ -295,12 +290,12 @@ def make_two_track_round(url):
 def test_lead_locked_in_one_track_is_left_out_of_another_tracks_run(db_url):
     make_two_track_round(db_url)
     with db.transaction(db_url) as s:
-        decide(s, "R1", brn(0), brn(60), "lock", actor="staff1", track="materials")
+        decide(s, "R1", make_brn(0), make_brn(60), "lock", actor="staff1", track="materials")
     _row, pairs = run(db_url)  # one instance for both tracks: lead 0 gets its locked partner only
-    assert sorted(pairs) == [(brn(0), brn(60), "approved"), (brn(1), brn(61), "proposed")]
+    assert sorted(pairs) == [(make_brn(0), make_brn(60), "approved"), (make_brn(1), make_brn(61), "proposed")]
     row, pairs = run(db_url, track="convergence")
-    assert pairs == [(brn(1), brn(61), "proposed")]
-    left_out = [u for u in row.diagnostics["unmatched_leads"] if u["brn"] == brn(0)]
+    assert pairs == [(make_brn(1), make_brn(61), "proposed")]
+    left_out = [u for u in row.diagnostics["unmatched_leads"] if u["brn"] == make_brn(0)]
     assert left_out[0]["reasons"][0]["code"] == "locked_in_other_track"
     assert "in track materials" in left_out[0]["reasons"][0]["en"]
 
@@ -308,11 +303,11 @@ def test_lead_locked_in_one_track_is_left_out_of_another_tracks_run(db_url):
 def test_lead_locked_in_two_tracks_is_refused_in_a_track_run(db_url):
     make_two_track_round(db_url)
     with db.transaction(db_url) as s:
-        decide(s, "R1", brn(0), brn(60), "lock", actor="staff1", track="materials")
-        decide(s, "R1", brn(0), brn(61), "lock", actor="staff1", track="convergence")
+        decide(s, "R1", make_brn(0), make_brn(60), "lock", actor="staff1", track="materials")
+        decide(s, "R1", make_brn(0), make_brn(61), "lock", actor="staff1", track="convergence")
     with pytest.raises(ConflictError, match=r"lead 기업0 \(.*\) is locked with 2 partners \(기업60, 기업61\)"):
         run(db_url)  # one instance of both tracks
-    with pytest.raises(InfeasibleError, match=f"lead {brn(0)} locked with 2 partners"):
+    with pytest.raises(InfeasibleError, match=f"lead {make_brn(0)} locked with 2 partners"):
         run(db_url, track="convergence")
 
 
@@ -359,14 +354,16 @@ def test_a_time_limit_the_caller_has_already_spent_is_refused_before_scoring(dem
     import time
     from matcher.matching import match_round
     started = time.perf_counter() - 1.0  # the caller spent the whole 1 s limit loading the round
+    seen = []
     with pytest.raises(RefusedError) as exc:
-        match_round(demo_input, time_limit=1.0, started=started)
-    assert time.perf_counter() - started < 1.1
+        match_round(demo_input, time_limit=1.0, started=started, progress=lambda fraction, message="": seen.append(message))
+    assert not [m for m in seen if m.startswith("solving")]  # refused at the first check, never solved
     assert exc.value.code == "time_limit_too_short"
     assert "시간 제한 1초는 이 회차에 너무 짧습니다: 짝 점수 계산 중에" in exc.value.text("ko")
     assert "too short for this round: it ran out while scoring the pairs" in str(exc.value)
 
 
+@pytest.mark.slow
 def test_a_time_limit_bounds_scoring_solving_and_explaining(demo_input):
     """Whatever phase the limit falls in, the match ends within it (a result, or the coded refusal)."""
     import time
@@ -383,7 +380,8 @@ def test_a_time_limit_bounds_scoring_solving_and_explaining(demo_input):
             assert exc.code == "time_limit_too_short"
         else:
             assert result.status in ("optimal", "feasible") and result.objective <= full.objective + 1e-6
-        assert time.perf_counter() - start <= 1.1 * limit
+            assert held(result.seconds, limit)
+        assert held(time.perf_counter() - start, limit)
 
 
 def test_progress_names_every_phase_in_order(demo_input):
@@ -395,6 +393,7 @@ def test_progress_names_every_phase_in_order(demo_input):
     assert [f for f, _p in seen] == sorted(f for f, _p in seen)
 
 
+@pytest.mark.slow
 def test_scoring_half_the_tracks_in_a_second_process_gives_the_same_run(demo_input):
     from matcher.matching import match_round
     seen = []
@@ -429,6 +428,7 @@ def test_progress_never_goes_back_when_the_parent_redoes_a_failed_child_s_track(
     assert two.fingerprint == matching.match_round(demo_input).fingerprint
 
 
+@pytest.mark.slow
 def test_a_time_limit_holds_with_a_second_process(demo_input):
     import multiprocessing
     import time
@@ -445,7 +445,8 @@ def test_a_time_limit_holds_with_a_second_process(demo_input):
             assert exc.code == "time_limit_too_short"
         else:
             assert result.status in ("optimal", "feasible")
-        assert time.perf_counter() - start <= 1.1 * limit
+            assert held(result.seconds, limit)
+        assert held(time.perf_counter() - start, limit)
         assert not multiprocessing.active_children()
 
 
@@ -460,6 +461,7 @@ def _sub_input(demo_input, track, lead_pos, partner_pos):
                       pools={track: sub})
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_pruning_keeps_exact_scores_every_minimum_reachable_and_never_beats_the_full_optimum(

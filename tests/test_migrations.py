@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from matcher import db
 from matcher.cli import main
 
-FROZEN_DDL = Path(__file__).parent / "data" / "schema_70aa25c.sqlite.sql"
+FROZEN_DDL = Path(__file__).parent / "data" / "schema_before_migrations.sqlite.sql"
+"""The schema as ``create_all`` made it before the migrations existed (main at commit 70aa25c): revision 0001."""
 TABLES = ["firms", "certificates", "rounds", "applications", "match_runs", "proposals", "decisions",
           "interests", "users", "audit_log"]
 
@@ -31,7 +32,7 @@ def frozen_ddl(conn):
 
 
 def fill(conn):
-    """One row in every table of the 70aa25c schema, written as plain SQL (no ORM of today)."""
+    """One row in every table of the schema before migrations, written as plain SQL (no ORM of today)."""
     conn.execute(text(
         "INSERT INTO firms (id, brn, name, size_class, region, founded, ksic_codes, g2b_codes, description, "
         "licences, affiliate_group, updated_at) VALUES (1, '1078153660', '가나 전자', '소기업', '대전', "
@@ -75,7 +76,7 @@ def assert_every_row_found(url):
         assert s.scalar(select(db.UserRow.username)) == "staff"
 
 
-def test_a_sqlite_database_made_by_create_all_on_70aa25c_is_upgraded_with_every_row(tmp_path):
+def test_a_sqlite_database_made_by_create_all_before_migrations_is_upgraded_with_every_row(tmp_path):
     path = tmp_path / "old.sqlite"
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
@@ -89,7 +90,7 @@ def test_a_sqlite_database_made_by_create_all_on_70aa25c_is_upgraded_with_every_
     assert_every_row_found(url)
 
 
-def test_the_baseline_revision_is_the_70aa25c_schema(tmp_path):
+def test_the_baseline_revision_is_the_schema_before_migrations(tmp_path):
     """Migrating an empty SQLite file to 0001 gives the same tables, columns and indexes as the frozen DDL."""
     frozen = create_engine(f"sqlite:///{tmp_path / 'frozen.sqlite'}")
     with frozen.begin() as conn:

@@ -7,20 +7,23 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_eligibility import TRACK_KEYS, firms, pool
 
 from matcher import db
 from matcher.cli import main
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import Application, Certificate, Licence
 from matcher.directory import recommend as recommend_for_brn
-from matcher.recommend import recommend_leads, recommend_partners
 from matcher.tracks import load_rules, pair_reasons
+
+from helpers import make_brn
+from oracles import recommend_leads, recommend_partners
+from test_eligibility import TRACK_KEYS, firms, pool
 
 REF = date(2026, 3, 19)
 PATENT = Certificate("patent", "46171610", date(2024, 1, 1), date(2027, 12, 31))
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(firms(brn="1078153660"), st.sampled_from([None, "4617161001", "4617161012345678"]),
        pool("partner", 8), TRACK_KEYS, st.integers(1, 5))
@@ -216,12 +219,6 @@ PARTNERS = [  # (size class, region, description, application text)
 ]
 
 
-def _firm_brn(n):
-    from matcher.firms import brn_check_digit
-    first = f"{300 + n:03d}81{n:04d}"
-    return first + str(brn_check_digit(first))
-
-
 def _seed_round(url, name="R1", ref=REF, partner_only=None):
     """materials: five SME leads and five SME partners with different texts (the TF-IDF fit matters)."""
     with db.transaction(url) as s:
@@ -229,11 +226,11 @@ def _seed_round(url, name="R1", ref=REF, partner_only=None):
         s.add(rnd)
         rows = []
         for i, text in enumerate(LEAD_TEXTS):
-            rows.append((db.FirmRow(brn=_firm_brn(i), name=f"주관{i}", size_class="소기업", region="대전",
+            rows.append((db.FirmRow(brn=make_brn(i), name=f"주관{i}", size_class="소기업", region="대전",
                                     founded=date(2018, 1, 1), ksic_codes=["26421"], g2b_codes=["46171610"],
                                     description=text, licences=[]), "lead", text))
         for j, (size, region, description, text) in enumerate(PARTNERS):
-            row = db.FirmRow(brn=_firm_brn(50 + j), name=f"협력{j}", size_class=size, region=region,
+            row = db.FirmRow(brn=make_brn(50 + j), name=f"협력{j}", size_class=size, region=region,
                              ksic_codes=["26429"], g2b_codes=["46171610"], description=description, licences=[])
             row.certificates.append(db.CertificateRow(kind="materials_parts", code="", valid_from=date(2024, 1, 1),
                                                       valid_to=date(2028, 1, 1)))
@@ -263,14 +260,14 @@ def test_filters_only_remove_rows_and_components_agree_with_round_matching(db_ur
     from matcher import rounds
     _seed_round(db_url)
     with db.transaction(db_url) as s:
-        everyone = _scores(recommend_for_brn(s, _firm_brn(0), k=10))
+        everyone = _scores(recommend_for_brn(s, make_brn(0), k=10))
         assert len(everyone) == len(PARTNERS)
         for filters in ({"region": "서울"}, {"size_class": "소기업"}, {"region": ["대전", "경기"]},
                         {"certificate": "materials_parts"}):
-            some = _scores(recommend_for_brn(s, _firm_brn(0), k=10, filters=filters))
+            some = _scores(recommend_for_brn(s, make_brn(0), k=10, filters=filters))
             assert some and some == {brn: everyone[brn] for brn in some}, filters
-        leads = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10)
-        daejeon = recommend_for_brn(s, _firm_brn(50), as_partner=True, k=10, filters={"region": "대전"})
+        leads = recommend_for_brn(s, make_brn(50), as_partner=True, k=10)
+        daejeon = recommend_for_brn(s, make_brn(50), as_partner=True, k=10, filters={"region": "대전"})
         assert _scores(daejeon) == {b: v for b, v in _scores(leads).items() if b in _scores(daejeon)}
         # the directory: the five lead applicants and the four other SME partners, which could lead too
         assert len(_scores(leads)) == len(LEAD_TEXTS) + 4 and leads["applicants"] == len(LEAD_TEXTS)
@@ -305,28 +302,28 @@ def test_unknown_filter_values_are_refused_with_the_allowed_values(db_url):
         assert bad in message
     assert "제주" in message and "중견기업 (mid-sized firm)" in message and "patent (특허제품)" in message
     _seed_round(db_url)
-    res = CliRunner().invoke(main, ["recommend", _firm_brn(0), "--region", "seoul", "--json"])
+    res = CliRunner().invoke(main, ["recommend", make_brn(0), "--region", "seoul", "--json"])
     assert res.exit_code == 0, res.output
     assert {r["region"] for r in json.loads(res.output)["recommendations"]} == {"서울"}
     for option, value in (("--size", "SME"), ("--certificate", "bogus"), ("--region", "xx")):
-        res = CliRunner().invoke(main, ["recommend", _firm_brn(0), option, value])
+        res = CliRunner().invoke(main, ["recommend", make_brn(0), option, value])
         assert res.exit_code == 2 and repr(value) in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.parametrize("k", ["0", "-1"])
 def test_k_below_one_is_refused(db_url, k):
     _seed_round(db_url)
-    res = CliRunner().invoke(main, ["recommend", _firm_brn(0), "-k", k])
+    res = CliRunner().invoke(main, ["recommend", make_brn(0), "-k", k])
     assert res.exit_code == 2 and "-k" in res.output
 
 
 def test_default_round_and_role_come_from_the_firms_own_application(db_url):
-    only_partner = _firm_brn(90)
+    only_partner = make_brn(90)
     _seed_round(db_url, partner_only=only_partner)
     with db.transaction(db_url) as s:
         s.add(db.RoundRow(name="R-new", reference_date=date(2027, 1, 1), open_tracks=["materials"]))
     with db.transaction(db_url) as s:
-        res = recommend_for_brn(s, _firm_brn(0))
+        res = recommend_for_brn(s, make_brn(0))
         assert res["round"] == "R1" and res["role"] == "lead" and res["pool_size"] == len(PARTNERS) + 1
         res = recommend_for_brn(s, only_partner)
         assert res["round"] == "R1" and res["role"] == "partner" and res["track"] == "materials"
@@ -360,10 +357,10 @@ def test_capacity_note_reads_naturally(rules, make_firm, track, size, ko, en):
 
 def test_track_not_open_in_the_round_says_so_without_a_pool(db_url):
     _seed_round(db_url)
-    res = CliRunner().invoke(main, ["recommend", _firm_brn(0), "-t", "value", "--lang", "en"])
+    res = CliRunner().invoke(main, ["recommend", make_brn(0), "-t", "value", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "not open in round R1" in res.output and "pool 0" in res.output
     with db.transaction(db_url) as s:
-        data = recommend_for_brn(s, _firm_brn(0), track="value")
+        data = recommend_for_brn(s, make_brn(0), track="value")
     assert data["pool_size"] == 0 and data["recommendations"] == []
     assert "track_closed" in [r["code"] for r in data["reasons"]]

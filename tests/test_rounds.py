@@ -13,7 +13,8 @@ from matcher.cli import main
 from matcher.errors import NotFoundError, RefusedError, ValidationError
 from matcher.rounds import jobs
 
-from test_matching import brn, make_round
+from helpers import make_brn
+from test_matching import make_round
 
 
 def rid(s, name="R1"):
@@ -28,6 +29,17 @@ def test_one_name_rule_for_every_front_door(db_url, name, says):
     assert exc.value.ko and exc.value.problems[0].column == "round name"
     result = CliRunner().invoke(main, ["round", "create", name, "--reference-date", "2026-10-01"])
     assert result.exit_code == 2 and says in result.output and "오류:" in result.output
+
+
+def test_a_new_round_opens_the_same_tracks_from_the_service_and_the_cli(db_url):
+    """Without a choice of tracks both open those open by the rules: 가치창출 (value creation) stays closed."""
+    with db.transaction(db_url) as s:
+        by_service = rounds.create_round(s, "서비스 1차", "2026-10-01").open_tracks
+    result = CliRunner().invoke(main, ["round", "create", "명령 1차", "--reference-date", "2026-10-01"])
+    assert result.exit_code == 0, result.output
+    with db.transaction(db_url) as s:
+        by_cli = rounds.find_round(s, "명령 1차").open_tracks
+    assert by_service == by_cli == ["innovation", "materials", "convergence", "construction"]
 
 
 def test_round_names_are_nfc_and_unique(db_url):
@@ -47,33 +59,33 @@ def test_decide_checks_the_pair_in_the_service(db_url):
     make_round(db_url, 2, large=False, sme_partners=1)
     with db.transaction(db_url) as s:
         with pytest.raises(RefusedError, match="roles reversed"):
-            rounds.decide(s, rid(s), brn(60), brn(0), "reject")
+            rounds.decide(s, rid(s), make_brn(60), make_brn(0), "reject")
         with pytest.raises(RefusedError, match="cannot pair with itself"):
-            rounds.decide(s, rid(s), brn(0), brn(0), "forbid")
+            rounds.decide(s, rid(s), make_brn(0), make_brn(0), "forbid")
         with pytest.raises(NotFoundError):
-            rounds.decide(s, rid(s), brn(0), "1078153660", "approve")
+            rounds.decide(s, rid(s), make_brn(0), "1078153660", "approve")
         with pytest.raises(ValueError, match="not one of"):
-            rounds.decide(s, rid(s), brn(0), brn(60), "maybe")
+            rounds.decide(s, rid(s), make_brn(0), make_brn(60), "maybe")
         assert s.scalar(select(func.count()).select_from(db.DecisionRow)) == 0
 
 
 def test_clear_takes_a_decision_back_and_history_keeps_everything(db_url):
     make_round(db_url, 2, large=False, sme_partners=1)
     with db.transaction(db_url) as s:
-        rounds.decide(s, rid(s), brn(0), brn(60), "forbid", "서류 미비", "kim")
-        rounds.decide(s, rid(s), brn(0), brn(60), "approve", "서류 보완", "lee")
+        rounds.decide(s, rid(s), make_brn(0), make_brn(60), "forbid", "서류 미비", "kim")
+        rounds.decide(s, rid(s), make_brn(0), make_brn(60), "approve", "서류 보완", "lee")
     with db.transaction(db_url) as s:
         assert [d.kind for d in rounds.list_decisions(s, rid(s))] == ["approve"]
-        assert rounds.decide(s, rid(s), brn(0), brn(60), "clear", "다시 검토", "park") is None
-        assert rounds.decide(s, rid(s), brn(0), brn(60), "clear") is None  # nothing left: no-op
+        assert rounds.decide(s, rid(s), make_brn(0), make_brn(60), "clear", "다시 검토", "park") is None
+        assert rounds.decide(s, rid(s), make_brn(0), make_brn(60), "clear") is None  # nothing left: no-op
     with db.transaction(db_url) as s:
         assert rounds.list_decisions(s, rid(s)) == []
-        history = rounds.decision_history(s, rid(s), brn(0), brn(60))
+        history = rounds.decision_history(s, rid(s), make_brn(0), make_brn(60))
         assert [(d.kind, d.decided_by, d.note) for d in history] == [
             ("forbid", "kim", "서류 미비"), ("approve", "lee", "서류 보완"), ("clear", "park", "다시 검토")]
     runner = CliRunner()
     for kind in ("lock", "clear"):
-        result = runner.invoke(main, ["decide", "R1", "--lead", brn(0), "--partner", brn(60), "--kind", kind,
+        result = runner.invoke(main, ["decide", "R1", "--lead", make_brn(0), "--partner", make_brn(60), "--kind", kind,
                                       "--note", "CLI"])
         assert result.exit_code == 0, result.output
     assert runner.invoke(main, ["decisions", "R1"]).output == ""
@@ -83,28 +95,39 @@ def test_clear_takes_a_decision_back_and_history_keeps_everything(db_url):
 def test_bulk_decisions_are_all_or_none(db_url):
     make_round(db_url, 3, large=False, sme_partners=1)
     with db.transaction(db_url) as s, pytest.raises(ValidationError) as exc:
-        rounds.decide_many(s, rid(s), [(brn(0), brn(60), ""), (brn(60), brn(1), "")], "reject")
+        rounds.decide_many(s, rid(s), [(make_brn(0), make_brn(60), ""), (make_brn(60), make_brn(1), "")], "reject")
     assert [p.row for p in exc.value.problems] == [2] and "2번째 쌍" in exc.value.ko
     with db.transaction(db_url) as s:
         assert rounds.list_decisions(s, rid(s)) == []
-        done = rounds.decide_many(s, rid(s), [(brn(i), brn(60), "") for i in range(3)], "reject", "", "kim")
+        done = rounds.decide_many(s, rid(s), [(make_brn(i), make_brn(60), "") for i in range(3)], "reject", "", "kim")
         assert len(done) == 3
     with db.transaction(db_url) as s:
-        rounds.decide_many(s, rid(s), [(brn(i), brn(60), "") for i in range(3)], "clear")
+        rounds.decide_many(s, rid(s), [(make_brn(i), make_brn(60), "") for i in range(3)], "clear")
         assert rounds.list_decisions(s, rid(s)) == []
 
 
-def test_concurrent_decisions_on_a_new_pair_lose_none(db_url):
+def test_concurrent_decisions_on_a_new_pair_lose_none(db_url, monkeypatch):
+    """Eight staff decide on one new pair at once. Each waits, after its checks and before its write, until
+    all eight have checked, so every one of them has seen the pair undecided: the interleaving in which
+    read-then-insert lost decisions (a unique violation, a 500). None is lost, and the latest counts."""
+    from matcher.rounds import decisions
     make_round(db_url, 2, large=False, sme_partners=1)
     with db.transaction(db_url) as s:
         round_id = rid(s)
-    errors, barrier = [], threading.Barrier(8)
+    errors, checked = [], threading.Barrier(8, timeout=30)
+    upsert = decisions._upsert
+
+    def after_every_check(session, values):
+        checked.wait()  # raises BrokenBarrierError (an error below) unless all eight get here
+        return upsert(session, values)
+
+    monkeypatch.setattr(decisions, "_upsert", after_every_check)
 
     def decide(i):
-        barrier.wait()
         try:
             with db.transaction(db_url) as s:
-                rounds.decide(s, round_id, brn(0), brn(60), "reject" if i % 2 else "forbid", f"n{i}", f"staff{i}")
+                rounds.decide(s, round_id, make_brn(0), make_brn(60), "reject" if i % 2 else "forbid", f"n{i}",
+                              f"staff{i}")
         except Exception as exc:  # noqa: BLE001 - the test reports any failure
             errors.append(exc)
 
@@ -115,7 +138,7 @@ def test_concurrent_decisions_on_a_new_pair_lose_none(db_url):
         t.join()
     assert errors == []
     with db.transaction(db_url) as s:
-        history = rounds.decision_history(s, round_id, brn(0), brn(60))
+        history = rounds.decision_history(s, round_id, make_brn(0), make_brn(60))
         current = rounds.list_decisions(s, round_id)
     assert len(history) == 8 and len(current) == 1
     assert current[0].note == history[-1].note  # the latest counts
@@ -127,7 +150,7 @@ def test_stored_run_does_not_change_after_decisions(db_url):
         run_id = rounds.run_match(s, rid(s))
     with db.transaction(db_url) as s:
         before = [(r["lead_brn"], r["status"], r["score"]) for r in rounds.proposal_rows(s, rounds.get_run(s, run_id))]
-        rounds.decide(s, rid(s), before[0][0], brn(60), "forbid")
+        rounds.decide(s, rid(s), before[0][0], make_brn(60), "forbid")
     with db.transaction(db_url) as s:
         rows = rounds.proposal_rows(s, rounds.get_run(s, run_id))
         assert [(r["lead_brn"], r["status"], r["score"]) for r in rows] == before
@@ -172,7 +195,7 @@ def test_job_runs_in_the_database_and_a_dead_worker_reads_interrupted(db_url):
 def test_job_with_conflicting_locks_is_refused_before_it_is_queued(db_url):
     make_round(db_url, 4)
     with db.transaction(db_url) as s:
-        rounds.decide(s, rid(s), brn(0), brn(50), "lock")
+        rounds.decide(s, rid(s), make_brn(0), make_brn(50), "lock")
     with db.transaction(db_url) as s, pytest.raises(Exception, match="needs at least 5") as exc:
         rounds.submit_match(s, rid(s))
     assert "대형(" in exc.value.text("ko")

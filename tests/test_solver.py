@@ -65,6 +65,7 @@ def instances(draw):
     return leads, partners, edges, locks, forbid
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_matches_brute_force(instance):
@@ -127,6 +128,7 @@ def test_lock_beyond_maximum():
         solve(["a", "b"], [("P", 0, 1)], edges, locks=[("a", "P"), ("b", "P")])
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_milp_with_continuous_pair_columns_matches_brute_force(instance):
@@ -179,6 +181,7 @@ def test_start_solution_only_when_it_solves_the_part():
     assert search._start(problem, model, search.Outcome(np.array([], int), -np.inf, 3.0)) is None
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([1e-6, 0.01, 0.1, 0.5]))
 def test_a_gap_target_keeps_the_answer_within_it_of_the_brute_force_optimum(instance, gap):
@@ -312,6 +315,7 @@ def test_locks_competing_for_the_same_leads():
         solve(leads + [f"s{i}" for i in range(6)], partners, edges + plain, locks=[("a", "P"), ("b", "Q")])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(instances())
 def test_quick_fallback_is_feasible_with_valid_bound(instance):
@@ -393,6 +397,7 @@ def test_fill_forced_is_exact_where_greedy_is_not():
         fill_forced(short)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n,seed", [(3000, 1), (5000, 2)])
 def test_issue9_shape_through_the_region_bound_equals_the_whole_milp(n, seed):
     # large partners 5..15, SME partners 1, one giant component: the LP is fractional, so the answer

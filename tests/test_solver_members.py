@@ -95,6 +95,7 @@ def _solved_or_refused(instance, feasible):
     return sol
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(weighted_instances())
 def test_weighted_minimums_match_brute_force(instance):
@@ -111,6 +112,7 @@ def test_weighted_minimums_match_brute_force(instance):
     assert cut.objective <= best + 1e-9 <= cut.bound + 2e-9
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(weighted_instances(), st.data())
 def test_check_feasible_agrees_with_the_slow_checker(instance, data):
@@ -196,6 +198,7 @@ def test_stable_mode_weighted_capacities_and_minimums():
     assert assignment == {"c": "LG", "a": "LG", "b": "LG", "d": "s"}
 
 
+@pytest.mark.slow
 def test_generated_cooperative_shape_is_exact_against_the_whole_milp():
     shapes = bench_module("shapes")
     leads, partners, edges, members = shapes.coop(900, seed=3)
@@ -216,6 +219,7 @@ def _relabel(instance, tag):
             [(name(a), name(b)) for a, b in forbid], {name(k): v for k, v in members.items()})
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(weighted_instances(), weighted_instances())
 def test_components_with_cooperatives_are_solved_each_exactly(first, second):

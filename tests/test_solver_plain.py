@@ -64,6 +64,7 @@ def plain_instances(draw):
     return make_problem(n_leads, np.zeros(n_partners), cap, lead, partner, score)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(plain_instances())
 def test_flow_equals_brute_force(problem):

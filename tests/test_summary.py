@@ -1,4 +1,5 @@
-"""Round summary: counts checked by hand on a tiny round, and against pair_reasons."""
+"""Round summary (``matcher summary``, the round service's round_summary over the pure counts of
+matcher.summary): counts checked by hand on a tiny round, and against pair_reasons."""
 
 from datetime import date
 
@@ -7,7 +8,8 @@ import pytest
 from matcher import db, demo, importer
 from matcher.errors import NotFoundError
 from matcher.firms import Application, Certificate
-from matcher.summary import format_summary, round_summary, track_summary
+from matcher.rounds import round_overview, round_summary
+from matcher.summary import format_summary, track_summary
 from matcher.tracks import load_rules, pair_reasons, round_rules
 
 REF = date(2026, 10, 1)
@@ -58,6 +60,14 @@ def test_tiny_round_by_hand(tiny_round):
     text = format_summary(summary)
     assert text.startswith("round 작은회차 (reference date 2026-10-01): 4 firms applied")
     assert "partner_size 1" in text
+
+
+def test_the_round_page_counts_the_eligible_firms_of_the_summary(tiny_round):
+    with db.transaction(tiny_round) as s:
+        summary = round_summary(s, "작은회차")
+        overview = round_overview(s, db.get_round(s, "작은회차").id)
+    assert [(t.track, t.leads, t.partners, t.eligible_leads, t.eligible_partners) for t in summary.tracks] == \
+        [(o.track, o.leads, o.partners, o.eligible_leads, o.eligible_partners) for o in overview]
 
 
 def test_tracks_not_open_in_the_round_are_closed(tiny_round):

@@ -2,10 +2,13 @@
 
 from datetime import date
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.errors import ConfigError
-from matcher.firms import Certificate, Licence
+from matcher.firms import SIZE_CLASSES, Certificate, Licence
 from matcher.tracks import covers, lead_reasons, load_rules, pair_reasons, partner_reasons
 
 REF = date(2026, 3, 19)
@@ -134,3 +137,20 @@ def test_round_rules_open_exactly_the_rounds_tracks():
 def test_override_mistakes_are_named(override, message):
     with pytest.raises(ConfigError, match=message):
         load_rules(overrides=override)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([*SIZE_CLASSES, "기타"]), st.dates(date(2010, 1, 1), date(2026, 12, 31))),
+                min_size=1, max_size=12),
+       st.lists(st.sampled_from(["startup", "small", "sme"]), unique=True))
+def test_the_lead_condition_kernel_is_the_rule_written_out_firm_by_firm(firms, conditions):
+    """startup/small/SME have one home (tracks.meets_lead_condition, used by lead_reasons and the directory's
+    index); the slow obvious version stays in tests/oracles.py."""
+    from matcher.firms import Firm
+    from matcher.tracks import meets_lead_condition, size_codes
+    from oracles import meets_lead_condition as one_by_one
+    on = date(2026, 10, 1)
+    made = [Firm(brn="1078153660", name="x", size_class=size, region="서울", founded=founded) for size, founded in firms]
+    fast = meets_lead_condition(conditions, np.array([f.is_startup(on) for f in made]),
+                                size_codes([f.size_class for f in made]))
+    assert fast.tolist() == [one_by_one(conditions, f, on) for f in made]

@@ -1,6 +1,7 @@
 """Flask test client over the app's routes: access control, CSRF, escaping, language, errors, SME pages."""
 
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -8,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from matcher import db
 from matcher.text import control_character
-
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, count, db, login, make_brn
 from web import create_app
 from web.auth import ensure_user
+
+from helpers import ROUND, count, login, make_brn
 
 
 def _staff_urls(app, round_id):
@@ -331,40 +332,11 @@ def test_any_search_or_firm_path_answers_without_server_error(client, round_id, 
     assert response.status_code in ((400,) if refused else (200, 404, 308))
 
 
-# --- the results list written out in Python (web/i18n.py ``_result_items``) against the loop it replaced ---
+# --- the results list written out in Python (web/i18n.py ``_result_items``) against a plain Jinja loop ---
 
-# The row loop ``_results.html`` had (the slow obvious form): the helper must give these bytes.
-REFERENCE_LOOP = """{% if firm %}
-  {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
-  {% set interest_action, csrf = url_for('program.send', brn=firm.brn), csrf_token() %}{% endif %}
-  <ol class="results">
-    {% for r in rows %}
-    <li class="result">
-      <div class="result-head">
-        <span class="rank">{{ loop.index }}</span>
-        {% if firm %}<a class="name" href="{{ partner_href.replace('__other__', r.brn, 1) }}">{{ r.name }}</a>
-        {% else %}<span class="name">{{ r.name }}</span>{% endif %}
-        <span class="muted">{{ size_name(r.size_class) }} · {{ region_name(r.region) }}</span>
-        {% if r.applied_label %}<span class="badge applied">{{ bilingual(r.applied_label.ko, r.applied_label.en) }}</span>{% endif %}
-        <span class="score">{{ '%.3f'|format(r.score) }}</span>
-      </div>
-      {{ score_bar(r) }}
-      {{ reasons_list(r.reasons) }}
-      {% if firm and r.interest and r.interest.ok %}
-      <form method="post" action="{{ interest_action }}" class="inline interest">
-        <input type="hidden" name="csrf_token" value="{{ csrf }}">
-        <input type="hidden" name="other" value="{{ r.brn }}"><input type="hidden" name="track" value="{{ form.track }}">
-        <input type="hidden" name="round" value="{{ form.round }}">
-        <input name="note" placeholder="{{ _('note') }}" aria-label="{{ _('note') }} · {{ r.name }}" maxlength="500">
-        <button type="submit">{{ _('interest') }}</button>
-      </form>
-      {% elif firm and r.interest %}
-      <p class="muted interest-off">{{ _('interest_not_offered') }}: {% for p in r.interest.problems %}{{ reason_text(p) }} {% endfor %}</p>
-      {% endif %}
-    </li>
-    {% endfor %}
-  </ol>
-"""
+DATA = Path(__file__).parent / "data"
+# The results list as a plain template loop (the slow obvious form): the helper must give these bytes.
+REFERENCE_LOOP = (DATA / "results_list.html.jinja").read_text(encoding="utf-8")
 NEW_LOOP = """{% if firm %}
   {% set partner_href = url_for('search.partner', brn=firm.brn, other='__other__', track=form.track, round=form.round, as_partner=1 if form.as_partner else '') %}
   {% set interest_action, csrf = url_for('program.send', brn=firm.brn), csrf_token() %}{% endif %}
@@ -386,10 +358,11 @@ _row = st.fixed_dictionaries({
     "interest": st.none() | st.fixed_dictionaries({"ok": st.booleans(), "problems": st.lists(_reason, max_size=2)})})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(_row, max_size=4), lang=st.sampled_from(["ko", "en"]), with_firm=st.booleans(),
        as_partner=st.booleans(), track=_text, round_name=_text)
-def test_result_items_are_the_template_loop_byte_for_byte(app, rows, lang, with_firm, as_partner, track, round_name):
+def test_result_items_render_what_the_plain_loop_renders(app, rows, lang, with_firm, as_partner, track, round_name):
     from flask import render_template_string
     form = {"as_partner": as_partner, "track": track, "round": round_name}
     firm = {"brn": "1078153660"} if with_firm else None
@@ -400,8 +373,9 @@ def test_result_items_are_the_template_loop_byte_for_byte(app, rows, lang, with_
         assert render_template_string(NEW_LOOP, **kw) == render_template_string(REFERENCE_LOOP, **kw)
 
 
-def test_firm_page_results_are_the_template_loop(app, client, round_id):
-    """The firm page's list (real recommendations, both roles and languages) is what the old loop rendered."""
+@pytest.mark.slow
+def test_firm_page_results_are_what_the_plain_loop_renders(app, client, round_id):
+    """The firm page's list (real recommendations, both roles and languages) is what the plain loop renders."""
     from flask import render_template_string
 
     from matcher import directory
@@ -431,20 +405,8 @@ def test_firm_page_results_are_the_template_loop(app, client, round_id):
     assert checked >= 4
 
 
-# The search form's choices: ``search_controls`` was this macro (the slow obvious form of _search_controls).
-REFERENCE_CONTROLS = """{% macro search_controls(form, rounds, tracks, regions, sizes, certificate_kinds, with_role=true) -%}
-<label>{{ _('round') }}
-  <select name="round">{% for r in rounds %}<option value="{{ r.name }}" {% if form.round == r.name %}selected{% endif %}>{{ r.name }}</option>{% endfor %}</select></label>
-<label>{{ _('track') }}
-  <select name="track" required>{% for key in tracks %}<option value="{{ key }}" {% if form.track == key %}selected{% endif %}>{{ track_name(key) }}</option>{% endfor %}</select></label>
-<label>{{ _('region') }}
-  <select name="region"><option value="">{{ _('any') }}</option>{% for r in regions %}<option value="{{ r }}" {% if form.region == r %}selected{% endif %}>{{ region_name(r) }}</option>{% endfor %}</select></label>
-<label>{{ _('size') }}
-  <select name="size_filter"><option value="">{{ _('any') }}</option>{% for s in sizes %}<option value="{{ s }}" {% if form.size == s %}selected{% endif %}>{{ size_name(s) }}</option>{% endfor %}</select></label>
-<label>{{ _('certificate') }}
-  <select name="certificate"><option value="">{{ _('any') }}</option>{% for k in certificate_kinds %}<option value="{{ k }}" {% if form.certificate == k %}selected{% endif %}>{{ certificate_name(k) }}</option>{% endfor %}</select></label>
-{% if with_role %}<label class="check"><input type="checkbox" name="as_partner" value="1" {% if form.as_partner %}checked{% endif %}> {{ _('as_partner') }}</label>{% endif %}
-{%- endmacro %}{{ search_controls(form, rounds, tracks, regions, sizes, certificate_kinds, with_role) }}"""
+# The search form's choices as a plain Jinja macro (the slow obvious form of ``_search_controls``).
+REFERENCE_CONTROLS = (DATA / "search_controls.html.jinja").read_text(encoding="utf-8")
 NEW_CONTROLS = "{{ search_controls_html(form, rounds, tracks, regions, sizes, certificate_kinds, with_role) }}"
 
 
@@ -453,6 +415,7 @@ class _Round:
         self.name = name
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lang=st.sampled_from(["ko", "en"]), rounds=st.lists(_text, max_size=3), with_role=st.booleans(),
        picked=st.fixed_dictionaries({"round": _text, "track": st.sampled_from(["", "materials", "innovation", "x<"]),
@@ -461,7 +424,7 @@ class _Round:
                                      "certificate": st.sampled_from(["", "patent", "direct_production"]),
                                      "as_partner": st.booleans()}),
        pick_round=st.booleans())
-def test_search_controls_are_the_macro_byte_for_byte(app, lang, rounds, with_role, picked, pick_round):
+def test_search_controls_render_what_the_plain_macro_renders(app, lang, rounds, with_role, picked, pick_round):
     from flask import render_template_string, session
 
     from matcher import directory

@@ -3,8 +3,9 @@
 import json
 from io import BytesIO
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff)
-from conftest_web import db
+from matcher import db
+
+from helpers import login, make_brn
 
 
 def _upload(client, data, name="products.json", **form):
@@ -53,7 +54,6 @@ def test_an_upload_needs_its_date_and_a_known_kind(staff):
 
 
 def test_a_viewer_sees_the_page_but_cannot_upload(client):
-    from conftest_web import login
     login(client, "viewer", "viewer password")
     assert client.get("/staff/codes/").status_code == 200
     assert _upload(client, LIST).status_code == 403
@@ -65,7 +65,6 @@ def _upload_to_round(client, round_id, kind, text, name="apps.csv"):
 
 
 def test_an_application_for_an_unlisted_innovation_product_is_refused_in_the_pages_language(staff, app, round_id):
-    from conftest_web import make_brn
     with db.transaction(app.config["DATABASE_URL"]) as s:
         s.get(db.RoundRow, round_id).open_tracks = ["innovation", "materials"]
     rows = f"사업자등록번호,역할,과제,신청물품,내용\n{make_brn(1)},주관,혁신성장,4617169999,x\n"
@@ -76,7 +75,6 @@ def test_an_application_for_an_unlisted_innovation_product_is_refused_in_the_pag
 
 
 def test_a_krx_upload_shows_the_industry_read_as_its_ksic_code(staff, round_id):
-    from conftest_web import make_brn
     rows = ("사업자등록번호,기업규모,회사명,업종,주요제품,지역\n"
             f"{make_brn(301)},중기업,케이지에이,특수 목적용 기계 제조업,2차전지 전극 코팅기,경기도\n")
     response = _upload_to_round(staff, round_id, "firms", rows, "krx.csv")

@@ -2,8 +2,9 @@
 
 from io import BytesIO
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, count, db, make_brn
+from matcher import db
+
+from helpers import ROUND, count, make_brn
 
 
 GOOD_FIRMS = ("사업자등록번호,기업명,기업규모,지역,업종코드,물품분류번호,제품기술,인증\n"

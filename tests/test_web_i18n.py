@@ -7,10 +7,10 @@ from io import BytesIO
 
 import pytest
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import make_brn
 from matcher.errors import Problem
 from web import i18n
+
+from helpers import make_brn
 
 BAD_FIRMS = ("사업자등록번호,기업명,기업규모,지역,설립일\n"
              "123-45-67890,체크섬 틀림,소기업,서울,2015-01-01\n"

@@ -6,8 +6,9 @@ from io import BytesIO
 
 import pytest
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, count, db, make_brn
+from matcher import db
+
+from helpers import ROUND, count, make_brn
 
 
 @pytest.mark.parametrize("path", ["/?q=%00", "/?q=a%00b", "/firms/%00", f"/firms/{make_brn(1)}?track=%00",

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matcher import rounds
+from matcher import db, rounds
 from matcher.rounds import access, stages
 
-from conftest_web import *  # noqa: F401,F403
+from helpers import ROUND, login, make_brn
 
 LEAD, OTHER_LEAD, PARTNER = make_brn(1), make_brn(2), make_brn(11)
 

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, db, make_brn
+from matcher import db
+
+from helpers import ROUND, make_brn
 
 
 LEADS = [make_brn(i) for i in range(1, 7)]

@@ -1,13 +1,15 @@
 """The staff workflow over the round service in the web app: the name rule, clear (form, API, DELETE), bulk,
-a pair added by hand, the current state beside the stored run, proposals search."""
+a pair added by hand, the current state beside the stored run, proposals search; run parameters and decisions
+on pairs that cannot exist refused at once."""
 
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import db, make_brn
+from matcher import db
+
+from helpers import ROUND, make_brn
 from test_web_runs import start_run
 
 LEADS = [make_brn(i) for i in range(1, 7)]
@@ -83,6 +85,7 @@ def test_a_pair_added_by_hand_is_checked_and_shown_as_current_state(app, staff, 
     assert staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"] == rows  # the record is unchanged
 
 
+@pytest.mark.slow
 def test_proposals_search_by_name_or_brn_and_score_range(staff, round_id, run_id):
     rows = staff.get(f"/api/v1/runs/{run_id}/proposals").get_json()["proposals"]
     one = rows[0]
@@ -128,3 +131,59 @@ def test_an_upload_runs_outside_the_request_and_its_job_page_gives_the_outcome(a
         page = staff.get(location).get_data(as_text=True)
         assert ("1건 추가" in page) if status == "done" else ("거대기업" in page and "class=\"list problems\"" in page)
     assert not list(Path(app.config["UPLOAD_FOLDER"]).glob("*"))  # the kept files are gone
+
+
+# --- run parameters and decisions refused at once --------------------------------------------------
+
+def _runs(app):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        return s.query(db.MatchRunRow).count()
+
+
+def test_run_parameters_are_refused_at_once_by_the_api(app, staff, round_id):
+    for body, message in ((dict(track="materials", time_limit=-3), "time_limit: '-3' must be between 1 and 600"),
+                          (dict(track="materials", time_limit=0), "time_limit: '0' must be between"),
+                          (dict(track="materials", time_limit=99999), "between 1 and 600 seconds"),
+                          (dict(track="construction"), "track: 'construction' is not open in round")):
+        response = staff.post(f"/api/v1/rounds/{round_id}/runs", json=body)
+        assert response.status_code == 400, body
+        assert message in response.get_json()["error"]["message_en"], body
+        assert response.get_json()["error"]["message"] == response.get_json()["error"]["message_ko"]
+    assert _runs(app) == 0
+
+
+def test_run_form_redisplays_with_the_problems_and_the_values(app, staff, round_id):
+    for form, message in ((dict(track="materials", time_limit="0"), "시간 제한은 1초에서 600초 사이여야 합니다 (0)"),
+                          (dict(track="materials", time_limit="99999"), "600초 사이여야"),
+                          (dict(track="construction", time_limit="10"), "회차에 열려 있지 않습니다")):
+        response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(mode="stable", **form))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, form
+        assert 'class="flash error"' in page and message in page, form
+        assert 'id="run-form"' in page and f'value="{form["time_limit"]}"' in page
+        assert '<option value="stable" selected>' in page
+    assert _runs(app) == 0
+
+
+def _decide(client, round_id, lead, partner, **extra):
+    return client.post(f"/api/v1/rounds/{round_id}/decisions",
+                       json=dict(lead=make_brn(lead), partner=make_brn(partner), kind="approve", **extra))
+
+
+def test_decisions_on_pairs_that_cannot_exist_are_refused(app, staff, round_id):
+    cases = [((11, 1), "roles reversed"),
+             ((1, 99), "has no partner application"),
+             ((99, 11), "has no lead application"),
+             ((1, 1), "cannot pair with itself")]
+    for (lead, partner), why in cases:
+        response = _decide(staff, round_id, lead, partner)
+        assert response.status_code == 400, (lead, partner)
+        message = response.get_json()["error"]["message_en"]
+        assert why in message and make_brn(lead)[:3] in message and ROUND in message, message
+        assert ROUND in response.get_json()["error"]["message"]  # Korean, the page's language
+    response = _decide(staff, round_id, 1, 11, track="innovation")
+    assert response.status_code == 400 and "in track innovation" in response.get_json()["error"]["message_en"]
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        assert s.query(db.DecisionRow).count() == 0
+    assert _decide(staff, round_id, 1, 11, track="materials").status_code == 201
+    assert _decide(staff, round_id, 2, 12).status_code == 201

@@ -12,21 +12,8 @@ from matcher import db
 def db_session():
     """The SQLAlchemy session of this request."""
     if "db_session" not in g:
-        g.db_session = _factory(current_app.config["DATABASE_URL"])()
+        g.db_session = db.session_factory(current_app.config["DATABASE_URL"])()  # made once per engine
     return g.db_session
-
-
-_FACTORIES = {}
-
-
-def _factory(url):
-    """The session factory of ``url``'s engine, made once per engine: each ``sessionmaker`` is a new
-    Session class, for which SQLAlchemy sets up its event dispatch again on first use."""
-    engine = db.get_engine(url)
-    found = _FACTORIES.get(url)
-    if found is None or found.kw.get("bind") is not engine:
-        found = _FACTORIES[url] = db.session_factory(url)
-    return found
 
 
 def _close(_exc=None):

@@ -31,6 +31,11 @@ SETUP_SECONDS_PER_NONZERO = 1e-6
 """HiGHS calls its first interrupt callback only after setting up (scaling, first basis): 1.3 s at 100k
 leads (1.4 million nonzeros) plus 0.4 s to pass the model. A solve is not started with less time left
 than this per nonzero (1.4 s there): it could not get anywhere."""
+IN_PROCESS_NONZEROS = 20_000
+"""Models up to this many nonzeros (about 4,000 edges) are solved in this process: a worker costs 0.2–1 s to
+start, more than HiGHS takes on them (issue 23: a 50-edge round took 3 ms against HiGHS' 1.6 ms, the first
+one 0.2 s). One at a time (highspy allows one solve per process); another thread meanwhile uses a worker."""
+_IN_PROCESS = threading.Lock()
 GRACE = 0.05
 """Seconds a solve may take past its deadline to stop by itself before its worker is killed."""
 WORKER = Path(__file__).with_name("highs_worker.py")
@@ -74,6 +79,13 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
                    upper=np.asarray(upper, dtype=float), row_upper=np.asarray(row_upper, dtype=float),
                    indptr=csc.indptr.astype(np.int32), indices=csc.indices.astype(np.int32),
                    data=csc.data.astype(float))
+    if A.nnz <= IN_PROCESS_NONZEROS and _IN_PROCESS.acquire(blocking=False):
+        try:  # a small model: no worker process to start, pass it to, or pickle the answer back from
+            from . import highs_worker
+            _quiet_banner()
+            return HighsResult(*highs_worker.solve(request))
+        finally:
+            _IN_PROCESS.release()
     job = submit(request, deadline)
     if job is None:  # no worker was ready before the deadline
         return _LIMIT
@@ -84,17 +96,40 @@ def solve(c, A, row_upper, lower, upper, integer=False, deadline=None, mip_rel_g
     return HighsResult(*answer)
 
 
+_BANNER = []
+
+
+def _quiet_banner():
+    """HiGHS prints its banner on standard output at its first ``Highs()`` in a process (``matcher solve``
+    prints its JSON there): the first one is made with descriptor 1 on /dev/null (the worker's stdout is)."""
+    if _BANNER:
+        return
+    import ctypes
+
+    import highspy
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        _BANNER.append(highspy.Highs())
+        ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def submit(request, deadline=None):
     """Send ``request`` (a dict for ``highs_worker.py``) to a worker of its own; a :class:`Job`, or None
     when no worker was ready by ``deadline``. The caller waits for the answer, and cancels the job when
     it gives up (the worker is killed)."""
-    worker = _POOL.take(deadline)
+    worker = _pool().take(deadline)
     if worker is None:
         return None
     try:
         worker.send(request)
     except BaseException:
-        _POOL.discard(worker)
+        _pool().discard(worker)
         raise
     return Job(worker)
 
@@ -113,14 +148,14 @@ class Job:
             self.cancel()
             raise
         if answer is not None:
-            _POOL.give_back(self.worker)
+            _pool().give_back(self.worker)
             self.worker = None
         return answer
 
     def cancel(self):
         """Kill the worker if it is still solving (a fresh one takes its place in the pool)."""
         if self.worker is not None:
-            _POOL.discard(self.worker)
+            _pool().discard(self.worker)
             self.worker = None
 
 
@@ -214,8 +249,19 @@ class _Pool:
             worker.stop()
 
 
-_POOL = _Pool()
-atexit.register(_POOL.close)
+_POOL = None
+_POOL_GUARD = threading.Lock()
+
+
+def _pool():
+    """The process's pool of workers, made at its first use (importing this module starts nothing; the
+    pool's workers are stopped when the process exits)."""
+    global _POOL
+    with _POOL_GUARD:
+        if _POOL is None:
+            _POOL = _Pool()
+            atexit.register(_POOL.close)
+        return _POOL
 
 
 def prestart(n=2):
@@ -225,4 +271,4 @@ def prestart(n=2):
     it reads the round, whose reading leaves the second core free (a run's solve takes up to two at once:
     the plain tracks' flow beside the constrained tracks' LP).
     """
-    _POOL.prestart(n)
+    _pool().prestart(n)

@@ -7,6 +7,8 @@ imports only numpy and highspy (and OR-Tools for a min-cost flow request, ``kind
 always reach an interrupt check (a 20k-lead MILP interrupted at 3 s went on for 135 s inside its root
 LP), nor does OR-Tools' flow have one at all, and a killed process gives its core and memory back at once.
 
+:func:`solve` also runs in-process for small models (:func:`matcher.assignment.highs.solve`).
+
 A request is a pickled dict (see :func:`matcher.assignment.highs.solve`; its ``deadline`` a
 ``time.perf_counter()`` value); the answer a pickled tuple
 ``(status, x, objective, bound, row_dual, col_dual)``.
@@ -19,7 +21,6 @@ import time
 
 import highspy
 import numpy as np
-from flow import solve_network  # flow.py beside this script (its folder is sys.path[0])
 
 _CB = highspy.cb.HighsCallbackType
 _INTERRUPTS = (_CB.kCallbackSimplexInterrupt, _CB.kCallbackIpmInterrupt, _CB.kCallbackMipInterrupt)
@@ -97,6 +98,7 @@ def solve(req):
 
 
 def main():
+    from flow import solve_network  # flow.py beside this script (its folder is sys.path[0])
     answers = os.fdopen(int(sys.argv[1]), "wb")
     requests = sys.stdin.buffer
     pickle.dump("ready", answers)

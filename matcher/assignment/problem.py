@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError
 from .check import load_text
@@ -107,6 +106,7 @@ class Problem:
 
 def edge_components(problem):
     """Connected-component label of each edge of the lead–partner graph."""
+    from scipy.sparse.csgraph import connected_components  # scipy.linalg with it: not for a small solve
     n = problem.n_leads + problem.n_partners
     graph = sp.coo_matrix((np.ones(problem.n_edges), (problem.lead, problem.n_leads + problem.partner)),
                           shape=(n, n))

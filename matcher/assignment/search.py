@@ -44,6 +44,9 @@ from .greedy import greedy_answer, greedy_solution
 from .plain import solve_plain
 from .problem import edge_components, fix
 
+WHOLE_MILP_EDGES = 300
+"""A problem this small is one MILP in this process (HiGHS from the greedy answer): components, the LP and
+the flow each cost more in set-up than HiGHS takes on the whole (issue 23's buckets up to 500 edges)."""
 FIX_EPS = 1e-7
 OPTIMAL_GAP = 1e-10
 """Relative gap at which a component counts as proven (the solver reports optimal at 1e-9)."""
@@ -105,6 +108,10 @@ def solve_problem(problem, deadline=None, depth=0):
     """
     out = Outcome(problem.fixed.copy(), problem.fixed_score, problem.fixed_score, _stats())
     if problem.n_edges == 0:
+        return out
+    if depth == 0 and problem.n_edges <= WHOLE_MILP_EDGES:
+        whole = problem.part(np.ones(problem.n_edges, bool))
+        _add(out, _better(_milp(whole, deadline), None, whole, np.inf))
         return out
     comp = edge_components(problem)
     constrained = np.zeros(comp.max() + 1, bool)

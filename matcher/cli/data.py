@@ -49,12 +49,11 @@ def import_group():
 @click.option("--database-url", envvar="DATABASE_URL")
 def import_firms_command(path, encoding, columns, skip_invalid, database_url):
     """Import (upsert by 사업자등록번호) the firms in PATH."""
+    from ..rounds import import_file  # the service the web's upload calls
     db.init_db(database_url)
     with db.transaction(database_url, immediate=True) as session:
-        result = importer.import_firms(path, session, skip_invalid=skip_invalid, encoding=encoding,
-                                       columns=columns)
-        db.audit(session, "cli", "import.firms", file=str(path), inserted=result.inserted,
-                 updated=result.updated, rejected=result.rejected)
+        result = import_file(session, None, "firms", path, actor="cli", skip_invalid=skip_invalid,
+                             encoding=encoding, columns=columns, progress=None)
     _echo_result(result)
 
 
@@ -65,12 +64,11 @@ def import_firms_command(path, encoding, columns, skip_invalid, database_url):
 @click.option("--database-url", envvar="DATABASE_URL")
 def import_applications_command(path, encoding, columns, round_name, skip_invalid, database_url):
     """Import (upsert by round, firm, role and track) the applications in PATH."""
+    from ..rounds import import_file
     db.init_db(database_url)
     with db.transaction(database_url, immediate=True) as session:
-        result = importer.import_applications(path, session, round_name=round_name, skip_invalid=skip_invalid,
-                                              encoding=encoding, columns=columns)
-        db.audit(session, "cli", "import.applications", file=str(path), inserted=result.inserted,
-                 updated=result.updated, rejected=result.rejected)
+        result = import_file(session, None, "applications", path, actor="cli", round_name=round_name,
+                             skip_invalid=skip_invalid, encoding=encoding, columns=columns, progress=None)
     _echo_result(result)
 
 
@@ -171,9 +169,10 @@ def demo_load(source, database_url):
 @click.option("--database-url", envvar="DATABASE_URL")
 def summary_command(round_name, database_url):
     """Firms and applications of ROUND (default: the latest) per track and role, and allowed pairs."""
+    from ..rounds import round_summary
     db.init_db(database_url)
     with db.transaction(database_url) as session:
-        click.echo(summary.format_summary(summary.round_summary(session, round_name)))
+        click.echo(summary.format_summary(round_summary(session, round_name)))
 
 
 COMMANDS = [init_db_command, import_group, check_command, demo_group, summary_command]

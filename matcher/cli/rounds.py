@@ -35,10 +35,8 @@ def round_group():
 def round_create(name, reference_date, tracks, database_url):
     """Create round NAME."""
     rounds.check_name(name)
-    rules = load_rules()
-    if tracks is None:
-        chosen = [k for k, r in rules.items() if r.open]
-    else:
+    rules, chosen = load_rules(), None  # None: the service's default, the tracks open in data/tracks.toml
+    if tracks is not None:
         named = [t.strip() for t in tracks.split(",") if t.strip()]
         if not named:
             raise MatcherError(f"--tracks {tracks!r}: name at least one track "

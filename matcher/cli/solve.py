@@ -65,13 +65,13 @@ def _check_output(path):
 def export_command(run_id, fmt, output, database_url):
     """Write the proposals of run RUN with scores, components and reasons."""
     from .. import db
-    from ..rounds import export_run
+    from ..rounds import export_run, log_export
     path = output or f"run-{run_id}.{fmt}"
     _check_output(path)
     db.init_db(database_url)
     with db.transaction(database_url) as session:
         data = export_run(session, run_id, fmt)
-        db.audit(session, "cli", "run.export", run=run_id, format=fmt)
+        log_export(session, run_id, fmt, "cli")  # as the web's export is logged
     try:
         with open(path, "wb") as fh:
             fh.write(data)

@@ -23,8 +23,9 @@ from scipy import sparse
 from ..features import (CAPABILITY_LEVELS, EVIDENCE_KINDS, G2B_LEVELS, KSIC_LEVELS, MATERIALS_KINDS,
                         TextVectorizer, level_keys, pad_rows, pairs_region_value, partner_keys,
                         region_index)
-from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, SMALL_SIZES, SME_SIZES, STARTUP_YEARS
+from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
+from ..tracks import meets_lead_condition, size_codes
 
 FORMAT = 3
 """Bump when the layout of :class:`SearchIndex` changes (a stored index of another format is rebuilt)."""
@@ -236,8 +237,7 @@ def build_index(firms, certificates, applications, version="", method="char", mo
     return SearchIndex(
         version=version, method=model.method, model=model, firm_id=ids,
         brn=firms["brn"].to_numpy(dtype=object), name=firms["name"].to_numpy(dtype=object),
-        size=np.array([SIZE_CLASSES.index(s) if s in SIZE_CLASSES else -1 for s in firms["size_class"]],
-                      dtype=np.int8),
+        size=size_codes(firms["size_class"]).astype(np.int8),
         region=firms["region"].fillna("").to_numpy(dtype=object),
         region_idx=region_index(list(firms["region"].fillna(""))),
         startup_until=_startup_until(firms["founded"]),
@@ -402,11 +402,7 @@ def lead_failures(index, rule, day, products=None, asker=None, asker_certs=None,
     ``asker_certs`` (the partner's certificate rows) a lead whose product the partner's
     certificates do not cover fails ``certificate_missing`` / ``certificate_expired``.
     """
-    conditions = {"startup": lambda: day < index.startup_until,
-                  "small": lambda: _size_ok(index, SMALL_SIZES), "sme": lambda: _size_ok(index, SME_SIZES)}
-    meets = np.zeros(index.n_firms, dtype=bool)
-    for condition in rule.lead_any_of:
-        meets |= conditions[condition]()
+    meets = meets_lead_condition(rule.lead_any_of, day < index.startup_until, index.size)
     checks = [~_size_ok(index, rule.lead_sizes), ~meets, ~index.licensed if rule.lead_licence else None,
               debarred(index, day)]
     missing = expired = None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
 from ..errors import MatcherError, NotFoundError
+from ..messages import msg
 from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, load_weights
@@ -118,7 +119,7 @@ def stored_firm(session, brn):
         digits = parse_brn(digits)
     except ValueError as exc:
         raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
-    seen = session.info.setdefault("directory_stored_firms", {})
+    seen = db.remembered(session).setdefault("stored_firms", {})
     found = seen.get(digits)
     if found is None:
         index = current_index(session)
@@ -212,7 +213,7 @@ def resolve_round(session, firm_row, name=None):
     """
     if name:
         return _round_by_name(session, name)
-    seen = session.info.setdefault("directory_rounds", {})  # a page asks twice; forgotten on any write
+    seen = db.remembered(session).setdefault("rounds", {})  # a page asks twice; forgotten on any write
     key = ("applied", firm_row.id)
     if key not in seen:
         seen[key] = _rounds_applied(session, firm_row.id)
@@ -222,7 +223,7 @@ def resolve_round(session, firm_row, name=None):
 
 def _wrote(session):
     """Whether this transaction has changes of its own (flushed or pending): then it reads the database."""
-    return bool(session.info.get("directory_wrote") or session.new or session.dirty or session.deleted)
+    return bool(db.wrote(session) or session.new or session.dirty or session.deleted)
 
 
 def _rounds_applied(session, firm_id):
@@ -249,8 +250,8 @@ def round_named(session, name=None):
 
 def _all_rounds(session):
     """Every round (:class:`Round`), newest first, read once per transaction (a page asks four times;
-    forgotten on any write, commit or rollback, see store.py)."""
-    seen = session.info.setdefault("directory_rounds", {})
+    forgotten on any write, commit or rollback: :func:`matcher.db.remembered`)."""
+    seen = db.remembered(session).setdefault("rounds", {})
     rows = seen.get("all")
     if rows is None:  # one plain statement (an ORM query of the same rows cost a page three times as much)
         if session.autoflush and (session.new or session.dirty or session.deleted):
@@ -588,9 +589,20 @@ def _load_firms(session, firm_ids):
     return out
 
 
-FIRMS_KEPT = int(os.environ.get("MATCHER_FIRMS_KEPT", "20000"))
-"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`); environment
-``MATCHER_FIRMS_KEPT`` (0: none kept, every page reads its firms)."""
+FIRMS_KEPT = 20_000
+"""At most this many shown firms are kept in memory per index (see :func:`_shown_firms`) unless the
+environment's ``MATCHER_FIRMS_KEPT`` says otherwise (0: none kept, every page reads its firms)."""
+
+
+def firms_kept():
+    """How many shown firms an index keeps: ``MATCHER_FIRMS_KEPT`` as the process has it now, else
+    :data:`FIRMS_KEPT` (read at each use, not at import, so a server or a test can set it)."""
+    value = os.environ.get("MATCHER_FIRMS_KEPT", "").strip()
+    if not value:
+        return FIRMS_KEPT
+    if not value.isdigit():
+        raise MatcherError(msg("config.firms_kept", name="MATCHER_FIRMS_KEPT", value=value))
+    return int(value)
 
 
 def _shown_firms(session, index, firm_ids):
@@ -600,7 +612,7 @@ def _shown_firms(session, index, firm_ids):
     applications), so a firm kept here is as current as the scores the index gives it; only the firms
     not kept yet are read (one page shows ten), on a connection of their own (a transaction begun after
     the index was made). A session that has written reads them itself and keeps nothing (its changes
-    may be rolled back). At most :data:`FIRMS_KEPT` are kept (then started afresh).
+    may be rolled back). At most :func:`firms_kept` are kept (then started afresh).
     """
     bind = session.get_bind()
     if _wrote(session) or not isinstance(bind, Engine):
@@ -614,9 +626,10 @@ def _shown_firms(session, index, firm_ids):
         with bind.connect() as connection:
             loaded = _load_firms(connection, missing)
         found.update(loaded)
-        if len(kept) + len(loaded) > FIRMS_KEPT:
+        limit = firms_kept()
+        if len(kept) + len(loaded) > limit:
             kept.clear()
-        if FIRMS_KEPT:
+        if limit:
             kept.update(loaded)
     return {i: found[i] for i in ids if i in found}
 

@@ -19,7 +19,7 @@ import threading
 import time
 
 import pandas as pd
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import db
@@ -33,40 +33,11 @@ RECHECK_SECONDS = 2.0
 processes); a change this process commits is seen at once."""
 _CACHE = {}
 _CHECKED = {}
-_GENERATION = {}
 _LOCKS = {}
 _LOCKS_GUARD = threading.Lock()
-_WATCHED = (db.FirmRow, db.CertificateRow, db.ApplicationRow)
-
-
-_READS = ("directory_rounds", "directory_stored_firms")
-"""What a transaction remembers of its reads (service.resolve_round's rounds, service.stored_firm's firms)."""
-
-
-def _forget_reads(session, *also):
-    for key in (*_READS, *also):
-        session.info.pop(key, None)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_directory_change(session, _context):
-    session.info["directory_wrote"] = True
-    _forget_reads(session)  # its answers may have changed
-    if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info["directory_changed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _bump_generation(session):
-    _forget_reads(session, "directory_wrote")  # another transaction may see other rounds and firms
-    if session.info.pop("directory_changed", False) and session.bind is not None:
-        key = session.bind.url.render_as_string(hide_password=False)
-        _GENERATION[key] = _GENERATION.get(key, 0) + 1
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_change(session):
-    _forget_reads(session, "directory_changed", "directory_wrote")
+WATCHED = tuple(row.__tablename__ for row in (db.FirmRow, db.CertificateRow, db.ApplicationRow))
+"""The tables an index is built from: a commit of this process that changes one is seen at once
+(:func:`matcher.db.commits`)."""
 
 
 SearchIndexRow, SearchIndexChunkRow = db.SearchIndexRow, db.SearchIndexChunkRow
@@ -119,7 +90,7 @@ def save(session, index, seconds=0.0, fitted="fit"):
     committed at once in a transaction of their own (a read-only web request rolls its session back).
     """
     payload = pickle.dumps(index, protocol=5)
-    if session.info.get("directory_wrote"):
+    if db.wrote(session):
         _write(session, index, payload, seconds, fitted)
         return
     with Session(session.get_bind()) as s, s.begin():
@@ -189,7 +160,7 @@ def current_index(session):
     """
     key = _key(session)
     cached = _CACHE.get(key)
-    stamp = (_GENERATION.get(key, 0), time.monotonic())
+    stamp = (db.commits(session.get_bind(), WATCHED), time.monotonic())
     last = _CHECKED.get(key)
     if cached is not None and last is not None and last[0] == stamp[0]:
         if stamp[1] - last[1] >= RECHECK_SECONDS:

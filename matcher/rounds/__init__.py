@@ -25,7 +25,7 @@ from .interest import list_interests
 from .decisions import (KINDS, decide, decide_many, decision_history, decisions_by_pair, ineligibility,
                         list_decisions, pair_problem)
 from .jobs import cancel_job, get_job, jobs_for_round, retry_job, submit_import, submit_match, work
-from .overview import round_overview
+from .overview import round_overview, round_summary
 from .pools import current_decisions, round_input, round_pools
 from .records import (check_name, create_round, find_round, get_round, list_rounds, rename_round,
                       set_tracks, application_counts)
@@ -39,6 +39,6 @@ __all__ = [
     "create_round", "current_decisions", "decide", "decide_many", "decision_history", "decisions_by_pair",
     "decisions_since", "find_round", "get_job", "get_round", "get_run", "ineligibility", "jobs_for_round",
     "list_decisions", "list_rounds", "list_runs", "listing", "pair_problem", "proposal_count", "proposal_rows", "rename_round",
-    "retry_job", "round_input", "round_overview", "round_pools", "run_match", "set_tracks", "store_run",
+    "retry_job", "round_input", "round_overview", "round_pools", "round_summary", "run_match", "set_tracks", "store_run",
     "submit_import", "submit_match", "work",
 ]

@@ -7,11 +7,12 @@ import json
 from sqlalchemy import select
 
 from .. import db
-from ..eligibility import eligibility_table
+from ..errors import NotFoundError
 from ..matching import DROP_KINDS, KEEP_KINDS
+from ..summary import RoundSummary, pool_summary
 from ..tracks import TRACKS, round_rules
 from .pools import current_decisions, round_pools
-from .records import TrackOverview, get_round
+from .records import TrackOverview, find_round, get_round
 
 
 def round_overview(session, round_id):
@@ -51,6 +52,39 @@ def round_overview(session, round_id):
     return out
 
 
+def round_summary(session, round_name=None):
+    """``matcher summary``: applications, eligible firms, allowed pairs and refusals per track that is open or
+    has applications, from the pools matching reads (:func:`~.pools.round_pools`), counted as the round page
+    counts its eligible firms.
+
+    Parameters
+    ----------
+    round_name : str, optional
+        A round's name, else its id; default :func:`matcher.db.latest_round` (the latest reference date).
+
+    Returns
+    -------
+    matcher.summary.RoundSummary
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such round (or no round at all).
+    """
+    if round_name is None:
+        row = db.latest_round(session)
+        if row is None:
+            raise NotFoundError("no round yet; create one with: matcher round create NAME --reference-date YYYY-MM-DD")
+    else:
+        row = find_round(session, round_name)
+    rules = round_rules(row)
+    applied = {track for track, _role in _applied(session, row.id)}
+    pools = round_pools(session, row, [t for t in TRACKS if t in rules and (t in (row.open_tracks or []) or t in applied)])
+    tracks = [pool_summary(rules[t], pool.leads, pool.partners, row.reference_date) for t, pool in pools.items()]
+    firms = {firm.brn for pool in pools.values() for firm, _app in (*pool.leads, *pool.partners)}
+    return RoundSummary(row.name, row.reference_date, len(firms), tracks)
+
+
 def _applied(session, round_id):
     """``{(track, role): {brn}}`` of the round's applications (one light query, no firm profiles)."""
     stmt = (select(db.ApplicationRow.track, db.ApplicationRow.role, db.FirmRow.brn)
@@ -74,8 +108,8 @@ def _eligible_counts(session, round_row, rules):
         counts = {}
         for track, pool in pools.items():
             if pool.leads or pool.partners:
-                table = eligibility_table(pool.leads, pool.partners, rules[track], round_row.reference_date)
-                counts[track] = (int(table.lead_ok.sum()), int(table.partner_ok.sum()))
+                s = pool_summary(rules[track], pool.leads, pool.partners, round_row.reference_date, pairs=False)
+                counts[track] = (s.eligible_leads, s.eligible_partners)
         while len(_ELIGIBLE) >= 32:
             _ELIGIBLE.pop(next(iter(_ELIGIBLE)))
         _ELIGIBLE[key] = counts

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import db
 from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
 from ..text import TextError, clean_name
-from ..tracks import TRACKS, track_key
+from ..tracks import TRACKS, load_rules, track_key
 
 NAME_MAX = 100
 
@@ -70,8 +70,16 @@ def check_tracks(tracks):
     return [key for key in TRACKS if key in keys]
 
 
-def create_round(session, name, reference_date, tracks=TRACKS, actor=""):
-    """Create a round; ValidationError for a bad or taken name or date, UnknownTrackError for a bad track."""
+def default_tracks():
+    """The tracks a new round opens unless told otherwise: those open in ``data/tracks.toml`` (가치창출, the
+    value-creation track, is closed there)."""
+    return [key for key, rule in load_rules().items() if rule.open]
+
+
+def create_round(session, name, reference_date, tracks=None, actor=""):
+    """Create a round with ``tracks`` open (keys or names; None: :func:`default_tracks`); ValidationError for a
+    bad or taken name or date, UnknownTrackError for a bad track."""
+    tracks = default_tracks() if tracks is None else tracks
     name, ref, open_tracks = check_name(name), check_reference_date(reference_date), check_tracks(tracks)
     _refuse_taken(session, name)
     row = db.RoundRow(name=name, reference_date=ref, open_tracks=open_tracks)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from conftest_web import make_brn, seed_round
+from helpers import make_brn, seed_round
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest_web import seed_round
+from helpers import seed_round
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from conftest_web import ROUND, make_brn, seed_round
+from helpers import ROUND, make_brn, seed_round
 from matcher import db
 from matcher.cli import main
 

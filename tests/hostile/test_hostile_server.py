@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from conftest_web import seed_round
+from helpers import seed_round
 from hostile_server import Server
 from matcher import db
 

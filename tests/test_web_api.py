@@ -1,13 +1,14 @@
-"""Review findings on the staff workbench and the JSON API: decisions on ineligible pairs, input checks,
-logout, exports with decisions, a paginated proposals page and a one-track pictures page."""
+"""The JSON API and the staff workbench's pages over it: decisions on ineligible pairs, query checks, logout,
+exports with decisions, a paginated proposals page and a one-track pictures page."""
 
 import re
 from datetime import date
 
 import pytest
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, add_firm, db, make_brn
+from matcher import db
+
+from helpers import ROUND, add_firm, make_brn
 
 
 def _decide_api(client, round_id, lead, partner, kind, **extra):

@@ -1,12 +1,12 @@
-"""Review findings on the SME pages: the detail page agrees with the list, the round shown is the round
-used, links keep the role, interest requests and run/decision parameters are validated, /describe keeps
-its input."""
+"""The SME pages (web/search.py): the detail page agrees with the list, the round shown is the round used,
+links keep the role, interest requests are validated, /describe keeps its input."""
 
 import re
 from datetime import date
 
-from conftest_web import *  # noqa: F401,F403  (fixtures: app, client, staff, round_id)
-from conftest_web import ROUND, db, make_brn
+from matcher import db
+
+from helpers import ROUND, make_brn
 
 
 def _listed(client, url):
@@ -103,60 +103,6 @@ def test_interest_for_an_eligible_pair_is_stored(app, staff, round_id):
     page = _send_interest(staff, 1, 11, note="가" * 500)
     assert "매칭 희망을 보냈습니다" in page
     assert _interests(app) == 1
-
-
-def _runs(app):
-    with db.transaction(app.config["DATABASE_URL"]) as s:
-        return s.query(db.MatchRunRow).count()
-
-
-def test_run_parameters_are_refused_at_once_by_the_api(app, staff, round_id):
-    for body, message in ((dict(track="materials", time_limit=-3), "time_limit: '-3' must be between 1 and 600"),
-                          (dict(track="materials", time_limit=0), "time_limit: '0' must be between"),
-                          (dict(track="materials", time_limit=99999), "between 1 and 600 seconds"),
-                          (dict(track="construction"), "track: 'construction' is not open in round")):
-        response = staff.post(f"/api/v1/rounds/{round_id}/runs", json=body)
-        assert response.status_code == 400, body
-        assert message in response.get_json()["error"]["message_en"], body
-        assert response.get_json()["error"]["message"] == response.get_json()["error"]["message_ko"]
-    assert _runs(app) == 0
-
-
-def test_run_form_redisplays_with_the_problems_and_the_values(app, staff, round_id):
-    for form, message in ((dict(track="materials", time_limit="0"), "시간 제한은 1초에서 600초 사이여야 합니다 (0)"),
-                          (dict(track="materials", time_limit="99999"), "600초 사이여야"),
-                          (dict(track="construction", time_limit="10"), "회차에 열려 있지 않습니다")):
-        response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(mode="stable", **form))
-        page = response.get_data(as_text=True)
-        assert response.status_code == 400, form
-        assert 'class="flash error"' in page and message in page, form
-        assert 'id="run-form"' in page and f'value="{form["time_limit"]}"' in page
-        assert '<option value="stable" selected>' in page
-    assert _runs(app) == 0
-
-
-def _decide(client, round_id, lead, partner, **extra):
-    return client.post(f"/api/v1/rounds/{round_id}/decisions",
-                       json=dict(lead=make_brn(lead), partner=make_brn(partner), kind="approve", **extra))
-
-
-def test_decisions_on_pairs_that_cannot_exist_are_refused(app, staff, round_id):
-    cases = [((11, 1), "roles reversed"),
-             ((1, 99), "has no partner application"),
-             ((99, 11), "has no lead application"),
-             ((1, 1), "cannot pair with itself")]
-    for (lead, partner), why in cases:
-        response = _decide(staff, round_id, lead, partner)
-        assert response.status_code == 400, (lead, partner)
-        message = response.get_json()["error"]["message_en"]
-        assert why in message and make_brn(lead)[:3] in message and ROUND in message, message
-        assert ROUND in response.get_json()["error"]["message"]  # Korean, the page's language
-    response = _decide(staff, round_id, 1, 11, track="innovation")
-    assert response.status_code == 400 and "in track innovation" in response.get_json()["error"]["message_en"]
-    with db.transaction(app.config["DATABASE_URL"]) as s:
-        assert s.query(db.DecisionRow).count() == 0
-    assert _decide(staff, round_id, 1, 11, track="materials").status_code == 201
-    assert _decide(staff, round_id, 2, 12).status_code == 201
 
 
 def test_describe_with_mistakes_redisplays_every_error_and_keeps_the_values(client, round_id):
