@@ -319,8 +319,8 @@ def test_a_rounds_stages_are_data_and_fixed_once_recorded(db_url):
     assert runner.invoke(main, ["stage", "set", "R1", "interview,lunch"]).exit_code == 2
     with db.transaction(db_url) as s:
         with pytest.raises(RefusedError, match="the next stage is document review"):
-            stages.record_stage(s, rid(s), brn(0), brn(60), "committee", 80, "", None, "staff")
-        stages.record_stage(s, rid(s), brn(0), brn(60), "document", 80, "", None, "staff")
+            stages.record_stage(s, rid(s), make_brn(0), make_brn(60), "committee", 80, "", None, "staff")
+        stages.record_stage(s, rid(s), make_brn(0), make_brn(60), "document", 80, "", None, "staff")
         with pytest.raises(RefusedError, match="cannot change"):
             stages.set_stages(s, rid(s), ["interview"], "staff")
         head, _rows = publication.results_table(s, rid(s))
@@ -330,8 +330,8 @@ def test_a_rounds_stages_are_data_and_fixed_once_recorded(db_url):
 def test_a_later_round_shows_a_firms_earlier_products(db_url):
     approved_round(db_url, 1)
     with db.transaction(db_url) as s:
-        through_stages(s, brn(0), brn(60))
-        stages.confirm_selection(s, rid(s), "materials", [(brn(0), brn(60))], "staff", date(2020, 1, 2))
+        through_stages(s, make_brn(0), make_brn(60))
+        stages.confirm_selection(s, rid(s), "materials", [(make_brn(0), make_brn(60))], "staff", date(2020, 1, 2))
         later = rounds.create_round(s, "R2", "2026-10-01", ["materials"])
-        shown = stages.products(s, brn(60), on=later.reference_date)
+        shown = stages.products(s, make_brn(60), on=later.reference_date)
         assert [(p.round_name, p.expires_on, p.expired) for p in shown] == [("R1", date(2023, 1, 2), True)]
