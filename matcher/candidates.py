@@ -29,7 +29,7 @@ from .features import (G2B_LEVELS, KSIC_LEVELS, capability_arrays, char_tfidf, f
                        lead_capability_keys, lead_product_codes, level_keys, pairs_capability_value,
                        pairs_level_value, pairs_region_value, partner_keys, partner_product_codes,
                        region_index)
-from .scoring import COMPONENTS, check_weights, combine, default_text_method, explain, load_weights
+from .scoring import COMPONENTS, check_weights, combine, default_text_method, explain, rule_weights
 from .tracks import pair_reasons
 
 EXHAUSTIVE_LIMIT = 1_000_000
@@ -83,7 +83,7 @@ def candidate_edges(leads, partners, rule, on, k=50, weights=None, *, text_metho
         capability, lead_index, partner_index`` (indices into ``leads`` / ``partners``);
         only eligible pairs; sorted by lead then score descending.
     """
-    weights = check_weights(weights) if weights is not None else load_weights(rule.key)
+    weights = check_weights(weights) if weights is not None else rule_weights(rule)
     table = table or eligibility_table(leads, partners, rule, on)
     lead_ids, partner_ids = np.flatnonzero(table.lead_ok), np.flatnonzero(table.partner_ok)
     if not len(lead_ids) or not len(partner_ids) or k <= 0:

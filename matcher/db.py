@@ -170,6 +170,7 @@ class MatchRunRow(Base):
     gap: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
     diagnostics: Mapped[dict] = mapped_column(JSON, default=dict)
+    model: Mapped[str] = mapped_column(String(40), default="hand", server_default="hand")  # weights: "hand" or a version
 
     proposals: Mapped[list["ProposalRow"]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="ProposalRow.id")
@@ -359,6 +360,18 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(100), default="")
     action: Mapped[str] = mapped_column(String(50))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ModelChoiceRow(Base):
+    """Staff choosing the scoring weights (``hand`` or a model version, :mod:`matcher.learning.artifact`);
+    the latest row counts, the earlier ones are the history."""
+
+    __tablename__ = "model_choices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    chosen_by: Mapped[str] = mapped_column(String(100), default="")
+    chosen_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
 
 
 class SearchIndexRow(Base):

@@ -29,7 +29,7 @@ from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
 from .korean import with_particle
 from .messages import N_, msg
-from .scoring import COMPONENTS, build_explanation, explain, load_weights, with_mutual_bonus
+from .scoring import COMPONENTS, build_explanation, explain, rule_weights, with_mutual_bonus
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
 KEEP_KINDS = ("approve", "lock")
@@ -93,6 +93,8 @@ class RoundInput:
     mutual: frozenset = frozenset()  # (track, lead BRN, partner BRN): both firms said yes (rounds.interest)
     mutual_bonus: float = 0.0  # added to a mutual pair's score by the optimal solver
     code_lists: object = None  # matcher.codelists.Lists in force on reference_date (None: the lists in use)
+    model: str = "hand"
+    """Which weights score the run: ``"hand"`` or a learned model's version (:mod:`matcher.learning`)."""
 
     def application(self, track, role, brn):
         """``(Firm, Application)`` of ``brn`` in ``track`` as ``role``, or None."""
@@ -369,6 +371,8 @@ def _match_round(inp, track, mode, time_limit, progress, started, gap, processes
     stability = summary.pop("stability", None)  # stable mode: blocking pairs by SMEs, why not stable (issue 23)
     report(0.8, msg("job.explaining", n=len(chosen)))
     params = {"mode": mode, "time_limit": time_limit, "track": track, "pruning": rg.pruning}
+    if inp.model != "hand":
+        params["model"] = inp.model
     if mode == "optimal":
         params["gap"] = gap
         if inp.mutual and inp.mutual_bonus:
@@ -849,7 +853,7 @@ def _explanation(rg, track, lead_fa, partner_fa, text_value):
 def _weights(rg, track):
     cache = rg.__dict__.setdefault("_weights", {})
     if track not in cache:
-        cache[track] = load_weights(track)
+        cache[track] = rule_weights(rg.inp.rules[track])
     return cache[track]
 
 

@@ -59,6 +59,14 @@ def load_weights(track=None, path=None):
     return check_weights(weights, source=f"{path or DEFAULT_WEIGHTS_PATH} [{track or 'default'}]")
 
 
+def rule_weights(rule):
+    """The weights that score ``rule``'s track: the learned model's when the run set them
+    (:attr:`~matcher.tracks.TrackRule.weights`), else :func:`load_weights` of the track."""
+    if getattr(rule, "weights", ()):
+        return check_weights(dict(rule.weights), source=f"model weights [{rule.key}]")
+    return load_weights(rule.key)
+
+
 def default_text_method(path=None):
     """The text method chosen in ``[text] method`` of the weights file ("char" or "kiwi")."""
     return _read_config(str(path or DEFAULT_WEIGHTS_PATH)).get("text", {}).get("method", "char")
@@ -208,7 +216,7 @@ def explain(lead, lead_app, partner, partner_app, rule, on, weights=None, text_v
     -------
     Explanation
     """
-    weights = _checked(weights) if weights is not None else load_weights(rule.key)
+    weights = _checked(weights) if weights is not None else rule_weights(rule)
     lead_codes = lead_product_codes(lead, lead_app)
     lead_text, partner_text = firm_text(lead, lead_app), firm_text(partner, partner_app)
     if text_value is None:

@@ -69,6 +69,9 @@ class TrackRule:
     capacity: tuple
     lead_licence: bool = False
     partner_licence: bool = False
+    weights: tuple = ()
+    """The score's weights as ``((component, weight), …)`` when a learned model scores the track (set by the
+    run, :func:`matcher.learning.apply_model`); empty: the hand weights of ``data/weights.toml``."""
 
     def capacity_for(self, size_class):
         """The :class:`Capacity` for a partner of ``size_class`` (None when that size may not partner)."""

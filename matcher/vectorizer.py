@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .tokens import TEXT_METHODS, noun_tokens, text_max_df
+from .tokens import CHAR_NGRAMS, SYLLABLE_WEIGHT, TEXT_METHODS, join_blocks, noun_tokens, syllables, text_max_df
 
 
 def _tokens_as_is(tokens):
@@ -24,14 +24,16 @@ class TextVectorizer(BaseEstimator):
     """TF-IDF text vectors, by character n-grams or by Kiwi noun tokens.
 
     A scikit-learn estimator (parameters stored in ``__init__``, ``fit`` returns ``self``,
-    the fitted TF-IDF in ``tfidf_``, ``transform`` before ``fit`` raises ``NotFittedError``).
-    Rows are L2-normalised, so a sparse product of two matrices gives cosine similarities.
+    the fitted TF-IDF in ``tfidf_`` and ``syllables_``, ``transform`` before ``fit`` raises
+    ``NotFittedError``). Rows are L2-normalised, so a sparse product of two matrices gives cosine similarities.
 
     Parameters
     ----------
     method : {"char", "kiwi"}
-        ``char``: ``char_wb`` n-grams of 2-4 characters; ``kiwi``: nouns from the Kiwi
-        morphological analyser (particles such as 를/의 dropped, compounds split).
+        ``char``: ``char_wb`` n-grams of 2-4 characters joined with single characters at
+        :data:`~matcher.tokens.SYLLABLE_WEIGHT` (see :func:`matcher.tokens.join_blocks`; the study
+        behind it is in docs/learning.md); ``kiwi``: nouns from the Kiwi morphological analyser
+        (particles such as 를/의 dropped, compounds split).
     max_df : float, optional
         Terms in more than this share of documents are ignored (too common to tell firms
         apart). Default: 0.5, or 0.05 from :data:`LARGE_CORPUS` documents up, where common
@@ -60,29 +62,42 @@ class TextVectorizer(BaseEstimator):
         """
         check_is_fitted(self, "tfidf_")
         texts = list(texts)
-        if self.tfidf_ is None:
-            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
-        return self.tfidf_.transform(self._analysed(texts)).tocsr()
+        main = self._block(self.tfidf_, self._analysed(texts), len(texts))
+        if self.method == "kiwi":
+            return main
+        return join_blocks([main, self._block(self.syllables_, texts, len(texts))], [1.0, SYLLABLE_WEIGHT])
+
+    @staticmethod
+    def _block(tfidf, texts, n_texts):
+        if tfidf is None:
+            return sparse.csr_matrix((n_texts, 0), dtype=np.float32)
+        return tfidf.transform(texts).tocsr()
 
     def fit_transform(self, texts):
         """Fit on ``texts`` and return their vectors (one pass over the texts)."""
         if self.method not in TEXT_METHODS:
             raise ValueError(f"text method {self.method!r} is not one of {TEXT_METHODS}")
-        texts = list(texts)
+        texts = [t or "" for t in texts]
         max_df = text_max_df(len(texts), self.max_df)
         if self.method == "kiwi":
-            tfidf = TfidfVectorizer(analyzer=_tokens_as_is, sublinear_tf=True, max_df=max_df,
-                                    dtype=np.float32)
-        else:
-            tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                                    max_df=max_df, dtype=np.float32)
-        try:
-            matrix = tfidf.fit_transform(self._analysed(texts)).tocsr()
-        except ValueError:  # no terms at all, or none left after max_df: no text signal
-            self.tfidf_ = None
-            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
-        self.tfidf_ = tfidf
-        return matrix
+            self.syllables_ = None
+            self.tfidf_, matrix = _fitted(TfidfVectorizer(analyzer=_tokens_as_is, sublinear_tf=True, max_df=max_df,
+                                                          dtype=np.float32), self._analysed(texts))
+            return matrix
+        self.tfidf_, main = _fitted(TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True,
+                                                    max_df=max_df, dtype=np.float32), texts)
+        self.syllables_, single = _fitted(TfidfVectorizer(analyzer=syllables, sublinear_tf=True, max_df=max_df,
+                                                          dtype=np.float32), texts)
+        return join_blocks([main, single], [1.0, SYLLABLE_WEIGHT])
+
+
+def _fitted(tfidf, texts):
+    """(the fitted ``tfidf`` or None, its matrix): None and no columns when there are no terms at all, or
+    none left after ``max_df`` (no text signal)."""
+    try:
+        return tfidf, tfidf.fit_transform(texts).tocsr()
+    except ValueError:
+        return None, sparse.csr_matrix((len(texts), 0), dtype=np.float32)
 
 
 TextVectorizer.__module__ = "matcher.features"  # where pickles and the docs name it

@@ -27,7 +27,7 @@ def test_spacing_and_particle_variants_still_match(method, least):
     same = text_similarity("영상감시카메라를 납품", "영상 감시 카메라 납품", method)
     other = text_similarity("영상감시카메라를 납품", "사무용 책상과 의자", method)
     assert same > least
-    assert other == pytest.approx(0.0, abs=1e-6)
+    assert other < (0.02 if method == "char" else 1e-6)  # char: one shared syllable (상), at its block's weight
 
 
 @pytest.mark.parametrize("method", ["char", "kiwi"])

@@ -585,7 +585,7 @@ def test_an_industry_that_names_no_ksic_level_is_a_warning(session):
 
 def test_repairs_of_one_kind_are_grouped_with_their_count():
     notes = []
-    rows = [f"{b},기업{i},소기업,,서울특별시" for i, b in enumerate(_brns(3))]
+    rows = [f"{b},기업{i},소기업,,서울특별시" for i, b in enumerate([make_brn(n) for n in range(3)])]
     frame = importer.read_table(io.BytesIO(("사업자등록번호,회사명,기업규모,설립일,지역\n" + "\n".join(rows)).encode()),
                                 filename="f.csv")
     importer.validate_firms(frame, notes)

@@ -229,7 +229,8 @@ def _clean_input():
 
 
 def _register(app):
-    from . import api, api_firm, auth, codes, errors, firm_auth, i18n, program, rounds, runs, search, selection, store
+    from . import (api, api_firm, auth, codes, errors, firm_auth, i18n, models, program, rounds, runs, search,
+                   selection, store)
     app.after_request(_security_headers)
     app.before_request(_clean_input)
     store.init_app(app)
@@ -238,5 +239,5 @@ def _register(app):
     firm_auth.init_app(app)
     errors.init_app(app)
     codes.init_app(app)
-    for module in (search, auth, firm_auth, program, rounds, runs, selection, codes, api, api_firm):
+    for module in (search, auth, firm_auth, program, rounds, runs, selection, codes, models, api, api_firm):
         app.register_blueprint(module.bp)

@@ -147,6 +147,47 @@ def histogram_svg(scores, bins=10, label="score distribution", x_title="", y_tit
     return _svg(width, height, body, label, "chart fits")
 
 
+def weights_svg(components, label="weights", x_title="", y_title="", learned_label="", hand_label=""):
+    """Learned against hand weights, one pair of horizontal bars per score component.
+
+    Parameters
+    ----------
+    components : list of dict
+        Each with ``label`` (the component's name as shown), ``learned`` and ``hand`` (shares of the score,
+        in [0, 1]).
+    x_title, y_title : str
+        The axes' titles (share of the score; the score components).
+    learned_label, hand_label : str
+        The legend.
+    """
+    row, left, scale_w, top_margin = 34, 150, 380, 40
+    top = max([max(c["learned"], c["hand"]) for c in components] + [0.05])
+    body = [_text(left - 8, 14, y_title, "end", "axis-title")] if y_title else []
+    colours = (("learned", "#2f6fd0", learned_label), ("hand", "#999999", hand_label))
+    for i, (_key, colour, text) in enumerate(colours):
+        x = left + i * 170
+        body.append(f'<rect x="{x}" y="22" width="12" height="10" fill="{colour}"/>')
+        body.append(_text(x + 16, 31, text, "start", "small legend"))
+    for i, c in enumerate(components):
+        y = top_margin + i * row
+        body.append(_text(left - 8, y + 16, c["label"], "end"))
+        for j, (key, colour, _text_label) in enumerate(colours):
+            w = scale_w * c[key] / top
+            by = y + j * 13
+            body.append(f'<rect x="{left}" y="{by}" width="{w:.1f}" height="11" fill="{colour}" class="bar-{key}">'
+                        f'<title>{escape(c["label"])}: {c[key]:.3f}</title></rect>')
+            body.append(_text(f"{left + w + 4:.1f}", by + 10, f"{c[key]:.2f}", "start", "small"))
+    y = top_margin + row * len(components) + 2
+    body.append(f'<line x1="{left}" y1="{y}" x2="{left + scale_w}" y2="{y}" stroke="#333"/>')
+    for f in (0.0, 0.5, 1.0):
+        x = left + scale_w * f
+        body.append(_text(f"{x:.1f}", y + 14, f"{top * f:.2f}", "middle", "small"))
+    if x_title:
+        y += 32
+        body.append(_text(left + scale_w / 2, y, x_title, "middle", "axis-title"))
+    return _svg(left + scale_w + 60, y + 8, body, label)
+
+
 def funnel_svg(funnel, lang="ko"):
     """How far each track's pairs got: one block of horizontal bars per track, a bar per step.
 

@@ -138,7 +138,20 @@ def run(run_id):
                            bulk_kinds=rounds.decisions.BULK_KINDS, tracks=sorted({r["track"] for r in rows}),
                            partners=sorted({r["partner_name"] for r in rows}),
                            statuses=sorted({r["status"] for r in rows}),
-                           since=rounds.decisions_since(session, row))
+                           since=rounds.decisions_since(session, row), scored_by=scored_by(row),
+                           model_title=_model_title())
+
+
+def _model_title():
+    from matcher.messages import msg
+    return msg("model.title")
+
+
+def scored_by(run_row):
+    """The run page's line naming the weights that scored the run (``hand`` or a model version)."""
+    from matcher.messages import msg
+    version = getattr(run_row, "model", None) or "hand"
+    return msg("model.scored_by", version=msg("model.hand") if version == "hand" else version)
 
 
 @bp.route("/runs/<int:run_id>/pictures")

@@ -31,6 +31,7 @@ time runs out before an LP ends, :func:`_fallback` answers greedily
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -45,8 +46,10 @@ from .plain import solve_plain
 from .problem import edge_components, fix
 
 WHOLE_MILP_EDGES = 300
-"""A problem this small is one MILP in this process (HiGHS from the greedy answer): components, the LP and
-the flow each cost more in set-up than HiGHS takes on the whole (issue 23's buckets up to 500 edges)."""
+"""A problem this small is one MILP (HiGHS in this process, from the greedy answer) while OR-Tools is not
+loaded: importing it for the flow costs 0.4 s, more than the whole MILP (``matcher solve`` on 100 edges).
+Once it is loaded the usual path is faster (bench/bench_buckets.py, warm process: 0.97 against 1.25 × HiGHS
+up to 50 edges, 0.81 against 1.25 up to 500); both are exact."""
 FIX_EPS = 1e-7
 OPTIMAL_GAP = 1e-10
 """Relative gap at which a component counts as proven (the solver reports optimal at 1e-9)."""
@@ -109,7 +112,7 @@ def solve_problem(problem, deadline=None, depth=0):
     out = Outcome(problem.fixed.copy(), problem.fixed_score, problem.fixed_score, _stats())
     if problem.n_edges == 0:
         return out
-    if depth == 0 and problem.n_edges <= WHOLE_MILP_EDGES:
+    if depth == 0 and problem.n_edges <= WHOLE_MILP_EDGES and "ortools" not in sys.modules:
         whole = problem.part(np.ones(problem.n_edges, bool))
         _add(out, _better(_milp(whole, deadline), None, whole, np.inf))
         return out

@@ -22,7 +22,7 @@ COMMAND_MODULES = {"db": "admin", "user": "admin",
                    "round": "rounds", "decide": "rounds", "decisions": "rounds", "match": "rounds", "runs": "rounds",
                    "solve": "solve", "export": "solve",
                    "access": "program", "stage": "program", "publish": "program", "results": "program",
-                   "codes": "codes"}
+                   "codes": "codes", "train": "learning", "model": "learning"}
 """Each command's module, imported when the command runs (``matcher match`` need not import the demo
 generator, the importer, scikit-learn or the web's password hashing: about 1 s of its start)."""
 

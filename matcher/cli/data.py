@@ -164,6 +164,21 @@ def demo_load(source, database_url):
         click.echo(str(result))
 
 
+@demo_group.command("history")
+@click.option("--rounds", type=int, default=4, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--database-url", envvar="DATABASE_URL")
+def demo_history(rounds, seed, database_url):
+    """Add simulated past rounds whose staff decided by hidden preferences (after `demo load`; see
+    matcher/demo_history.py), for `matcher train` to learn from."""
+    from ..demo_history import simulate_history
+    db.init_db(database_url)
+    with db.transaction(database_url) as session:
+        added = simulate_history(session, rounds=rounds, seed=seed)
+    for name, counts in added.items():
+        click.echo(f"{name}: approve {counts['approve']}, reject {counts['reject']}")
+
+
 @click.command("summary")
 @click.argument("round_name", required=False)
 @click.option("--database-url", envvar="DATABASE_URL")

@@ -97,9 +97,17 @@ def _cell(text, width):
 @click.option("--pairs", type=click.Path(exists=True, dir_okay=False), default=None,
               help="known_pairs.csv (lead_brn, partner_brn, track, split); default: the demo round's.")
 @click.option("--round", "round_name", default=None, help="Round name or id (default: the latest).")
+@click.option("--model", "model", default=None,
+              help="A learned scoring model's version: hand weights against it on held-out rounds or folds.")
+@click.option("--rounds", "rounds", multiple=True, help="With --model: the rounds to judge on (repeat).")
+@click.option("--use", "use_it", is_flag=True, help="With --model: switch the runs to it if it is better beyond noise.")
 @click.option("--database-url", envvar="DATABASE_URL")
-def evaluate_command(k, pairs, round_name, database_url):
-    """Precision/recall/NDCG@k of the rankings on the held-out known pairs (char vs kiwi text)."""
+def evaluate_command(k, pairs, round_name, model, rounds, use_it, database_url):
+    """Precision/recall/NDCG@k of the rankings on the held-out known pairs (char vs kiwi text), or with
+    --model, hand weights against a learned model on staff decisions (P@1, NDCG@1, AUC with 95 % intervals)."""
+    if model:
+        from .learning import evaluate_model_command
+        return evaluate_model_command(model, rounds, use_it, database_url)
     from ..demo import DEMO_DIR
     from ..evaluation import compare_text_methods, format_rows, read_known_pairs
     db.init_db(database_url)

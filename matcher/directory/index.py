@@ -27,7 +27,7 @@ from ..firms import CERTIFICATE_KINDS, LARGE_SIZES, SIZE_CLASSES, STARTUP_YEARS
 from ..scoring import COMPONENTS, combine
 from ..tracks import meets_lead_condition, size_codes
 
-FORMAT = 3
+FORMAT = 4  # 4: the char text model gained its syllable block (docs/learning.md)
 """Bump when the layout of :class:`SearchIndex` changes (a stored index of another format is rebuilt)."""
 NO_DAY_LOW, NO_DAY_HIGH = -(2 ** 30), 2 ** 30
 _PAD_LEAD, _PAD_PARTNER = -1, -2

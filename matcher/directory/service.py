@@ -24,7 +24,7 @@ from ..errors import MatcherError, NotFoundError
 from ..messages import msg
 from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
 from ..recommend import capacity_note, normalize_filters
-from ..scoring import explain, load_weights
+from ..scoring import explain, rule_weights
 from ..tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
 from . import explain_empty
 from .index import (LEAD_CHECKS, PARTNER_CHECKS, asker_from_firm, asker_from_index, lead_failures, lead_scores,
@@ -519,7 +519,7 @@ def _recommend_partners(session, q, base, k, wanted, applicants_only):
     if applicants_only:
         shown &= app_of >= 0
     rows = np.flatnonzero(shown)
-    weights = load_weights(q.rule.key)
+    weights = rule_weights(q.rule)
     values = partner_scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
     best = top_k(values["score"], q.index.brn[rows], k)
     base["recommendations"] = _explained(session, q, rows[best], app_of[rows[best]], values["text"][best],
@@ -548,7 +548,7 @@ def _recommend_leads(session, q, base, k, wanted, applicants_only):
     if applicants_only:
         shown &= has
     rows = np.flatnonzero(shown)
-    weights = load_weights(q.rule.key)
+    weights = rule_weights(q.rule)
     values = lead_scores(q.index, q.asker, q.rule, on_ord, weights, rows, app_of[rows])
     best = top_k(values["score"], q.index.brn[rows], k)
     base["recommendations"] = _explained(session, q, rows[best], app_of[rows[best]], values["text"][best],
@@ -727,7 +727,7 @@ def pair_detail(session, brn, other_brn, track=None, as_partner=None, round_name
         return None
     role = "lead" if q.role == "partner" else "partner"
     app_row = _side_apps(q, role)[pos]
-    weights = load_weights(q.rule.key)
+    weights = rule_weights(q.rule)
     scores = lead_scores if q.role == "partner" else partner_scores
     values = scores(q.index, q.asker, q.rule, q.on.toordinal(), weights, np.array([pos]), np.array([app_row]))
     return _explained(session, q, np.array([pos]), np.array([app_row]), values["text"], weights,

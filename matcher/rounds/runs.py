@@ -84,7 +84,8 @@ def prepare(session, round_row, track=None):
     ConflictError
         Listing every :class:`~matcher.conflicts.Conflict` (the firms, the decisions, the fix).
     """
-    inp = round_input(session, round_row)
+    from ..learning import apply_model
+    inp = apply_model(session, round_input(session, round_row))
     if track is not None and track not in inp.pools:
         raise UnknownTrackError(f"track {track!r} is not open in round {round_row.name!r}",
                                 ko=f"과제 '{track}'은(는) {round_row.name} 회차에 열려 있지 않습니다.",
@@ -140,7 +141,8 @@ def store_run(session, round_row, result, track, actor):
     """Write a :class:`~matcher.matching.MatchResult` as a run with its proposals (bulk insert)."""
     run = db.MatchRunRow(round_id=round_row.id, track=track, created_by=actor or "", fingerprint=result.fingerprint,
                          params=result.params, status=result.status, objective=result.objective, bound=result.bound,
-                         gap=result.gap, seconds=result.seconds, diagnostics=result.diagnostics)
+                         gap=result.gap, seconds=result.seconds, diagnostics=result.diagnostics,
+                         model=(result.params or {}).get("model", "hand"))
     session.add(run)
     session.flush()
     ids = firm_ids(session, {b for p in result.pairs for b in (p.lead, p.partner)})
