@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+import pandas as pd
+
 from . import codelists
-from .errors import InvalidValueError, ValidationError
+from .errors import InvalidValueError, Problem, ValidationError
+from .messages import msg
 from .paths import DATA_DIR  # shipped as matcher.data
 
 EARTH_RADIUS_KM = 6371.0088
@@ -110,7 +113,7 @@ def normalize_region(text):
     if first in aliases:
         return aliases[first]
     names = ", ".join(regions())
-    raise InvalidValueError(f"is not one of the 17 시도 ({names})")
+    raise InvalidValueError(msg("region.unknown", names=names))
 
 
 def region_distance_km(a, b):
@@ -163,14 +166,14 @@ def ksic_section(code):
     """
     code = str(code).strip().upper()
     if not _KSIC_CODE.match(code):
-        raise InvalidValueError("is not a KSIC code (a section letter or 2 to 5 digits)")
+        raise InvalidValueError(msg("ksic.invalid"))
     if code.isalpha():
         return code
     division = int(code[:2])
     for (low, high), section in KSIC_DIVISION_SECTIONS:
         if low <= division <= high:
             return section
-    raise InvalidValueError(f"has division {code[:2]}, which is in no KSIC section")
+    raise InvalidValueError(msg("ksic.no_section", code=code[:2]))
 
 
 def ksic_list():
@@ -353,7 +356,7 @@ def _g2b_names():
 def _g2b_lookup(code, index):
     code = str(code).strip().replace("-", "")
     if not (code.isdigit() and 2 <= len(code) <= 16):
-        raise InvalidValueError("is not a G2B product code (2 to 16 digits)")
+        raise InvalidValueError(msg("g2b.invalid"))
     names = _g2b_names()
     products = sme_competition_products()
     for n in (10, 8, 6, 4, 2):
@@ -381,9 +384,9 @@ def g2b_name(code):
     Examples
     --------
     >>> g2b_name("46171610")
-    '감시카메라'
+    '보안용카메라'
     >>> g2b_name("4617161012345678")
-    '감시카메라'
+    '보안용카메라'
     """
     return _g2b_lookup(code, 0)
 

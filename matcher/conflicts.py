@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .eligibility import eligibility_table, why_not
 from .firms import format_brn
-from .korean import with_particle
+from .messages import Msg, N_, msg
 from .matching import DROP_KINDS, KEEP_KINDS
 
 CODES = ("not_in_round", "ineligible", "lead_locked_twice", "over_max", "below_min")
@@ -35,51 +35,22 @@ class Conflict:
     decisions: tuple
     params: dict = field(default_factory=dict)
 
+    @property
+    def msg(self):
+        """The conflict and its fix as a :class:`~matcher.messages.Msg` (``conflict.<code>``)."""
+        firms = [msg("firm.named", name=name, brn=format_brn(brn)) for brn, name in self.firms]
+        p = dict(self.params)
+        if "track" in p:
+            p["track"] = msg(N_("track." + p["track"]))
+        if "reasons" in p:
+            p["reasons"] = [Msg.from_json(r) for r in p["reasons"]]
+        if "max" in p and "locked" in p and p["max"] is not None:
+            p["extra"] = p["locked"] - p["max"]
+        return msg(N_("conflict." + self.code), firm=firms[0], other=firms[1] if len(firms) > 1 else "", **p)
+
     def text(self, lang="ko"):
         """The conflict and its fix, in ``lang``."""
-        return _TEXTS[self.code][lang == "en"](self.firms, self.params)
-
-
-def _firm(firms, i):
-    brn, name = firms[i]
-    return f"{name} ({format_brn(brn)})"
-
-
-def _firm_ko(firms, i):
-    brn, name = firms[i]
-    return f"{name}({format_brn(brn)})"
-
-
-_TEXTS = {
-    "not_in_round": (
-        lambda f, p: f"{with_particle(_firm_ko(f, 0), '과')} {_firm_ko(f, 1)}의 확정은 이 회차에 함께 신청한 과제가 "
-                     "없어 지킬 수 없습니다. 확정을 해제하세요.",
-        lambda f, p: f"the lock of {_firm(f, 0)} with {_firm(f, 1)} cannot hold: they did not apply in a common "
-                     "track of this round (lead and partner). Clear the lock."),
-    "ineligible": (
-        lambda f, p: f"{with_particle(_firm_ko(f, 0), '과')} {_firm_ko(f, 1)}의 확정은 {p['track_ko']} 과제 규칙에 "
-                     f"맞지 않습니다: {p['reasons_ko']}. 확정을 해제하세요.",
-        lambda f, p: f"the lock of {_firm(f, 0)} with {_firm(f, 1)} breaks the rules of {p['track_en']}: "
-                     f"{p['reasons_en']}. Clear the lock."),
-    "lead_locked_twice": (
-        lambda f, p: f"주관기업 {with_particle(_firm_ko(f, 0), '은')} 협력기업 {p['count']}곳"
-                     f"({p['partners']})과 확정되었지만 한 곳과만 짝지을 수 있습니다. 하나만 남기고 해제하세요.",
-        lambda f, p: f"lead {_firm(f, 0)} is locked with {p['count']} partners ({p['partners']}) but signs with "
-                     "one. Clear all but one."),
-    "over_max": (
-        lambda f, p: f"협력기업 {with_particle(_firm_ko(f, 0), '은')} {p['track_ko']} 과제에서 주관기업 "
-                     f"{p['locked']}곳과 확정되었지만 최대 {p['max']}곳까지입니다. {p['locked'] - p['max']}곳의 확정을 "
-                     "해제하세요.",
-        lambda f, p: f"partner {_firm(f, 0)} in {p['track_en']} is locked with {p['locked']} leads but takes at "
-                     f"most {p['max']}. Clear {p['locked'] - p['max']} of the locks."),
-    "below_min": (
-        lambda f, p: f"협력기업 {with_particle(_firm_ko(f, 0), '은')} {p['track_ko']} 과제에서 주관기업 "
-                     f"{p['locked']}곳과 확정되었지만 최소 {p['min']}곳이 필요하고, 함께할 수 있는 적격 주관기업은 "
-                     f"{p['available']}곳뿐입니다. 확정을 해제하거나 적격 주관기업의 신청을 더 받으세요.",
-        lambda f, p: f"partner {_firm(f, 0)} in {p['track_en']} is locked with {p['locked']} lead(s) but needs at "
-                     f"least {p['min']}, and only {p['available']} eligible leads are available to it. Clear the "
-                     "lock(s), or take more eligible lead applications."),
-}
+        return self.msg.text(lang)
 
 
 def find_conflicts(inp, tracks=None):
@@ -134,9 +105,7 @@ def _place(inp, d, tracks):
             return None, t
         first = first or (t, reasons)
     t, reasons = first
-    rule = inp.rules[t]
-    params = dict(track=t, track_ko=rule.name_ko, track_en=rule.name_en,
-                  reasons_ko="; ".join(r.ko for r in reasons), reasons_en="; ".join(r.en for r in reasons))
+    params = dict(track=t, reasons=[r.to_json() for r in reasons])
     return Conflict("ineligible", _names(inp, d.lead, d.partner), (d,), params), None
 
 
@@ -148,7 +117,7 @@ def _lead_twice(inp, placed):
     for lead, ds in by_lead.items():
         partners = sorted({d.partner for d in ds})
         if len(partners) > 1:
-            names = ", ".join(n for _b, n in _names(inp, *partners))
+            names = [n for _b, n in _names(inp, *partners)]
             out.append(Conflict("lead_locked_twice", _names(inp, lead), tuple(ds),
                                 dict(count=len(partners), partners=names)))
     return out
@@ -166,7 +135,7 @@ def _capacity(inp, placed):
         cap = rule.capacity_for(firm.size_class)
         if cap is None:
             continue
-        params = dict(track=track, track_ko=rule.name_ko, track_en=rule.name_en, locked=len(ds),
+        params = dict(track=track, locked=len(ds),
                       min=cap.min or 0, max=cap.max)
         if cap.max is not None and len(ds) > cap.max:
             out.append(Conflict("over_max", _names(inp, brn), tuple(ds), params))

@@ -28,6 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import MatcherError, NotFoundError
+from .messages import msg as _msg
 from .firms import Application, Certificate, Firm, Licence
 from .paths import instance_dir
 from .text import ascii_digits
@@ -713,11 +714,8 @@ class BusyError(MatcherError):
     """Another writer kept a SQLite database locked for longer than the busy timeout."""
 
     def __init__(self, seconds):
-        super().__init__(
-            f"the database is busy: another import or run kept it locked for more than {seconds:g} s; "
-            "nothing was written; try again when it has finished (MATCHER_DB_BUSY_TIMEOUT sets the wait)",
-            ko=f"데이터베이스를 다른 작업(가져오기나 매칭)이 쓰고 있어 {seconds:g}초 기다린 뒤 멈췄습니다. 아무것도 "
-               "저장하지 않았습니다. 끝난 뒤 다시 하세요.", code="database_busy", seconds=seconds)
+        from .messages import msg
+        super().__init__(msg("db.busy", seconds=seconds))
 
 
 @contextmanager
@@ -788,7 +786,7 @@ def get_round(session, name_or_id):
     if row is None and as_id(name_or_id) is not None:
         row = session.get(RoundRow, as_id(name_or_id))
     if row is None:
-        raise NotFoundError(f"round {name_or_id!r} not found")
+        raise NotFoundError(_msg("round.name_not_found", round=str(name_or_id)))
     return row
 
 
@@ -806,7 +804,7 @@ def get_firm(session, brn):
     digits = ascii_digits(brn).replace("-", "").strip()
     row = session.scalars(select(FirmRow).where(FirmRow.brn == digits)).first()
     if row is None:
-        raise NotFoundError(f"firm {brn!r} not found")
+        raise NotFoundError(_msg("firm.no_such_brn", brn=str(brn)))
     return row
 
 

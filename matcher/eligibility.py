@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from .errors import UnknownTrackError
+from .messages import msg
 from .tracks import lead_reasons, pair_reasons, partner_reasons
 
 
@@ -48,9 +49,7 @@ def rule_for(track, rules):
     try:
         return rules[track]
     except KeyError:
-        raise UnknownTrackError(f"track {track!r} not found (known: {', '.join(rules)})",
-                                ko=f"과제 {track!r}이(가) 없습니다 (가능한 과제: {', '.join(rules)})",
-                                code="unknown_track", track=str(track)) from None
+        raise UnknownTrackError(msg("track.not_found", track=str(track), known=list(rules))) from None
 
 
 def product_of(application):

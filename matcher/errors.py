@@ -6,29 +6,50 @@ the web layer can show it as it is, without a traceback.
 
 from dataclasses import dataclass
 
+from .messages import Msg, msg
+
 
 class MatcherError(Exception):
     """Base class of every error the engine raises on purpose.
 
-    ``str(exc)`` is the English message; an error may also carry the Korean one (``ko``) and a
-    ``code`` with its parameters, so a front end shows it in the reader's language with
-    :meth:`text` instead of parsing the English.
+    It carries a :class:`~matcher.messages.Msg` (``exc.msg``): ``exc.code`` is its code, ``exc.params``
+    its parameters, ``str(exc)`` the English text and :meth:`text` the text in a reader's language, so a
+    front end never parses the English.
+
+    >>> exc = MatcherError(msg("round.not_found", round="9"))
+    >>> exc.code, exc.text("ko")
+    ('round.not_found', '9번 회차가 없습니다.')
     """
 
-    def __init__(self, message="", ko=None, code=None, **params):
-        self.msg = message if hasattr(message, "code") and hasattr(message, "params") else None  # a Msg
-        if self.msg is not None:
-            code, params, message = self.msg.code, dict(self.msg.params), self.msg.text("en")
+    def __init__(self, message=""):
+        if not isinstance(message, Msg):  # text from outside the engine (a library's error), as it is
+            message = plain(str(message))
         super().__init__(message)
-        self.ko = ko
-        self.code = code
-        self.params = params
+        self.msg = message
+        self.code = message.code
+        self.params = dict(message.params)
+
+    def __str__(self):
+        return self.msg.text("en")
 
     def text(self, lang="ko"):
-        """The message in ``lang`` (``"ko"`` or ``"en"``); English when no Korean text was given."""
-        if self.msg is not None:
-            return self.msg.text(lang)
-        return self.ko if lang == "ko" and self.ko else str(self)
+        """The message in ``lang`` (``"ko"`` or ``"en"``)."""
+        return self.msg.text(lang)
+
+    @property
+    def ko(self):
+        return self.msg.text("ko")
+
+
+def as_msg(exc):
+    """The :class:`~matcher.messages.Msg` an exception says: a MatcherError's own, else its text as it is."""
+    return exc.msg if isinstance(exc, MatcherError) else plain(str(exc))
+
+
+def plain(en, ko=None):
+    """A message given as finished texts (``error.plain``): for a text that comes from outside the engine
+    (a library's own error), never for a sentence the engine writes."""
+    return msg("error.plain", en=en, ko=ko or en)
 
 
 class InvalidValueError(MatcherError, ValueError):
@@ -54,31 +75,79 @@ class Problem:
     row: int | None
     column: str | None
     value: str | None
-    reason: str
+    reason: Msg | str
+    """Why the value is wrong: a :class:`~matcher.messages.Msg` (a plain string in older stored rows)."""
 
     def __str__(self):
+        return self.text("en")
+
+    def text(self, lang="en"):
+        """The problem as one line in ``lang``: row, column (the file's Korean header in Korean), value, reason."""
         where = []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(msg("problem.row", row=self.row).text(lang))
         if self.column:
-            where.append(self.column)
+            where.append(column_label(self.column, lang))
         head = ", ".join(where)
         value = f" {self.value!r}" if self.value not in (None, "") else ""
-        return f"{head}:{value} {self.reason}" if head else f"{value.strip()} {self.reason}".strip()
+        reason = self.reason_text(lang)
+        if lang == "ko":  # 시간 제한 '0': 1초에서 600초 사이여야 합니다
+            return f"{head}{value}: {reason}" if head or value else reason
+        return f"{head}:{value} {reason}" if head else f"{value.strip()} {reason}".strip()
+
+    def reason_text(self, lang="en"):
+        return self.reason.text(lang) if isinstance(self.reason, Msg) else str(self.reason or "")
+
+    def to_json(self):
+        """A JSON-ready dict (the reason as :meth:`Msg.to_json`); :meth:`from_json` reads it back."""
+        reason = self.reason.to_json() if isinstance(self.reason, Msg) else self.reason
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": reason}
+
+    @classmethod
+    def from_json(cls, data):
+        reason = data.get("reason")
+        reason = Msg.from_json(reason) if isinstance(reason, dict) else reason
+        return cls(data.get("row"), data.get("column"), data.get("value"), reason)
+
+
+def column_label(column, lang="ko"):
+    """An input column as the file's Korean header (``brn`` → 사업자등록번호) in Korean; as it is in English."""
+    from .messages import known
+    if not column:
+        return ""
+    code = "column." + str(column).replace(" ", "_")
+    if known(code, lang):
+        return msg(code).text(lang)
+    if lang != "ko":
+        return column
+    from .validate import column_headers
+    return column_headers().get(column, column)
 
 
 class ValidationError(MatcherError):
     """Input refused, with every problem found (not only the first)."""
 
-    def __init__(self, problems, source=None, ko=None):
+    def __init__(self, problems, source=None, message=None):
         self.problems = list(problems)
         self.source = source
-        prefix = f"{source}: " if source else ""
-        lines = [f"{prefix}{len(self.problems)} problem(s)"]
-        lines += [f"  {p}" for p in self.problems[:50]]
+        self.heading = message
+        if message is None:
+            n = len(self.problems)
+            message = msg("validation.problems_in", n=n, source=source) if source else msg("validation.problems", n=n)
+        super().__init__(message)
+
+    def text(self, lang="ko"):
+        """The heading, then one line per problem (the first 50), in ``lang``."""
+        if len(self.problems) == 1 and self.heading is None and not self.source:
+            return self.problems[0].text(lang)  # one problem says it all
+        lines = [self.msg.text(lang)]
+        lines += [f"  {p.text(lang)}" for p in self.problems[:50]]
         if len(self.problems) > 50:
-            lines.append(f"  … and {len(self.problems) - 50} more")
-        super().__init__("\n".join(lines), ko=ko)
+            lines.append("  " + msg("validation.more", n=len(self.problems) - 50).text(lang))
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.text("en")
 
 
 class NotFoundError(MatcherError):
@@ -96,19 +165,17 @@ class WrongStateError(RefusedError):
     """
 
     def __init__(self, message):
-        super().__init__(str(message), ko=message.text("ko"), code=message.code, **message.params)
+        super().__init__(message)
         self.message = message
-
-    def text(self, lang="ko"):
-        return self.message.text(lang)
 
 
 class InfeasibleError(MatcherError):
     """Constraints (e.g. staff locks) that cannot all hold; ``reasons`` says why."""
 
-    def __init__(self, reasons, ko=None):
+    def __init__(self, reasons):
         self.reasons = list(reasons)
-        super().__init__("; ".join(self.reasons), ko=ko)
+        super().__init__(msg("solver.infeasible", reasons=[r if isinstance(r, Msg) else plain(str(r))
+                                                            for r in self.reasons]))
 
 
 class ConflictError(InfeasibleError):
@@ -120,7 +187,7 @@ class ConflictError(InfeasibleError):
 
     def __init__(self, conflicts):
         self.conflicts = list(conflicts)
-        super().__init__([c.text("en") for c in self.conflicts], ko="; ".join(c.text("ko") for c in self.conflicts))
+        super().__init__([c.msg for c in self.conflicts])
 
 
 class CancelledError(MatcherError):

@@ -19,49 +19,25 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from .errors import InvalidValueError
+from .messages import Msg, N_, known, msg
 from .firms import format_brn
-from .scoring import COMPONENT_NAMES, COMPONENTS
+from .scoring import COMPONENTS
 from .tracks import load_rules
 
 FORMATS = ("xlsx", "csv")
 LANGS = ("ko", "en")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-# (key, Korean header, English header), in the order of the proposals page.
-_FIRMS = [
-    ("track", "과제", "track"),
-    ("lead_brn", "주관기업 사업자등록번호", "lead 사업자등록번호 (BRN)"),
-    ("lead_name", "주관기업명", "lead name"),
-    ("partner_brn", "협력기업 사업자등록번호", "partner 사업자등록번호 (BRN)"),
-    ("partner_name", "협력기업명", "partner name"),
-    ("score", "점수", "score"),
-]
-_COMPONENT_COLUMNS = [(name, *COMPONENT_NAMES[name]) for name in COMPONENTS]
-_DECISION = [
-    ("status", "상태", "status"),
-    ("reasons", "추천 이유", "reasons"),
-    ("decision", "결정", "decision"),
-    ("note", "결정 메모", "decision note"),
-    ("decided_by", "결정한 사람", "decided by"),
-    ("decided_at", "결정 시각 (UTC)", "decided at (UTC)"),
-    ("history", "결정 이력", "decision history"),
-]
+# (key, message code of its header), in the order of the proposals page.
+_FIRMS = [(key, "export.column." + key) for key in
+          ("track", "lead_brn", "lead_name", "partner_brn", "partner_name", "score")]
+_COMPONENT_COLUMNS = [(name, "component." + name) for name in COMPONENTS]
+_DECISION = [(key, "export.column." + key) for key in
+             ("status", "reasons", "decision", "note", "decided_by", "decided_at", "history")]
 COLUMNS = [*_FIRMS, *_COMPONENT_COLUMNS, *_DECISION]
-"""The export's columns in order: ``(key, Korean header, English header)``."""
+"""The export's columns in order: ``(key, message code of the header)``."""
 
-DIAGNOSTIC_COLUMNS = [("section", "구분", "section"), ("track", "과제", "track"), ("name", "기업명", "firm"),
-                      ("brn", "사업자등록번호", "사업자등록번호 (BRN)"), ("reasons", "이유", "reasons")]
-
-STATUS_NAMES = {"proposed": ("제안", "proposed"), "approved": ("승인됨", "approved"),
-                "rejected": ("반려됨", "rejected")}
-DECISION_NAMES = {"approve": ("승인", "approve"), "reject": ("반려", "reject"), "lock": ("고정", "lock"),
-                  "forbid": ("금지", "forbid"), "clear": ("해제", "cleared"), "": ("미결정", "undecided")}
-_SECTIONS = {"unused_partners": ("쓰이지 않은 대·중견 협력기업", "unused large partner"),
-             "unmatched_leads": ("짝을 못 찾은 주관기업", "unmatched lead"),
-             "blocking_pairs": ("불안정 쌍", "blocking pair")}
-_SHEETS = {"proposals": ("제안", "proposals"), "diagnostics": ("진단", "diagnostics"), "run": ("실행", "run")}
-_NONE = ("없음", "none")
-_BLOCKING_REASON = ("서로 지금 짝보다 상대를 더 원함", "both would rather have each other than their match")
+DIAGNOSTIC_COLUMNS = [(key, "export.diagnostic." + key) for key in ("section", "track", "name", "brn", "reasons")]
 _REQUIRED = ("track", "score", "lead_brn", "lead_name", "partner_brn", "partner_name")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
@@ -81,7 +57,7 @@ def safe_cell(value):
 
 def headers(lang="ko"):
     """The column headers of the proposals table in ``lang``."""
-    return [_pick((ko, en), lang) for _key, ko, en in COLUMNS]
+    return [_text(code, lang) for _key, code in COLUMNS]
 
 
 def export_rows(rows, fmt, lang="ko", diagnostics=None, title=""):
@@ -114,28 +90,24 @@ def export_rows(rows, fmt, lang="ko", diagnostics=None, title=""):
     ------
     InvalidValueError
         Unknown format or language, or a row without one of the required keys or with a score that is
-        not a number (naming the row and the key; Korean in ``exc.ko``).
+        not a number (naming the row and the key; ``exc.text(lang)`` renders it).
     """
     if fmt not in FORMATS:
-        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
-                                ko=f"내보내기 형식은 {', '.join(FORMATS)} 중 하나여야 합니다 ({fmt!r})",
-                                code="export_format", value=str(fmt))
+        raise InvalidValueError(msg("export.format", format=str(fmt), known=list(FORMATS)))
     if lang not in LANGS:
-        raise InvalidValueError(f"export language {lang!r} is not one of {', '.join(LANGS)}",
-                                ko=f"내보내기 언어는 {', '.join(LANGS)} 중 하나여야 합니다 ({lang!r})",
-                                code="export_language", value=str(lang))
+        raise InvalidValueError(msg("export.language", lang=str(lang), known=list(LANGS)))
     table = [_table_row(row, i, lang) for i, row in enumerate(rows, start=1)]
     if fmt == "csv":
         return _csv_bytes(headers(lang), table)
     book = Workbook()
     sheet = book.active
-    sheet.title = _sheet_title(title) or _pick(_SHEETS["proposals"], lang)
+    sheet.title = _sheet_title(title) or _text("export.sheet.proposals", lang)
     book.properties.title = title or None
     _fill_sheet(sheet, headers(lang), table)
     _number_formats(sheet, len(table))
     if diagnostics is not None:
-        extra = book.create_sheet(_pick(_SHEETS["diagnostics"], lang))
-        _fill_sheet(extra, [_pick((ko, en), lang) for _k, ko, en in DIAGNOSTIC_COLUMNS],
+        extra = book.create_sheet(_text("export.sheet.diagnostics", lang))
+        _fill_sheet(extra, [_text(code, lang) for _k, code in DIAGNOSTIC_COLUMNS],
                     diagnostic_table(diagnostics, lang, _names(rows)))
     out = io.BytesIO()
     book.save(out)
@@ -147,9 +119,7 @@ def table_bytes(head, table, fmt, title=""):
     text a spreadsheet would evaluate is quoted, CSV is UTF-8 with a byte-order mark, XLSX has a frozen
     header, an autofilter and fitted widths. Dates stay dates (XLSX) or ISO text (CSV)."""
     if fmt not in FORMATS:
-        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
-                                ko=f"내보내기 형식은 {', '.join(FORMATS)} 중 하나여야 합니다 ({fmt!r})",
-                                code="export_format", value=str(fmt))
+        raise InvalidValueError(msg("export.format", format=str(fmt), known=list(FORMATS)))
     rows = [[safe_cell(v) for v in row] for row in table]
     if fmt == "csv":
         return _csv_bytes([safe_cell(h) for h in head], rows)
@@ -173,13 +143,13 @@ def diagnostic_table(diagnostics, lang="ko", names=None):
     diagnostics = diagnostics or {}
     out = []
     for key in ("unused_partners", "unmatched_leads"):
-        section = _pick(_SECTIONS[key], lang)
+        section = _text(N_("export.section." + key), lang)
         items = [i for i in diagnostics.get(key) or [] if isinstance(i, dict)]
         for item in items:
             out.append([section, _track_name(item.get("track", ""), lang), item.get("name", ""),
                         _brn_text(item.get("brn", "")), _reasons_text(item.get("reasons", []), lang)])
         if not items:
-            out.append([section, "", _pick(_NONE, lang), "", ""])
+            out.append([section, "", _text("value.none", lang), "", ""])
     out += _blocking_rows(diagnostics.get("blocking_pairs"), lang, names or {})
     return [[safe_cell(v) for v in row] for row in out]
 
@@ -187,12 +157,12 @@ def diagnostic_table(diagnostics, lang="ko", names=None):
 def _blocking_rows(blocking, lang, names):
     if not isinstance(blocking, dict) or not blocking.get("count"):
         return []
-    section, rows = _pick(_SECTIONS["blocking_pairs"], lang), []
+    section, rows = _text("export.section.blocking_pairs", lang), []
     for lead, node in blocking.get("pairs", []):
         track, _, partner = str(node).rpartition(":")
         rows.append([section, _track_name(track, lang),
                      f"{names.get(lead, '')} – {names.get(partner, '')}",
-                     f"{_brn_text(lead)} – {_brn_text(partner)}", _pick(_BLOCKING_REASON, lang)])
+                     f"{_brn_text(lead)} – {_brn_text(partner)}", _text("export.blocking_reason", lang)])
     more = int(blocking["count"]) - len(rows)
     if more > 0:
         rows.append([section, "", "", "", f"외 {more}쌍" if lang == "ko" else f"and {more} more"])
@@ -203,9 +173,7 @@ def _table_row(row, index, lang):
     """One proposal as the export's cells (numbers as numbers, text neutralised)."""
     missing = [key for key in _REQUIRED if key not in row]
     if missing:
-        raise InvalidValueError(f"export row {index}: {', '.join(missing)} missing",
-                                ko=f"내보낼 {index}번째 행에 {', '.join(missing)} 값이 없습니다",
-                                code="export_row_missing", row=index, fields=missing)
+        raise InvalidValueError(msg("export.row_missing", row=index, fields=missing))
     score = _number(row["score"], index, "score")
     values = {c.get("name"): c.get("value") for c in row.get("components") or [] if isinstance(c, dict)}
     decided_at = _when(row.get("decided_at"))
@@ -223,9 +191,7 @@ def _number(value, index, key):
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise InvalidValueError(f"export row {index}, {key}: {value!r} is not a number",
-                                ko=f"내보낼 {index}번째 행의 {key} 값이 숫자가 아닙니다 ({value!r})",
-                                code="export_not_a_number", row=index, field=key, value=repr(value)) from None
+        raise InvalidValueError(msg("export.not_a_number", row=index, field=key, value=repr(value))) from None
 
 
 def _rounded(value, index, key):
@@ -233,11 +199,12 @@ def _rounded(value, index, key):
 
 
 def _status_name(status, lang):
-    return _pick(STATUS_NAMES.get(status, (status, status)), lang)
+    return _text(N_("proposal.status." + status), lang) if known("proposal.status." + status) else status
 
 
 def _decision_name(kind, lang):
-    return _pick(DECISION_NAMES.get(kind, (kind, kind)), lang)
+    code = "export.decision." + (kind or "none")
+    return _text(N_(code), lang) if known(code) else kind
 
 
 def _history_text(history, lang):
@@ -275,12 +242,24 @@ def _when_text(value):
 def _reasons_text(reasons, lang):
     if isinstance(reasons, (str, dict)):
         reasons = [reasons]
-    return "; ".join(_pick((r.get("ko") or r.get("en") or "", r.get("en") or r.get("ko") or ""), lang)
-                     if isinstance(r, dict) else str(r) for r in reasons)
+    return "; ".join(_reason_text(r, lang) for r in reasons)
+
+
+def _reason_text(reason, lang):
+    """A reason as a run stores it: a :class:`Msg`, its JSON, a ``{"ko", "en"}`` pair or plain text."""
+    if isinstance(reason, Msg):
+        return reason.text(lang)
+    if isinstance(reason, dict):
+        if "params" in reason or not ("ko" in reason or "en" in reason):
+            return Msg.from_json(reason).text(lang) if "code" in reason else ""
+        return _pick((reason.get("ko") or reason.get("en") or "", reason.get("en") or reason.get("ko") or ""), lang)
+    return str(reason)
 
 
 def _track_name(key, lang):
     rule = _rules().get(key)
+    if key and known("track." + key):
+        return _text(N_("track." + key), lang)
     return _pick((rule.name_ko, rule.name_en), lang) if rule is not None else (key or "")
 
 
@@ -305,6 +284,10 @@ def _names(rows):
         names.setdefault(str(row.get("lead_brn", "")), row.get("lead_name", ""))
         names.setdefault(str(row.get("partner_brn", "")), row.get("partner_name", ""))
     return names
+
+
+def _text(code, lang):
+    return msg(code, zone="UTC").text(lang)
 
 
 def _pick(pair, lang):
@@ -338,7 +321,7 @@ def _fill_sheet(sheet, head, table):
 
 def _number_formats(sheet, n_rows):
     """Scores with 3 decimals, decision times as dates."""
-    keys = [key for key, _ko, _en in COLUMNS]
+    keys = [key for key, _code in COLUMNS]
     score_columns = [keys.index("score") + 1] + [keys.index(name) + 1 for name in COMPONENTS]
     when_column = keys.index("decided_at") + 1
     for row in sheet.iter_rows(min_row=2, max_row=n_rows + 1):

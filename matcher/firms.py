@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .errors import InvalidValueError
+from .messages import msg
 from .text import ascii_digits
 
 SIZE_CLASSES = ("소상공인", "소기업", "중기업", "중견기업", "대기업")
@@ -101,10 +102,10 @@ def parse_brn(text):
     raw = _DASHES.sub("-", ascii_digits(text)).strip()
     m = _BRN_SHAPE.match(raw)
     if not m:
-        raise InvalidValueError("is not a 사업자등록번호 (10 digits, as 123-45-67890 or 1234567890)")
+        raise InvalidValueError(msg("brn.invalid"))
     digits = "".join(m.groups())
     if brn_check_digit(digits[:9]) != int(digits[9]):
-        raise InvalidValueError("fails its check digit")
+        raise InvalidValueError(msg("brn.check_digit"))
     return digits
 
 

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from . import db
 from .errors import Problem, ValidationError
+from .messages import N_, msg
 from .validate import (APPLICATION_COLUMNS, APPLICATION_REQUIRED, FIRM_COLUMNS, FIRM_REQUIRED, certificate_key,
                        check_applications, check_firms, missing_column_problems)
 
@@ -88,7 +89,7 @@ def read_table(source, encoding=None, columns=None, filename=None, required=None
     limit = MAX_ROWS if max_rows is None else max_rows
     sheet_note = None
     if name.lower().endswith(OLD_EXCEL_SUFFIXES) or raw[:8] == OLE2_MAGIC:
-        raise ValidationError([Problem(None, None, None, OLD_EXCEL)], source=name)
+        raise ValidationError([Problem(None, None, None, msg("upload.old_excel", old=".xls", new=".xlsx"))], source=name)
     try:
         if name.lower().endswith(EXCEL_SUFFIXES):
             frame, sheet_note = _read_workbook(raw, extra, limit, required, name)
@@ -100,26 +101,20 @@ def read_table(source, encoding=None, columns=None, filename=None, required=None
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                                 skip_blank_lines=False, skipinitialspace=True, nrows=limit + 1)
     except (ValueError, KeyError, OSError, BadZipFile, pd.errors.ParserError) as exc:
-        raise ValidationError([Problem(None, None, None, f"cannot be read as a table ({exc})")],
+        raise ValidationError([Problem(None, None, None, msg("upload.not_a_table", why=str(exc)))],
                               source=name) from exc
     if len(frame) > limit:
-        raise ValidationError([Problem(None, None, None, f"has more than {limit:,} data rows; split the file "
-                                                         f"(at most {limit:,} rows per file)")], source=name)
+        raise ValidationError([Problem(None, None, None, msg("upload.too_many_rows", n=limit))], source=name)
     frame = _tidy(frame, extra, name)
     frame.attrs["sheet_note"] = sheet_note
     return frame
 
 
-OLD_EXCEL = ("is an old Excel file (.xls), which is not read; open it in Excel and save it as "
-             "Excel Workbook (.xlsx) or CSV UTF-8, then upload that")
-
-
 def _check_header(headers, extra, required, name):
     """Refuse a file with too many columns or without a ``required`` column, from its header alone."""
     if len(headers) > MAX_COLUMNS:
-        raise ValidationError([Problem(None, None, None, f"has {len(headers):,} columns; at most {MAX_COLUMNS} "
-                                                         "are read (remove the empty or extra columns)")],
-                              source=name)
+        raise ValidationError([Problem(None, None, None, msg("upload.too_many_columns", n=len(headers),
+                                                             max=MAX_COLUMNS))], source=name)
     if required:
         aliases = _header_aliases()
         present = {extra.get(_nfc(h)) or aliases.get(_header_key(_nfc(h))) for h in headers}
@@ -171,8 +166,8 @@ def _read_workbook(raw, extra, limit, required, name):
     frame = pd.DataFrame([r[:len(header)] + [""] * (len(header) - len(r)) for r in rows], columns=header, dtype=str)
     if len(names) == 1:
         return frame, None
-    why = "the first with a 사업자등록번호 column" if with_brn else "none has a 사업자등록번호 column"
-    return frame, f"read sheet {chosen!r} ({why}; the workbook has {', '.join(map(repr, names))})"
+    return frame, msg(N_("upload.sheet_with_brn") if with_brn else N_("upload.sheet_without_brn"), sheet=repr(chosen),
+                      sheets=[repr(n) for n in names])
 
 
 def _column_names(cells):
@@ -196,7 +191,7 @@ def _read_bytes(source, name):
     try:
         return Path(source).read_bytes()
     except OSError as exc:
-        raise ValidationError([Problem(None, None, None, f"cannot be opened ({exc.strerror})")],
+        raise ValidationError([Problem(None, None, None, msg("upload.cannot_open", why=str(exc.strerror)))],
                               source=name) from exc
 
 
@@ -205,7 +200,7 @@ def _decode(raw, encoding, name):
         try:
             return raw.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise ValidationError([Problem(None, None, encoding, f"cannot decode the file ({exc})")],
+            raise ValidationError([Problem(None, None, encoding, msg("upload.cannot_decode", why=str(exc)))],
                                   source=name) from exc
     for enc in FALLBACK_ENCODINGS:
         try:
@@ -216,8 +211,7 @@ def _decode(raw, encoding, name):
 
     best = from_bytes(raw).best()
     if best is None:
-        raise ValidationError([Problem(None, None, None, "encoding not recognised; pass --encoding")],
-                              source=name)
+        raise ValidationError([Problem(None, None, None, msg("upload.unknown_encoding"))], source=name)
     return str(best)
 
 
@@ -303,8 +297,7 @@ def _refuse_ambiguous_columns(headers, renamed, name):
             header, column = base.group(1), renamed[headers.index(base.group(1))]
         if column in ours:
             by_column.setdefault(column, []).append(header)
-    problems = [Problem(None, column, None, f"is given by {len(found)} columns "
-                        f"({', '.join(map(repr, found))}); keep one")
+    problems = [Problem(None, column, None, msg("upload.column_repeated", n=len(found), headers=[repr(h) for h in found]))
                 for column, found in by_column.items() if len(found) > 1]
     if problems:
         raise ValidationError(problems, source=name)
@@ -382,14 +375,18 @@ class ImportResult:
     rejected_rows: pd.DataFrame | None = None
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    sheet_note: str | None = None
+    sheet_note: object = None
+    """Which sheet of a workbook was read (a :class:`~matcher.messages.Msg`), when it had several."""
 
     def __str__(self):
-        text = (f"{self.kind}: {self.inserted} inserted, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {self.rejected} rejected")
-        if self.rejected_path:
-            text += f" (see {self.rejected_path})"
-        return text
+        return self.message().text("en")
+
+    def message(self):
+        """The counts as a :class:`~matcher.messages.Msg` (``import.summary``)."""
+        summary = msg("import.summary", kind=msg(N_("import.kind." + self.kind)), inserted=self.inserted,
+                      updated=self.updated, unchanged=self.unchanged, rejected=self.rejected)
+        return msg("import.summary_rejected", summary=summary, path=str(self.rejected_path)) if self.rejected_path \
+            else summary
 
 
 def import_firms(source, session, skip_invalid=False, encoding=None, columns=None, filename=None,

@@ -27,8 +27,7 @@ from .assignment import solve
 from .candidates import candidate_edges, explain_pair, fitted_text_model
 from .eligibility import eligibility_table
 from .errors import InfeasibleError, RefusedError, UnknownTrackError
-from .korean import with_particle
-from .messages import N_, msg
+from .messages import N_, known, msg
 from .scoring import COMPONENTS, build_explanation, explain, rule_weights, with_mutual_bonus
 
 DECISION_KINDS = ("approve", "reject", "lock", "forbid")
@@ -249,14 +248,14 @@ class _Clock:
     def left(self):
         return None if self.deadline is None else self.deadline - time.perf_counter()
 
-    def check(self, phase_ko, phase_en, done=None):
+    def check(self, phase, done=None):
         """Refuse, naming the phase, when the limit has passed before the solver could start.
 
         ``done`` (0..1) is how much of the phase is done, to estimate the limit it would need.
         """
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             needed = None if not done else self.elapsed() / max(done, 0.05)
-            raise _too_short(self.limit, self.elapsed(), phase_ko, phase_en, needed=needed)
+            raise _too_short(self.limit, self.elapsed(), phase, needed=needed)
 
     def for_solver(self, n_leads, n_edges):
         """Seconds for the solver: what is left minus the reserve for explaining, diagnosing and storing."""
@@ -265,8 +264,7 @@ class _Clock:
         reserve = store_reserve(n_leads, n_edges)
         left = self.left() - reserve
         if left < MIN_SOLVER_SECONDS:
-            raise _too_short(self.limit, self.elapsed(), "짝 점수 계산 뒤 풀이 시간을 남기는",
-                             "leaving the solver time after scoring (the rest is kept for explaining and storing)",
+            raise _too_short(self.limit, self.elapsed(), msg("matching.phase.leaving_solver_time"),
                              needed=self.elapsed() + reserve + 10 * MIN_SOLVER_SECONDS)
         return left
 
@@ -295,15 +293,10 @@ def store_reserve(n_leads, n_edges=0):
             + DIAGNOSE_SECONDS_PER_EDGE * n_edges)
 
 
-def _too_short(limit, elapsed, phase_ko, phase_en, needed=None):
+def _too_short(limit, elapsed, phase, needed=None):
     needed = math.ceil(max(needed or elapsed, elapsed) * 1.5 / 10) * 10
-    return RefusedError(
-        f"time limit of {limit:g} s is too short for this round: it ran out while {phase_en} "
-        f"({elapsed:.1f} s since the run began, loading included); give at least about {needed:g} s, "
-        "or no limit",
-        ko=f"시간 제한 {limit:g}초는 이 회차에 너무 짧습니다: {phase_ko} 중에 시간이 다 되었습니다 "
-           f"(읽기 포함 {elapsed:.1f}초 경과). {needed:g}초 정도 이상을 주거나 제한 없이 실행하세요.",
-        code="time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1), needed=needed)
+    return RefusedError(msg("matching.time_limit_too_short", time_limit=limit, elapsed=round(elapsed, 1),
+                            needed=needed, phase=phase))
 
 
 def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None, started=None, gap=DEFAULT_GAP,
@@ -355,7 +348,7 @@ def match_round(inp, track=None, mode="optimal", time_limit=None, progress=None,
 def _match_round(inp, track, mode, time_limit, progress, started, gap, processes):
     report = progress or _no_progress
     if mode not in MODES:
-        raise InfeasibleError([f"mode {mode!r} is not one of {', '.join(MODES)}"])
+        raise InfeasibleError([msg("matching.unknown_mode", mode=str(mode), known=list(MODES))])
     clock = _Clock(time_limit, started)
     tracks = _tracks(inp, track)
     start = time.perf_counter()
@@ -435,10 +428,9 @@ def _tracks(inp, track):
     if track is None:
         return tracks
     if track not in tracks:
-        raise UnknownTrackError(f"track {track!r} is not open in round {inp.name!r} (open: {', '.join(tracks)})",
-                                ko=f"과제 {track!r}은(는) {inp.name} 회차에 열려 있지 않습니다 "
-                                   f"(열린 과제: {', '.join(tracks) or '없음'})",
-                                code="track_not_open", track=track)
+        raise UnknownTrackError(msg("round.track_not_open", track=msg(N_("track." + track)) if known("track." + track)
+                                    else track, round=inp.name,
+                                    open=[msg(N_("track." + t)) for t in tracks] or msg("value.none")))
     return [track]
 
 
@@ -463,7 +455,7 @@ def build_graph(inp, tracks, progress=None, clock=None, processes=1):
     def track_progress(track, part, message):
         done[track] = part
         share = sum(done.values()) / len(tracks)
-        clock.check("짝 점수 계산", "scoring the pairs", done=share)
+        clock.check(msg("matching.phase.scoring"), done=share)
         rule = inp.rules[track]
         reported[0] = max(reported[0], 0.05 + 0.54 * share)  # never back (a failed child's track redone here)
         report(reported[0], msg("job.scoring_track", track=msg(N_("track." + rule.key)), step=message))
@@ -477,13 +469,13 @@ def build_graph(inp, tracks, progress=None, clock=None, processes=1):
 
     from .forked import map_forked
     scored = map_forked(list(tracks), score, _child_tracks(inp, tracks) if processes > 1 else set(),
-                        track_progress, check=lambda: clock.check("짝 점수 계산", "scoring the pairs",
+                        track_progress, check=lambda: clock.check(msg("matching.phase.scoring"),
                                                                   done=sum(done.values()) / len(tracks)),
                         deadline=clock.deadline)
     partner_rows, edge_frames = [], []
     for track, track_scores in zip(tracks, scored):
         edge_frames.append(_add_track(rg, inp.rules[track].key, track_scores, partner_rows))
-    clock.check("짝 점수 계산", "scoring the pairs")
+    clock.check(msg("matching.phase.scoring"))
     rg.partners = _partner_frame(partner_rows)
     edges = _edge_frame(edge_frames)
     rg.edges = edges[edges["partner"].isin(rg.partners.index)].reset_index(drop=True)
@@ -676,9 +668,8 @@ def _exclude_locked_elsewhere(rg, track):
         (here if in_track else elsewhere).setdefault(d.lead, []).append((d.partner, d.track or "?"))
     both = sorted(lead for lead in elsewhere if lead in here and lead in rg.leads)
     if both:
-        raise InfeasibleError([f"lead {lead} locked with {len(here[lead]) + len(elsewhere[lead])} partners "
-                               f"({', '.join(p for p, _ in here[lead] + elsewhere[lead])}) but takes one"
-                               for lead in both])
+        raise InfeasibleError([msg("matching.lead_locked_twice", lead=lead, n=len(here[lead]) + len(elsewhere[lead]),
+                                   partners=[p for p, _ in here[lead] + elsewhere[lead]]) for lead in both])
     rg.excluded_leads = {lead: elsewhere[lead][0] for lead in sorted(elsewhere) if lead in rg.leads}
     for lead in rg.excluded_leads:
         del rg.leads[lead]
@@ -701,12 +692,13 @@ def _add_locked_edge(rg, lead, partner, track, added):
     for t in tracks:
         node = f"{t}:{partner}"
         if lead not in rg.leads or node not in rg.partners.index:
-            reasons.append(f"locked pair {lead}–{partner} in {t}: the partner's size may not join this track")
+            reasons.append(msg("matching.locked_size", lead=lead, partner=partner, track=msg(N_("track." + t))))
             continue
         found = explain_pair(*inp.application(t, "lead", lead), *inp.application(t, "partner", partner),
                              inp.rules[t], inp.reference_date)
         if isinstance(found, list):
-            reasons += [f"locked pair {lead}–{partner} in {t}: {r.en}" for r in found]
+            reasons += [msg("matching.locked_ineligible", lead=lead, partner=partner, track=msg(N_("track." + t)),
+                            reason=r) for r in found]
             continue
         pool = inp.pools[t]
         added.append(dict(lead=lead, partner=node, track=t, score=float(found.score),
@@ -976,6 +968,12 @@ def diagnose(rg, chosen, forbid=()):
     return {"unused_partners": unused, "unmatched_leads": unmatched}
 
 
+def _diagnosed(code, message):
+    """A diagnostic reason as a run stores it: its ``code`` and the :class:`~matcher.messages.Msg` in both
+    languages (the pages, the export and the API read ``ko`` and ``en``)."""
+    return {"code": code, "ko": message.ko, "en": message.en}
+
+
 def _item(name, brn, track, reason):
     return {"name": name, "brn": brn, "track": track, "reasons": [reason]}
 
@@ -1002,48 +1000,34 @@ def _unused_partner(rg, node, row, eligible, assigned, forbidden):
     def item(reason):
         return _item(row["name"], row["brn"], row["track"], reason)
     if not n:
-        return item({"code": "too_few_eligible", "ko": "적격 주관기업 없음", "en": "no eligible leads"})
+        return item(_diagnosed("too_few_eligible", msg("diagnostics.no_eligible_leads")))
     if n < need:
-        return item({
-            "code": "too_few_eligible",
-            "ko": f"적격 주관기업이 {n}곳뿐이라 최소 {need}곳에 못 미침",
-            "en": f"only {n} eligible leads, fewer than the minimum of {need}"})
+        return item(_diagnosed("too_few_eligible", msg("diagnostics.too_few_eligible", n=n, need=need)))
     best = eligible[:need]
     here = sum(s for s, _ in best)
     elsewhere = sum(assigned[lead][1] for _, lead in best if lead in assigned)
     taken = sum(1 for _, lead in best if lead in assigned)
-    return item({
-        "code": "worth_more_elsewhere",
-        "ko": f"가장 잘 맞는 주관기업 {need}곳의 점수 합 {here:.3f}; 이 중 {taken}곳은 다른 짝에서 합 {elsewhere:.3f}",
-        "en": f"its best {need} eligible leads would score {here:.3f} here; {taken} of them score "
-              f"{elsewhere:.3f} in their chosen pairs, worth more overall"})
+    return item(_diagnosed("worth_more_elsewhere", msg("diagnostics.worth_more_elsewhere", need=need, here=f"{here:.3f}",
+                                                  taken=taken, elsewhere=f"{elsewhere:.3f}")))
 
 
 def _locked_elsewhere(firm, lead, partner, track):
     name = firm(lead).name if firm(lead) else ""
     partner_name = firm(partner).name if firm(partner) else partner
-    return {"name": name, "brn": lead, "track": "", "reasons": [{
-        "code": "locked_in_other_track",
-        "ko": f"다른 과제({track})에서 {with_particle(partner_name, '과')} 확정된 짝이 있어 이번 실행에서 제외",
-        "en": f"left out of this run: staff locked or approved its pair with {partner_name} in track {track}"}]}
+    return {"name": name, "brn": lead, "track": "", "reasons": [_diagnosed("locked_in_other_track", msg(
+        "diagnostics.locked_in_other_track", partner=partner_name, track=track))]}
 
 
 def _unmatched_lead(rg, lead, best, takers):
     name_of = rg.leads.get(lead, "")
     if best is None:
-        return _item(name_of, lead, "", {"code": "no_eligible_partner", "ko": "적격 협력기업 없음",
-                                         "en": "no eligible partner"})
+        return _item(name_of, lead, "", _diagnosed("no_eligible_partner", msg("diagnostics.no_eligible_partner")))
     score, node = best
     name = rg.partners.at[node, "name"]
-    best_ko = f"가장 잘 맞는 협력기업 {name}({score:.3f})"
+    best = msg("diagnostics.best_partner", name=name, score=f"{score:.3f}")
     taken = sorted(takers.get(node, []))
     if not taken:
-        return _item(name_of, lead, "", {
-            "code": "best_partner_unused", "ko": f"{with_particle(best_ko, '이')} 쓰이지 않음",
-            "en": f"its best partner {name} (score {score:.3f}) is not used in this run"})
+        return _item(name_of, lead, "", _diagnosed("best_partner_unused", msg("diagnostics.best_partner_unused", best=best)))
     names = ", ".join(n for _, n in taken[:5])
-    return _item(name_of, lead, "", {
-        "code": "lost_to_better_pair",
-        "ko": f"{with_particle(best_ko, '은')} {with_particle(names, '과')} 짝지어짐 (점수 {taken[0][0]:.3f} 이상)",
-        "en": f"lost to a better pair: its best partner {name} (score {score:.3f}) went to {names} "
-              f"(score {taken[0][0]:.3f} or more)"})
+    return _item(name_of, lead, "", _diagnosed("lost_to_better_pair", msg("diagnostics.lost_to_better_pair", best=best,
+                                                                      names=names, score=f"{taken[0][0]:.3f}")))

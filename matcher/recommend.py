@@ -7,8 +7,9 @@ a plain pool, the text model fitted on it) is ``tests/oracles.py``.
 from __future__ import annotations
 
 from .codes import normalize_region
-from .errors import MatcherError
+from .errors import MatcherError, as_msg
 from .firms import CERTIFICATE_ALIASES, CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN
+from .messages import N_, msg
 
 FILTERS = ("region", "size_class", "certificate")
 
@@ -43,7 +44,7 @@ def normalize_filters(filters):
     filters = {key: value for key, value in (filters or {}).items() if value}
     unknown = sorted(set(filters) - set(FILTERS))
     if unknown:
-        raise MatcherError(f"unknown filter(s) {', '.join(unknown)} (known: {', '.join(FILTERS)})")
+        raise MatcherError(msg("filter.unknown", filters=unknown, known=list(FILTERS)))
     wanted, problems = {}, []
     for key, values in filters.items():
         wanted[key] = set()
@@ -51,9 +52,10 @@ def normalize_filters(filters):
             try:
                 wanted[key].add(_NORMALIZERS[key](value))
             except ValueError as exc:
-                problems.append(f"{key} filter {str(value)!r} {exc}")
+                problems.append(msg("filter.bad_value", filter=msg(N_("filter." + key)), value=repr(str(value)),
+                                    why=as_msg(exc)))
     if problems:
-        raise MatcherError("; ".join(problems))
+        raise MatcherError(msg("filter.problems", problems=problems))
     return wanted
 
 

@@ -60,7 +60,7 @@ def pool_summary(rule, leads, partners, on, pairs=True):
     s.large_partners = sum(1 for firm, _a in partners if firm.is_large)
     table = eligibility_table(leads, partners, rule, on)
     for reasons in (*table.lead_reasons, *table.partner_reasons):
-        s.refusals.update({r.code for r in reasons})
+        s.refusals.update({r.code.removeprefix("eligibility.") for r in reasons})
     s.eligible_leads, s.eligible_partners = int(table.lead_ok.sum()), int(table.partner_ok.sum())
     if not pairs:
         return s

@@ -18,6 +18,7 @@ import re
 import unicodedata
 
 from .errors import InvalidValueError
+from .messages import msg
 
 MAX_TEXT = 10_000
 """The longest free text accepted anywhere (a description, an application text, a note)."""
@@ -27,15 +28,15 @@ _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class TextError(InvalidValueError):
-    """Text refused at the edge; ``reason`` is the English reason, ``reason_ko`` the Korean one.
+    """Text refused at the edge; ``reason`` is the :class:`~matcher.messages.Msg` saying why.
 
     A :class:`ValueError` too, so the field parsers of :mod:`matcher.validate` report it as a problem of
     its row and column.
     """
 
-    def __init__(self, reason, reason_ko):
-        self.reason, self.reason_ko = reason, reason_ko
-        super().__init__(reason, ko=reason_ko, code="bad_text")
+    def __init__(self, reason):
+        self.reason = reason
+        super().__init__(reason)
 
 
 def control_character(text, single_line=False):
@@ -70,11 +71,9 @@ def clean_text(value, max_length=MAX_TEXT, single_line=False):
     found = control_character(text, single_line)
     if found:
         position, char = found
-        raise TextError(f"contains the control character {char_name(char)} at character {position}",
-                        f"{position}번째 글자에 제어 문자({char_name(char)})가 있습니다")
+        raise TextError(msg("text.control_character", char=char_name(char), n=position))
     if max_length is not None and len(text) > max_length:
-        raise TextError(f"is {len(text):,} characters long; at most {max_length:,} are allowed",
-                        f"{len(text):,}자입니다. 최대 {max_length:,}자까지 허용됩니다")
+        raise TextError(msg("text.too_long", n=len(text), max=max_length))
     return text
 
 
@@ -106,8 +105,7 @@ def clean_name(value, max_length=200):
                    if unicodedata.category(c) != "Cf")
     text = _SPACES.sub(" ", clean_text(text, None, single_line=True)).strip()
     if max_length is not None and len(text) > max_length:
-        raise TextError(f"is {len(text):,} characters long; at most {max_length:,} are allowed",
-                        f"{len(text):,}자입니다. 최대 {max_length:,}자까지 허용됩니다")
+        raise TextError(msg("text.too_long", n=len(text), max=max_length))
     return text
 
 

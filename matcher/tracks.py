@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import ConfigError, UnknownTrackError
 from .firms import CERTIFICATE_KINDS, SIZE_CLASSES, SIZE_NAMES_EN, SMALL_SIZES, SME_SIZES
+from .messages import Msg, N_, known, msg
 
 from .paths import DATA_DIR
 DEFAULT_RULES_PATH = DATA_DIR / "tracks.toml"
@@ -27,19 +28,12 @@ TRACKS = ("innovation", "materials", "convergence", "construction", "value")
 PRODUCT_KINDS = ("sme_competition", "catalogue", "detailed", "construction")
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why something is not allowed, in both languages; ``code`` is stable for programs."""
+Reason = Msg
+"""Why something is not allowed: a :class:`~matcher.messages.Msg` (``eligibility.*`` codes)."""
 
-    code: str
-    ko: str
-    en: str
 
-    def text(self, lang="ko"):
-        return self.ko if lang == "ko" else self.en
-
-    def __str__(self):
-        return self.en
+def _track(rule):
+    return msg(N_("track." + rule.key)) if known("track." + rule.key) else rule.name_ko
 
 
 @dataclass(frozen=True)
@@ -137,9 +131,8 @@ def track_key(text, rules=None):
     for key, rule in rules.items():
         if wanted in (key, rule.name_ko.casefold(), rule.name_en.casefold()):
             return key
-    known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
-    raise UnknownTrackError(f"is not a track (known: {known})",
-                            ko=f"과제가 아닙니다 (가능한 과제: {known})", code="unknown_track", track=str(text))
+    names = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
+    raise UnknownTrackError(msg("track.unknown", known=names, track=str(text)))
 
 
 def round_rules(round_row, path=None):
@@ -230,22 +223,13 @@ def lead_reasons(rule, firm, on):
     """Why ``firm`` may not lead in ``rule``'s track on day ``on`` ([] when it may)."""
     reasons = _common_reasons(rule, firm, on, "lead")
     if firm.size_class not in rule.lead_sizes:
-        reasons.append(Reason(
-            "lead_size",
-            f"{firm.size_class}는 {rule.name_ko} 과제의 주관기업이 될 수 없음",
-            f"lead {firm.size_class} ({SIZE_NAMES_EN[firm.size_class]}) may not lead in {rule.name_ko}",
-        ))
+        reasons.append(msg("eligibility.lead_size", size=firm.size_class, size_en=SIZE_NAMES_EN[firm.size_class],
+                           track=_track(rule)))
     if not _meets_any(rule.lead_any_of, firm, on):
-        wanted_ko = " 또는 ".join(_LEAD_CONDITION[c][0] for c in rule.lead_any_of)
-        wanted_en = " or ".join(_LEAD_CONDITION[c][1] for c in rule.lead_any_of)
-        reasons.append(Reason(
-            "lead_condition",
-            f"주관기업은 {wanted_ko}이어야 함",
-            f"lead must be {wanted_en}",
-        ))
+        reasons.append(msg("eligibility.lead_condition",
+                           wanted=[msg(N_("eligibility.condition." + c)) for c in rule.lead_any_of]))
     if rule.lead_licence and not firm.licences:
-        reasons.append(Reason("lead_licence", "주관기업에 종합·전문 건설업 면허가 없음",
-                              "lead holds no general or specialty construction licence"))
+        reasons.append(msg("eligibility.lead_licence"))
     return reasons
 
 
@@ -253,14 +237,9 @@ def partner_reasons(rule, firm, on, product_code=""):
     """Why ``firm`` may not partner in ``rule``'s track for ``product_code`` ([] when it may)."""
     reasons = _common_reasons(rule, firm, on, "partner")
     if firm.size_class not in rule.partner_sizes or rule.capacity_for(firm.size_class) is None:
-        reasons.append(Reason(
-            "partner_size",
-            f"{firm.size_class} 협력기업은 {rule.name_ko} 과제에 참여할 수 없음",
-            f"partner {firm.size_class} may not join {rule.name_ko}",
-        ))
+        reasons.append(msg("eligibility.partner_size", size=firm.size_class, track=_track(rule)))
     if rule.partner_licence and not firm.licences:
-        reasons.append(Reason("partner_licence", "협력기업에 종합·전문 건설업 면허가 없음",
-                              "partner holds no general or specialty construction licence"))
+        reasons.append(msg("eligibility.partner_licence"))
     if rule.partner_certificates_any:
         reasons.extend(_certificate_reasons(rule, firm, on, product_code))
     return reasons
@@ -279,13 +258,9 @@ def pair_reasons(rule, lead, partner, on, product_code=""):
     """
     reasons = lead_reasons(rule, lead, on) + partner_reasons(rule, partner, on, product_code)
     if lead.brn == partner.brn:
-        reasons.append(Reason("same_firm", "같은 기업끼리는 짝이 될 수 없음", "a firm cannot pair with itself"))
+        reasons.append(msg("eligibility.same_firm"))
     if lead.affiliate_group and lead.affiliate_group == partner.affiliate_group:
-        reasons.append(Reason(
-            "affiliate",
-            f"같은 계열({lead.affiliate_group})의 기업끼리는 짝이 될 수 없음",
-            f"lead and partner are affiliates (group {lead.affiliate_group})",
-        ))
+        reasons.append(msg("eligibility.affiliate", group=lead.affiliate_group))
     return reasons
 
 
@@ -343,14 +318,11 @@ def _meets_any(conditions, firm, on):
 
 def _common_reasons(rule, firm, on, side):
     reasons = []
-    side_ko = "주관기업" if side == "lead" else "협력기업"
     if not rule.open:
-        reasons.append(Reason("track_closed", f"{rule.name_ko} 과제는 이번 회차에 열리지 않음",
-                              f"track {rule.name_ko} is not open in this round"))
+        reasons.append(msg("eligibility.track_closed", track=_track(rule)))
     if firm.is_debarred(on):
         until = f" ~{firm.debarred_to.isoformat()}" if firm.debarred_to else ""
-        reasons.append(Reason("debarred", f"{side_ko} {firm.name}: 부정당업자 제재 중{until}",
-                              f"{side} {firm.name} is debarred (부정당업자 제재{until})"))
+        reasons.append(msg("eligibility.debarred", role=msg(N_("role." + side)), firm=firm.name, until=until))
     return reasons
 
 
@@ -363,21 +335,17 @@ def _certificate_reasons(rule, firm, on, product_code):
     if valid:
         return []
     names = ", ".join(CERTIFICATE_KINDS[k][0] for k in wanted)
-    for_ko = f" ({product_code})" if rule.certificate_covers_product and product_code else ""
-    for_en = f" for {product_code}" if rule.certificate_covers_product and product_code else ""
+    product = product_code if rule.certificate_covers_product and product_code else ""
+    product = msg("eligibility.for_product", product=product) if product else ""
     if held:
         last = max(held, key=lambda c: c.valid_to or on)
-        code = f" for {last.code}" if last.code else ""
+        item = msg("eligibility.for_item", item=last.code) if last.code else ""
         if last.valid_to is not None and last.valid_to < on:
-            return [Reason("certificate_expired",
-                           f"{last.name_ko}{' ' + last.code if last.code else ''} 유효기간 만료 {last.valid_to.isoformat()}",
-                           f"{last.name_ko}{code} expired {last.valid_to.isoformat()}")]
-        return [Reason("certificate_not_yet_valid",
-                       f"{last.name_ko}{' ' + last.code if last.code else ''} 유효기간 시작 전 ({last.valid_from})",
-                       f"{last.name_ko}{code} not valid until {last.valid_from}")]
-    return [Reason("certificate_missing",
-                   f"협력기업에 필요한 인증({names}){for_ko}이 없음",
-                   f"partner holds none of {names}{for_en}")]
+            return [msg("eligibility.certificate_expired", certificate=last.name_ko, item=item,
+                        date=last.valid_to.isoformat())]
+        return [msg("eligibility.certificate_not_yet_valid", certificate=last.name_ko, item=item,
+                    date=str(last.valid_from))]
+    return [msg("eligibility.certificate_missing", names=names, product=product)]
 
 
 def covers(certificate_code, product_code):

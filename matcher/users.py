@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import db
 from .errors import MatcherError, NotFoundError
+from .messages import msg
 from .text import TextError, clean_text
 
 ROLES = ("staff", "viewer", "admin")
@@ -29,8 +30,8 @@ MIN_PASSWORD = 8
 class UserError(MatcherError):
     """A username, role or password that cannot be used (``str()`` English, ``text("ko")`` Korean)."""
 
-    def __init__(self, en, ko):
-        super().__init__(en, ko=ko, code="bad_user")
+    def __init__(self, message):
+        super().__init__(message)
 
 
 def check_username(name):
@@ -38,15 +39,15 @@ def check_username(name):
     try:
         text = clean_text(name, max_length=100, single_line=True).strip()
     except TextError as exc:
-        raise UserError(f"username: {exc.reason}", f"사용자 이름: {exc.reason_ko}") from None
+        raise UserError(msg("user.bad_name", reason=exc.reason)) from None
     if not text:
-        raise UserError("username is empty", "사용자 이름이 비어 있습니다")
+        raise UserError(msg("user.empty_name"))
     return text
 
 
 def check_role(role):
     if role not in ROLES:
-        raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}", f"역할은 {', '.join(ROLES)} 중 하나입니다")
+        raise UserError(msg("user.bad_role", role=str(role), known=list(ROLES)))
     return role
 
 
@@ -54,12 +55,11 @@ def check_password(password):
     """A password to set: at least :data:`MIN_PASSWORD` characters, no control characters."""
     password = unicodedata.normalize("NFC", str(password or ""))
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters",
-                        f"비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다")
+        raise UserError(msg("user.short_password", n=MIN_PASSWORD))
     try:
         return clean_text(password, max_length=1000, single_line=True)
     except TextError as exc:
-        raise UserError(f"password: {exc.reason}", f"비밀번호: {exc.reason_ko}") from None
+        raise UserError(msg("user.bad_password", reason=exc.reason)) from None
 
 
 def hash_password(password, method=DEFAULT_METHOD):
@@ -85,7 +85,7 @@ def find_user(session, username):
 def get_user(session, username):
     row = find_user(session, username)
     if row is None:
-        raise NotFoundError(f"user {username!r} not found", ko=f"사용자 {username!r}이(가) 없습니다")
+        raise NotFoundError(msg("user.not_found", user=str(username)))
     return row
 
 
@@ -105,8 +105,7 @@ def add_user(session, username, password, role="staff", actor="cli", method=DEFA
     name, role = check_username(username), check_role(role)
     password = check_password(password)
     if find_user(session, name) is not None:
-        raise UserError(f"user {name!r} already exists (matcher user password {name} changes the password)",
-                        f"사용자 {name!r}이(가) 이미 있습니다")
+        raise UserError(msg("user.exists", user=name))
     row = db.UserRow(username=name, password_hash=hash_password(password, method), role=role)
     session.add(row)
     db.audit(session, actor, "user.create", username=name, role=role)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from . import codelists, codes
 from .messages import N_, msg
 from .firms import (CERTIFICATE_ALIASES, CERTIFICATE_KINDS, LICENCE_ALIASES, ROLE_ALIASES, SIZE_CLASSES,
                     SIZE_NAMES_EN, Application, Certificate, Firm, Licence, parse_brn)
-from .errors import Problem
+from .errors import InvalidValueError, Problem, as_msg
+from .messages import N_, msg
 from .text import MAX_TEXT, TextError, clean_name, clean_text, shown
 from .tracks import load_rules, round_rules
 
@@ -72,12 +74,23 @@ _LIST_SEP = re.compile(r"[;,\n]")
 MAX_MEMBERS = 100_000
 
 
+@lru_cache(maxsize=1)
+def column_headers():
+    """Column name → the Korean header a file uses for it (the first Korean alias)."""
+    headers = {}
+    for aliases in (APPLICATION_COLUMNS, FIRM_COLUMNS):
+        for column, names in aliases.items():
+            korean = [n for n in names if not n.isascii()]
+            if korean:
+                headers[column] = korean[0]
+    return headers
+
+
 def parse_members(text):
     """조합원수: a whole number 1..100,000 (``7``, ``7.0``, ``1,200``); empty means 1 (set by the caller)."""
     cleaned = text.replace(",", "").strip()
     if not re.fullmatch(r"\d{1,6}(\.0*)?", cleaned) or not 1 <= int(float(cleaned)) <= MAX_MEMBERS:
-        raise ValueError(f"조합원수는 1 이상 {MAX_MEMBERS:,} 이하의 정수여야 합니다 "
-                         f"(members must be a whole number from 1 to {MAX_MEMBERS:,})")
+        raise InvalidValueError(msg("value.members", max=MAX_MEMBERS))
     return int(float(cleaned))
 
 
@@ -91,21 +104,21 @@ def parse_date(text):
     """
     m = _DATE.match(str(text).strip())
     if not m:
-        raise ValueError("is not a date (YYYY-MM-DD)")
+        raise InvalidValueError(msg("value.not_a_date", format="YYYY-MM-DD"))
     try:
         return date(*map(int, m.groups()))
     except ValueError:
-        raise ValueError("is not a calendar date") from None
+        raise InvalidValueError(msg("value.not_a_calendar_date")) from None
 
 
 def parse_period(text):
     """``2026-01-01~2026-12-31`` → (from, to); either side may be empty (open-ended)."""
     parts = str(text).split("~")
     if len(parts) != 2:
-        raise ValueError("is not a period (FROM~TO, e.g. 2026-01-01~2026-12-31)")
+        raise InvalidValueError(msg("value.not_a_period"))
     start, end = (parse_date(p) if p.strip() else None for p in parts)
     if start and end and start > end:
-        raise ValueError("starts after it ends")
+        raise InvalidValueError(msg("value.period_reversed"))
     return start, end
 
 
@@ -118,7 +131,7 @@ def parse_size(text):
     key = str(text).strip()
     size = SIZE_ALIASES.get(key) or SIZE_ALIASES.get(key.lower())
     if size is None:
-        raise ValueError(f"is not a size class ({', '.join(SIZE_CLASSES)})")
+        raise InvalidValueError(msg("value.not_a_size", sizes=list(SIZE_CLASSES)))
     return size
 
 
@@ -127,7 +140,7 @@ def parse_ksic(text):
     found = []
     for code in split_list(text):
         if not (len(code) == 5 and code.isdigit()):
-            raise ValueError(f"contains {code!r}, not a 5-digit KSIC code")
+            raise InvalidValueError(msg("value.not_ksic5", code=repr(code)))
         codes.ksic_section(code)
         found.append(code)
     return found
@@ -139,7 +152,7 @@ def parse_g2b(text):
     for code in split_list(text):
         code = code.replace("-", "")
         if not (len(code) == 8 and code.isdigit()):
-            raise ValueError(f"contains {code!r}, not an 8-digit 물품분류번호")
+            raise InvalidValueError(msg("value.not_g2b8", code=repr(code)))
         found.append(code)
     return found
 
@@ -152,15 +165,15 @@ def parse_certificate(text):
         kind_text if kind_text in CERTIFICATE_KINDS else None)
     if kind is None:
         known = ", ".join(ko for ko, _en in CERTIFICATE_KINDS.values())
-        raise ValueError(f"names an unknown certificate kind {kind_text!r} (known: {known})")
+        raise InvalidValueError(msg("value.unknown_certificate", kind=repr(kind_text), known=known))
     code = parts[1].replace("-", "") if len(parts) > 1 else ""
     if code and not (code.isdigit() and len(code) in (8, 10, 16)):
-        raise ValueError(f"has product code {code!r}, not 8, 10 or 16 digits")
+        raise InvalidValueError(msg("value.certificate_code", code=repr(code)))
     if kind == "direct_production" and not code:
-        raise ValueError("has a 직접생산확인 without the 세부품명번호 it covers")
+        raise InvalidValueError(msg("value.direct_production_code"))
     start, end = parse_period(parts[2]) if len(parts) > 2 and parts[2] else (None, None)
     if len(parts) > 3:
-        raise ValueError("is not KIND:CODE:FROM~TO")
+        raise InvalidValueError(msg("value.not_a_certificate"))
     return Certificate(kind, code, start, end)
 
 
@@ -175,7 +188,7 @@ def parse_licences(text):
         kind_text, _, work = item.partition(":")
         kind = LICENCE_ALIASES.get(kind_text.strip())
         if kind is None:
-            raise ValueError(f"names licence {kind_text.strip()!r}, not 종합/general or 전문/specialty")
+            raise InvalidValueError(msg("value.unknown_licence", kind=repr(kind_text.strip())))
         found.append(Licence(kind, work.strip()))
     return found
 
@@ -199,7 +212,7 @@ def missing_column_problems(required, present):
     """A problem for each ``required`` column not in ``present``; what a missing 사업자등록번호 or 기업규모
     means is said in full, since public firm lists (KRX's 상장법인목록, say) carry neither."""
     return [Problem(None, col, None, msg(_MISSING[col], option="--columns", mapping="data/columns.krx.toml")
-                    if col in _MISSING else "column is missing")
+                    if col in _MISSING else msg("upload.column_missing"))
             for col in required if col not in present]
 
 
@@ -214,7 +227,7 @@ class _Row:
         value = self.cells.get(column, "")
         if value == "":
             if required:
-                self.fail(column, value, "is empty")
+                self.fail(column, value, msg("value.empty"))
             return default
         try:
             if column in NAMES:
@@ -232,7 +245,7 @@ class _Row:
         try:
             return parser(value)
         except ValueError as exc:
-            self.fail(column, value, str(exc))
+            self.fail(column, value, as_msg(exc))
             return default
 
     def fail(self, column, value, reason):
@@ -241,7 +254,7 @@ class _Row:
 
 
 def _no_rows(frame):
-    return [Problem(None, None, None, "has no data rows (only a header)")] if frame.empty else []
+    return [Problem(None, None, None, msg("upload.no_rows"))] if frame.empty else []
 
 
 def check_firms(frame, notes=None):
@@ -254,7 +267,7 @@ def check_firms(frame, notes=None):
         row = _Row(number, cells, problems)
         firm = _firm_from_row(row, notes)
         if firm is not None and firm.brn in first_row:
-            row.fail("brn", cells["brn"], f"repeats the 사업자등록번호 of row {first_row[firm.brn]}")
+            row.fail("brn", cells["brn"], msg("upload.repeated_brn", row=first_row[firm.brn]))
         elif firm is not None:
             first_row[firm.brn] = number
         if row.ok:
@@ -319,7 +332,7 @@ def _note_repairs(row, notes, **values):
         else:
             shown, typed = value, cell
         if value and cell and shown != typed:
-            notes.append(Problem(row.number, column, cell, f"read as {shown!r}"))
+            notes.append(Problem(row.number, column, cell, msg("upload.read_as", value=str(shown))))
 
 
 def check_applications(frame, rounds, known_brns, round_name=None, only_round=False, code_lists=None, notes=None):
@@ -336,7 +349,7 @@ def check_applications(frame, rounds, known_brns, round_name=None, only_round=Fa
     """
     problems = _missing_columns(frame, APPLICATION_REQUIRED)
     if "round" not in frame.columns and not round_name:
-        problems.append(Problem(None, "round", None, "column is missing and no round was given (--round)"))
+        problems.append(Problem(None, "round", None, msg("upload.round_column_missing")))
     problems = problems or _no_rows(frame)
     if problems:
         return [], problems
@@ -350,7 +363,8 @@ def check_applications(frame, rounds, known_brns, round_name=None, only_round=Fa
                                     code_lists or {}, notes)
         key = app and (app.round_name, app.brn, app.role, app.track)
         if key and all(key) and key in seen:
-            row.fail("brn", cells["brn"], f"applies again as {app.role} in {app.track} (row {seen[key]})")
+            row.fail("brn", cells["brn"], msg("upload.applies_again", role=msg(N_("role." + app.role)),
+                                              track=msg(N_("track." + app.track)), row=seen[key]))
         elif key and all(key):
             seen[key] = number
         if row.ok:
@@ -365,21 +379,19 @@ def _application_from_row(row, rules_of, known_brns, round_name, track_names, de
     if cell and not name:
         pass  # refused by row.get (a control character, too long)
     elif not name:
-        row.fail("round", "", "is empty and no round was given (--round)")
+        row.fail("round", "", msg("upload.round_empty"))
     elif only_round and name != round_name:
-        row.fail("round", name, f"is another round; this upload is for round {round_name!r} only "
-                                "(upload the row on its own round's page)")
+        row.fail("round", name, msg("upload.other_round", round=round_name))
     elif name not in rules_of:
-        row.fail("round", name, f"is not a round; create it first: matcher round create '{name}' "
-                                "--reference-date YYYY-MM-DD")
+        row.fail("round", name, msg("upload.not_a_round", round=name))
     rules = rules_of.get(name, default)
     brn = row.get("brn", parse_brn, required=True)
     if brn and brn not in known_brns:
-        row.fail("brn", row.cells["brn"], "is not a firm in the database (import the firms first)")
+        row.fail("brn", row.cells["brn"], msg("upload.unknown_firm"))
     role = row.get("role", _parse_role, required=True)
     track = row.get("track", lambda t: _parse_track(t, track_names), required=True)
     if track and name in rules_of and not rules[track].open:
-        row.fail("track", row.cells["track"], f"is not open in round {name!r}")
+        row.fail("track", row.cells["track"], msg("upload.track_not_open", round=name))
     product = row.get("product_code", default="").replace("-", "").replace(" ", "")
     if track:
         with codelists.using(code_lists.get(name) or codelists.active()):
@@ -392,39 +404,43 @@ def _application_from_row(row, rules_of, known_brns, round_name, track_names, de
 def _parse_role(text):
     role = ROLE_ALIASES.get(text.strip()) or ROLE_ALIASES.get(text.strip().lower())
     if role is None:
-        raise ValueError("is not a role (주관/lead or 협력/partner)")
+        raise InvalidValueError(msg("value.not_a_role"))
     return role
 
 
 def _parse_track(text, track_names):
     key = track_names.get(text.strip()) or track_names.get(text.strip().lower())
     if key is None:
-        raise ValueError(f"is not a track ({', '.join(k for k in track_names if not k.isascii())})")
+        raise InvalidValueError(msg("track.unknown", known=[k for k in track_names if not k.isascii()]))
     return key
 
 
 _PRODUCT_RULES = {
-    "sme_competition": (10, "a 10-digit 세부품명번호 on the SME-competition list"),
-    "catalogue": (16, "a 16-digit 물품목록번호"),
-    "detailed": (10, "a 10-digit 세부품명번호"),
+    "sme_competition": (10, N_("product.sme_competition")),
+    "catalogue": (16, N_("product.catalogue")),
+    "detailed": (10, N_("product.detailed")),
 }
 
 
 def _check_product(row, product, rule, notes=None):
     value = row.cells.get("product_code", "")
     if product and not product.isdigit():
-        row.fail("product_code", value, "is not a product code (digits only)")
+        row.fail("product_code", value, msg("upload.product_not_digits"))
         return
     if rule.product == "construction":
         if product and len(product) not in (8, 10, 16):
-            row.fail("product_code", value, "is not an 8, 10 or 16-digit product code")
+            row.fail("product_code", value, msg("upload.product_length"))
         return
     length, wanted = _PRODUCT_RULES[rule.product]
     if len(product) != length:
-        row.fail("product_code", value, f"must be {wanted} for {rule.name_ko}")
+        row.fail("product_code", value, msg("upload.product_wanted", wanted=msg(wanted), track=_track(rule)))
     elif rule.product == "sme_competition" and not codes.is_sme_competition(product):
         row.fail("product_code", value, msg("import.product_not_listed", date=codes.product_list().valid_from,
-                                            track=rule.name_ko))
+                                            track=_track(rule)))
     if len(product) == 10 and rule.product != "sme_competition" and notes is not None \
             and not codes.is_known_detailed(product):
         notes.append(Problem(row.number, "product_code", value, msg("import.product_unlisted")))
+
+
+def _track(rule):
+    return msg(N_("track." + rule.key))

@@ -109,7 +109,7 @@ def test_explain_pair_gives_reasons_or_explanation(rules, make_firm):
     lead = make_firm(brn="1078153660")
     big = make_firm(brn="2208162517", size_class="대기업")
     reasons = explain_pair(lead, None, big, None, rules["innovation"], REF)
-    assert [r.code for r in reasons][:1] == ["partner_size"]
+    assert [r.code for r in reasons][:1] == ["eligibility.partner_size"]
     patent = Certificate("patent", "46171610", date(2024, 1, 1), date(2027, 12, 31))
     ok = explain_pair(lead, None, make_firm(brn="2208162517", certificates=[patent]), None, rules["materials"], REF)
     assert ok.track == "materials" and 0 <= ok.score <= 1

@@ -21,10 +21,10 @@ def runner():
 def test_demo_load_is_idempotent_and_summary_counts_tracks(runner, db_url):
     first = runner.invoke(main, ["demo", "load"])
     assert first.exit_code == 0, first.output
-    assert "firms: 1500 inserted" in first.output
+    assert "firms: 1,500 inserted" in first.output
     second = runner.invoke(main, ["demo", "load"])
     assert second.exit_code == 0, second.output
-    assert "firms: 0 inserted, 0 updated, 1500 unchanged" in second.output
+    assert "firms: 0 inserted, 0 updated, 1,500 unchanged" in second.output
     assert "applications: 0 inserted, 0 updated" in second.output
     result = runner.invoke(main, ["summary", demo.ROUND_NAME])
     assert result.exit_code == 0, result.output

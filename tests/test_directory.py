@@ -126,7 +126,7 @@ def test_the_directory_offers_every_eligible_firm_and_marks_applicants(round_db)
         assert res["pool_size"] == 2 and res["applicants"] == 1
         rows = {r["name"]: r for r in res["recommendations"]}
         assert set(rows) == {"신청 협력", "미신청 협력"}
-        assert rows["신청 협력"]["applied"] and "R1에 협력기업로 신청" in rows["신청 협력"]["applied_label"]["ko"]
+        assert rows["신청 협력"]["applied"] and "R1에 협력기업으로 신청" in rows["신청 협력"]["applied_label"]["ko"]
         assert not rows["미신청 협력"]["applied"] and rows["미신청 협력"]["applied_label"] is None
         only = directory.recommend(s, make_brn(1), track="innovation", applicants_only=True)
         assert [r["name"] for r in only["recommendations"]] == ["신청 협력"]

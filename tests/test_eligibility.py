@@ -19,7 +19,7 @@ PATENT = Certificate("patent", "46171610", date(2024, 1, 1), date(2027, 12, 31))
 
 
 def codes(reasons):
-    return [r.code for r in reasons]
+    return [r.code.removeprefix("eligibility.") for r in reasons]
 
 
 @pytest.mark.parametrize(("track", "lead_fields", "partner_fields", "product", "expected"), [

@@ -16,7 +16,7 @@ from matcher.rounds import export_run
 
 from helpers import make_brn
 
-KEYS = [key for key, _ko, _en in COLUMNS]
+KEYS = [key for key, _code in COLUMNS]
 
 
 def col(key):

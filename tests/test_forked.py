@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import CancelledError
+from matcher.messages import msg
 from matcher.forked import map_forked
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
@@ -64,7 +65,7 @@ def test_a_cancel_heard_from_the_child_stops_everything_and_kills_the_child():
     def progress(item, part, message):
         heard.append(part)
         if item == "child" and part >= 0.1:
-            raise CancelledError("cancelled", ko="취소되었습니다")
+            raise CancelledError(msg("job.cancelled"))
 
     with pytest.raises(CancelledError):
         map_forked(["child"], slow, {"child"}, progress)

@@ -134,7 +134,7 @@ def test_every_bad_field_of_every_row_is_reported():
     assert (4, "brn") in found  # repeats row 2
     assert {(5, "brn"), (5, "name"), (5, "size_class"), (5, "region")} <= found
     bad = next(p for p in problems if (p.row, p.column) == (3, "brn"))
-    assert bad.value == "123-45-67890" and "check digit" in bad.reason
+    assert bad.value == "123-45-67890" and "check digit" in str(bad.reason)
     assert "row 3, brn: '123-45-67890' fails its check digit" in str(ValidationError(problems))
 
 
@@ -312,7 +312,7 @@ def test_applications_need_known_firms_and_rounds(session):
     _records, problems = importer.validate_applications(frame, session)
     assert (2, "brn") in {(p.row, p.column) for p in problems}
     round_problem = next(p for p in problems if p.column == "round")
-    assert round_problem.row == 3 and "matcher round create '없는회차'" in round_problem.reason
+    assert round_problem.row == 3 and "matcher round create '없는회차'" in str(round_problem.reason)
     records, problems = importer.validate_applications(frame.iloc[:1], session, known_brns={"1078153660"})
     assert problems == [] and records[0][1].track == "innovation" and records[0][1].role == "lead"
 
@@ -412,7 +412,7 @@ def test_duplicate_applications_in_one_file(session):
     frame = importer.read_table(_apps_csv(row, row), filename="a.csv")
     _records, problems = importer.validate_applications(frame, session, known_brns={"1078153660"})
     assert [(p.row, p.column) for p in problems] == [(3, "brn")]
-    assert "row 2" in problems[0].reason
+    assert "row 2" in str(problems[0].reason)
 
 
 def test_many_firms_import_in_one_go(session):
@@ -500,7 +500,7 @@ def test_workbook_reads_the_first_sheet_with_the_header_and_says_so(tmp_path):
     _workbook(tmp_path / "f.xlsx", {"표지": pd.DataFrame({"안내": ["업체 목록"]}), "업체": firms, "기타": firms})
     frame = importer.read_table(tmp_path / "f.xlsx")
     assert len(frame) == 2 and frame.loc[2, "name"] == "한빛테크"
-    assert frame.attrs["sheet_note"] == ("read sheet '업체' (the first with a 사업자등록번호 column; "
+    assert str(frame.attrs["sheet_note"]) == ("read sheet '업체' (the first with a 사업자등록번호 column; "
                                          "the workbook has '표지', '업체', '기타')")
     _workbook(tmp_path / "one.xlsx", {"Sheet1": firms})
     assert importer.read_table(tmp_path / "one.xlsx").attrs["sheet_note"] is None
@@ -510,7 +510,7 @@ def test_workbook_import_reports_the_sheet_read(tmp_path, session):
     firms = pd.read_csv(io.StringIO(FIRMS_CSV), dtype=str).fillna("")
     _workbook(tmp_path / "f.xlsx", {"cover": pd.DataFrame({"x": ["y"]}), "firms": firms})
     result = importer.import_firms(tmp_path / "f.xlsx", session)
-    assert result.inserted == 2 and "read sheet 'firms'" in result.sheet_note
+    assert result.inserted == 2 and "read sheet 'firms'" in str(result.sheet_note)
 
 
 def test_header_only_files_have_no_data_rows(session):
@@ -532,7 +532,7 @@ def test_cooperative_member_count_is_read_validated_and_stored(tmp_path, session
     for junk in ("0", "-2", "2.5", "많음"):
         _records, problems = importer.validate_firms(_frame(members=junk))
         assert [(p.row, p.column, p.value) for p in problems] == [(2, "members", junk)]
-        assert "조합원수" in problems[0].reason and "members" in problems[0].reason
+        assert "조합원수" in problems[0].reason.ko and "members" in problems[0].reason.en
     path = tmp_path / "firms.csv"
     path.write_text(HEADER_KO + ",조합원수\n" + GOOD_ROWS[0] + ",12\n" + GOOD_ROWS[1] + ",\n", encoding="utf-8")
     importer.import_firms(path, session)

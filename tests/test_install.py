@@ -61,7 +61,7 @@ def test_the_wheel_ships_data_and_keeps_the_instance_out_of_site_packages(instal
     assert where[2] == str(work / "instance")
 
     loaded = _run([str(bin_dir / "matcher"), "demo", "load"], cwd=work, env=env).stdout
-    assert "firms: 1500 inserted" in loaded
+    assert "firms: 1,500 inserted" in loaded
     assert (work / "instance" / "matcher.sqlite").is_file()
     assert not list(Path(where[0]).parent.parent.glob("instance"))
 

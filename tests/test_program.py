@@ -290,7 +290,7 @@ def test_cli_issues_codes_records_stages_publishes_and_exports(db_url, tmp_path)
     assert receipts.read_bytes().decode("utf-8-sig").splitlines()[0].startswith("회차,사업자등록번호")
     for stage in ("interview", "site_visit", "committee"):
         assert runner.invoke(main, ["stage", "record", "R1", make_brn(0), make_brn(60), stage, "88"]).exit_code == 0
-    result = runner.invoke(main, ["stage", "record", "R1", make_brn(0), make_brn(60), "interview", "88"])
+    result = runner.invoke(main, ["--lang", "ko", "stage", "record", "R1", make_brn(0), make_brn(60), "interview", "88"])
     assert result.exit_code == 2 and "되돌아갈 수 없습니다" in result.output
     assert runner.invoke(main, ["stage", "confirm", "R1", "materials", f"{make_brn(0)}:{make_brn(60)}"]).exit_code == 0
     assert runner.invoke(main, ["publish", "R1"]).exit_code == 0

@@ -72,7 +72,7 @@ def test_partner_that_may_not_partner_gets_reasons(rules, make_firm):
     large = make_firm(brn="2208162517", size_class="대기업")
     res = recommend_leads(large, "innovation", 5, leads=[make_firm()], rules=rules, on=REF)
     assert res.recommendations == []
-    assert "partner_size" in [r.code for r in res.reasons]
+    assert "eligibility.partner_size" in [r.code for r in res.reasons]
 
 
 def _seed(url):

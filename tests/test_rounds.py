@@ -1,6 +1,7 @@
 """The round service (matcher/rounds): the name rule, decisions with clear and history, the pair checks,
 concurrent decisions, runs stored as records, jobs in the database (dedupe, cancel, interrupted), overview."""
 
+import re
 import threading
 from datetime import timedelta
 
@@ -27,8 +28,11 @@ def test_one_name_rule_for_every_front_door(db_url, name, says):
     with db.transaction(db_url) as s, pytest.raises(ValidationError, match=says) as exc:
         rounds.create_round(s, name, "2026-10-01")
     assert exc.value.ko and exc.value.problems[0].column == "round name"
-    result = CliRunner().invoke(main, ["round", "create", name, "--reference-date", "2026-10-01"])
-    assert result.exit_code == 2 and says in result.output and "오류:" in result.output
+    result = CliRunner().invoke(main, ["round", "create", name, "--reference-date", "2026-10-01"], env={"LANG": "C"})
+    assert result.exit_code == 2 and says in result.output and "error:" in result.output
+    korean = CliRunner().invoke(main, ["--lang", "ko", "round", "create", name, "--reference-date", "2026-10-01"])
+    assert korean.exit_code == 2 and "오류:" in korean.output and exc.value.text("ko") in korean.output
+    assert not re.search(r"[A-Za-z]{3,}", re.sub(r"'[^']*'|\([^)]*\)", "", korean.output)), korean.output
 
 
 def test_a_new_round_opens_the_same_tracks_from_the_service_and_the_cli(db_url):
@@ -96,7 +100,7 @@ def test_bulk_decisions_are_all_or_none(db_url):
     make_round(db_url, 3, large=False, sme_partners=1)
     with db.transaction(db_url) as s, pytest.raises(ValidationError) as exc:
         rounds.decide_many(s, rid(s), [(make_brn(0), make_brn(60), ""), (make_brn(60), make_brn(1), "")], "reject")
-    assert [p.row for p in exc.value.problems] == [2] and "2번째 쌍" in exc.value.ko
+    assert [p.row for p in exc.value.problems] == [2] and "2행" in exc.value.text("ko")
     with db.transaction(db_url) as s:
         assert rounds.list_decisions(s, rid(s)) == []
         done = rounds.decide_many(s, rid(s), [(make_brn(i), make_brn(60), "") for i in range(3)], "reject", "", "kim")
@@ -198,7 +202,7 @@ def test_job_with_conflicting_locks_is_refused_before_it_is_queued(db_url):
         rounds.decide(s, rid(s), make_brn(0), make_brn(50), "lock")
     with db.transaction(db_url) as s, pytest.raises(Exception, match="needs at least 5") as exc:
         rounds.submit_match(s, rid(s))
-    assert "대형(" in exc.value.text("ko")
+    assert "대형 (" in exc.value.text("ko")
     with db.transaction(db_url) as s:
         assert rounds.jobs_for_round(s, rid(s)) == []
 

@@ -21,8 +21,8 @@ def test_nfd_hangul_becomes_nfc():
 def test_control_characters_are_refused_with_their_position(text, position, name):
     with pytest.raises(TextError) as info:
         clean_text(text)
-    assert info.value.reason == f"contains the control character {name} at character {position}"
-    assert f"{position}번째 글자에 제어 문자({name})가 있습니다" == info.value.reason_ko
+    assert info.value.reason.en == f"contains the control character {name} at character {position}"
+    assert f"{position}번째 글자에 제어 문자({name})가 있습니다" == info.value.reason.ko
     assert isinstance(info.value, MatcherError)
 
 

@@ -16,14 +16,15 @@ DP = Certificate("direct_production", "4617161001", date(2024, 1, 1), date(2026,
 
 
 def codes(reasons):
-    return [r.code for r in reasons]
+    return [r.code.removeprefix("eligibility.") for r in reasons]
 
 
 def test_innovation_large_partner_refused(rules, make_firm):
     partner = make_firm(brn="2208162517", size_class="대기업", certificates=[DP])
     reasons = partner_reasons(rules["innovation"], partner, REF, "4617161001")
     assert "partner_size" in codes(reasons)
-    assert "partner 대기업 may not join 혁신성장" in [r.en for r in reasons]
+    assert "partner 대기업 may not join Innovation growth" in [r.en for r in reasons]
+    assert "대기업 협력기업은 혁신성장 과제에 참여할 수 없음" in [r.ko for r in reasons]
 
 
 def test_innovation_lead_must_be_startup_or_small(rules, make_firm):

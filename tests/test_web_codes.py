@@ -81,3 +81,13 @@ def test_a_krx_upload_shows_the_industry_read_as_its_ksic_code(staff, round_id):
     assert response.status_code == 302
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "KSIC 292로 읽음" in page
+
+
+def test_an_unlisted_detailed_code_is_shown_as_a_warning_not_a_repair(staff, app, round_id):
+    with db.transaction(app.config["DATABASE_URL"]) as s:
+        s.get(db.RoundRow, round_id).open_tracks = ["convergence", "materials"]
+    rows = f"사업자등록번호,역할,과제,신청물품,내용\n{make_brn(1)},주관,기술융합,4323260899,x\n"
+    response = _upload_to_round(staff, round_id, "applications", rows)
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "경고: 2행" in page and "형식이 맞는 10자리 세부품명번호로 받습니다" in page

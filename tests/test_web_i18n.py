@@ -4,10 +4,12 @@ the audit log's detail column and the favicon."""
 import re
 import time
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 
 from matcher.errors import Problem
+from matcher.messages import msg
 from web import i18n
 
 from helpers import make_brn
@@ -61,7 +63,7 @@ def test_upload_summary_and_repairs_in_korean(staff, round_id):
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "기업: 2건 추가, 0건 갱신, 0건 변경 없음, 0건 제외" in page
     assert "inserted" not in page and "read as" not in page
-    assert "2행, 지역: &#39;서울특별시&#39; → &#39;서울&#39;" in page
+    assert "2행, 지역 &#39;서울특별시&#39;: 서울로 읽었습니다" in page
 
 
 def test_upload_summary_and_repairs_in_english(staff, round_id):
@@ -94,30 +96,23 @@ def test_workbook_sheet_note_in_both_languages(staff, round_id):
     assert "read sheet &#39;기업&#39; (the first with a 사업자등록번호 column" in upload()
 
 
-@pytest.mark.parametrize("reason, korean", [
-    ("is not a 사업자등록번호 (10 digits, as 123-45-67890 or 1234567890)", "사업자등록번호가 아닙니다"),
-    ("column is missing", "열이 없습니다"),
-    ("is not a track (혁신성장, 소재부품)", "과제가 아닙니다 (혁신성장, 소재부품)"),
-    ("is not a role (주관/lead or 협력/partner)", "역할이 아닙니다"),
-    ("must be a 16-digit 물품목록번호 for 소재부품", "소재부품 과제는 16자리 물품목록번호여야 합니다"),
-    ("applies again as lead in materials (row 3)", "같은 과제(소재부품)에 같은 역할(주관기업)로 중복 신청했습니다 (3행)"),
-    ("is given by 2 columns ('사업자등록번호', 'brn'); keep one", "2개 열이 같은 항목입니다"),
-    ("something new and odd", "something new and odd"),
-])
-def test_problem_reasons_mapped_with_english_fallback(app, reason, korean):
-    with app.test_request_context("/"):
-        assert i18n.problem_reason(reason).startswith(korean)
+def test_no_regex_translation_is_left_in_web():
+    """The engine says why with codes; web/ renders them and never parses English back into Korean."""
+    web = Path(__file__).resolve().parent.parent / "web"
+    assert "import re\n" not in (web / "i18n.py").read_text(encoding="utf-8")
+    for path in web.rglob("*.py"):
+        assert "(?P<" not in path.read_text(encoding="utf-8"), path  # no pattern parsing the engine's English
 
 
 def test_problem_text_and_column_labels(app):
-    note = Problem(2, "region", "서울특별시", "read as '서울'")
+    note = Problem(2, "region", "서울특별시", msg("upload.read_as", value="서울"))
     with app.test_request_context("/"):
-        assert i18n.problem_text(note) == "2행, 지역: '서울특별시' → '서울'"
+        assert i18n.problem_text(note) == "2행, 지역 '서울특별시': 서울로 읽었습니다"
         assert [i18n.column_label(c) for c in ("brn", "size_class", "product_code", "track")] == \
             ["사업자등록번호", "기업규모", "신청물품", "과제"]
     with app.test_request_context("/?lang=en"):
         app.preprocess_request()
-        assert i18n.problem_text(note) == str(note)
+        assert i18n.problem_text(note) == str(note) == "row 2, region: '서울특별시' read as '서울'"
         assert i18n.column_label("size_class") == "size_class"
 
 
@@ -191,3 +186,89 @@ def test_pages_link_a_favicon_that_is_served(client):
     assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
     with client.get("/static/favicon.svg") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+
+
+# --- what the engine really says, on the Korean page: no English sentence -----------------------------
+
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+ALLOWED = {"KSIC", "G2B", "CSV", "XLSX", "UTF", "NUL", "KRX", "DART"}  # codes and names, not sentences
+
+
+def _english_words(text):
+    """English words of a rendered message, leaving out the values it quotes ('…', (…)) and code names."""
+    import html
+    text = re.sub(r"'[^']*'|\([^)]*\)|--[a-z-]+|\S*/\S*", "", html.unescape(text))  # values, options, paths
+    return set(ENGLISH.findall(text)) - ALLOWED
+
+
+def _said(page, pattern):
+    found = re.findall(pattern, page, re.S)
+    assert found, page[-2000:]
+    return found
+
+
+def test_error_pages_in_korean_name_the_problem_without_english(client, staff, round_id):
+    for path, status, says in ((f"/firms/0000000000", 404, "기업이 없습니다"), ("/firms/123-45-67890", 404, "검증번호"),
+                               ("/firms/12", 404, "사업자등록번호가 아닙니다"),
+                               (f"/firms/{make_brn(1)}?round=없는회차", 404, "회차가 없습니다"),
+                               ("/staff/runs/987654", 404, "실행 결과가 없습니다"),
+                               (f"/firms/{make_brn(1)}?track=materials&region=아틀란티스", 400, "지역")):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == status, (path, page[-800:])
+        [message] = _said(page, r'<p class="muted">(.*?)</p>')
+        assert says in message and not _english_words(message), (path, message)
+
+
+def test_flashes_in_korean_without_english(staff, round_id):
+    for data in (dict(name="", reference_date="2026-06-01"), dict(name="12345", reference_date="2026-06-01"),
+                 dict(name="2026년 9차", reference_date="어제"), dict(name="테스트 1차", reference_date="2026-06-01")):
+        page = staff.post("/staff/rounds", data=data).get_data(as_text=True)
+        for message in _said(page, r'<p class="flash error">(.*?)</p>'):
+            assert not _english_words(message), (data, message)
+    for form in (dict(track="materials", time_limit="0"), dict(track="construction", time_limit="10"),
+                 dict(track="materials", time_limit="열 초")):
+        page = staff.post(f"/staff/rounds/{round_id}/run", data=dict(mode="stable", **form)).get_data(as_text=True)
+        for message in _said(page, r'<p class="flash error">(.*?)</p>'):
+            assert not _english_words(message), (form, message)
+
+
+def test_an_upload_report_and_its_failed_job_in_korean_without_english(staff, round_id):
+    page = _upload(staff, round_id, BAD_FIRMS).get_data(as_text=True)
+    for cell in _said(page, r"<td>([^<]*(?:아닙니다|않습니다|중복됩니다)[^<]*)</td>"):
+        assert not _english_words(cell), cell
+    page = _upload(staff, round_id, "아무 열\n값\n", name="firms.csv").get_data(as_text=True)
+    for cell in _said(page, r"<td>([^<]*없습니다[^<]*)</td>"):
+        assert not _english_words(cell), cell
+
+
+def test_api_errors_carry_the_code_and_korean_without_english(staff, round_id):
+    for path in ("/api/v1/rounds/999", "/api/v1/runs/987654"):
+        error = staff.get(path).get_json()["error"]
+        assert error["code"].count(".") >= 1 and error["message"] == error["message_ko"]
+        assert not _english_words(error["message_ko"]) and _english_words(error["message_en"]), error
+
+
+def test_cli_errors_in_korean_without_english(db_url, tmp_path):
+    from click.testing import CliRunner
+
+    from matcher.cli import main
+    bad = tmp_path / "firms.csv"
+    bad.write_text(BAD_FIRMS, encoding="utf-8")
+    for args in (["round", "create", "12345", "--reference-date", "2026-10-01"],
+                 ["round", "create", "2026년 9차", "--reference-date", "어제"],
+                 ["match", "없는 회차"], ["import", "firms", str(bad)], ["runs", "없는 회차"]):
+        result = CliRunner().invoke(main, ["--lang", "ko", *args], env={"DATABASE_URL": db_url, "LANG": "C"})
+        assert result.exit_code in (1, 2) and "오류:" in result.output, (args, result.output)
+        lines = [line.replace(str(bad), "") for line in result.output.splitlines() if line.strip()]
+        assert lines and not any(_english_words(line) for line in lines), (args, result.output)
+        english = CliRunner().invoke(main, args, env={"DATABASE_URL": db_url, "LANG": "ko_KR.UTF-8", "LC_ALL": "C"})
+        assert "error:" in english.output, english.output  # LC_ALL wins over LANG
+
+
+def test_the_cli_language_follows_the_locale():
+    from matcher.cli import lang_from_env
+    assert lang_from_env({"LANG": "ko_KR.UTF-8"}) == "ko"
+    assert lang_from_env({"LANG": "ko_KR.UTF-8", "LC_ALL": "en_US.UTF-8"}) == "en"
+    assert lang_from_env({"LC_MESSAGES": "ko"}) == "ko"
+    assert lang_from_env({"LANG": "C.UTF-8"}) == lang_from_env({}) == "en"

@@ -68,4 +68,4 @@ def test_an_old_excel_upload_is_explained(staff, app, round_id):
     response = staff.post(f"/staff/rounds/{round_id}/import/firms", content_type="multipart/form-data",
                           data={"file": (BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504), "old.xls")})
     assert response.status_code == 400
-    assert "예전 Excel 파일(.xls)은 읽지 않습니다" in response.get_data(as_text=True)
+    assert "예전 엑셀 파일(.xls)은 읽지 않습니다" in response.get_data(as_text=True)

@@ -167,8 +167,8 @@ def test_impossible_lock_is_refused_before_the_run_with_firms_named_and_a_fix(ap
     response = staff.post(f"/staff/rounds/{round_id}/run", data=dict(track="materials"))
     assert response.status_code == 409  # nothing started: no job page stuck at 70 %
     page = response.get_data(as_text=True)
-    assert "지금 결정으로는 다시 풀 수 없습니다" in page and "주관1 영상(101-81-00016)" in page
-    assert "협력1 소재(111-81-00110)" in page and "계열" in page and "확정을 해제하세요" in page
+    assert "지금 결정으로는 다시 풀 수 없습니다" in page and "주관1 영상 (101-81-00016)" in page
+    assert "협력1 소재 (111-81-00110)" in page and "계열" in page and "확정을 해제하세요" in page
     assert not rounds_jobs(app, round_id)
     english = staff.post(f"/staff/rounds/{round_id}/run?lang=en", data=dict(track="materials"))
     assert "breaks the rules of Materials &amp; parts" in english.get_data(as_text=True)

@@ -34,7 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matcher import codelists  # noqa: E402
+from matcher import codefiles, codelists  # noqa: E402
 from matcher.codes import ksic_section  # noqa: E402
 
 DATA = ROOT / "data"
@@ -66,7 +66,7 @@ def ksic_11th(reference):
 
 
 def _squash(text):
-    return "".join(codelists._dots(str(text)).split())
+    return "".join(codefiles._dots(str(text)).split())
 
 
 def hierarchy_sheet(path, revision):
@@ -83,8 +83,8 @@ def hierarchy_sheet(path, revision):
         for level in range(5):
             code, name = (row + ("",) * 10)[2 * level:2 * level + 2]
             if code and name and code not in records:
-                name = codelists._SECTION_ROW.match(f"{code} {name}").group(2) if level == 0 else name
-                name = codelists._dots(name)
+                name = codefiles._SECTION_ROW.match(f"{code} {name}").group(2) if level == 0 else name
+                name = codefiles._dots(name)
                 records[code] = (code, level + 1, name, "", ksic_section(code))
     table = pd.DataFrame.from_records(list(records.values()), columns=list(codelists.COLUMNS["ksic"]))
     return codelists.sort_codes("ksic", table)

@@ -207,7 +207,7 @@ def _clean_input():
     Runs before the views, so no view stores or compares text the databases would treat differently
     (PostgreSQL refuses NUL; SQLite keeps it). A JSON body is parsed and checked here (:class:`JSONProvider`).
     """
-    from .i18n import bilingual
+    from .i18n import current_lang
     for where, values in (("args", request.args), ("form", request.form)):
         cleaned, changed = [], False
         for key, value in values.items(multi=True):
@@ -215,15 +215,14 @@ def _clean_input():
                 text = clean_text(value, max_length=MAX_TEXT)
                 clean_text(key, max_length=200, single_line=True)
             except TextError as exc:
-                abort(400, bilingual(f"{shown(key)}: {exc.reason_ko}", f"{shown(key)}: {exc.reason}"))
+                abort(400, f"{shown(key)}: {exc.text(current_lang())}")
             changed = changed or text != value
             cleaned.append((key, text))
         if changed:
             setattr(request, where, ImmutableMultiDict(cleaned))
     found = control_character(request.path)
     if found:
-        abort(400, bilingual(f"주소에 제어 문자({char_name(found[1])})가 있습니다",
-                             f"the address contains the control character {char_name(found[1])}"))
+        abort(400, msg("http.control_in_path", char=char_name(found[1])).text(current_lang()))
     if request.is_json and request.get_data(cache=True).strip():
         request.get_json()  # a bad body is a 400 naming what is wrong (CheckedRequest), before any view
 

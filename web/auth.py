@@ -120,7 +120,7 @@ def login():
             flash(exc.description, "error")
             return render_template("login.html"), 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
-            flash(t("login_failed"), "error")
+            flash(t("ui.login_failed"), "error")
             return render_template("login.html"), 401
         login_user(user)
         return redirect(safe_next(request.args.get("next")) or url_for("rounds.index"))

@@ -1,6 +1,6 @@
 """Friendly error pages (HTML) and JSON errors under ``/api``.
 
-JSON errors look like ``{"error": {"status": 404, "code": "round_not_found", "message": "…"}}`` with the
+JSON errors look like ``{"error": {"status": 404, "code": "round.not_found", "message": "…"}}`` with the
 message in the page's language (``message_en`` and ``message_ko`` beside it). Engine errors map to status
 codes: :class:`~matcher.errors.NotFoundError` → 404, :class:`~matcher.errors.ConflictError` → 409 (with
 ``conflicts``), :class:`~matcher.errors.WrongStateError` → 409, :class:`~matcher.errors.ValidationError` and other :class:`~matcher.errors.MatcherError` → 400.
@@ -44,7 +44,7 @@ def error_response(status, message, problems=None, exc=None, heading=None):
         if exc is not None:
             body.update(code=exc.code, message_en=str(exc), message_ko=exc.text("ko"))
         if problems:
-            body["problems"] = [p.__dict__ for p in problems]
+            body["problems"] = [dict(p.to_json(), reason=p.reason_text(current_lang())) for p in problems]
         if isinstance(exc, ConflictError):
             body["conflicts"] = [dict(code=c.code, message=c.text(current_lang()), firms=[list(f) for f in c.firms],
                                       decisions=[d.__dict__ for d in c.decisions]) for c in exc.conflicts]
@@ -95,8 +95,7 @@ def _matcher_error(exc):
     if isinstance(exc, (ConflictError, WrongStateError)):
         return error_response(409, message, exc=exc)
     if isinstance(exc, ValidationError):
-        shown = exc.ko if current_lang() == "ko" and exc.ko else str(exc).splitlines()[0]
-        return error_response(400, shown, exc.problems, exc=exc)
+        return error_response(400, message, exc.problems, exc=exc)
     return error_response(400, message, exc=exc)
 
 

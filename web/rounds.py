@@ -17,7 +17,7 @@ from matcher.tracks import TRACKS, round_rules
 
 from .auth import actor, staff_required
 from .charts import funnel_svg
-from .i18n import current_lang, import_summary, problem_reason, problem_text, t
+from .i18n import current_lang, import_summary, problem_reason, problem_text, say, t
 from .jobs import start
 from .store import db_session
 
@@ -54,7 +54,7 @@ def create():
         return render_template("staff/rounds.html", rounds=listed, overviews={}, tracks=TRACKS,
                                today=date.today(), form=request.form), 400
     session.commit()
-    flash(t("round_created"), "ok")
+    flash(t("ui.round_created"), "ok")
     return redirect(url_for("rounds.detail", round_id=row.id))
 
 
@@ -88,7 +88,7 @@ def rename(round_id):
         flash(exc.text(current_lang()), "error")
         return render_round(session, round_id, status=400)
     session.commit()
-    flash(t("round_renamed", "renamed"), "ok")
+    flash(t("ui.round_renamed", "renamed"), "ok")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
@@ -99,7 +99,7 @@ def save_tracks(round_id):
     session = db_session()
     rounds.set_tracks(session, round_id, _chosen_tracks(request.form), actor())
     session.commit()
-    flash(t("tracks_saved"), "ok")
+    flash(t("ui.tracks_saved"), "ok")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
@@ -118,7 +118,7 @@ def upload(round_id, kind):
     row = rounds.get_round(session, round_id)
     file = request.files.get("file")
     if file is None or not file.filename:
-        abort(400, t("no_file"))
+        abort(400, t("ui.no_file"))
     try:
         filename = clean_text(file.filename, 255, single_line=True)
     except TextError as exc:
@@ -147,6 +147,13 @@ def upload_folder(app):
     return Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
 
 
+def _note_label(note):
+    """'자동 수정' for a repair, '경고' for a warning (a row taken as it is: a 세부품명번호 on no list)."""
+    reason = note.get("reason")
+    code = reason.get("code", "") if isinstance(reason, dict) else ""
+    return say(msg("import.label.warning")) if code in importer.WARNINGS else t("ui.repaired")
+
+
 def upload_outcome(session, job, round_row):
     """The page for an upload's job: the round with the counts and repairs, the report of every bad row
     (400), or the job page while it is still being read."""
@@ -154,16 +161,16 @@ def upload_outcome(session, job, round_row):
     if job.status == "done":
         summary = importer.ImportResult(**{k: result[k] for k in ("kind", "inserted", "updated", "unchanged",
                                                                   "rejected")})
-        flash(f"{t('upload_ok')}: {job.params.get('filename')} — {import_summary(summary)}", "ok")
+        flash(f"{t('ui.upload_ok')}: {job.params.get('filename')} — {import_summary(summary)}", "ok")
         if result.get("sheet_note"):
             flash(problem_reason(result["sheet_note"]), "warning")
         for note in result.get("notes", [])[:NOTES_SHOWN]:
-            flash(f"{t('repaired')}: {problem_text(Problem(**note))}", "warning")
+            flash(f"{_note_label(note)}: {problem_text(Problem.from_json(note))}", "warning")
         return redirect(url_for("rounds.detail", round_id=round_row.id))
     if job.status == "failed" and "problems" in result:
         return render_template("staff/import_report.html", round=round_row, kind=job.params.get("kind"),
                                filename=job.params.get("filename"), count=result.get("count"),
-                               problems=[Problem(**p) for p in result["problems"]]), 400
+                               problems=[Problem.from_json(p) for p in result["problems"]]), 400
     if job.status == "failed":
         abort(400, job.error_ko if current_lang() == "ko" and job.error_ko else job.error)
     return redirect(url_for("runs.job", job_id=job.id))

@@ -32,7 +32,7 @@ def submit(round_id, track, mode, time_limit):
     if new:
         start(job)
     else:
-        flash(t("job_joined", "the same run is already running: showing it"), "warning")
+        flash(t("ui.job_joined", "the same run is already running: showing it"), "warning")
     return job
 
 
@@ -98,7 +98,7 @@ def cancel(job_id):
     try:
         rounds.cancel_job(session, job_id, actor())
         session.commit()
-        flash(t("job_cancelling", "cancelling…"), "ok")
+        flash(t("ui.job_cancelling", "cancelling…"), "ok")
     except MatcherError as exc:
         flash(exc.text(current_lang()), "error")
     return redirect(url_for("runs.job", job_id=job_id))
@@ -173,10 +173,10 @@ def pictures(run_id):
     return render_template("staff/pictures.html", run=row, round=round_row, tracks=tracks,
                            track=track, capped=track and not request.args.get("track"),
                            track_colours=charts.TRACK_COLOURS,
-                           graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("graph"),
+                           graph=charts.bipartite_svg(views.graph_pairs(rows, loads), t("ui.graph"),
                                                       unused=views.unused_partner_names(diagnostics)),
-                           load=charts.load_svg(loads + views.unused_loads(diagnostics, sizes, rules), t("load_chart")),
-                           histogram=charts.histogram_svg([r["score"] for r in rows], label=t("histogram")))
+                           load=charts.load_svg(loads + views.unused_loads(diagnostics, sizes, rules), t("ui.load_chart")),
+                           histogram=charts.histogram_svg([r["score"] for r in rows], label=t("ui.histogram")))
 
 
 GRAPH_PAIRS = 150  # beyond this many pairs the all-tracks graph is too tall to read: show one track
@@ -217,7 +217,7 @@ def decide(run_id):
         flash(exc.text(current_lang()), "error")
         return _back(run_id, form.get("lead", ""))
     session.commit()
-    flash(t("cleared" if form.get("kind") == "clear" else "decided"), "ok")
+    flash(t("ui.cleared") if form.get("kind") == "clear" else t("ui.decided"), "ok")
     return _back(run_id, form.get("lead", ""))
 
 
@@ -237,7 +237,7 @@ def decide_many(run_id):
             flash(line, "error")
         return _back(run_id)
     session.commit()
-    flash(f"{t('decided')}: {len(done)}", "ok")
+    flash(f"{t('ui.decided')}: {len(done)}", "ok")
     return _back(run_id)
 
 
@@ -254,7 +254,7 @@ def clear(round_id):
         flash(exc.text(current_lang()), "error")
         return redirect(url_for("rounds.detail", round_id=round_id))
     session.commit()
-    flash(t("cleared"), "ok")
+    flash(t("ui.cleared"), "ok")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 

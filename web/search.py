@@ -16,9 +16,11 @@ from matcher.rounds import stages
 from matcher.codes import normalize_region
 from matcher.errors import MatcherError, NotFoundError
 from matcher.firms import CERTIFICATE_KINDS, SIZE_CLASSES, Firm
+
 from matcher.tracks import TRACKS
 from matcher.validate import parse_g2b, parse_ksic
 
+from .i18n import say
 from .store import db_session
 
 bp = Blueprint("search", __name__)
@@ -67,9 +69,9 @@ def recommend_or_abort(session, brn, form):
                                    filters=filters_of(form), round_name=form["round"] or None,
                                    applicants_only=form["applicants_only"], product=form["product"])
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
     except MatcherError as exc:
-        abort(400, str(exc))
+        abort(400, say(exc))
 
 
 @bp.route("/firms/<brn>/partners/<other>")
@@ -106,7 +108,7 @@ def _why_not(session, brn, other, form):
         return directory.why_not(session, brn, other, form["track"] or None, form["as_partner"],
                                  form["round"] or None, filters_of(form), form["applicants_only"], form["product"])
     except MatcherError as exc:
-        abort(400, str(exc))
+        abort(400, say(exc))
 
 
 @bp.route("/describe", methods=["GET", "POST"])
@@ -229,7 +231,7 @@ def firm_or_404(session, brn, stored=False):
     try:
         return (directory.stored_firm if stored else directory.get_firm)(session, brn)
     except MatcherError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
 
 
 def page_round(session, firm_row, form):
@@ -237,7 +239,7 @@ def page_round(session, firm_row, form):
     try:
         round_row = directory.resolve_round(session, firm_row, form["round"])
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))
     form["round"] = round_row.name if round_row is not None else ""
     return round_row
 
@@ -246,4 +248,4 @@ def _round_or_none(session, name):
     try:
         return directory.round_named(session, name)
     except NotFoundError as exc:
-        abort(404, str(exc))
+        abort(404, say(exc))

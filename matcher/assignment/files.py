@@ -100,7 +100,10 @@ class InstanceError(ValidationError):
     def __init__(self, files):
         self.files = files
         super().__init__([p for problems in files.values() for p in problems])
-        self.args = ("\n".join(str(ValidationError(problems, source=path)) for path, problems in files.items()),)
+
+    def text(self, lang="ko"):
+        """Each file's problems under its name, in ``lang``."""
+        return "\n".join(ValidationError(problems, source=path).text(lang) for path, problems in self.files.items())
 
 
 def write_pairs(solution, path):

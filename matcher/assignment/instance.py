@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleError, InvalidValueError, Problem, ValidationError
+from ..messages import msg
 from .check import load_text
 from . import greedy
 from .greedy import fill_forced
@@ -136,7 +137,7 @@ def solve(leads, partners, edges, locks=(), forbid=(), time_limit=None, members=
     ('optimal', 1.0, ['s'])
     """
     if not (np.isfinite(gap) and 0 <= gap < 1):
-        raise InvalidValueError(f"gap {gap!r} must be at least 0 and below 1", ko=f"gap {gap!r}은(는) 0 이상 1 미만이어야 합니다")
+        raise InvalidValueError(msg("solver.gap_range", gap=repr(gap)))
     start = time.perf_counter()
     problem, edges, names, (base, part_ids) = prepare(leads, partners, edges, locks, forbid, members=members,
                                                       with_base=True)

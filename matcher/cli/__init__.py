@@ -5,15 +5,20 @@ decisions, matching runs), ``recommend``
 (partner recommendations), ``solve`` (assignment solver, round matching, export), ``program`` (access codes,
 selection stages, publication, results).
 Every :class:`~matcher.errors.MatcherError` becomes a clear message on stderr and
-exit code 2; never a traceback for a user mistake.
+exit code 2; never a traceback for a user mistake. Messages and reports are written in one language:
+``--lang ko|en``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``ko…`` is Korean, anything
+else English).
 """
 
 import importlib
+import os
 import sys
 
 import click
 
 from ..errors import MatcherError
+from ..messages import msg
+from .options import cli_lang, lang_from_env, said  # noqa: F401 (lang_from_env: the locale rule)
 
 
 COMMAND_MODULES = {"db": "admin", "user": "admin",
@@ -60,14 +65,16 @@ def _busy(exc):
 
 
 def _fail(exc):
-    if exc.text("ko") != str(exc):
-        click.echo(f"오류: {exc.text('ko')}", err=True)
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"{said(msg('cli.error'))}: {exc.text(cli_lang())}", err=True)
     sys.exit(2)
 
 
 @click.group(cls=_Group)
 @click.version_option(package_name="matcher")
-def main():
+@click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
+              help="Language of messages and reports (default: from LANG / LC_ALL / LC_MESSAGES). / 메시지 언어.")
+@click.pass_context
+def main(ctx, lang):
     """공공조달 상생협력 partner matching (public procurement win-win cooperation)."""
+    ctx.ensure_object(dict)["lang"] = lang
 

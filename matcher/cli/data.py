@@ -11,7 +11,7 @@ from ..errors import MatcherError, NotFoundError, ValidationError
 from ..messages import N_, msg
 from ..tracks import load_rules, track_key
 from ..validate import APPLICATION_REQUIRED, FIRM_REQUIRED
-from .options import resolve_track, say
+from .options import resolve_track, said, say
 
 
 @click.command("init-db")
@@ -99,8 +99,8 @@ def _echo_result(result):
         click.echo(f"note: {result.sheet_note}", err=True)
     _echo_notes(result.notes, err=True)
     if result.problems:
-        click.echo(str(ValidationError(result.problems)), err=True)
-    click.echo(str(result))
+        click.echo(said(ValidationError(result.problems)), err=True)
+    click.echo(said(result.message()))
 
 
 @click.command("check")
@@ -115,10 +115,10 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
         frame = importer.read_table(path, encoding=encoding, columns=columns,
                                     required=FIRM_REQUIRED if kind == "firms" else APPLICATION_REQUIRED)
     except ValidationError as exc:
-        click.echo(str(exc))
+        click.echo(said(exc))
         sys.exit(1)
     if frame.attrs.get("sheet_note"):
-        click.echo(f"note: {frame.attrs['sheet_note']}")
+        click.echo(said(msg("cli.note", note=frame.attrs["sheet_note"])))
     if kind == "firms":
         records, problems = importer.validate_firms(frame, notes)
     else:
@@ -126,14 +126,13 @@ def check_command(kind, path, encoding, columns, round_name, database_url):
             with db.read_only(database_url) as session:
                 records, problems = importer.validate_applications(frame, session, round_name, notes=notes)
         except NotFoundError as exc:
-            click.echo(f"{path}: applications are checked against the rounds and firms in the database, "
-                       f"and there is none: {exc}")
+            click.echo(said(msg("cli.check_needs_database", path=str(path), why=exc.msg)))
             sys.exit(1)
     _echo_notes(notes)
     if problems:
-        click.echo(str(ValidationError(problems, source=str(path))))
+        click.echo(said(ValidationError(problems, source=str(path))))
         sys.exit(1)
-    click.echo(f"{path}: {len(records)} {kind} rows, no problems")
+    click.echo(said(msg("cli.check_clean", path=str(path), n=len(records), kind=msg(N_("import.kind." + kind)))))
 
 
 # --- demo round -------------------------------------------------------------------------------

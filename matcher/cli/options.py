@@ -5,6 +5,7 @@ import os
 import click
 
 from ..errors import MatcherError
+from ..messages import msg
 from ..tracks import load_rules, track_key
 
 
@@ -15,22 +16,37 @@ def resolve_track(text, option, rules=None):
     except ValueError:
         rules = rules or load_rules()
         known = ", ".join(f"{key} ({rule.name_ko})" for key, rule in rules.items())
-        raise MatcherError(f"{option} {text!r}: unknown track (known: {known})") from None
+        raise MatcherError(msg("cli.unknown_track", option=option, track=repr(text), known=known)) from None
 
 
-def cli_lang():
-    """The language of the command line's own lines: Korean when ``$MATCHER_LANG`` or the locale
-    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) says so, else English."""
+def lang_from_env(environ=None):
+    """``ko`` when ``$MATCHER_LANG`` or the locale (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``) is Korean,
+    else ``en``."""
+    environ = os.environ if environ is None else environ
     for name in ("MATCHER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
+        value = environ.get(name, "")
         if value:
             return "ko" if value.lower().startswith("ko") else "en"
     return "en"
 
 
+def cli_lang():
+    """The language of the command's messages and reports: ``matcher --lang``, else :func:`lang_from_env`."""
+    ctx = click.get_current_context(silent=True)
+    lang = (ctx.find_root().obj or {}).get("lang") if ctx is not None else None
+    return lang or lang_from_env()
+
+
+def said(message):
+    """A :class:`~matcher.messages.Msg` (or an error, anything with ``text(lang)``, or a string) in :func:`cli_lang`."""
+    if hasattr(message, "text") and not isinstance(message, str):
+        return message.text(cli_lang())
+    return str(message)
+
+
 def say(message, err=False):
-    """Print a :class:`~matcher.messages.Msg` in :func:`cli_lang`."""
-    click.echo(message.text(cli_lang()), err=err)
+    """Print :func:`said`."""
+    click.echo(said(message), err=err)
 
 
-__all__ = ["resolve_track", "cli_lang", "say"]
+__all__ = ["resolve_track", "cli_lang", "lang_from_env", "said", "say"]

@@ -12,7 +12,7 @@ from ..forked import processes_available
 from ..errors import MatcherError
 from ..messages import msg
 from ..tracks import load_rules
-from .options import resolve_track, say
+from .options import resolve_track, said, say
 
 
 def _session(database_url):
@@ -39,9 +39,7 @@ def round_create(name, reference_date, tracks, database_url):
     if tracks is not None:
         named = [t.strip() for t in tracks.split(",") if t.strip()]
         if not named:
-            raise MatcherError(f"--tracks {tracks!r}: name at least one track "
-                               "(or leave the option out for the default open tracks)",
-                               ko="--tracks: 과제를 하나 이상 적으세요 (기본 과제는 옵션을 빼면 됩니다).")
+            raise MatcherError(msg("cli.no_tracks", option="--tracks", tracks=repr(tracks)))
         chosen = list(dict.fromkeys(resolve_track(t, "--tracks", rules) for t in named))
     with _session(database_url) as session:
         row = rounds.create_round(session, name, reference_date, chosen, actor="cli")
@@ -125,7 +123,7 @@ def match_command(round_name, track, time_limit, mode, gap, processes, database_
     with _session(database_url) as session:
         round_id = rounds.find_round(session, round_name).id
         run_id = rounds.run_match(session, round_id, track=track, mode=mode, time_limit=time_limit, actor="cli", gap=gap,
-                                  progress=lambda f, message="": click.echo(f"[{f:4.0%}] {message}", err=True),
+                                  progress=lambda f, message="": click.echo(f"[{f:4.0%}] {said(message)}", err=True),
                                   processes=processes or processes_available())
         run = rounds.get_run(session, run_id)
         n = rounds.proposal_count(session, run_id)

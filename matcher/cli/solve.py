@@ -9,6 +9,8 @@ import click
 
 from ..assignment import read_instance, solve, write_pairs
 from ..errors import InfeasibleError, MatcherError
+from ..messages import msg
+from .options import said
 
 _FILE = click.Path(dir_okay=False)
 
@@ -37,12 +39,12 @@ def solve_command(leads, partners, edges, locks, forbid, time_limit, gap, output
         click.echo(json.dumps({"status": "infeasible", "objective": None, "bound": None, "gap": None,
                                "matched": 0, "seconds": None}))
         for reason in exc.reasons:
-            click.echo(f"infeasible: {reason}", err=True)
+            click.echo(said(msg("cli.infeasible", reason=reason)), err=True)
         sys.exit(2)
     try:
         write_pairs(sol, output)
     except OSError as exc:
-        raise MatcherError(f"--output {output}: cannot write ({exc.strerror})") from None
+        raise MatcherError(msg("cli.cannot_write", option="--output", path=str(output), why=str(exc.strerror))) from None
     click.echo(json.dumps(sol.summary(), ensure_ascii=False))
     for note in sol.cooperative_notes():
         click.echo(f"note: {note['ko']} / {note['en']}", err=True)
@@ -52,9 +54,9 @@ def _check_output(path):
     """Refuse an output file whose folder is missing or not writable, before any work is done."""
     folder = Path(path).parent
     if not folder.is_dir():
-        raise MatcherError(f"--output {path}: folder {folder} does not exist")
+        raise MatcherError(msg("cli.no_folder", option="--output", path=str(path), folder=str(folder)))
     if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
-        raise MatcherError(f"--output {path}: not writable")
+        raise MatcherError(msg("cli.not_writable", option="--output", path=str(path)))
 
 
 @click.command("export")
@@ -76,7 +78,7 @@ def export_command(run_id, fmt, output, database_url):
         with open(path, "wb") as fh:
             fh.write(data)
     except OSError as exc:
-        raise MatcherError(f"--output {path}: cannot write ({exc.strerror})") from None
+        raise MatcherError(msg("cli.cannot_write", option="--output", path=str(path), why=str(exc.strerror))) from None
     click.echo(f"wrote {path}")
 
 

@@ -13,41 +13,34 @@ import numpy as np
 
 from .. import codes
 from ..firms import CERTIFICATE_KINDS
+from ..messages import N_, msg
 from ..tracks import lead_reasons
 from .index import LEAD_CHECKS, PARTNER_CHECKS, partner_failures, valid_certs
 
-_TEXTS = {  # code: (Korean, English), {n} the count
-    "partner_size": ("{n}곳은 규모상 {track_ko} 과제의 협력기업이 될 수 없음", "{n} are of a size that may not partner in {track_en}"),
-    "lead_size": ("{n}곳은 규모상 {track_ko} 과제의 주관기업이 될 수 없음", "{n} are of a size that may not lead in {track_en}"),
-    "lead_condition": ("{n}곳은 주관기업 요건(창업·소기업 등)에 맞지 않음", "{n} do not meet the lead condition (startup, small firm …)"),
-    "debarred": ("{n}곳은 부정당업자 제재 중", "{n} are debarred"),
-    "partner_licence": ("{n}곳은 건설업 면허가 없음", "{n} hold no construction licence"),
-    "lead_licence": ("{n}곳은 건설업 면허가 없음", "{n} hold no construction licence"),
-    "certificate_missing": ("{n}곳은 {certs}{product_ko}이 없음", "{n} hold no {certs}{product_en}"),
-    "certificate_expired": ("{n}곳은 {certs}의 유효기간이 {on}에 맞지 않음", "{n} hold {certs} not valid on {on}"),
-    "affiliate": ("{n}곳은 같은 계열", "{n} are in your affiliate group"),
-    "filtered": ("{n}곳은 선택한 조건(지역·규모·인증) 밖", "{n} are outside the filters (region, size, certificate)"),
-    "not_applicant": ("{n}곳은 {round} 회차에 신청하지 않음 ('신청 기업만' 선택)",
-                      "{n} did not apply in {round} (applicants only)"),
-}
+_COUNTED = ("partner_size", "lead_size", "lead_condition", "debarred", "partner_licence", "lead_licence",
+            "certificate_missing", "certificate_expired", "affiliate", "filtered", "not_applicant")
+"""The reasons a firm is left out, each counted by ``empty.count.<code>`` ({n} the count)."""
 
 
-def _sentence(q, counts, population, side_ko, side_en):
+def _sentence(q, counts, population, side):
     rule = q.rule
     certs = ", ".join(CERTIFICATE_KINDS[k][0] for k in rule.partner_certificates_any) or "-"
     product = q.product if rule.certificate_covers_product and q.product else ""
-    fill = dict(track_ko=rule.name_ko, track_en=rule.name_en, certs=certs, on=q.on.isoformat(),
-                product_ko=f" ({product})" if product else "", product_en=f" for {product}" if product else "",
+    fill = dict(track=_track(rule), certs=certs, on=q.on.isoformat(),
+                product=msg("eligibility.for_product", product=product) if product else "",
                 round=q.round_row.name if q.round_row else "-")
-    parts_ko, parts_en = [], []
-    for code, n in sorted(counts.items(), key=lambda item: -item[1]):
-        ko, en = _TEXTS.get(code, (f"{{n}}곳: {code}", f"{{n}}: {code}"))
-        parts_ko.append(ko.format(n=f"{n:,}", **fill))
-        parts_en.append(en.format(n=f"{n:,}", **fill))
-    ko = f"{rule.name_ko} 과제 {side_ko} 찾기 — 디렉터리의 기업 {population:,}곳 중 " + ", ".join(parts_ko) + "."
-    en = (f"looking for a {side_en} in {rule.name_en} — of the {population:,} firms in the directory, "
-          + ", ".join(parts_en) + ".")
-    return ko, en
+    parts = [msg(N_("empty.count." + code), n=n, **fill) if code in _COUNTED else msg("empty.count.other", n=n, code=code)
+             for code, n in sorted(counts.items(), key=lambda item: -item[1])]
+    return msg("empty.sentence", track=fill["track"], role=msg(N_("role." + side)), population=population,
+               parts=parts)
+
+
+def _track(rule):
+    return msg(N_("track." + rule.key))
+
+
+def _said(m, **more):
+    return {"ko": m.ko, "en": m.en, **more}
 
 
 def _others(q, fails):
@@ -80,9 +73,9 @@ def partners(q, fails, app_of, eligible, shown, applicants_only, wanted):
     others = _others(q, fails)
     counts = _counts(fails[others], PARTNER_CHECKS, extra)
     population = int(others.sum())
-    ko, en = _sentence(q, counts, population, "협력기업", "partner")
     widen = nearest_products(q, fails) + other_tracks(q, q.asker)
-    return {"code": "no_partner", "ko": ko, "en": en, "population": population, "counts": counts, "widen": widen}
+    return {"code": "no_partner", **_said(_sentence(q, counts, population, "partner")), "population": population,
+            "counts": counts, "widen": widen}
 
 
 def leads(q, fails, app_of, eligible, shown, applicants_only, wanted):
@@ -93,18 +86,17 @@ def leads(q, fails, app_of, eligible, shown, applicants_only, wanted):
     others = _others(q, fails)
     counts = _counts(fails[others], LEAD_CHECKS, extra)
     population = int(others.sum())
-    ko, en = _sentence(q, counts, population, "주관기업", "lead")
-    return {"code": "no_lead", "ko": ko, "en": en, "population": population, "counts": counts, "widen": []}
+    return {"code": "no_lead", **_said(_sentence(q, counts, population, "lead")), "population": population,
+            "counts": counts, "widen": []}
 
 
 def self_reasons(q, reasons):
     """The firm itself may not take its role in the track: its reasons, and the tracks where it may."""
-    side_ko, side_en = ("주관기업", "lead") if q.role == "lead" else ("협력기업", "partner")
-    ko = f"{q.firm.name}은(는) {q.rule.name_ko} 과제의 {side_ko}가 될 수 없습니다: " + "; ".join(r.ko for r in reasons)
-    en = f"{q.firm.name} may not {side_en} in {q.rule.name_en}: " + "; ".join(r.en for r in reasons)
+    said = msg("empty.self_not_eligible", firm=q.firm.name, track=_track(q.rule), role=msg(N_("role." + q.role)),
+               reasons=list(reasons))
     widen = other_tracks(q, q.asker) if q.role == "lead" else []
-    return {"code": "self_not_eligible", "ko": ko, "en": en, "population": 0,
-            "counts": {r.code: 1 for r in reasons}, "widen": widen}
+    return {"code": "self_not_eligible", **_said(said), "population": 0,
+            "counts": {r.code.removeprefix("eligibility."): 1 for r in reasons}, "widen": widen}
 
 
 def nearest_products(q, fails, limit=5):
@@ -129,9 +121,8 @@ def nearest_products(q, fails, limit=5):
     out = []
     for code, firms in ranked:
         name = codes.sme_competition_products().get(code) or _g2b(code)
-        out.append({"kind": "product", "code": code, "name": name or "", "partners": len(firms),
-                    "ko": f"물품 {code} {name or ''}: 인증 보유 협력 후보 {len(firms)}곳".replace("  ", " "),
-                    "en": f"product {code} {name or ''}: {len(firms)} certified partners".replace("  ", " ")})
+        said = msg("empty.nearby_product", code=code, name=f" {name}" if name else "", n=len(firms))
+        out.append({"kind": "product", "code": code, "name": name or "", "partners": len(firms), **_said(said)})
     return out
 
 
@@ -152,11 +143,10 @@ def other_tracks(q, asker):
             continue
         if q.index is None:
             out.append({"kind": "track", "track": key, "partners": None,
-                        "ko": f"{rule.name_ko} 과제에 주관기업으로 신청 가능", "en": f"may lead in {rule.name_en}"})
+                        **_said(msg("empty.may_lead", track=_track(rule)))})
             continue
         n = int((partner_failures(q.index, rule, q.on.toordinal(), "", asker) < 0).sum())
         if n:
             out.append({"kind": "track", "track": key, "partners": n,
-                        "ko": f"{rule.name_ko} 과제: 주관기업으로 신청 가능, 협력 후보 {n:,}곳",
-                        "en": f"{rule.name_en}: you may lead there, {n:,} possible partners"})
+                        **_said(msg("empty.may_lead_with", track=_track(rule), n=n))})
     return out

@@ -20,9 +20,9 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import codes, db, eligibility
-from ..errors import MatcherError, NotFoundError
-from ..messages import msg
+from ..errors import MatcherError, NotFoundError, as_msg
 from ..firms import Application, Certificate, Firm, Licence, format_brn, parse_brn
+from ..messages import N_, msg
 from ..recommend import capacity_note, normalize_filters
 from ..scoring import explain, rule_weights
 from ..tracks import TRACKS, lead_reasons, load_rules, partner_reasons, round_rules
@@ -37,7 +37,12 @@ PER_PAGE = 20
 
 
 def _reason(r):
-    return {"code": r.code, "ko": r.ko, "en": r.en}
+    """A :class:`~matcher.messages.Msg` as the pages and the API read it: its code and both texts."""
+    return {"code": r.code.removeprefix("eligibility."), "ko": r.ko, "en": r.en}
+
+
+def _track(rule):
+    return msg(N_("track." + rule.key))
 
 
 # --- firms and rounds ------------------------------------------------------------------------------
@@ -79,14 +84,14 @@ def get_firm(session, brn):
     try:
         digits = parse_brn(digits)
     except ValueError as exc:
-        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+        raise MatcherError(msg("brn.named", brn=str(brn), why=as_msg(exc))) from None
     seen = session.info.setdefault("directory_firms", {})  # one request asks for the same firm several times
     row = seen.get(digits)
     if row is None or row not in session:
         # the firm and its certificates in one statement
         row = session.scalars(_FIRM_BY_BRN, {"brn": digits}).unique().first()
         if row is None:
-            raise NotFoundError(f"firm {brn!r} not found")
+            raise NotFoundError(msg("firm.no_such_brn", brn=str(brn)))
         seen[digits] = row
     return row
 
@@ -118,7 +123,7 @@ def stored_firm(session, brn):
     try:
         digits = parse_brn(digits)
     except ValueError as exc:
-        raise MatcherError(f"사업자등록번호 {str(brn)!r} {exc}") from None
+        raise MatcherError(msg("brn.named", brn=str(brn), why=as_msg(exc))) from None
     seen = db.remembered(session).setdefault("stored_firms", {})
     found = seen.get(digits)
     if found is None:
@@ -273,7 +278,7 @@ def _round_by_name(session, name):
     if found is None and str(name).isdigit():
         found = next((r for r in rows if r.id == int(name)), None)
     if found is None:
-        raise NotFoundError(f"round {name!r} not found")
+        raise NotFoundError(msg("round.name_not_found", round=str(name)))
     return found
 
 
@@ -338,9 +343,10 @@ def _first_track(rules, firm, role, on, round_row):
     for key in TRACKS:
         if key in rules and rules[key].open:
             return key
-    where = f"round {round_row.name}" if round_row is not None else "the track rules"
-    raise MatcherError(f"{where}: no open track for firm {format_brn(firm.brn)} ({firm.name}) as {role}; "
-                       "open a track for the round or name one")
+    where = msg("interest.in_round", round=round_row.name) if round_row is not None else msg("interest.in_rules")
+    raise MatcherError(msg("directory.no_open_track", where=where, firm=msg("firm.named", name=firm.name,
+                                                                             brn=format_brn(firm.brn)),
+                           role=msg(N_("role." + role))))
 
 
 # --- the directory of a track --------------------------------------------------------------------------
@@ -485,11 +491,11 @@ def recommend(session, brn, track=None, k=10, as_partner=None, filters=None, rou
 
 def _closed_track(base, q):
     check = lead_reasons if q.role == "lead" else partner_reasons
-    open_keys = ", ".join(key for key in TRACKS if key in q.rules and q.rules[key].open) or "none"
-    ko = f"{q.rule.name_ko} 과제는 {q.round_row.name} 회차에 열리지 않음 (열린 과제: {open_keys})"
-    en = f"track {q.rule.key} ({q.rule.name_en}) is not open in round {q.round_row.name} (open: {open_keys})"
-    base.update(note_ko=ko, note_en=en, reasons=[_reason(r) for r in check(q.rule, q.firm, q.on)])
-    base["empty_reason"] = {"code": "track_closed", "ko": ko, "en": en, "population": 0, "counts": {},
+    open_keys = [msg(N_("track." + key)) for key in TRACKS if key in q.rules and q.rules[key].open]
+    note = _reason(msg("directory.track_closed", track=_track(q.rule), round=q.round_row.name,
+                       open=open_keys or msg("value.none")))
+    base.update(note_ko=note["ko"], note_en=note["en"], reasons=[_reason(r) for r in check(q.rule, q.firm, q.on)])
+    base["empty_reason"] = {**note, "code": "track_closed", "population": 0, "counts": {},
                             "widen": explain_empty.other_tracks(q, None)}
     return base
 
@@ -685,8 +691,7 @@ def _explained(session, q, positions, app_rows, texts, weights, lead_side):
 def _applied_label(q, app):
     if app is None:
         return None
-    side_ko = "협력기업" if app.role == "partner" else "주관기업"
-    return {"ko": f"{q.round_row.name}에 {side_ko}로 신청", "en": f"applied in {q.round_row.name} as {app.role}"}
+    return _reason(msg("directory.applied_as", round=q.round_row.name, role=msg(N_("role." + app.role))))
 
 
 def _interest_offer(q, other_app, other_role):
@@ -695,16 +700,13 @@ def _interest_offer(q, other_app, other_role):
     problems = []
     own_role = "lead" if other_role == "partner" else "partner"
     if q.round_row is None:
-        problems.append({"ko": "열린 회차가 없습니다.", "en": "there is no round to apply in."})
+        problems.append(_reason(msg("interest.no_round")))
     else:
         if q.own is None or q.own.role != own_role:
-            side_ko = "주관기업" if own_role == "lead" else "협력기업"
-            problems.append({"ko": f"{q.round_row.name} 회차 {q.rule.name_ko} 과제에 {side_ko}로 신청하면 관심 표시를 할 수 있습니다.",
-                             "en": f"apply as {own_role} in {q.rule.name_en} in {q.round_row.name} to express interest."})
+            problems.append(_reason(msg("interest.apply_as", round=q.round_row.name, track=_track(q.rule),
+                                        role=msg(N_("role." + own_role)))))
         if other_app is None:
-            side_ko = "협력기업" if other_role == "partner" else "주관기업"
-            problems.append({"ko": f"이 기업은 이번 회차에 {side_ko}로 신청하지 않았습니다 (직접 연락하세요).",
-                             "en": f"this firm has not applied as {other_role} in this round (contact it directly)."})
+            problems.append(_reason(msg("interest.other_not_applied", role=msg(N_("role." + other_role)))))
     return {"ok": not problems, "problems": problems}
 
 
@@ -775,23 +777,16 @@ def why_not(session, brn, other, track=None, as_partner=False, round_name=None, 
     outside = [key for key, values in wanted.items() if not _passes_one(out["other"], key, values, on)]
     name = out["other"].name
     if applicants_only and not applied:
-        side_ko = "주관기업" if other_role == "lead" else "협력기업"
-        out["pool_note"] = {"ko": f"{name}은(는) 자격이 있지만 {round_row.name if round_row else ''} 회차 "
-                                  f"{rule.name_ko} 과제에 {side_ko}로 신청하지 않아 '신청 기업만' 목록에 없습니다.",
-                            "en": f"{name} is eligible but did not apply as {other_role} in {rule.name_en} in "
-                                  f"{round_row.name if round_row else 'the round'}, so the applicants-only list "
-                                  "leaves it out."}
+        out["pool_note"] = _reason(msg("directory.not_an_applicant", firm=name, round=round_row.name if round_row else "",
+                                       track=_track(rule), role=msg(N_("role." + other_role))))
     elif outside:
-        out["pool_note"] = {"ko": f"{name}은(는) 자격이 있지만 선택한 조건({', '.join(outside)}) 밖이라 목록에 없습니다.",
-                            "en": f"{name} is eligible but outside the filters ({', '.join(outside)})."}
+        out["pool_note"] = _reason(msg("directory.outside_filters", firm=name,
+                                       filters=[msg(N_("filter." + key)) for key in outside]))
     else:
         out["in_pool"] = True
         if not applied and round_row is not None:
-            side_ko = "주관기업" if other_role == "lead" else "협력기업"
-            out["pool_note"] = {"ko": f"{name}은(는) 자격이 있고 디렉터리 목록에 있지만 {round_row.name} 회차에 "
-                                      f"{side_ko}로 신청하지는 않았습니다.",
-                                "en": f"{name} is eligible and in the directory, but has not applied as "
-                                      f"{other_role} in {round_row.name}."}
+            out["pool_note"] = _reason(msg("directory.listed_not_applied", firm=name, round=round_row.name,
+                                           role=msg(N_("role." + other_role))))
     out["applied"] = applied
     return out
 

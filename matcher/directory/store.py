@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..errors import MatcherError
+from ..messages import msg
 from ..scoring import default_text_method
 from .index import APP_COLUMNS, CERT_COLUMNS, FIRM_COLUMNS, FORMAT, build_index
 
@@ -126,8 +127,8 @@ def load(session, row_id):
     try:
         return pickle.loads(b"".join(chunks))
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-        raise MatcherError(f"the stored search index {row_id} cannot be read ({exc}); rebuild it with "
-                           "`matcher index build`") from None
+        raise MatcherError(msg("directory.index_unreadable", index=row_id, why=str(exc),
+                               command="matcher index build")) from None
 
 
 def build_and_save(session, method=None):

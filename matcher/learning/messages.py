@@ -4,6 +4,6 @@ from __future__ import annotations
 
 def error(cls, m):
     """A :class:`~matcher.errors.MatcherError` of class ``cls`` for the message ``m`` (a
-    :class:`~matcher.messages.Msg`): its English and Korean from the catalogs, its code and parameters kept
-    for a front end to render again."""
-    return cls(m.text("en"), ko=m.text("ko"), code=m.code, **m.params)
+    :class:`~matcher.messages.Msg`): every MatcherError takes the Msg itself (its code and parameters kept
+    for a front end to render in the reader's language)."""
+    return cls(m)

@@ -79,7 +79,7 @@ class Msg:
         return cls(data["code"], {k: _param_value(v) for k, v in (data.get("params") or {}).items()})
 
 
-def msg(code, **params):
+def msg(code, /, **params):
     """The message ``code`` with ``params``. Extracted by ``pybabel extract`` (keyword ``msg``)."""
     return Msg(code, params)
 

@@ -78,7 +78,10 @@ def check(pot=None):
     return not any(gaps.values())
 
 
-DYNAMIC_PREFIXES = ("role.", "mode.", "track.", "status.")
+DYNAMIC_PREFIXES = ("role.", "mode.", "track.", "status.", "job.status.", "decision.kind.", "eligibility.", "conflict.",
+                    "import.kind.", "product.", "empty.count.", "component.", "proposal.status.", "export.",
+                    "audit.", "ui.", "filter.",
+                    "column.")
 """Codes chosen at run time from a value (``msg("track." + key)``); never reported unused."""
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import db
 from ..eligibility import why_not
-from ..errors import InvalidValueError, NotFoundError, Problem, RefusedError, ValidationError
+from ..errors import InvalidValueError, NotFoundError, Problem, RefusedError, ValidationError, as_msg
 from ..firms import format_brn, parse_brn
-from ..korean import with_particle
+from ..messages import N_, msg
 from ..text import TextError, ascii_digits, clean_text
 from ..matching import DECISION_KINDS, KEEP_KINDS
 from ..tracks import TRACKS, round_rules
@@ -52,9 +52,7 @@ class DecisionView:
 
 def check_kind(kind, allowed=KINDS):
     if kind not in allowed:
-        raise InvalidValueError(f"decision kind {kind!r} is not one of {', '.join(allowed)}",
-                                ko=f"결정 '{kind}'은(는) {', '.join(allowed)} 중 하나가 아닙니다.",
-                                code="unknown_kind", kind=str(kind))
+        raise InvalidValueError(msg("decision.unknown_kind", kind=str(kind), known=list(allowed)))
     return kind
 
 
@@ -62,13 +60,11 @@ def _firm(session, field, text):
     try:
         brn = parse_brn(ascii_digits(str(text or "")))
     except ValueError as exc:
-        raise InvalidValueError(f"{field} 사업자등록번호 {text!r} {exc}",
-                                ko=f"{'주관기업' if field == 'lead' else '협력기업'} 사업자등록번호 '{text}': {exc}",
-                                code="bad_brn", field=field, value=str(text)) from None
+        raise InvalidValueError(msg("decision.bad_brn", role=msg(N_("role." + field)), value=str(text),
+                                    why=as_msg(exc))) from None
     row = session.scalars(select(db.FirmRow).where(db.FirmRow.brn == brn)).first()
     if row is None:
-        raise NotFoundError(f"{field} firm {format_brn(brn)} not found",
-                            ko=f"사업자등록번호 {format_brn(brn)} 기업이 없습니다.", code="firm_not_found", brn=brn)
+        raise NotFoundError(msg("firm.not_found", role=msg(N_("role." + field)), brn=format_brn(brn)))
     return row
 
 
@@ -76,16 +72,14 @@ def _check_note(note):
     try:
         return clean_text(str(note or ""), NOTE_MAX).strip()
     except TextError as exc:
-        raise ValidationError([Problem(None, "note", str(note)[:40], exc.reason)], ko=f"메모: {exc.reason_ko}") from None
+        raise ValidationError([Problem(None, "note", str(note)[:40], exc.reason)]) from None
 
 
 def _check_track(track):
     track = str(track or "").strip()
     if track and track not in TRACKS:
         from ..errors import UnknownTrackError
-        raise UnknownTrackError(f"track {track!r} is not one of {', '.join(TRACKS)}",
-                                ko=f"과제 '{track}'은(는) {', '.join(TRACKS)} 중 하나가 아닙니다.",
-                                code="unknown_track", track=track)
+        raise UnknownTrackError(msg("track.not_one_of", track=track, known=list(TRACKS)))
     return track
 
 
@@ -141,7 +135,7 @@ def decide_many(session, round_id, pairs, kind, note="", actor=""):
     round_row = get_round(session, round_id)
     check_kind(kind, BULK_KINDS)
     if not pairs:
-        raise ValidationError([Problem(None, "pairs", "", "no pair selected")], ko="선택한 쌍이 없습니다.")
+        raise ValidationError([Problem(None, "pairs", "", msg("decision.no_pair"))])
     checked, problems = [], []
     for i, (lead, partner, track) in enumerate(pairs, start=1):
         try:
@@ -149,8 +143,7 @@ def decide_many(session, round_id, pairs, kind, note="", actor=""):
         except (RefusedError, NotFoundError, InvalidValueError) as exc:
             problems.append((i, lead, partner, exc))
     if problems:
-        raise ValidationError([Problem(i, "pair", f"{l}–{p}", str(e)) for i, l, p, e in problems],
-                              ko="\n".join(f"{i}번째 쌍: {e.text('ko')}" for i, _l, _p, e in problems))
+        raise ValidationError([Problem(i, "pair", f"{l}–{p}", e.msg) for i, l, p, e in problems])
     return [_record(session, *c, actor) for c in checked]
 
 
@@ -187,20 +180,22 @@ def _upsert(session, values):
 
 def refuse_pair(session, round_row, lead_row, partner_row, track="", kind="approve"):
     """RefusedError when the pair cannot exist in the round, or (approve/lock) its rules refuse it."""
-    name = f"{lead_row.name} ({format_brn(lead_row.brn)}) – {partner_row.name} ({format_brn(partner_row.brn)})"
-    name_ko = f"{lead_row.name}({format_brn(lead_row.brn)}) – {partner_row.name}({format_brn(partner_row.brn)})"
-    en, ko = pair_problem(session, round_row, lead_row, partner_row, track)
-    if en:
-        raise RefusedError(f"{kind} refused: {name} in round {round_row.name}: {en}",
-                           ko=f"{name_ko}: {round_row.name} 회차에서 {ko}", code="pair_not_in_round")
+    pair = msg("decision.pair", lead=_named(lead_row), partner=_named(partner_row))
+    why = pair_problem(session, round_row, lead_row, partner_row, track)
+    if why is not None:
+        raise RefusedError(msg("decision.pair_not_in_round", kind=msg(N_("decision.kind." + kind)), pair=pair,
+                               round=round_row.name, why=why))
     if kind in KEEP_KINDS:
         reasons = ineligibility(session, round_row, lead_row, partner_row, track)
         if reasons:
-            raise RefusedError(f"{kind} refused: {name} is not eligible in round {round_row.name}: "
-                               + "; ".join(f"[{t}] {r.en}" for t, r in reasons),
-                               ko=f"{name_ko}은(는) {round_row.name} 회차의 규칙에 맞지 않아 확정할 수 없습니다: "
-                                  + "; ".join(f"[{t}] {r.ko}" for t, r in reasons),
-                               code="pair_ineligible")
+            raise RefusedError(msg("decision.pair_ineligible", kind=msg(N_("decision.kind." + kind)), pair=pair,
+                                   round=round_row.name,
+                                   reasons=[msg("decision.track_reason", track=msg(N_("track." + t)), reason=r)
+                                            for t, r in reasons]))
+
+
+def _named(row):
+    return msg("firm.named", name=row.name, brn=format_brn(row.brn))
 
 
 def _applications(session, round_row, firm_ids):
@@ -210,33 +205,29 @@ def _applications(session, round_row, firm_ids):
 
 
 def pair_problem(session, round_row, lead_row, partner_row, track=""):
-    """Why the pair cannot exist in the round, as ``(en, ko)`` (``("", "")`` when it can)."""
+    """Why the pair cannot exist in the round: a :class:`~matcher.messages.Msg`, None when it can."""
     if lead_row.id == partner_row.id:
-        return "a firm cannot pair with itself", "같은 기업끼리는 짝지을 수 없습니다"
+        return msg("decision.same_firm")
     applied = {(a.firm_id, a.role, a.track) for a in _applications(session, round_row, [lead_row.id, partner_row.id])
                if not track or a.track == track}
     leads = {t for f, r, t in applied if f == lead_row.id and r == "lead"}
     partners = {t for f, r, t in applied if f == partner_row.id and r == "partner"}
     if leads & partners:
-        return "", ""
-    where, where_ko = (f" in track {track}", f" {track} 과제에") if track else ("", "")
+        return None
+    where = msg("decision.in_track", track=msg(N_("track." + track))) if track else ""
     if not leads and not partners and any(f == lead_row.id and r == "partner" for f, r, _t in applied) and any(
             f == partner_row.id and r == "lead" for f, r, _t in applied):
-        return (f"roles reversed: {lead_row.name} applied as partner and {partner_row.name} as lead{where}",
-                f"역할이 반대입니다:{where_ko} {lead_row.name}은(는) 협력기업, {partner_row.name}은(는) 주관기업으로 신청했습니다")
-    en, ko = [], []
+        return msg("decision.roles_reversed", lead=lead_row.name, partner=partner_row.name, where=where)
+    found = []
     if not leads:
-        en.append(f"{lead_row.name} has no lead application{where}")
-        ko.append(f"{with_particle(lead_row.name, '은')}{where_ko} 주관기업으로 신청하지 않았습니다")
+        found.append(msg("decision.no_application", firm=lead_row.name, role=msg("role.lead"), where=where))
     if not partners:
-        en.append(f"{partner_row.name} has no partner application{where}")
-        ko.append(f"{with_particle(partner_row.name, '은')}{where_ko} 협력기업으로 신청하지 않았습니다")
+        found.append(msg("decision.no_application", firm=partner_row.name, role=msg("role.partner"), where=where))
     if leads and partners:
-        en.append(f"no common track ({lead_row.name} leads in {', '.join(sorted(leads))}, "
-                  f"{partner_row.name} partners in {', '.join(sorted(partners))})")
-        ko.append(f"함께 신청한 과제가 없습니다 ({lead_row.name}: {', '.join(sorted(leads))}, "
-                  f"{partner_row.name}: {', '.join(sorted(partners))})")
-    return "; ".join(en), "; ".join(ko)
+        found.append(msg("decision.no_common_track", lead=lead_row.name, partner=partner_row.name,
+                         leads=[msg(N_("track." + t)) for t in sorted(leads)],
+                         partners=[msg(N_("track." + t)) for t in sorted(partners)]))
+    return msg("decision.problems", problems=found)
 
 
 def ineligibility(session, round_row, lead_row, partner_row, track=""):

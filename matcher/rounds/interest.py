@@ -88,7 +88,7 @@ def _note(text, field="note"):
     try:
         note = clean_text(str(text or ""), 10_000).strip()
     except TextError as exc:
-        raise InvalidValueError(msg("interest.note_bad", reason=exc.reason_ko, reason_en=exc.reason)) from None
+        raise InvalidValueError(msg("interest.note_bad", reason=exc.reason, reason_en=exc.reason)) from None
     if len(note) > NOTE_MAX:
         raise InvalidValueError(msg("interest.note_long", limit=NOTE_MAX, length=len(note)))
     return note
@@ -132,8 +132,7 @@ def interest_problems(session, round_row, lead, partner, track):
     product = lead_app.product_code if lead_app is not None else ""
     reasons = eligibility.why_not(db.firm_from_row(lead), db.firm_from_row(partner), rule, rules,
                                   round_row.reference_date, product)
-    return problems + [getattr(r, "message", None) or msg("interest.ineligible", reason=r.ko, reason_en=r.en)
-                       for r in reasons]
+    return problems + list(reasons)  # each a Msg (eligibility.*)
 
 
 def _pair_row(session, round_id, lead_id, partner_id, track):

@@ -29,7 +29,7 @@ from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
 from ..messages import msg
 from ..matching import match_round
-from ..messages import N_, Msg, dumps, msg
+from ..messages import N_, Msg, dumps, loads, msg, render
 from .records import get_round
 from .runs import check_run_params, prepare, store_run
 
@@ -99,9 +99,11 @@ def _view(row, round_name, now=None):
     beat = row.heartbeat_at or row.created_at
     if status in ACTIVE and beat is not None and (now - beat).total_seconds() > stale_after():
         status = "interrupted"
+    error = loads(row.error or "")  # a stored Msg (a plain English string in older rows, beside error_ko)
+    error_ko = render(error, "ko") if not isinstance(error, str) else (row.error_ko or "")
     return JobView(id=row.id, round_id=row.round_id, round_name=round_name, track=row.params.get("track"),
                    params=dict(row.params or {}), status=status, fraction=row.fraction or 0.0,
-                   message=row.message or "", error=row.error or "", error_ko=row.error_ko or "",
+                   message=row.message or "", error=render(error, "en"), error_ko=error_ko,
                    run_id=row.run_id, actor=row.actor or "", created_at=row.created_at, finished_at=row.finished_at,
                    kind=row.kind or "match", result=dict(row.result or {}))
 
@@ -168,8 +170,7 @@ def get_job(session, job_id):
     """A job by id; NotFoundError naming it."""
     row = session.get(db.JobRow, str(job_id))
     if row is None:
-        raise NotFoundError(f"job {job_id!r} not found", ko=f"작업 '{job_id}'이(가) 없습니다.",
-                            code="job_not_found", job=str(job_id))
+        raise NotFoundError(msg("job.not_found", job=str(job_id)))
     return _view(row, session.get(db.RoundRow, row.round_id).name)
 
 
@@ -185,13 +186,11 @@ def cancel_job(session, job_id, actor=""):
     """Ask a queued or running job to stop; a job that already ended is refused with its status."""
     view = get_job(session, job_id)
     if not view.active:
-        raise RefusedError(f"job {job_id} is {view.status}; only a queued or running job can be cancelled",
-                           ko=f"작업이 이미 끝났습니다 ({view.status}). 대기 중이거나 실행 중인 작업만 취소할 수 있습니다.",
-                           code="job_not_active", status=view.status)
+        raise RefusedError(msg("job.not_active", job=str(job_id), status=msg(N_("job.status." + view.status))))
     row = session.get(db.JobRow, view.id)
     row.cancel_requested = True
     if row.status == "queued":
-        row.status, row.finished_at, row.message = "cancelled", db._now(), "cancelled"
+        row.status, row.finished_at, row.message = "cancelled", db._now(), dumps(msg("job.cancelled"))
     db.audit(session, actor, "job.cancel", job=view.id)
     session.flush()
     return get_job(session, job_id)
@@ -205,11 +204,10 @@ def retry_job(session, job_id, actor=""):
     if view.status == "done":
         raise WrongStateError(msg("job.retry_done", job=view.id, status=view.status))
     if view.kind != "match":
-        raise RefusedError("an upload cannot be retried: upload the file again",
-                           ko="업로드는 다시 실행할 수 없습니다. 파일을 다시 올리세요.", code="retry_import")
+        raise RefusedError(msg("job.retry_import"))
     row = session.get(db.JobRow, view.id)
     if view.status == "interrupted":
-        row.status, row.finished_at, row.error = "failed", db._now(), "interrupted: the worker stopped"
+        row.status, row.finished_at, row.error = "failed", db._now(), dumps(msg("job.interrupted"))
     p = view.params
     return submit_match(session, view.round_id, p.get("track") or "", p.get("mode", "optimal"),
                         p.get("time_limit"), actor)
@@ -262,7 +260,7 @@ def work(url, job_id):
 
     def progress(fraction, message=""):
         if beat.cancelled.is_set():
-            raise CancelledError("cancelled", ko="취소됨")
+            raise CancelledError(msg("job.cancelled"))
         now = time.monotonic()
         if now - last[0] >= 0.5 or fraction >= 1.0:
             last[0] = now
@@ -298,14 +296,13 @@ def work(url, job_id):
 
 
 def _failed(url, job_id, exc, **values):
-    """Write a failed job's error in English and Korean (an unexpected one is logged with its traceback)."""
+    """Write a failed job's error as its message (an unexpected one is logged with its traceback)."""
     if isinstance(exc, MatcherError):
-        en, ko = str(exc), exc.text("ko")
+        error = exc.msg
     else:
         log.error("job %s failed", job_id, exc_info=exc)
-        en = f"unexpected error: {exc.__class__.__name__}: {exc}"
-        ko = f"예기치 못한 오류: {exc.__class__.__name__}: {exc}"
-    _set(url, job_id, status="failed", finished_at=db._now(), error=en, error_ko=ko, **values)
+        error = msg("job.unexpected", kind=exc.__class__.__name__, error=str(exc))
+    _set(url, job_id, status="failed", finished_at=db._now(), error=dumps(error), error_ko=error.text("ko"), **values)
 
 
 _IMPORTS = threading.Semaphore(1)
@@ -328,10 +325,10 @@ def _work_import(url, job_id, round_id, params, actor):
                     status="done", fraction=1.0, finished_at=db._now(), message=str(result),
                     result=dict(kind=result.kind, inserted=result.inserted, updated=result.updated,
                                 unchanged=result.unchanged, rejected=result.rejected,
-                                notes=[problem_json(n) for n in result.notes[:PROBLEMS_KEPT]],
-                                sheet_note=result.sheet_note)))
+                                notes=[n.to_json() for n in result.notes[:PROBLEMS_KEPT]],
+                                sheet_note=result.sheet_note.to_json() if result.sheet_note else None)))
     except ValidationError as exc:
-        _failed(url, job_id, exc, result=dict(problems=[problem_json(p) for p in exc.problems[:PROBLEMS_KEPT]],
+        _failed(url, job_id, exc, result=dict(problems=[p.to_json() for p in exc.problems[:PROBLEMS_KEPT]],
                                               count=len(exc.problems)))
     except Exception as exc:  # a worker thread has nobody above it to report to
         _failed(url, job_id, exc)
@@ -343,9 +340,7 @@ def _work_import(url, job_id, round_id, params, actor):
 def problem_json(problem):
     """A :class:`~matcher.errors.Problem` for a job's JSON result: a coded reason kept as its code and
     parameters (:meth:`matcher.messages.Msg.to_json`), to be rendered in the reader's language."""
-    reason = problem.reason
-    return dict(row=problem.row, column=problem.column, value=problem.value,
-                reason=reason.to_json() if isinstance(reason, Msg) else reason)
+    return problem.to_json()
 
 
 UPLOAD_GRACE = 60.0

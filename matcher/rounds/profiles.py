@@ -76,7 +76,7 @@ def update_profile(session, brn, fields, actor):
     problems += [Problem(None, p.column, p.value, p.reason) for p in found]
     if problems:
         raise ValidationError(problems, source=msg("profile.source", brn=row.brn).text("en"),
-                              ko=msg("profile.refused", count=len(problems)).text("ko"))
+                              message=msg("profile.refused", count=len(problems)))
     firm = records[0][1]
     row.name, row.size_class, row.region, row.founded = firm.name, firm.size_class, firm.region, firm.founded
     row.ksic_codes, row.g2b_codes, row.description = list(firm.ksic_codes), list(firm.g2b_codes), firm.description

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..errors import NotFoundError, Problem, UnknownTrackError, ValidationError
+from ..messages import msg
 from ..text import TextError, clean_name
 from ..tracks import TRACKS, load_rules, track_key
 
@@ -35,16 +36,14 @@ def check_name(name):
     try:
         text = clean_name(name or "", NAME_MAX)
     except TextError as exc:
-        raise ValidationError([Problem(None, "round name", None, exc.reason)],
-                              ko=f"회차 이름: {exc.reason_ko}") from None
+        raise ValidationError([Problem(None, "round name", None, exc.reason)]) from None
     if not text:
-        en, ko = "is empty; give a name such as '2026년 2차'", "회차 이름이 비어 있습니다. '2026년 2차'처럼 입력하세요."
+        reason = msg("round.name_empty")
     elif text.isdigit():
-        en = "is all digits and would be read as a round id; add a word, e.g. '12345차'"
-        ko = f"회차 이름 '{text}'은(는) 숫자뿐이라 회차 번호로 읽힙니다. '{text}차'처럼 글자를 더하세요."
+        reason = msg("round.name_digits", name=text)
     else:
         return text
-    raise ValidationError([Problem(None, "round name", text, en)], ko=ko)
+    raise ValidationError([Problem(None, "round name", text, reason)])
 
 
 def check_reference_date(value):
@@ -54,8 +53,7 @@ def check_reference_date(value):
     try:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
-        raise ValidationError([Problem(None, "reference_date", str(value or ""), "is not a date (YYYY-MM-DD)")],
-                              ko=f"기준일 '{value or ''}'이(가) 날짜(YYYY-MM-DD)가 아닙니다.") from None
+        raise ValidationError([Problem(None, "reference_date", str(value or ""), msg("value.not_a_date", format="YYYY-MM-DD"))]) from None
 
 
 def check_tracks(tracks):
@@ -65,8 +63,7 @@ def check_tracks(tracks):
         try:
             keys.add(track_key(text))
         except UnknownTrackError as exc:
-            raise UnknownTrackError(f"track {text!r} {exc}", ko=f"'{text}': {exc.text('ko')}",
-                                    code="unknown_track", track=str(text)) from None
+            raise UnknownTrackError(msg("track.unknown_named", track=str(text), why=exc.msg)) from None
     return [key for key in TRACKS if key in keys]
 
 
@@ -116,7 +113,7 @@ def _refuse_taken(session, name):
 
 
 def _taken(name):
-    return ValidationError([Problem(None, "round name", name, "already exists")], ko=f"'{name}' 회차가 이미 있습니다.")
+    return ValidationError([Problem(None, "round name", name, msg("round.exists"))])
 
 
 def _flush_name(session, name):
@@ -133,8 +130,7 @@ def get_round(session, round_id):
     """A round by its id (an int or digits); NotFoundError naming it."""
     row = session.get(db.RoundRow, db.as_id(round_id)) if db.as_id(round_id) is not None else None
     if row is None:
-        raise NotFoundError(f"round {round_id} not found", ko=f"{round_id}번 회차가 없습니다.",
-                            code="round_not_found", round=str(round_id))
+        raise NotFoundError(msg("round.not_found", round=str(round_id)))
     return row
 
 
@@ -148,8 +144,7 @@ def find_round(session, name_or_id):
     if row is None and db.as_id(text) is not None:
         row = session.get(db.RoundRow, db.as_id(text))
     if row is None:
-        raise NotFoundError(f"round {name_or_id!r} not found", ko=f"'{name_or_id}' 회차가 없습니다.",
-                            code="round_not_found", round=str(name_or_id))
+        raise NotFoundError(msg("round.name_not_found", round=str(name_or_id)))
     return row
 
 

@@ -36,43 +36,41 @@ def check_run_params(round_row, track="", mode="optimal", time_limit=None, defau
         Naming every bad parameter (track not open, unknown mode, time limit not a number or outside
         :data:`TIME_LIMIT`), in English and Korean.
     """
-    problems, ko = [], []
+    problems = []
     rules = round_rules(round_row)
     open_keys = [key for key in TRACKS if key in (round_row.open_tracks or []) and key in rules]
     track = str(track or "").strip()
     if track and track not in TRACKS:
-        problems.append(Problem(None, "track", track, f"is not one of {', '.join(TRACKS)}"))
-        ko.append(f"과제 '{track}'은(는) {', '.join(TRACKS)} 중 하나가 아닙니다.")
+        problems.append(Problem(None, "track", track, msg("value.not_one_of", known=list(TRACKS))))
     elif track and track not in open_keys:
-        problems.append(Problem(None, "track", track, f"is not open in round {round_row.name} "
-                                                      f"(open: {', '.join(open_keys) or 'none'})"))
-        ko.append(f"과제 '{track}'은(는) {round_row.name} 회차에 열려 있지 않습니다.")
+        problems.append(Problem(None, "track", track, msg("run.track_not_open", round=round_row.name,
+                                                          open=_open_names(open_keys))))
     elif not open_keys:
-        problems.append(Problem(None, "track", "", f"round {round_row.name} opens no track; open one first"))
-        ko.append(f"{round_row.name} 회차에 열린 과제가 없습니다. 먼저 과제를 여세요.")
+        problems.append(Problem(None, "track", "", msg("run.no_open_track", round=round_row.name)))
     mode = str(mode or "optimal")
     if mode not in MODES:
-        problems.append(Problem(None, "mode", mode, f"is not one of {', '.join(MODES)}"))
-        ko.append(f"방식 '{mode}'은(는) {', '.join(MODES)} 중 하나가 아닙니다.")
-    limit = _time_limit(time_limit, default_limit, problems, ko)
+        problems.append(Problem(None, "mode", mode, msg("value.not_one_of", known=list(MODES))))
+    limit = _time_limit(time_limit, default_limit, problems)
     if problems:
-        raise ValidationError(problems, ko="\n".join(ko))
+        raise ValidationError(problems)
     return dict(track=track or None, mode=mode, time_limit=limit)
 
 
-def _time_limit(value, default, problems, ko):
+def _open_names(keys):
+    return [msg(N_("track." + k)) for k in keys] or msg("value.none")
+
+
+def _time_limit(value, default, problems):
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     try:
         limit = float(value)
     except (TypeError, ValueError):
-        problems.append(Problem(None, "time_limit", str(value), "is not a number of seconds"))
-        ko.append(f"시간 제한 '{value}'이(가) 초 단위 숫자가 아닙니다.")
+        problems.append(Problem(None, "time_limit", str(value), msg("run.time_limit_not_a_number")))
         return None
     low, high = TIME_LIMIT
     if not (math.isfinite(limit) and low <= limit <= high):
-        problems.append(Problem(None, "time_limit", str(value), f"must be between {low:g} and {high:g} seconds"))
-        ko.append(f"시간 제한은 {low:g}초에서 {high:g}초 사이여야 합니다 ({value}).")
+        problems.append(Problem(None, "time_limit", str(value), msg("run.time_limit_range", low=low, high=high)))
     return limit
 
 
@@ -87,9 +85,8 @@ def prepare(session, round_row, track=None):
     from ..learning import apply_model
     inp = apply_model(session, round_input(session, round_row))
     if track is not None and track not in inp.pools:
-        raise UnknownTrackError(f"track {track!r} is not open in round {round_row.name!r}",
-                                ko=f"과제 '{track}'은(는) {round_row.name} 회차에 열려 있지 않습니다.",
-                                code="track_not_open", track=track)
+        raise UnknownTrackError(msg("round.track_not_open", track=msg(N_("track." + track)), round=round_row.name,
+                                    open=_open_names(list(inp.pools))))
     conflicts = find_conflicts(inp, [track] if track else None)
     if conflicts:
         raise ConflictError(conflicts)
@@ -119,8 +116,7 @@ def run_match(session, round_id, track=None, mode="optimal", time_limit=None, ac
     params = check_run_params(round_row, track or "", mode, time_limit, default_limit=time_limit)
     if gap is not None:
         if not (math.isfinite(gap) and 0 <= gap < 1):
-            raise ValidationError([Problem(None, "gap", str(gap), "must be at least 0 and below 1")],
-                                  ko=f"허용 간격(gap)은 0 이상 1 미만이어야 합니다 ({gap}).")
+            raise ValidationError([Problem(None, "gap", str(gap), msg("run.gap_range"))])
         params["gap"] = gap
     if processes > 1:  # the command line: HiGHS workers start on the second core while the round is read
         from ..assignment.highs import prestart
@@ -168,8 +164,7 @@ def get_run(session, run_id):
     """A run by id; NotFoundError naming it."""
     row = session.get(db.MatchRunRow, db.as_id(run_id)) if db.as_id(run_id) is not None else None
     if row is None:
-        raise NotFoundError(f"run {run_id} not found", ko=f"{run_id}번 실행 결과가 없습니다.",
-                            code="run_not_found", run=str(run_id))
+        raise NotFoundError(msg("run.not_found", run=str(run_id)))
     return row
 
 
@@ -256,8 +251,7 @@ def filter_rows(rows, args):
             try:
                 bounds[key] = float(params[key])
             except ValueError:
-                raise ValidationError([Problem(None, key, params[key], "is not a number")],
-                                      ko=f"점수 범위 '{params[key]}'이(가) 숫자가 아닙니다.") from None
+                raise ValidationError([Problem(None, key, params[key], msg("value.not_a_number"))]) from None
     q = _needle(params.get("q", ""))
     partner = _needle(params.get("partner", ""))
 
@@ -336,9 +330,7 @@ def export_run(session, run_id, fmt, lang="ko", filters=None):
     from ..export import FORMATS, export_rows
     from .decisions import decision_history
     if fmt not in FORMATS:
-        raise InvalidValueError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}",
-                                ko=f"내보내기 형식 '{fmt}'은(는) {', '.join(FORMATS)} 중 하나가 아닙니다.",
-                                code="unknown_format", format=str(fmt))
+        raise InvalidValueError(msg("export.format", format=str(fmt), known=list(FORMATS)))
     run = get_run(session, run_id)
     history = {}
     for event in decision_history(session, run.round_id):

@@ -247,7 +247,7 @@ def _check_note(note):
     try:
         text = clean_text(str(note or ""), NOTE_MAX).strip()
     except TextError as exc:
-        raise InvalidValueError(msg("stage.bad_note", reason=exc.reason_ko, reason_en=exc.reason)) from None
+        raise InvalidValueError(msg("stage.bad_note", reason=exc.reason, reason_en=exc.reason)) from None
     return text
 
 
