@@ -1,4 +1,5 @@
 # make run  — set up everything (venv, install, database migrated to the newest revision, demo round) and start the web app
+#            with its job worker (matcher worker) beside it
 # make test — set up with the test extras and run the suite but the tests marked slow, in parallel
 # make test-slow — the tests marked slow (.ci/run runs both)
 PYTHON ?= python3
@@ -27,8 +28,10 @@ demo: install
 	$(BIN)/matcher db upgrade
 	$(BIN)/matcher demo load --if-changed
 
+# the job runner in its own process beside the web server (docs/operations.md); both stop together
 run: demo
-	$(BIN)/python -m web --port $(PORT)
+	MATCHER_JOBS=worker $(BIN)/matcher worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	MATCHER_JOBS=worker $(BIN)/python -m web --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest -n auto -m "not slow"

@@ -134,6 +134,9 @@ def _read_workbook(raw, extra, limit, required, name):
     ``limit + 1`` rows of the chosen one. The note is None when the workbook has a single sheet.
     """
     from openpyxl import load_workbook
+
+    from .xlsx_guard import check_workbook
+    check_workbook(raw, name)  # before openpyxl builds a gigabyte cell
     book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     try:
         names = book.sheetnames

@@ -235,6 +235,9 @@ def test_the_index_is_stored_and_follows_imports_without_refitting(round_db):
     with db.transaction(round_db) as s:
         res = directory.recommend(s, make_brn(1), track="innovation")
         assert new in {r["brn"] for r in res["recommendations"]}
+        assert directory.stored_info(s).version != directory.data_version(s)  # a read never stores (issue 22)
+    with db.transaction(round_db) as s:
+        directory.store_current(s)  # the writers' call: an import job, the server's start
     with db.transaction(round_db) as s:
         info = directory.stored_info(s)
         assert info.version == directory.data_version(s) and info.fitted == "transform"

@@ -136,7 +136,7 @@ def test_staff_act_for_a_firm_and_the_audit_log_says_so(app, staff, round_id):
     staff.post(f"/firms/{LEAD}/interest", data=dict(other=PARTNER, track="materials", round=ROUND))
     with db.transaction(app.config["DATABASE_URL"]) as s:
         entry = s.scalars(select(db.AuditRow).where(db.AuditRow.action == "interest.send")).one()
-        assert entry.actor == "staff" and entry.detail["firm"] == LEAD
+        assert entry.actor == f"staff (for firm:{LEAD})" and entry.detail["firm"] == LEAD
 
 
 # --- interest both ways, contacts -------------------------------------------------------------------
@@ -277,3 +277,15 @@ def test_a_later_rounds_selection_page_shows_earlier_products_and_who_recorded_a
     assert f"{ROUND} 상생협력제품 4617161001" in page
     first = staff.get(f"/staff/rounds/{round_id}/selection").get_data(as_text=True)
     assert "staff" in first and "우수" in first  # who recorded each stage, and the note, on the score
+
+
+def test_staff_set_a_rounds_stages_on_the_page_until_one_is_recorded(app, staff, round_id):
+    approve(app, round_id, [(LEAD, PARTNER)])
+    page = staff.get(staff.post(f"/staff/rounds/{round_id}/stages", data=dict(stages="document,committee"))
+                     .headers["Location"]).get_data(as_text=True)
+    assert "단계: 서면평가, 심의위원회" in page and 'name="stages"' in page
+    staff.post(f"/staff/rounds/{round_id}/stage", data=dict(lead=LEAD, partner=PARTNER, stage="document", score="70"))
+    page = staff.get(f"/staff/rounds/{round_id}/selection").get_data(as_text=True)
+    assert 'name="stages"' not in page  # fixed once a stage is recorded
+    response = staff.post(f"/staff/rounds/{round_id}/stages", data=dict(stages="interview"))
+    assert "바꿀 수 없습니다" in staff.get(response.headers["Location"]).get_data(as_text=True)

@@ -167,6 +167,7 @@ def _default_config(app):
         WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
         WTF_CSRF_TIME_LIMIT=None,
         RUN_TIME_LIMIT=60.0,
+        JOB_RUNNER=os.environ.get("MATCHER_JOBS", "thread"),  # or "worker": `matcher worker` does the jobs
     )
 
 

@@ -16,6 +16,7 @@ import gc
 import os
 import resource
 import sys
+import threading
 
 from matcher import db
 from matcher.cli.options import cli_lang
@@ -94,13 +95,15 @@ def main(argv=None):
 
 
 def prepare(app, url):
-    """The start-up writes: the staff account and the upload folder's orphans. A database that cannot take
+    """The start-up writes: the search index (in the background), the staff account and the upload folder's
+    orphans. A database that cannot take
     them (read-only, full, locked) is explained in both languages, and the server starts anyway: pages that
     only read work, and every change answers 503 saying why."""
-    from matcher.rounds.jobs import sweep_uploads
+    from matcher.rounds.jobs import store_search_index, sweep_uploads
 
     from .errors import TROUBLE_CODES
     from .rounds import upload_folder
+    threading.Thread(target=store_search_index, args=(url,), name="search-index", daemon=True).start()
     try:
         announce_staff(url, os.environ.get("MATCHER_STAFF_PASSWORD"))
         sweep_uploads(url, upload_folder(app))

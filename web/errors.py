@@ -23,15 +23,14 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from matcher import db
 from matcher.errors import ConflictError, MatcherError, NotFoundError, ValidationError, WrongStateError
-from matcher.messages import N_, msg
+from matcher.messages import msg
+from matcher.rounds.jobs import TROUBLE_CODES
 
 from .i18n import current_lang
 
 
 log = logging.getLogger(__name__)
 
-TROUBLE_CODES = {"locked": N_("db.locked"), "read_only": N_("db.read_only"), "full": N_("db.full"),
-                 "unavailable": N_("db.unavailable")}
 RETRY_AFTER = {"locked": 5, "read_only": 60, "full": 60, "unavailable": 15}
 """Seconds a client is told to wait (``Retry-After``) before trying again, by :func:`matcher.db.trouble`."""
 

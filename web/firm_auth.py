@@ -94,11 +94,14 @@ def sign_in_firm(found):
     session["firm_access"] = found.access_id
 
 
-def firm_actor():
-    """Who acts, for the audit log: ``firm:<brn>``, or the staff user acting for a firm."""
+def firm_actor(brn=None):
+    """Who acts, for the audit log: ``firm:<brn>``, or the staff user acting for firm ``brn``
+    (``staff (for firm:1234567890)``)."""
     if g.get("firm") is not None:
         return f"firm:{g.firm.brn}"
-    return g.user.username if g.get("user") is not None else "anonymous"
+    if g.get("user") is None:
+        return "anonymous"
+    return f"{g.user.username} (for firm:{brn})" if brn else g.user.username
 
 
 def acting_firm(brn=None):

@@ -75,7 +75,7 @@ def _send(session, firm, form, redirect_to=None):
     if g.get("firm") is not None:
         count_interest(firm)
     try:
-        interest.send_interest(session, round_id, firm, other, track, form.get("note", ""), firm_actor())
+        interest.send_interest(session, round_id, firm, other, track, form.get("note", ""), firm_actor(firm))
     except NotFoundError as exc:
         abort(404, _error_text(exc))
     except MatcherError as exc:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from matcher import db
 from matcher.errors import MatcherError, NotFoundError
 from matcher.export import table_bytes
-from matcher.messages import msg
+from matcher.messages import N_, msg
 from matcher.rounds import access, interest, publication, stages
 from matcher.tracks import TRACKS
 
@@ -53,7 +53,10 @@ def page(round_id):
                                                                             for t in open_tracks},
                            access=access.access_status(session, round_id), funnel=funnel, chart=chart,
                            mutual=interest.list_interests(session, round_id),
-                           products=stages.products(session, round_id=round_id), earlier=earlier)
+                           products=stages.products(session, round_id=round_id), earlier=earlier,
+                           stage_names=[msg(N_("stage." + s)) for s in stages.round_stages(round_row)],
+                           known_stages=stages.program_settings()["known_stages"],
+                           any_recorded=any(c.events for t in open_tracks for c in ranked[t]))
 
 
 def _back(round_id, anchor=""):
@@ -120,6 +123,18 @@ def record(round_id):
     except MatcherError as exc:
         return _refused(exc, round_id, "#candidates")
     return _done(session, round_id, msg("stage.recorded"), "#candidates")
+
+
+@bp.route("/stages", methods=["POST"])
+@staff_required
+def stage_list(round_id):
+    """Set the round's stages (comma-separated keys, in order), before any is recorded."""
+    session = db_session()
+    try:
+        keys = stages.set_stages(session, round_id, request.form.get("stages", "").split(","), actor())
+    except MatcherError as exc:
+        return _refused(exc, round_id, "#candidates")
+    return _done(session, round_id, msg("stage.list_set", stages=[msg(N_("stage." + k)) for k in keys]), "#candidates")
 
 
 @bp.route("/quota", methods=["POST"])

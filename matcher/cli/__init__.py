@@ -25,7 +25,7 @@ COMMAND_MODULES = {"db": "admin", "user": "admin",
                    "init-db": "data", "import": "data", "check": "data", "demo": "data", "summary": "data",
                    "recommend": "recommend", "evaluate": "recommend", "index": "recommend",
                    "round": "rounds", "decide": "rounds", "decisions": "rounds", "match": "rounds", "runs": "rounds",
-                   "solve": "solve", "export": "solve",
+                   "solve": "solve", "export": "solve", "worker": "worker",
                    "access": "program", "stage": "program", "publish": "program", "results": "program",
                    "codes": "codes", "train": "learning", "model": "learning"}
 """Each command's module, imported when the command runs (``matcher match`` need not import the demo

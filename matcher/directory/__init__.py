@@ -10,9 +10,9 @@ from .service import (NOTE_MAX, Lookup, find_firms, get_firm, list_rounds,
                       round_named,
                       own_application, pair_detail, recommend, recommend_described, region_names,
                       resolve_round, round_applications, rules_and_day, stored_firm, why_not)
-from .store import build_and_save, current_index, data_version, stored_info
+from .store import build_and_save, current_index, data_version, store_current, stored_info
 
 __all__ = ["list_rounds", "round_named", "NOTE_MAX", "Lookup", "find_firms", "get_firm",
            "own_application", "pair_detail", "recommend", "recommend_described", "region_names", "resolve_round",
-           "round_applications", "rules_and_day", "stored_firm", "why_not", "build_and_save", "current_index", "data_version",
+           "round_applications", "rules_and_day", "stored_firm", "why_not", "build_and_save", "current_index", "store_current", "data_version",
            "stored_info"]

@@ -27,7 +27,6 @@ from sqlalchemy.exc import OperationalError
 
 from .. import db
 from ..errors import CancelledError, MatcherError, NotFoundError, RefusedError, WrongStateError
-from ..messages import msg
 from ..matching import match_round
 from ..messages import N_, Msg, dumps, loads, msg, render
 from .records import get_round
@@ -285,8 +284,22 @@ def _load(url, round_id, track):
         session.close()
 
 
-def work(url, job_id):
-    """Do queued job ``job_id``: load the round, solve, store the run; every outcome is written to the job."""
+def claim(session, job_id):
+    """Mark queued job ``job_id`` running for the caller; False when it is no longer queued.
+
+    One conditional UPDATE, so of several workers (threads or processes, on one database) exactly one
+    gets the job.
+    """
+    done = session.execute(update(db.JobRow).where(db.JobRow.id == job_id, db.JobRow.status == "queued")
+                           .values(status="running", heartbeat_at=db._now()))
+    return done.rowcount == 1
+
+
+def work(url, job_id, claimed=False):
+    """Do queued job ``job_id``: load the round, solve, store the run; every outcome is written to the job.
+
+    ``claimed``: the caller already marked it running (:func:`matcher.rounds.worker.claim_next`).
+    """
     beat = _Beat(url, job_id)
     last = [0.0]
 
@@ -299,10 +312,9 @@ def work(url, job_id):
             _set(url, job_id, fraction=max(0.0, min(1.0, float(fraction))), message=dumps(message))
 
     with db.transaction(url) as s:
-        row = s.get(db.JobRow, job_id)
-        if row is None or row.status != "queued":
+        if not claimed and not claim(s, job_id):  # cancelled meanwhile, or another worker took it
             return
-        row.status, row.heartbeat_at = "running", db._now()
+        row = s.get(db.JobRow, job_id)
         round_id, params, actor, kind = row.round_id, dict(row.params), row.actor, row.kind
     if kind == "import":
         return _work_import(url, job_id, round_id, params, actor)
@@ -328,13 +340,24 @@ def work(url, job_id):
 
 
 def _failed(url, job_id, exc, **values):
-    """Write a failed job's error as its message (an unexpected one is logged with its traceback)."""
-    if isinstance(exc, MatcherError):
+    """Write a failed job's error as its message.
+
+    An error the engine raised on purpose says why in its own words. Anything else is logged with its
+    traceback and shown plainly: staff read "the database is full", or that the error is in the server's
+    log under the job's id — never the SQL statement and its parameters.
+    """
+    kind = db.trouble(exc)
+    if isinstance(exc, MatcherError) and not kind:
         error = exc.msg
     else:
         log.error("job %s failed", job_id, exc_info=exc)
-        error = msg("job.unexpected", kind=exc.__class__.__name__, error=str(exc))
+        error = msg(TROUBLE_CODES[kind]) if kind else msg("job.failed_unexpected", job=job_id)
     _set(url, job_id, status="failed", finished_at=db._now(), error=dumps(error), error_ko=error.text("ko"), **values)
+
+
+TROUBLE_CODES = {"locked": N_("db.locked"), "read_only": N_("db.read_only"), "full": N_("db.full"),
+                 "unavailable": N_("db.unavailable")}
+"""The message of each kind of :func:`matcher.db.trouble`."""
 
 
 _IMPORTS = threading.Semaphore(1)
@@ -359,6 +382,7 @@ def _work_import(url, job_id, round_id, params, actor):
                                 unchanged=result.unchanged, rejected=result.rejected,
                                 notes=[n.to_json() for n in result.notes[:PROBLEMS_KEPT]],
                                 sheet_note=result.sheet_note.to_json() if result.sheet_note else None)))
+        store_search_index(url)
     except ValidationError as exc:
         _failed(url, job_id, exc, fraction=1.0,
                 result=dict(problems=[p.to_json() for p in exc.problems[:PROBLEMS_KEPT]], count=len(exc.problems)))
@@ -379,6 +403,18 @@ def _audit_refused(url, round_id, params, actor, problems):
                      file=params.get("filename") or "", problems=problems)
     except (OperationalError, db.BusyError):
         log.warning("could not log the refused import of %s", params.get("filename"))
+
+
+def store_search_index(url):
+    """Store the directory's search index in step with the data (an import's last step, the server's start):
+    the public pages only read it (:func:`matcher.directory.store_current`). A failure is logged only."""
+    from ..directory import store_current
+    try:
+        with db.transaction(url) as s:
+            store_current(s)
+    except Exception as exc:  # the data is stored; the pages build the index in memory meanwhile
+        kind = db.trouble(exc)
+        log.warning("the search index could not be stored (%s)", kind or exc, exc_info=None if kind else exc)
 
 
 def problem_json(problem):

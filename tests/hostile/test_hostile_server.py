@@ -4,6 +4,7 @@ leftover upload files, a read-only database at start-up — each against a real 
 import os
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -76,7 +77,8 @@ def test_orphaned_uploads_are_swept_at_start_up_and_a_waiting_one_kept(seeded, l
     os.utime(orphan, (hour_ago, hour_ago))
     os.utime(waiting, (hour_ago, hour_ago))
     with db.transaction(live_db) as s:
-        s.add(db.JobRow(id="a" * 32, kind="import", round_id=1, status="queued", heartbeat_at=db._now(),
+        s.add(db.JobRow(id="a" * 32, kind="import", round_id=1, status="queued",
+                        heartbeat_at=db._now() + timedelta(hours=1),  # fresh however slow the start is
                         params=dict(kind="firms", path=str(waiting), filename="w.csv")))
     server = Server(live_db, instance)
     try:
