@@ -52,6 +52,10 @@ def test_korean_texts_of_codes_hold_no_english_sentence():
     ("{firm:와} 짝", {"firm": "한화테크윈(0.884)"}, "한화테크윈(0.884)과 짝"),
     ("{n:을} 넘습니다", {"n": 3}, "3을 넘습니다"),
     ("{firm:을} 찾습니다", {"firm": "LG"}, "LG을(를) 찾습니다"),
+    ("과제 {track:'은} 없습니다", {"track": "혁신"}, "과제 '혁신'은 없습니다"),
+    ("과제 {track:'은} 없습니다", {"track": "가치"}, "과제 '가치'는 없습니다"),
+    ("{value:'이} 올바르지 않습니다", {"value": "123-45-67890"}, "'123-45-67890'이 올바르지 않습니다"),
+    ("{value:'이} 틀립니다", {"value": "abc"}, "'abc'이(가) 틀립니다"),
 ])
 def test_particles_follow_the_final_consonant_of_the_rendered_value(template, params, korean):
     assert messages._Formatter("ko").vformat(template, (), params) == korean

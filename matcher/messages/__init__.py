@@ -175,7 +175,12 @@ class _Formatter(string.Formatter):
         self.lang = lang
 
     def format_field(self, value, spec):
+        quoted = spec[:1] == "'" and (spec[1:] in PARTICLES or spec[1:] in ROS)
+        if quoted:  # {value:'은} → '값'은: a typed value in quotes, the particle by its last syllable
+            spec = spec[1:]
         text = self._text(value, spec)
+        if quoted:
+            return f"'{text}'" + (_ro(text) if spec in ROS else particle(text, spec))
         if spec in PARTICLES or spec in ROS:
             return text + (_ro(text) if spec in ROS else particle(text, spec))
         return text
