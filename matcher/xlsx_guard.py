@@ -49,8 +49,7 @@ def check_workbook(raw, name="workbook"):
                                                          or member.filename == "xl/sharedStrings.xml"):
                     _scan(book, member)
     except _Refused as refused:
-        raise ValidationError([Problem(None, None, None, refused.message.text("en"))], source=name,
-                              ko=f"{name}: {refused.message.text('ko')}") from None
+        raise ValidationError([Problem(None, None, None, refused.message)], source=name) from None
     except zipfile.BadZipFile:
         return  # openpyxl says what is wrong with it
 
