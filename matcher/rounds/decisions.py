@@ -163,10 +163,11 @@ def forbid_lead(session, round_id, lead, note="", actor="", track=""):
         raise RefusedError(msg("decision.no_lead_application", lead=msg("firm.named", name=lead_row.name,
                                                                         brn=format_brn(lead_row.brn)),
                                round=round_row.name))
-    stmt = (select(db.FirmRow).join(db.ApplicationRow, db.ApplicationRow.firm_id == db.FirmRow.id)
-            .where(db.ApplicationRow.round_id == round_row.id, db.ApplicationRow.role == "partner",
-                   db.ApplicationRow.track.in_(tracks), db.FirmRow.id != lead_row.id)
-            .distinct().order_by(db.FirmRow.brn))
+    partners = select(db.ApplicationRow.firm_id).where(  # no DISTINCT over firms' JSON columns (PostgreSQL)
+        db.ApplicationRow.round_id == round_row.id, db.ApplicationRow.role == "partner",
+        db.ApplicationRow.track.in_(tracks))
+    stmt = (select(db.FirmRow).where(db.FirmRow.id.in_(partners), db.FirmRow.id != lead_row.id)
+            .order_by(db.FirmRow.brn))
     return [_record(session, round_row, lead_row, partner_row, "forbid", note, track, actor)
             for partner_row in session.scalars(stmt)]
 
